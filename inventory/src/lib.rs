@@ -1,0 +1,15 @@
+//! sixfive's inventory: the model of a city's agencies, application hosts and 5G sites,
+//! its YAML loader with validation, its JSON Schema, and the store that keeps it with its
+//! history, scan results and audit log.
+//!
+//! This crate knows nothing of how hosts are probed: the checks crate writes results
+//! through [`store`], and the TUI and reports read them back.
+
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod schema;
+
+pub use diagnostic::{InventoryError, Problem, Severity};
+pub use load::{LoadError, LoadOptions, Loaded, load, load_str};
+pub use model::Inventory;

@@ -1,0 +1,448 @@
+//! Reads an inventory file, or a folder of them, into one [`Inventory`], collecting every
+//! problem at once (syntax, unknown fields, bad values, broken references) with its place.
+//!
+//! Each file is parsed once into a position-aware tree; each agency, host and site is then
+//! decoded on its own, so one bad entry does not hide the problems of the others.
+
+mod secrets;
+mod tree;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::diagnostic::{InventoryError, Problem, Severity, SourceFile};
+use crate::model::{Agency, FORMAT_VERSION, Host, Inventory, Scan, Site};
+pub use secrets::{SecretError, read_secret};
+pub use tree::{Pos, Step};
+use tree::{Node, Value, path_text};
+
+/// What the loader needs to know beyond the files.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Device profile names a site may use.
+    pub profiles: Vec<String>,
+}
+
+/// A valid inventory, with the warnings found on the way and the files it came from.
+#[derive(Debug)]
+pub struct Loaded {
+    pub inventory: Inventory,
+    pub warnings: Vec<Problem>,
+    pub files: Vec<PathBuf>,
+}
+
+/// Loads `path`, a YAML file or a folder whose `*.yaml`/`*.yml` files (searched recursively,
+/// in name order) merge into one inventory.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    let files = inventory_files(path)?;
+    let mut sources = Vec::with_capacity(files.len());
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
+            path: file.clone(),
+            source,
+        })?;
+        sources.push(Arc::new(SourceFile {
+            path: file.clone(),
+            text: text.into(),
+        }));
+    }
+    load_sources(sources, options).map_err(LoadError::Invalid)
+}
+
+/// Loads inventory text that did not come from disk; `name` labels its problems.
+pub fn load_str(name: &str, text: &str, options: &LoadOptions) -> Result<Loaded, InventoryError> {
+    let source = Arc::new(SourceFile {
+        path: PathBuf::from(name),
+        text: text.into(),
+    });
+    load_sources(vec![source], options)
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    #[error("cannot read inventory {}: {source}", path.display())]
+    #[diagnostic(code(sixfive::inventory::read))]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no inventory files (*.yaml, *.yml) in {}", .0.display())]
+    #[diagnostic(
+        code(sixfive::inventory::empty),
+        help("point --inventory at a YAML file or a folder that holds some")
+    )]
+    Empty(PathBuf),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(InventoryError),
+}
+
+fn inventory_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let read_error = |source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    if !std::fs::metadata(path).map_err(read_error)?.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut folders = vec![path.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(read_error)? {
+            let entry_path = entry.map_err(read_error)?.path();
+            if entry_path.is_dir() {
+                folders.push(entry_path);
+            } else if entry_path
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+            {
+                files.push(entry_path);
+            }
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(LoadError::Empty(path.to_path_buf()));
+    }
+    Ok(files)
+}
+
+/// An entry decoded from one file, with the path that finds it again in that file's tree.
+pub(crate) struct Item<T> {
+    pub value: T,
+    pub file: usize,
+    pub path: Vec<Step>,
+}
+
+/// The files being loaded and the problems found in them so far.
+pub(crate) struct Context {
+    sources: Vec<Arc<SourceFile>>,
+    trees: Vec<Option<Node>>,
+    pub problems: Vec<Problem>,
+}
+
+impl Context {
+    /// Reports a problem about the key at `path` (or its nearest ancestor).
+    pub fn at_key(&mut self, file: usize, path: &[Step], message: String, hint: Option<String>) {
+        self.report(Severity::Error, file, path, false, message, hint);
+    }
+
+    /// Reports a problem about the value at `path` (or its nearest ancestor).
+    pub fn at_value(&mut self, file: usize, path: &[Step], message: String, hint: Option<String>) {
+        self.report(Severity::Error, file, path, true, message, hint);
+    }
+
+    pub fn warn(&mut self, file: usize, path: &[Step], message: String, hint: Option<String>) {
+        self.report(Severity::Warning, file, path, true, message, hint);
+    }
+
+    fn report(
+        &mut self,
+        severity: Severity,
+        file: usize,
+        path: &[Step],
+        on_value: bool,
+        message: String,
+        hint: Option<String>,
+    ) {
+        let pos = self.pos(file, path, on_value);
+        let problem = Problem::new(severity, &self.sources[file], pos, message, hint);
+        self.problems.push(problem);
+    }
+
+    pub fn pos(&self, file: usize, path: &[Step], on_value: bool) -> Pos {
+        let source = &self.sources[file].text;
+        let Some(root) = &self.trees[file] else {
+            return Pos::at(source, 1, 1);
+        };
+        let location = match root.value_at(path) {
+            Some(node) if on_value => node.at,
+            _ => root.locate(path).0,
+        };
+        Node::pos(location, source)
+    }
+
+    /// `file:line:column` of a path, to point from one problem to a related place.
+    pub fn place(&self, file: usize, path: &[Step]) -> String {
+        let pos = self.pos(file, path, false);
+        format!(
+            "{}:{}:{}",
+            self.sources[file].path.display(),
+            pos.line,
+            pos.column
+        )
+    }
+
+    pub fn base_dir(&self, file: usize) -> &Path {
+        self.sources[file]
+            .path
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+    }
+
+    /// Decodes one entry on its own, reporting unknown fields and the first bad value.
+    fn decode<T: DeserializeOwned>(&mut self, file: usize, node: &Node, base: &[Step]) -> Option<T> {
+        let mut unknown = Vec::new();
+        let decoded = {
+            let mut note_unknown = |path: serde_ignored::Path| unknown.push(ignored_steps(&path));
+            let de = serde_ignored::Deserializer::new(node.to_json(), &mut note_unknown);
+            serde_path_to_error::deserialize::<_, T>(de)
+        };
+        for relative in unknown {
+            let path = [base, &relative].concat();
+            let Some(Step::Key(field)) = path.last() else {
+                continue;
+            };
+            let known = crate::schema::fields_at(&path[..path.len() - 1]);
+            let hint = did_you_mean(field, known.iter().map(String::as_str)).or_else(|| {
+                (!known.is_empty()).then(|| format!("known fields here: {}", known.join(", ")))
+            });
+            self.at_key(
+                file,
+                &path,
+                format!("unknown field `{field}` in {}", path_text(&path[..path.len() - 1])),
+                hint,
+            );
+        }
+        match decoded {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let relative = error_steps(error.path());
+                let path = [base, &relative].concat();
+                let message = error.into_inner().to_string();
+                let hint = value_hint(&path, &message);
+                self.at_value(file, &path, format!("{}: {message}", path_text(&path)), hint);
+                None
+            }
+        }
+    }
+}
+
+/// One file's share of the inventory.
+#[derive(Default)]
+struct Part {
+    scan: Option<Item<Scan>>,
+    agencies: Vec<Item<Agency>>,
+    hosts: Vec<Item<Host>>,
+    sites: Vec<Item<Site>>,
+}
+
+fn load_sources(
+    sources: Vec<Arc<SourceFile>>,
+    options: &LoadOptions,
+) -> Result<Loaded, InventoryError> {
+    let trees = vec![None; sources.len()];
+    let mut cx = Context {
+        sources,
+        trees,
+        problems: Vec::new(),
+    };
+    let mut whole = Part::default();
+    for file in 0..cx.sources.len() {
+        let part = read_file(&mut cx, file);
+        if let Some(scan) = part.scan {
+            match &whole.scan {
+                Some(first) => {
+                    let first_place = cx.place(first.file, &first.path);
+                    cx.at_key(
+                        file,
+                        &scan.path,
+                        "`scan` is set in more than one file".into(),
+                        Some(format!("keep one `scan` section; the other is at {first_place}")),
+                    );
+                }
+                None => whole.scan = Some(scan),
+            }
+        }
+        whole.agencies.extend(part.agencies);
+        whole.hosts.extend(part.hosts);
+        whole.sites.extend(part.sites);
+    }
+    let scan = whole.scan.map(|item| (item.file, item.value));
+    let inventory = validate::check(&mut cx, scan, whole.agencies, whole.hosts, whole.sites, options);
+    let files = cx.sources.iter().map(|s| s.path.clone()).collect();
+    if cx.problems.iter().any(|p| p.severity == Severity::Error) {
+        cx.problems
+            .sort_by_key(|p| (p.file().to_path_buf(), p.line, p.column));
+        return Err(InventoryError {
+            problems: cx.problems,
+        });
+    }
+    Ok(Loaded {
+        inventory,
+        warnings: cx.problems,
+        files,
+    })
+}
+
+fn read_file(cx: &mut Context, file: usize) -> Part {
+    let mut part = Part::default();
+    let root = match Node::parse(&cx.sources[file].text) {
+        Ok(root) => root,
+        Err(error) => {
+            let source = &cx.sources[file].text;
+            let pos = error
+                .location()
+                .map_or_else(|| Pos::at(source, 1, 1), |l| Node::pos(l, source));
+            let message = error
+                .without_snippet()
+                .render_with_formatter(&serde_saphyr::UserMessageFormatter);
+            let problem = Problem::new(
+                Severity::Error,
+                &cx.sources[file],
+                pos,
+                format!("not valid YAML: {message}"),
+                Some("check the indentation and quoting around this place".into()),
+            );
+            cx.problems.push(problem);
+            return part;
+        }
+    };
+    let Value::Map(entries) = &root.value else {
+        if root.value != Value::Null {
+            cx.trees[file] = Some(root);
+            cx.at_value(
+                file,
+                &[],
+                "an inventory file must be a mapping".into(),
+                Some("start with `version: 1`, then `agencies:`, `hosts:`, `sites:` or `scan:`".into()),
+            );
+        }
+        return part;
+    };
+    let entries = entries.clone();
+    cx.trees[file] = Some(root);
+    let mut saw_version = false;
+    for (key, node) in &entries {
+        let path = vec![Step::Key(key.value.clone())];
+        match key.value.as_str() {
+            "version" => {
+                saw_version = true;
+                if node.value != Value::UInt(FORMAT_VERSION.into()) {
+                    cx.at_value(
+                        file,
+                        &path,
+                        "this build reads inventory format version 1 only".into(),
+                        Some("write `version: 1`".into()),
+                    );
+                }
+            }
+            "scan" => {
+                part.scan = cx.decode(file, node, &path).map(|value| Item {
+                    value,
+                    file,
+                    path: path.clone(),
+                });
+            }
+            "agencies" => part.agencies = decode_list(cx, file, node, &path),
+            "hosts" => part.hosts = decode_list(cx, file, node, &path),
+            "sites" => part.sites = decode_list(cx, file, node, &path),
+            other => {
+                let known = crate::schema::fields_at(&[]);
+                let hint = did_you_mean(other, known.iter().map(String::as_str));
+                cx.at_key(file, &path, format!("unknown top-level field `{other}`"), hint);
+            }
+        }
+    }
+    if !saw_version {
+        cx.at_value(
+            file,
+            &[],
+            "missing `version`".into(),
+            Some("start the file with `version: 1`".into()),
+        );
+    }
+    part
+}
+
+fn decode_list<T: DeserializeOwned>(cx: &mut Context, file: usize, node: &Node, path: &[Step]) -> Vec<Item<T>> {
+    match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| {
+                let item_path = [path, &[Step::Index(index)]].concat();
+                cx.decode(file, item, &item_path).map(|value| Item {
+                    value,
+                    file,
+                    path: item_path,
+                })
+            })
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => {
+            cx.at_value(
+                file,
+                path,
+                format!("`{}` must be a list", path_text(path)),
+                Some("write each entry on its own line starting with `- `".into()),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn ignored_steps(path: &serde_ignored::Path) -> Vec<Step> {
+    let mut steps = match path {
+        serde_ignored::Path::Root => return Vec::new(),
+        serde_ignored::Path::Seq { parent, .. }
+        | serde_ignored::Path::Map { parent, .. }
+        | serde_ignored::Path::Some { parent }
+        | serde_ignored::Path::NewtypeStruct { parent }
+        | serde_ignored::Path::NewtypeVariant { parent } => ignored_steps(parent),
+    };
+    match path {
+        serde_ignored::Path::Seq { index, .. } => steps.push(Step::Index(*index)),
+        serde_ignored::Path::Map { key, .. } => steps.push(Step::Key(key.clone())),
+        _ => {}
+    }
+    steps
+}
+
+fn error_steps(path: &serde_path_to_error::Path) -> Vec<Step> {
+    path.iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Seq { index } => Some(Step::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => Some(Step::Key(key.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The closest known name to a misspelt one, as a hint.
+pub(crate) fn did_you_mean<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
+    known
+        .map(|candidate| (strsim::jaro_winkler(given, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| format!("did you mean `{candidate}`?"))
+}
+
+/// A hint for a value serde rejected, from the field it belongs to.
+fn value_hint(path: &[Step], message: &str) -> Option<String> {
+    if message.starts_with("missing field") {
+        return Some("add the field; `sixfive inventory schema` lists them all".into());
+    }
+    let Some(Step::Key(field)) = path.iter().rev().find(|s| matches!(s, Step::Key(_))) else {
+        return None;
+    };
+    let hint = match field.as_str() {
+        "target" => "write dates as YYYY-MM-DD, for example 2026-12-31",
+        "scope" => "write prefixes like fd00::/8 or 198.18.0.0/15",
+        "address" => "write an IPv6 or IPv4 address, or a DNS name",
+        "stage" => "one of planned, in-progress, dual-stack, ipv6-only, exempt",
+        "require" => "one of L0, L1, L2, L3, L4, L5",
+        "services" => "list of http, https, smtp or tcp/PORT",
+        "resolvers" => "write [fd00::53]:53 or 198.18.0.53:53",
+        "rate" => "write a rate like 500/s",
+        "version" => "SNMP version is 2c or 3",
+        "auth" => "one of sha, sha224, sha256, sha384, sha512",
+        "priv" => "one of aes128, aes192, aes256",
+        _ if message.contains("expected a string") => "quote the value: \"...\"",
+        _ => return None,
+    };
+    Some(hint.into())
+}

@@ -1,0 +1,228 @@
+//! Checks that span entries and files: duplicates, references to agencies and profiles,
+//! scope, exemptions and secrets. Each problem points at the field that causes it.
+
+use std::collections::HashMap;
+
+use super::tree::Step;
+use super::{Context, Item, LoadOptions, did_you_mean, read_secret};
+use crate::model::{
+    Agency, Endpoint, Host, Inventory, Level, Scan, Site, SnmpVersion, Stage, check_dns_name,
+};
+
+pub(super) fn check(
+    cx: &mut Context,
+    scan: Option<(usize, Scan)>,
+    agencies: Vec<Item<Agency>>,
+    hosts: Vec<Item<Host>>,
+    sites: Vec<Item<Site>>,
+    options: &LoadOptions,
+) -> Inventory {
+    let scan = scan.map_or_else(Scan::default, |(file, scan)| check_scan(cx, file, scan));
+    unique(cx, &agencies, "agency id", |a| a.id.clone(), "id");
+    unique(cx, &hosts, "host", |h| normalized_fqdn(&h.fqdn), "fqdn");
+    unique(cx, &sites, "site id", |s| s.id.clone(), "id");
+    let agency_ids: Vec<&str> = agencies.iter().map(|a| a.value.id.as_str()).collect();
+
+    for host in &hosts {
+        let at = |field: &str| field_path(&host.path, field);
+        if let Err(message) = check_dns_name(&host.value.fqdn) {
+            cx.at_value(host.file, &at("fqdn"), message, Some("write the host's full DNS name".into()));
+        }
+        known_agency(cx, host.file, &at("agency"), &host.value.agency, &agency_ids);
+        if host.value.stage == Stage::Exempt && host.value.exempt_reason.trim().is_empty() {
+            cx.at_value(
+                host.file,
+                &at("stage"),
+                format!("host {} is exempt without a reason", host.value.fqdn),
+                Some("add `exempt_reason:` saying why it stays IPv4-only and until when".into()),
+            );
+        }
+    }
+
+    let sites: Vec<Site> = sites
+        .into_iter()
+        .map(|site| check_site(cx, site, &scan, &agency_ids, options))
+        .collect();
+
+    Inventory {
+        version: crate::model::FORMAT_VERSION,
+        scan,
+        agencies: agencies.into_iter().map(|a| a.value).collect(),
+        hosts: hosts.into_iter().map(|h| h.value).collect(),
+        sites,
+    }
+}
+
+fn check_scan(cx: &mut Context, file: usize, mut scan: Scan) -> Scan {
+    let at = |field: &str| vec![Step::Key("scan".into()), Step::Key(field.into())];
+    if scan.require == Level::Broken {
+        cx.at_value(
+            file,
+            &at("require"),
+            "`require` must be a level from L0 to L5".into(),
+            Some("CI and reports call a host ready at this level; L2 is the default".into()),
+        );
+    }
+    for (field, value) in [("concurrency", scan.concurrency), ("per_host", scan.per_host)] {
+        if value == 0 {
+            cx.at_value(file, &at(field), format!("`{field}` must be at least 1"), None);
+        }
+    }
+    if let Some(ca_file) = &scan.ca_file {
+        scan.ca_file = Some(cx.base_dir(file).join(ca_file));
+    }
+    scan
+}
+
+fn check_site(
+    cx: &mut Context,
+    item: Item<Site>,
+    scan: &Scan,
+    agency_ids: &[&str],
+    options: &LoadOptions,
+) -> Site {
+    let Item {
+        value: mut site,
+        file,
+        path,
+    } = item;
+    let at = |field: &str| field_path(&path, field);
+    known_agency(cx, file, &at("agency"), &site.agency, agency_ids);
+    if !options.profiles.iter().any(|p| p == &site.profile) {
+        let hint = did_you_mean(&site.profile, options.profiles.iter().map(String::as_str))
+            .unwrap_or_else(|| format!("known profiles: {}", options.profiles.join(", ")));
+        cx.at_value(
+            file,
+            &at("profile"),
+            format!("unknown device profile `{}`", site.profile),
+            Some(hint),
+        );
+    }
+    for endpoint in site.address.iter() {
+        match endpoint {
+            Endpoint::Ip(ip) if !scan.in_scope(*ip) => cx.at_value(
+                file,
+                &at("address"),
+                format!("site {} address {ip} is outside the scan scope", site.id),
+                Some("sixfive never probes outside `scan.scope`: fix the address or widen the scope".into()),
+            ),
+            Endpoint::Name(name) if name.is_empty() => {
+                cx.at_value(file, &at("address"), "empty site address".into(), None);
+            }
+            _ => {}
+        }
+    }
+
+    let snmp_path = field_path(&path, "snmp");
+    let snmp_at = |field: &str| field_path(&snmp_path, field);
+    let base = cx.base_dir(file).to_path_buf();
+    for file_field in [
+        &mut site.snmp.community_file,
+        &mut site.snmp.auth_pass_file,
+        &mut site.snmp.priv_pass_file,
+    ] {
+        if let Some(secret_file) = file_field {
+            *secret_file = base.join(&*secret_file);
+        }
+    }
+    if site.snmp.version == SnmpVersion::V3 {
+        if site.snmp.user.is_none() {
+            cx.at_value(
+                file,
+                &snmp_path,
+                "SNMPv3 needs a `user`".into(),
+                Some("add `user:`, and `auth:`/`priv:` with their passphrases".into()),
+            );
+        }
+        if site.snmp.privacy.is_some() && site.snmp.auth.is_none() {
+            cx.at_value(
+                file,
+                &snmp_at("priv"),
+                "SNMPv3 privacy needs authentication".into(),
+                Some("add `auth: sha256` and `auth_pass_env:`".into()),
+            );
+        }
+    }
+    for secret in site.snmp.secrets() {
+        let key = if secret.env.is_some() {
+            format!("{}_env", secret.name)
+        } else if secret.file.is_some() {
+            format!("{}_file", secret.name)
+        } else {
+            secret.name.to_owned()
+        };
+        if secret.literal.is_some() && secret.env.is_none() && secret.file.is_none() {
+            cx.warn(
+                file,
+                &snmp_at(&key),
+                format!("site {}: the {} is written in the inventory", site.id, secret.name),
+                Some(format!(
+                    "move it to an environment variable (`{0}_env`) or a file (`{0}_file`) kept out of git",
+                    secret.name
+                )),
+            );
+        }
+        if let Err(error) = read_secret(&secret) {
+            // With no source given at all, this lands on `snmp:` itself.
+            let path = snmp_at(&key);
+            cx.at_value(
+                file,
+                &path,
+                format!("site {}: {error}", site.id),
+                Some(format!(
+                    "set `{0}_env` to a variable that is set, or `{0}_file` to a readable file",
+                    secret.name
+                )),
+            );
+        }
+    }
+    site
+}
+
+fn known_agency(cx: &mut Context, file: usize, path: &[Step], agency: &str, known: &[&str]) {
+    if known.contains(&agency) {
+        return;
+    }
+    let hint = did_you_mean(agency, known.iter().copied())
+        .unwrap_or_else(|| "declare it under `agencies:` first".into());
+    cx.at_value(file, path, format!("unknown agency `{agency}`"), Some(hint));
+}
+
+/// Reports every entry whose key repeats an earlier one, pointing back at the first.
+fn unique<T>(
+    cx: &mut Context,
+    items: &[Item<T>],
+    what: &str,
+    key: impl Fn(&T) -> String,
+    field: &str,
+) {
+    let mut first: HashMap<String, &Item<T>> = HashMap::new();
+    for item in items {
+        let value = key(&item.value);
+        match first.get(&value) {
+            Some(earlier) => {
+                let place = cx.place(earlier.file, &field_path(&earlier.path, field));
+                cx.at_value(
+                    item.file,
+                    &field_path(&item.path, field),
+                    format!("duplicate {what} `{value}`"),
+                    Some(format!("first defined at {place}")),
+                );
+            }
+            None => {
+                first.insert(value, item);
+            }
+        }
+    }
+}
+
+/// Host names compare without case and without a trailing dot.
+fn normalized_fqdn(fqdn: &str) -> String {
+    fqdn.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn field_path(base: &[Step], field: &str) -> Vec<Step> {
+    let mut path = base.to_vec();
+    path.push(Step::Key(field.into()));
+    path
+}

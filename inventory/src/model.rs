@@ -1,0 +1,691 @@
+//! The inventory as a city keeps it in git: agencies, application hosts, 5G sites and scan
+//! settings. These types are what the rest of sixfive reads; they carry no source positions
+//! (the loader keeps those) and no secret values (only where to find them).
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use ipnet::IpNet;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The only inventory format version this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole inventory, merged from one file or a folder of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Inventory {
+    /// Format version; must be 1.
+    pub version: u32,
+    #[serde(default)]
+    pub scan: Scan,
+    #[serde(default)]
+    pub agencies: Vec<Agency>,
+    #[serde(default)]
+    pub hosts: Vec<Host>,
+    #[serde(default)]
+    pub sites: Vec<Site>,
+}
+
+impl Default for Inventory {
+    fn default() -> Self {
+        Self {
+            version: FORMAT_VERSION,
+            scan: Scan::default(),
+            agencies: Vec::new(),
+            hosts: Vec::new(),
+            sites: Vec::new(),
+        }
+    }
+}
+
+/// How and where sixfive may probe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct Scan {
+    /// DNS resolvers to use, `[addr]:port` or `addr:port`; empty means the system's.
+    pub resolvers: Vec<Resolver>,
+    pub timeouts: Timeouts,
+    /// Probes in flight in total.
+    #[schemars(range(min = 1))]
+    pub concurrency: u32,
+    /// Probes in flight per target address.
+    #[schemars(range(min = 1))]
+    pub per_host: u32,
+    /// Packets or connections per second in total, written `500/s`.
+    pub rate: Rate,
+    /// Prefixes sixfive may probe; empty means any address the inventory names.
+    #[schemars(with = "Vec<String>", extend("items" = {"type": "string", "description": "an IPv6 or IPv4 prefix, like fd00::/8"}))]
+    pub scope: Vec<IpNet>,
+    /// The level that CI and reports call "ready".
+    pub require: Level,
+    /// Extra trust anchors (PEM) for internal TLS, relative to the inventory file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for Scan {
+    fn default() -> Self {
+        Self {
+            resolvers: Vec::new(),
+            timeouts: Timeouts::default(),
+            concurrency: 256,
+            per_host: 2,
+            rate: Rate(500),
+            scope: Vec::new(),
+            require: Level::L2,
+            ca_file: None,
+        }
+    }
+}
+
+impl Scan {
+    /// Whether `addr` may be probed under `scope`.
+    pub fn in_scope(&self, addr: IpAddr) -> bool {
+        self.scope.is_empty() || self.scope.iter().any(|net| net.contains(&addr))
+    }
+}
+
+/// Per-protocol time limits, written like `5s` or `1500ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct Timeouts {
+    pub dns: Timeout,
+    pub connect: Timeout,
+    pub http: Timeout,
+    pub smtp: Timeout,
+    pub snmp: Timeout,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let secs = |s| Timeout(Duration::from_secs(s));
+        Self {
+            dns: secs(5),
+            connect: secs(4),
+            http: secs(10),
+            smtp: secs(30),
+            snmp: secs(2),
+        }
+    }
+}
+
+/// A government agency that owns hosts and sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Agency {
+    #[schemars(length(min = 1))]
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_vi: Option<String>,
+    /// Date by which this agency's hosts must be ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<NaiveDate>,
+}
+
+/// An application host, named by its fully qualified domain name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Host {
+    pub fqdn: String,
+    pub agency: String,
+    /// Which services the checks look at.
+    #[serde(default = "Host::default_services")]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub stage: Stage,
+    /// Why the host is exempt; required when `stage` is `exempt`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exempt_reason: String,
+    /// Internal hosts may use ULA (fc00::/7) addresses.
+    #[serde(default)]
+    pub internal: bool,
+    /// Overrides the agency's target date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Who answers for the host's migration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+impl Host {
+    fn default_services() -> Vec<Service> {
+        vec![Service::Https]
+    }
+}
+
+/// A service a host offers, which decides the checks that apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    Http,
+    Https,
+    Smtp,
+    /// Any other TCP port, written `tcp/8443`.
+    Tcp(u16),
+}
+
+impl Service {
+    pub fn port(self) -> u16 {
+        match self {
+            Service::Http => 80,
+            Service::Https => 443,
+            Service::Smtp => 25,
+            Service::Tcp(port) => port,
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Service::Http => f.write_str("http"),
+            Service::Https => f.write_str("https"),
+            Service::Smtp => f.write_str("smtp"),
+            Service::Tcp(port) => write!(f, "tcp/{port}"),
+        }
+    }
+}
+
+impl FromStr for Service {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "http" => Ok(Service::Http),
+            "https" => Ok(Service::Https),
+            "smtp" => Ok(Service::Smtp),
+            _ => s
+                .strip_prefix("tcp/")
+                .and_then(|port| port.parse::<u16>().ok())
+                .filter(|port| *port != 0)
+                .map(Service::Tcp)
+                .ok_or_else(|| {
+                    format!("unknown service `{s}`: use http, https, smtp or tcp/PORT (1-65535)")
+                }),
+        }
+    }
+}
+
+/// Where a host stands in its migration.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    #[default]
+    Planned,
+    InProgress,
+    DualStack,
+    Ipv6Only,
+    Exempt,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Planned => "planned",
+            Stage::InProgress => "in-progress",
+            Stage::DualStack => "dual-stack",
+            Stage::Ipv6Only => "ipv6-only",
+            Stage::Exempt => "exempt",
+        }
+    }
+}
+
+impl FromStr for Stage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Stage::Planned,
+            Stage::InProgress,
+            Stage::DualStack,
+            Stage::Ipv6Only,
+            Stage::Exempt,
+        ]
+        .into_iter()
+        .find(|stage| stage.as_str() == s)
+        .ok_or_else(|| {
+            format!("unknown stage `{s}`: use planned, in-progress, dual-stack, ipv6-only or exempt")
+        })
+    }
+}
+
+/// IPv6 readiness levels, worst first (readiness.md).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum Level {
+    #[serde(rename = "BROKEN")]
+    Broken,
+    L0,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Broken => "BROKEN",
+            Level::L0 => "L0",
+            Level::L1 => "L1",
+            Level::L2 => "L2",
+            Level::L3 => "L3",
+            Level::L4 => "L4",
+            Level::L5 => "L5",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A 5G (or LTE) site: a ward office, school or cabinet behind a cellular router.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub agency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<GeoPoint>,
+    /// The router's management address or name; a list when it has both families.
+    pub address: Endpoints,
+    /// A shipped or user-provided device profile.
+    #[serde(default = "Site::default_profile")]
+    pub profile: String,
+    pub snmp: Snmp,
+}
+
+impl Site {
+    fn default_profile() -> String {
+        "generic".to_owned()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct GeoPoint {
+    #[schemars(range(min = -90.0, max = 90.0))]
+    pub lat: f64,
+    #[schemars(range(min = -180.0, max = 180.0))]
+    pub lon: f64,
+}
+
+/// One management endpoint or several (one per family).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Endpoints {
+    One(Endpoint),
+    Many(Vec<Endpoint>),
+}
+
+impl Endpoints {
+    pub fn iter(&self) -> impl Iterator<Item = &Endpoint> {
+        match self {
+            Endpoints::One(one) => std::slice::from_ref(one).iter(),
+            Endpoints::Many(many) => many.iter(),
+        }
+    }
+}
+
+/// An IP address or a DNS name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Ip(IpAddr),
+    Name(String),
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Ip(ip) => ip.fmt(f),
+            Endpoint::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(ip) = s.parse::<IpAddr>() {
+            return Ok(Endpoint::Ip(ip));
+        }
+        if s.contains(':') || s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return Err(format!("`{s}` is not a valid IPv6 or IPv4 address"));
+        }
+        check_dns_name(s).map(|()| Endpoint::Name(s.to_owned()))
+    }
+}
+
+/// Checks `name` is a DNS host name: letters, digits and hyphens in labels of 1 to 63.
+pub fn check_dns_name(name: &str) -> Result<(), String> {
+    let bare = name.strip_suffix('.').unwrap_or(name);
+    if bare.is_empty() || bare.len() > 253 {
+        return Err(format!("`{name}` is not a host name: it must have 1 to 253 characters"));
+    }
+    for label in bare.split('.') {
+        let valid = !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            return Err(format!(
+                "`{name}` is not a host name: label `{label}` must be 1 to 63 letters, digits or hyphens"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How to talk SNMP to a site's router. Secrets are named (`*_env`, `*_file`), or given
+/// literally with a warning; a literal never prints or serialises.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Snmp {
+    pub version: SnmpVersion,
+    #[serde(default = "Snmp::default_port")]
+    pub port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<Redacted>,
+    /// v3 user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthProtocol>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_pass_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_pass_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_pass: Option<Redacted>,
+    #[serde(rename = "priv", default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<PrivProtocol>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_pass_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_pass_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_pass: Option<Redacted>,
+}
+
+impl Snmp {
+    fn default_port() -> u16 {
+        161
+    }
+
+    /// The secrets this version needs: the community for v2c; for v3 the keys of the
+    /// protocols chosen.
+    pub fn secrets(&self) -> Vec<SecretRef<'_>> {
+        let community = SecretRef {
+            name: "community",
+            env: self.community_env.as_deref(),
+            file: self.community_file.as_deref(),
+            literal: self.community.as_ref(),
+        };
+        let auth = SecretRef {
+            name: "auth_pass",
+            env: self.auth_pass_env.as_deref(),
+            file: self.auth_pass_file.as_deref(),
+            literal: self.auth_pass.as_ref(),
+        };
+        let privacy = SecretRef {
+            name: "priv_pass",
+            env: self.priv_pass_env.as_deref(),
+            file: self.priv_pass_file.as_deref(),
+            literal: self.priv_pass.as_ref(),
+        };
+        match self.version {
+            SnmpVersion::V2c => vec![community],
+            SnmpVersion::V3 => [(self.auth.is_some(), auth), (self.privacy.is_some(), privacy)]
+                .into_iter()
+                .filter_map(|(used, secret)| used.then_some(secret))
+                .collect(),
+        }
+    }
+}
+
+/// Where one secret comes from: `<name>_env`, `<name>_file` or the literal `<name>`.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretRef<'a> {
+    pub name: &'static str,
+    pub env: Option<&'a str>,
+    pub file: Option<&'a std::path::Path>,
+    pub literal: Option<&'a Redacted>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SnmpVersion {
+    V2c,
+    V3,
+}
+
+impl FromStr for SnmpVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "2c" => Ok(SnmpVersion::V2c),
+            "3" => Ok(SnmpVersion::V3),
+            _ => Err(format!("unknown SNMP version `{s}`: use 2c or 3")),
+        }
+    }
+}
+
+impl fmt::Display for SnmpVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SnmpVersion::V2c => "2c",
+            SnmpVersion::V3 => "3",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthProtocol {
+    Sha,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PrivProtocol {
+    Aes128,
+    Aes192,
+    Aes256,
+}
+
+/// A secret given literally in the inventory. Its value leaves only through `expose`:
+/// Debug and Serialize write `<redacted>`.
+#[derive(Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Redacted(String);
+
+impl Redacted {
+    pub const MARK: &'static str = "<redacted>";
+
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::MARK)
+    }
+}
+
+impl Serialize for Redacted {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Self::MARK)
+    }
+}
+
+/// Scalars written as strings in YAML, checked when loaded.
+macro_rules! string_serde {
+    ($ty:ty, $schema:expr) => {
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = ScalarText::deserialize(deserializer)?;
+                text.0.parse().map_err(serde::de::Error::custom)
+            }
+        }
+        impl JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                $schema.try_into().expect("a JSON object is a schema")
+            }
+        }
+    };
+}
+
+/// Accepts a string or a bare number (`version: 3`, `port: 8443`) as text.
+struct ScalarText(String);
+
+impl<'de> Deserialize<'de> for ScalarText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl serde::de::Visitor<'_> for TextVisitor {
+            type Value = ScalarText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_owned()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+string_serde!(
+    Service,
+    serde_json::json!({"type": "string", "pattern": "^(http|https|smtp|tcp/[0-9]{1,5})$"})
+);
+string_serde!(
+    SnmpVersion,
+    serde_json::json!({"type": ["string", "integer"], "enum": ["2c", "3", 3]})
+);
+string_serde!(
+    Endpoint,
+    serde_json::json!({"type": "string", "description": "an IPv6 or IPv4 address, or a DNS name"})
+);
+string_serde!(
+    Resolver,
+    serde_json::json!({"type": "string", "description": "`[v6addr]:port`, `v4addr:port`, or an address (port 53)"})
+);
+string_serde!(
+    Rate,
+    serde_json::json!({"type": "string", "pattern": "^[0-9]+/s$"})
+);
+string_serde!(
+    Timeout,
+    serde_json::json!({"type": "string", "description": "a duration such as 5s or 1500ms"})
+);
+
+/// A DNS resolver address; the port defaults to 53.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Resolver(pub SocketAddr);
+
+impl fmt::Display for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for Resolver {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse::<SocketAddr>()
+            .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+            .map(Resolver)
+            .map_err(|_| {
+                format!("`{s}` is not a resolver address: write [fd00::53]:53 or 198.18.0.53:53")
+            })
+    }
+}
+
+/// A rate in events per second, written `500/s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rate(pub u32);
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/s", self.0)
+    }
+}
+
+impl FromStr for Rate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.strip_suffix("/s")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .map(Rate)
+            .ok_or_else(|| format!("`{s}` is not a rate: write a positive number per second, like 500/s"))
+    }
+}
+
+/// A time limit, written like `5s`, `1500ms` or `1m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timeout(pub Duration);
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        humantime::format_duration(self.0).fmt(f)
+    }
+}
+
+impl FromStr for Timeout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        humantime::parse_duration(s)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .map(Timeout)
+            .ok_or_else(|| format!("`{s}` is not a duration: write 5s, 1500ms or 1m"))
+    }
+}

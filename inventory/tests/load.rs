@@ -1,0 +1,297 @@
+//! The loader against good and bad inventories: every problem is reported, at its place.
+
+use sixfive_inventory::model::{Endpoint, Level, Service, Stage};
+use sixfive_inventory::{InventoryError, LoadOptions, Severity, load, load_str};
+
+fn options() -> LoadOptions {
+    LoadOptions {
+        profiles: vec!["generic".into(), "teltonika-rutx".into()],
+    }
+}
+
+const GOOD: &str = r#"version: 1
+scan:
+  resolvers: ["[fd00:53::53]:53", "198.18.0.53"]
+  timeouts: { dns: 3s, connect: 1500ms }
+  concurrency: 64
+  rate: 200/s
+  scope: [fd00::/8, 198.18.0.0/15]
+  require: L3
+agencies:
+  - id: dict
+    name: Department of Information and Communications
+    name_vi: Sở Thông tin và Truyền thông
+    target: 2026-12-31
+hosts:
+  - fqdn: dichvucong.danang.test
+    agency: dict
+    services: [https, http, smtp, tcp/8443]
+    stage: dual-stack
+    tags: [public]
+  - fqdn: legacy.danang.test
+    agency: dict
+    stage: exempt
+    exempt_reason: vendor appliance, replaced in 2027
+sites:
+  - id: hai-chau-01
+    name: Hai Chau ward office
+    agency: dict
+    ward: Hải Châu
+    location: { lat: 16.0678, lon: 108.2208 }
+    address: [fd00:5a::101, 198.18.5.101]
+    profile: teltonika-rutx
+    snmp:
+      version: 2c
+      community_env: SIXFIVE_TEST_COMMUNITY_GOOD
+"#;
+
+fn errors_of(text: &str) -> InventoryError {
+    load_str("city.yaml", text, &options()).expect_err("the inventory should be rejected")
+}
+
+/// The single error's `line:column` and message.
+fn only_error(text: &str) -> (u64, u64, String, Option<String>) {
+    let error = errors_of(text);
+    let errors: Vec<_> = error.errors().collect();
+    assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
+    let p = errors[0];
+    (p.line, p.column, p.message.clone(), p.hint.clone())
+}
+
+#[test]
+fn a_good_inventory_loads_with_every_field() {
+    // SAFETY of the test: only this test reads this variable.
+    unsafe_env_set("SIXFIVE_TEST_COMMUNITY_GOOD", "s3cret-good");
+    let loaded = load_str("city.yaml", GOOD, &options()).unwrap();
+    let inv = loaded.inventory;
+    assert_eq!(inv.scan.concurrency, 64);
+    assert_eq!(inv.scan.per_host, 2, "defaults fill what is not written");
+    assert_eq!(inv.scan.resolvers[1].0.port(), 53);
+    assert_eq!(inv.scan.timeouts.connect.0.as_millis(), 1500);
+    assert_eq!(inv.scan.timeouts.http.0.as_secs(), 10);
+    assert_eq!(inv.scan.require, Level::L3);
+    assert_eq!(inv.agencies[0].name_vi.as_deref(), Some("Sở Thông tin và Truyền thông"));
+    assert_eq!(
+        inv.hosts[0].services,
+        vec![Service::Https, Service::Http, Service::Smtp, Service::Tcp(8443)]
+    );
+    assert_eq!(inv.hosts[0].stage, Stage::DualStack);
+    assert_eq!(inv.hosts[1].services, vec![Service::Https]);
+    let addresses: Vec<_> = inv.sites[0].address.iter().cloned().collect();
+    assert_eq!(
+        addresses,
+        vec![
+            Endpoint::Ip("fd00:5a::101".parse().unwrap()),
+            Endpoint::Ip("198.18.5.101".parse().unwrap())
+        ]
+    );
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+fn unsafe_env_set(key: &str, value: &str) {
+    // Edition 2024 makes set_var unsafe; each test uses its own variable name.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var(key, value)
+    };
+}
+
+#[test]
+fn an_unknown_field_is_named_with_a_suggestion() {
+    let (line, column, message, hint) = only_error(
+        "version: 1\nagencies:\n  - id: dict\n    name: D\nhosts:\n  - fqdn: a.test\n    agency: dict\n    stgae: planned\n",
+    );
+    assert_eq!((line, column), (8, 5));
+    assert!(message.contains("unknown field `stgae`"), "{message}");
+    assert_eq!(hint.as_deref(), Some("did you mean `stage`?"));
+}
+
+#[test]
+fn a_duplicate_fqdn_points_back_at_the_first() {
+    let (line, column, message, hint) = only_error(
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - fqdn: a.test\n    agency: dict\n  - fqdn: A.test.\n    agency: dict\n",
+    );
+    assert_eq!((line, column), (6, 11));
+    assert!(message.contains("duplicate host `a.test`"), "{message}");
+    assert_eq!(hint.as_deref(), Some("first defined at city.yaml:4:5"));
+}
+
+#[test]
+fn a_duplicate_agency_id_is_an_error() {
+    let (line, _, message, _) =
+        only_error("version: 1\nagencies:\n  - id: dict\n    name: A\n  - id: dict\n    name: B\n");
+    assert_eq!(line, 5);
+    assert!(message.contains("duplicate agency id `dict`"), "{message}");
+}
+
+#[test]
+fn an_unknown_agency_gets_the_nearest_id() {
+    let (line, column, message, hint) = only_error(
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - fqdn: a.test\n    agency: dictt\n",
+    );
+    assert_eq!((line, column), (5, 13));
+    assert!(message.contains("unknown agency `dictt`"), "{message}");
+    assert_eq!(hint.as_deref(), Some("did you mean `dict`?"));
+}
+
+const SITE_HEAD: &str = "version: 1\nscan: {scope: [fd00::/8]}\nagencies: [{id: dict, name: D}]\nsites:\n  - id: s1\n    name: S\n    agency: dict\n";
+
+#[test]
+fn an_unknown_profile_is_an_error() {
+    let text = format!(
+        "{SITE_HEAD}    address: fd00::1\n    profile: teltonika-rutxx\n    snmp: {{version: 2c, community: x}}\n"
+    );
+    let error = errors_of(&text);
+    let errors: Vec<_> = error.errors().collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].line, 9);
+    assert!(errors[0].message.contains("unknown device profile `teltonika-rutxx`"));
+    assert_eq!(errors[0].hint.as_deref(), Some("did you mean `teltonika-rutx`?"));
+}
+
+#[test]
+fn a_bad_address_is_an_error_at_its_value() {
+    let text = format!(
+        "{SITE_HEAD}    address: fd00::zz::1\n    snmp: {{version: 2c, community: x}}\n"
+    );
+    let (line, column, message, _) = only_error(&text);
+    assert_eq!((line, column), (8, 14));
+    assert!(message.contains("sites[0].address"), "{message}");
+}
+
+#[test]
+fn an_address_outside_the_scope_is_refused() {
+    let text = format!(
+        "{SITE_HEAD}    address: [fd00::1, 198.18.0.1]\n    snmp: {{version: 2c, community: x}}\n"
+    );
+    let (line, _, message, hint) = only_error(&text);
+    assert_eq!(line, 8);
+    assert!(message.contains("198.18.0.1 is outside the scan scope"), "{message}");
+    assert!(hint.unwrap().contains("scan.scope"));
+}
+
+#[test]
+fn a_bad_prefix_and_a_bad_date_are_both_reported() {
+    let error = errors_of(
+        "version: 1\nscan:\n  scope: [fd00::/129]\nagencies:\n  - id: dict\n    name: D\n    target: 2026-13-01\n",
+    );
+    let lines: Vec<_> = error.errors().map(|p| (p.line, p.message.clone())).collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(lines[0].0, 3);
+    assert!(lines[0].1.contains("scan.scope[0]"), "{}", lines[0].1);
+    assert_eq!(lines[1].0, 7);
+    assert!(lines[1].1.contains("agencies[0].target"), "{}", lines[1].1);
+    let hint = error.errors().nth(1).unwrap().hint.clone();
+    assert_eq!(hint.as_deref(), Some("write dates as YYYY-MM-DD, for example 2026-12-31"));
+}
+
+#[test]
+fn an_exempt_host_needs_a_reason() {
+    let (line, column, message, _) = only_error(
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - fqdn: a.test\n    agency: dict\n    stage: exempt\n",
+    );
+    assert_eq!((line, column), (6, 12));
+    assert!(message.contains("exempt without a reason"), "{message}");
+}
+
+#[test]
+fn an_unreadable_secret_is_reported_without_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("community");
+    std::fs::write(&secret, "").unwrap();
+    let text = format!(
+        "{SITE_HEAD}    address: fd00::1\n    snmp:\n      version: 2c\n      community_file: {}\n  - id: s2\n    name: S2\n    agency: dict\n    address: fd00::2\n    snmp: {{version: 2c, community_env: SIXFIVE_TEST_UNSET_VARIABLE}}\n",
+        secret.display()
+    );
+    let error = errors_of(&text);
+    let errors: Vec<_> = error.errors().collect();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert_eq!(errors[0].line, 11);
+    assert!(errors[0].message.contains("is empty"), "{}", errors[0].message);
+    assert_eq!(errors[1].line, 16);
+    assert!(errors[1].message.contains("`SIXFIVE_TEST_UNSET_VARIABLE` for community is not set"));
+}
+
+#[test]
+fn a_literal_secret_warns_and_never_shows() {
+    let text = format!("{SITE_HEAD}    address: fd00::1\n    snmp: {{version: 2c, community: hunter2-literal}}\n");
+    let loaded = load_str("city.yaml", &text, &options()).unwrap();
+    assert_eq!(loaded.warnings.len(), 1);
+    assert_eq!(loaded.warnings[0].severity, Severity::Warning);
+    let shown = format!("{:?} {}", loaded.inventory, loaded.warnings[0]);
+    let json = serde_json::to_string(&loaded.inventory).unwrap();
+    assert!(!shown.contains("hunter2") && !json.contains("hunter2"), "{shown} {json}");
+    assert!(json.contains("<redacted>"));
+}
+
+#[test]
+fn every_problem_in_a_file_is_reported_at_once() {
+    let error = errors_of(
+        "version: 1\nagencies:\n  - id: dict\n    name: D\n    nmae_vi: x\nhosts:\n  - fqdn: a.test\n    agency: nope\n  - fqdn: b.test\n    agency: dict\n    services: [gopher]\n  - fqdn: bad_host..test\n    agency: dict\n    stage: exempt\n",
+    );
+    let lines: Vec<u64> = error.errors().map(|p| p.line).collect();
+    assert_eq!(lines, vec![5, 8, 11, 12, 14], "{:#?}", error.problems);
+}
+
+#[test]
+fn yaml_syntax_errors_have_a_place() {
+    let (line, _, message, _) = only_error("version: 1\nhosts:\n  - fqdn: a.test\n   agency: [x\n");
+    assert!(line >= 4, "line {line}: {message}");
+    assert!(message.starts_with("not valid YAML"), "{message}");
+}
+
+#[test]
+fn the_format_version_is_checked() {
+    let (line, _, message, _) = only_error("version: 2\n");
+    assert_eq!(line, 1);
+    assert!(message.contains("version 1"), "{message}");
+    let (_, _, message, _) = only_error("hosts: []\n");
+    assert!(message.contains("missing `version`"), "{message}");
+}
+
+#[test]
+fn a_folder_merges_and_reports_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("hosts")).unwrap();
+    std::fs::write(
+        dir.path().join("agencies.yaml"),
+        "version: 1\nagencies: [{id: dict, name: D}, {id: doh, name: H}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("hosts/dict.yaml"),
+        "version: 1\nhosts:\n  - {fqdn: a.test, agency: dict}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("hosts/doh.yml"),
+        "version: 1\nhosts:\n  - {fqdn: b.test, agency: doh}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not yaml").unwrap();
+    let loaded = load(dir.path(), &options()).unwrap();
+    assert_eq!(loaded.files.len(), 3);
+    assert_eq!(loaded.inventory.hosts.len(), 2);
+    assert_eq!(loaded.inventory.agencies.len(), 2);
+
+    std::fs::write(
+        dir.path().join("hosts/more.yaml"),
+        "version: 1\nhosts:\n  - {fqdn: other.test, agency: dict}\n  - {fqdn: a.test, agency: dict}\n",
+    )
+    .unwrap();
+    let error = match load(dir.path(), &options()) {
+        Err(sixfive_inventory::LoadError::Invalid(error)) => error,
+        other => panic!("expected an invalid inventory, got {other:?}"),
+    };
+    let problem = error.errors().next().unwrap();
+    assert!(problem.file().ends_with("hosts/more.yaml"));
+    assert_eq!(problem.line, 4);
+    assert!(problem.hint.as_deref().unwrap().contains("hosts/dict.yaml:3:"));
+}
+
+#[test]
+fn problems_render_as_file_line_column() {
+    let error = errors_of("version: 1\nagencies:\n  - id: dict\n    name: D\n    bogus: 1\n");
+    let line = error.errors().next().unwrap().to_string();
+    assert!(line.starts_with("city.yaml:5:5: error: unknown field `bogus`"), "{line}");
+}
