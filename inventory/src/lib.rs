@@ -8,8 +8,11 @@
 pub mod diagnostic;
 pub mod load;
 pub mod model;
+pub mod results;
 pub mod schema;
+pub mod store;
 
 pub use diagnostic::{InventoryError, Problem, Severity};
 pub use load::{LoadError, LoadOptions, Loaded, load, load_str};
 pub use model::Inventory;
+pub use store::{Store, StoreError, StoreUrl};

@@ -13,13 +13,16 @@ pub(super) fn check(
     cx: &mut Context,
     scan: Option<(usize, Scan)>,
     agencies: Vec<Item<Agency>>,
-    hosts: Vec<Item<Host>>,
+    mut hosts: Vec<Item<Host>>,
     sites: Vec<Item<Site>>,
     options: &LoadOptions,
 ) -> Inventory {
     let scan = scan.map_or_else(Scan::default, |(file, scan)| check_scan(cx, file, scan));
     unique(cx, &agencies, "agency id", |a| a.id.clone(), "id");
-    unique(cx, &hosts, "host", |h| normalized_fqdn(&h.fqdn), "fqdn");
+    for host in &mut hosts {
+        host.value.fqdn = normalized_fqdn(&host.value.fqdn);
+    }
+    unique(cx, &hosts, "host", |h| h.fqdn.clone(), "fqdn");
     unique(cx, &sites, "site id", |s| s.id.clone(), "id");
     let agency_ids: Vec<&str> = agencies.iter().map(|a| a.value.id.as_str()).collect();
 
@@ -216,7 +219,7 @@ fn unique<T>(
     }
 }
 
-/// Host names compare without case and without a trailing dot.
+/// Host names are kept in lower case without a trailing dot, so they compare as DNS does.
 fn normalized_fqdn(fqdn: &str) -> String {
     fqdn.trim_end_matches('.').to_ascii_lowercase()
 }

@@ -1,0 +1,879 @@
+//! The store: the inventory as imported with the history of every change, scan runs with
+//! their check results and site samples, and an audit log of hand edits.
+//!
+//! SQLite (embedded, the default) and PostgreSQL (shared by several agents) run the same
+//! SQL through [`on_pool!`]; only the migrations differ. Every write that belongs together
+//! is one transaction, so a crash leaves the store as it was before or after, never between.
+
+mod url;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::types::Json;
+use sqlx::{PgPool, Row, SqlitePool};
+
+pub use self::url::{StoreUrl, UrlError};
+use crate::model::{Agency, Host, Inventory, Site};
+use crate::results::{CheckRecord, SiteSample};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    #[error("cannot create the store's folder {}: {source}", path.display())]
+    Folder {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the store {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot update the store's schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("store: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("no {kind} `{key}` in the store")]
+    NotFound { kind: &'static str, key: String },
+    #[error("scan run {0} is not running: it was finished or interrupted")]
+    RunClosed(i64),
+    #[error("a stored {kind} is not readable: {reason}")]
+    Corrupt { kind: &'static str, reason: String },
+}
+
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same code on whichever pool the store has; the SQL must suit both dialects.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($pool) => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+pub struct Store {
+    backend: Backend,
+    url: StoreUrl,
+}
+
+/// What kind of entry an inventory row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Agency,
+    Host,
+    Site,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Agency => "agency",
+            Kind::Host => "host",
+            Kind::Site => "site",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "agency" => Ok(Kind::Agency),
+            "host" => Ok(Kind::Host),
+            "site" => Ok(Kind::Site),
+            other => Err(StoreError::Corrupt {
+                kind: "entity kind",
+                reason: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// What one import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// None when the inventory matched the store and nothing was written.
+    pub import_id: Option<i64>,
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+}
+
+/// One entry of an entity's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub import_id: i64,
+    pub at: DateTime<Utc>,
+    pub who: String,
+    pub kind: Kind,
+    pub key: String,
+    pub change: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// A stored entry with when it came and, if it left the inventory, when it went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stored<T> {
+    #[serde(flatten)]
+    pub entry: T,
+    pub added_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Hand edits (stage, owner, note) over what the inventory file says.
+    pub annotations: HashMap<String, String>,
+}
+
+/// A field that people edit by hand, over the inventory file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditField {
+    Stage,
+    Owner,
+    Note,
+}
+
+impl EditField {
+    fn as_str(self) -> &'static str {
+        match self {
+            EditField::Stage => "stage",
+            EditField::Owner => "owner",
+            EditField::Note => "note",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub who: String,
+    pub kind: Kind,
+    pub key: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    Complete,
+    Incomplete,
+}
+
+impl RunStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Incomplete => "incomplete",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "running" => Ok(RunStatus::Running),
+            "complete" => Ok(RunStatus::Complete),
+            "incomplete" => Ok(RunStatus::Incomplete),
+            other => Err(StoreError::Corrupt {
+                kind: "run status",
+                reason: other.to_owned(),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    pub id: i64,
+    pub agent: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: RunStatus,
+}
+
+/// An inventory entry as the store keeps it: its key, its agency and its JSON form.
+struct Entity {
+    kind: Kind,
+    key: String,
+    agency: Option<String>,
+    doc: Value,
+}
+
+fn entities(inventory: &Inventory) -> Result<Vec<Entity>, serde_json::Error> {
+    let mut out = Vec::new();
+    for agency in &inventory.agencies {
+        out.push(Entity {
+            kind: Kind::Agency,
+            key: agency.id.clone(),
+            agency: None,
+            doc: serde_json::to_value(agency)?,
+        });
+    }
+    for host in &inventory.hosts {
+        out.push(Entity {
+            kind: Kind::Host,
+            key: host.fqdn.clone(),
+            agency: Some(host.agency.clone()),
+            doc: serde_json::to_value(host)?,
+        });
+    }
+    for site in &inventory.sites {
+        out.push(Entity {
+            kind: Kind::Site,
+            key: site.id.clone(),
+            agency: Some(site.agency.clone()),
+            doc: serde_json::to_value(site)?,
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `url` and brings its schema up to date.
+    pub async fn open(url: &StoreUrl) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open {
+            url: url.to_string(),
+            source,
+        };
+        let backend = match url {
+            StoreUrl::Sqlite(path) => {
+                create_parent(path)?;
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(std::time::Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await
+                    .map_err(open_error)?;
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                Backend::Sqlite(pool)
+            }
+            StoreUrl::Postgres(options) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(std::time::Duration::from_secs(10))
+                    .connect_with((**options).clone())
+                    .await
+                    .map_err(open_error)?;
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                Backend::Postgres(pool)
+            }
+        };
+        Ok(Store {
+            backend,
+            url: url.clone(),
+        })
+    }
+
+    pub fn url(&self) -> &StoreUrl {
+        &self.url
+    }
+
+    pub async fn close(self) {
+        on_pool!(self, pool => pool.close().await);
+    }
+
+    /// Brings the stored inventory in line with `inventory` in one transaction: new entries
+    /// are added, changed ones updated, missing ones marked removed (their history and
+    /// results stay). Importing an unchanged inventory writes nothing.
+    pub async fn import(
+        &self,
+        inventory: &Inventory,
+        source: &str,
+        who: &str,
+    ) -> Result<ImportSummary, StoreError> {
+        let wanted = entities(inventory).map_err(|e| StoreError::Corrupt {
+            kind: "inventory entry",
+            reason: e.to_string(),
+        })?;
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let rows = sqlx::query("SELECT kind, key, doc, removed_at FROM entities")
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut current: HashMap<(Kind, String), (Value, bool)> = HashMap::new();
+            for row in rows {
+                let kind = Kind::parse(&row.try_get::<String, _>("kind")?)?;
+                let Json(doc): Json<Value> = row.try_get("doc")?;
+                let removed = row.try_get::<Option<DateTime<Utc>>, _>("removed_at")?.is_some();
+                current.insert((kind, row.try_get("key")?), (doc, removed));
+            }
+
+            let mut summary = ImportSummary::default();
+            let mut pending: Vec<(&Entity, &'static str, Option<Value>)> = Vec::new();
+            for entity in &wanted {
+                match current.remove(&(entity.kind, entity.key.clone())) {
+                    None => pending.push((entity, "added", None)),
+                    Some((_, true)) => pending.push((entity, "added", None)),
+                    Some((doc, false)) if doc != entity.doc => pending.push((entity, "changed", Some(doc))),
+                    Some(_) => {}
+                }
+            }
+            let gone: Vec<((Kind, String), Value)> = current
+                .into_iter()
+                .filter(|(_, (_, removed))| !removed)
+                .map(|(id, (doc, _))| (id, doc))
+                .collect();
+            if pending.is_empty() && gone.is_empty() {
+                tx.rollback().await?;
+                return Ok(summary);
+            }
+            summary.added = pending.iter().filter(|p| p.1 == "added").count();
+            summary.changed = pending.len() - summary.added;
+            summary.removed = gone.len();
+
+            let import_id: i64 = sqlx::query_scalar(
+                "INSERT INTO imports (at, source, who, added, changed, removed)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(now)
+            .bind(source)
+            .bind(who)
+            .bind(summary.added as i64)
+            .bind(summary.changed as i64)
+            .bind(summary.removed as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+
+            for (entity, change, before) in &pending {
+                sqlx::query(
+                    "INSERT INTO entities (kind, key, agency, doc, added_at, updated_at, removed_at)
+                     VALUES ($1, $2, $3, $4, $5, $5, NULL)
+                     ON CONFLICT (kind, key) DO UPDATE SET agency = $3, doc = $4, updated_at = $5,
+                        removed_at = NULL,
+                        added_at = CASE WHEN entities.removed_at IS NULL THEN entities.added_at ELSE $5 END",
+                )
+                .bind(entity.kind.as_str())
+                .bind(&entity.key)
+                .bind(&entity.agency)
+                .bind(Json(&entity.doc))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                record_change(&mut tx, import_id, entity.kind, &entity.key, change, before.as_ref(), Some(&entity.doc)).await?;
+            }
+            for ((kind, key), doc) in &gone {
+                sqlx::query("UPDATE entities SET removed_at = $1 WHERE kind = $2 AND key = $3")
+                    .bind(now)
+                    .bind(kind.as_str())
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                record_change(&mut tx, import_id, *kind, key, "removed", Some(doc), None).await?;
+            }
+            tx.commit().await?;
+            summary.import_id = Some(import_id);
+            Ok(summary)
+        })
+    }
+
+    pub async fn agencies(&self, with_removed: bool) -> Result<Vec<Stored<Agency>>, StoreError> {
+        self.stored(Kind::Agency, with_removed).await
+    }
+
+    pub async fn hosts(&self, with_removed: bool) -> Result<Vec<Stored<Host>>, StoreError> {
+        self.stored(Kind::Host, with_removed).await
+    }
+
+    pub async fn sites(&self, with_removed: bool) -> Result<Vec<Stored<Site>>, StoreError> {
+        self.stored(Kind::Site, with_removed).await
+    }
+
+    async fn stored<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: Kind,
+        with_removed: bool,
+    ) -> Result<Vec<Stored<T>>, StoreError> {
+        let (rows, notes) = on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT key, doc, added_at, removed_at FROM entities
+                 WHERE kind = $1 AND ($2 OR removed_at IS NULL) ORDER BY key",
+            )
+            .bind(kind.as_str())
+            .bind(with_removed)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<String, _>("key")?,
+                    row.try_get::<Json<Value>, _>("doc")?.0,
+                    row.try_get::<DateTime<Utc>, _>("added_at")?,
+                    row.try_get::<Option<DateTime<Utc>>, _>("removed_at")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let notes = sqlx::query("SELECT key, field, value FROM annotations WHERE kind = $1")
+                .bind(kind.as_str())
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| Ok((row.try_get::<String, _>("key")?, row.try_get::<String, _>("field")?, row.try_get::<String, _>("value")?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            (rows, notes)
+        });
+        let mut annotations: HashMap<String, HashMap<String, String>> = HashMap::new();
+        for (key, field, value) in notes {
+            annotations.entry(key).or_default().insert(field, value);
+        }
+        rows.into_iter()
+            .map(|(key, doc, added_at, removed_at)| {
+                let entry = serde_json::from_value(doc).map_err(|e| StoreError::Corrupt {
+                    kind: kind.as_str(),
+                    reason: format!("{key}: {e}"),
+                })?;
+                Ok(Stored {
+                    entry,
+                    added_at,
+                    removed_at,
+                    annotations: annotations.remove(&key).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// The changes imports made, oldest first; for one entry when `key` is given.
+    pub async fn history(&self, key: Option<(Kind, &str)>) -> Result<Vec<Change>, StoreError> {
+        let (kind, key) = key.map_or((None, None), |(k, key)| (Some(k.as_str()), Some(key)));
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT h.import_id, i.at, i.who, h.kind, h.key, h.change, h.before, h.after
+             FROM entity_history h JOIN imports i ON i.id = h.import_id
+             WHERE ($1 IS NULL OR h.kind = $1) AND ($2 IS NULL OR h.key = $2)
+             ORDER BY h.id",
+        )
+        .bind(kind)
+        .bind(key)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<i64, _>("import_id")?,
+            row.try_get::<DateTime<Utc>, _>("at")?,
+            row.try_get::<String, _>("who")?,
+            row.try_get::<String, _>("kind")?,
+            row.try_get::<String, _>("key")?,
+            row.try_get::<String, _>("change")?,
+            row.try_get::<Option<Json<Value>>, _>("before")?.map(|j| j.0),
+            row.try_get::<Option<Json<Value>>, _>("after")?.map(|j| j.0),
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(import_id, at, who, kind, key, change, before, after)| {
+                Ok(Change {
+                    import_id,
+                    at,
+                    who,
+                    kind: Kind::parse(&kind)?,
+                    key,
+                    change,
+                    before,
+                    after,
+                })
+            })
+            .collect()
+    }
+
+    /// Sets a hand-edited field (None clears it) and logs who changed what, together.
+    pub async fn edit(
+        &self,
+        kind: Kind,
+        key: &str,
+        field: EditField,
+        value: Option<&str>,
+        who: &str,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let present: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM entities WHERE kind = $1 AND key = $2 AND removed_at IS NULL",
+            )
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+            if present == 0 {
+                return Err(StoreError::NotFound { kind: kind.as_str(), key: key.to_owned() });
+            }
+            let old: Option<String> = sqlx::query_scalar(
+                "SELECT value FROM annotations WHERE kind = $1 AND key = $2 AND field = $3",
+            )
+            .bind(kind.as_str())
+            .bind(key)
+            .bind(field.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match value {
+                Some(value) => sqlx::query(
+                    "INSERT INTO annotations (kind, key, field, value) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (kind, key, field) DO UPDATE SET value = $4",
+                )
+                .bind(kind.as_str())
+                .bind(key)
+                .bind(field.as_str())
+                .bind(value)
+                .execute(&mut *tx)
+                .await?,
+                None => sqlx::query("DELETE FROM annotations WHERE kind = $1 AND key = $2 AND field = $3")
+                    .bind(kind.as_str())
+                    .bind(key)
+                    .bind(field.as_str())
+                    .execute(&mut *tx)
+                    .await?,
+            };
+            sqlx::query(
+                "INSERT INTO audit_log (at, who, kind, key, field, old_value, new_value)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(now)
+            .bind(who)
+            .bind(kind.as_str())
+            .bind(key)
+            .bind(field.as_str())
+            .bind(old)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Hand edits, oldest first; for one entry when `key` is given.
+    pub async fn audit_log(&self, key: Option<(Kind, &str)>) -> Result<Vec<AuditEntry>, StoreError> {
+        let (kind, key) = key.map_or((None, None), |(k, key)| (Some(k.as_str()), Some(key)));
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT at, who, kind, key, field, old_value, new_value FROM audit_log
+             WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR key = $2) ORDER BY id",
+        )
+        .bind(kind)
+        .bind(key)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<DateTime<Utc>, _>("at")?,
+            row.try_get::<String, _>("who")?,
+            row.try_get::<String, _>("kind")?,
+            row.try_get::<String, _>("key")?,
+            row.try_get::<String, _>("field")?,
+            row.try_get::<Option<String>, _>("old_value")?,
+            row.try_get::<Option<String>, _>("new_value")?,
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(at, who, kind, key, field, old_value, new_value)| {
+                Ok(AuditEntry {
+                    at,
+                    who,
+                    kind: Kind::parse(&kind)?,
+                    key,
+                    field,
+                    old_value,
+                    new_value,
+                })
+            })
+            .collect()
+    }
+
+    /// Starts a scan run; it stays `running` until [`Store::finish_run`].
+    pub async fn begin_run(&self, agent: &str) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "INSERT INTO scan_runs (agent, started_at, status) VALUES ($1, $2, 'running') RETURNING id",
+        )
+        .bind(agent)
+        .bind(Utc::now())
+        .fetch_one(pool)
+        .await?))
+    }
+
+    /// Adds a batch of results to a running scan, all or none.
+    pub async fn record_results(&self, run: i64, results: &[CheckRecord]) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            ensure_running(&mut tx, run).await?;
+            for r in results {
+                sqlx::query(
+                    "INSERT INTO check_results
+                     (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(run)
+                .bind(&r.host)
+                .bind(&r.check)
+                .bind(r.status.as_str())
+                .bind(r.family.map(|f| f.as_str()))
+                .bind(r.address.map(|a| a.to_string()))
+                .bind(r.port.map(i64::from))
+                .bind(r.duration_ms)
+                .bind(&r.detail)
+                .bind(&r.hint)
+                .bind(Json(&r.evidence))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Adds a batch of site samples to a running scan, all or none.
+    pub async fn record_samples(&self, run: i64, samples: &[SiteSample]) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            ensure_running(&mut tx, run).await?;
+            for s in samples {
+                sqlx::query(
+                    "INSERT INTO site_samples (run_id, site, at, state, reasons, data)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(run)
+                .bind(&s.site)
+                .bind(s.at)
+                .bind(s.state.as_str())
+                .bind(Json(&s.reasons))
+                .bind(Json(&s.data))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Closes a running scan as complete, or as incomplete when it was cut short.
+    pub async fn finish_run(&self, run: i64, status: RunStatus) -> Result<(), StoreError> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE scan_runs SET status = $1, finished_at = $2 WHERE id = $3 AND status = 'running'",
+        )
+        .bind(status.as_str())
+        .bind(Utc::now())
+        .bind(run)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if done == 0 {
+            return Err(StoreError::RunClosed(run));
+        }
+        Ok(())
+    }
+
+    /// Marks `agent`'s runs that are still `running` as incomplete: an agent calls this as
+    /// it starts, since a run it left running was cut short by its end.
+    pub async fn interrupt_runs(&self, agent: &str) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, pool => sqlx::query(
+            "UPDATE scan_runs SET status = 'incomplete', finished_at = $1
+             WHERE agent = $2 AND status = 'running'",
+        )
+        .bind(Utc::now())
+        .bind(agent)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+    }
+
+    /// Scan runs, newest first.
+    pub async fn runs(&self) -> Result<Vec<Run>, StoreError> {
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT id, agent, started_at, finished_at, status FROM scan_runs ORDER BY id DESC",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<i64, _>("id")?,
+            row.try_get::<String, _>("agent")?,
+            row.try_get::<DateTime<Utc>, _>("started_at")?,
+            row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
+            row.try_get::<String, _>("status")?,
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(id, agent, started_at, finished_at, status)| {
+                Ok(Run {
+                    id,
+                    agent,
+                    started_at,
+                    finished_at,
+                    status: RunStatus::parse(&status)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest run that finished complete: what readers should treat as current.
+    pub async fn latest_complete_run(&self) -> Result<Option<Run>, StoreError> {
+        Ok(self
+            .runs()
+            .await?
+            .into_iter()
+            .find(|run| run.status == RunStatus::Complete))
+    }
+
+    /// A run's check results, in the order they were recorded.
+    pub async fn results(&self, run: i64) -> Result<Vec<CheckRecord>, StoreError> {
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT host, check_id, status, family, address, port, duration_ms, detail, hint, evidence
+             FROM check_results WHERE run_id = $1 ORDER BY id",
+        )
+        .bind(run)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<String, _>("host")?,
+            row.try_get::<String, _>("check_id")?,
+            row.try_get::<String, _>("status")?,
+            row.try_get::<Option<String>, _>("family")?,
+            row.try_get::<Option<String>, _>("address")?,
+            row.try_get::<Option<i64>, _>("port")?,
+            row.try_get::<Option<f64>, _>("duration_ms")?,
+            row.try_get::<String, _>("detail")?,
+            row.try_get::<Option<String>, _>("hint")?,
+            row.try_get::<Json<Value>, _>("evidence")?.0,
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        let corrupt = |reason: String| StoreError::Corrupt {
+            kind: "check result",
+            reason,
+        };
+        rows.into_iter()
+            .map(
+                |(host, check, status, family, address, port, duration_ms, detail, hint, evidence)| {
+                    Ok(CheckRecord {
+                        host,
+                        check,
+                        status: status.parse().map_err(corrupt)?,
+                        family: family.map(|f| f.parse()).transpose().map_err(corrupt)?,
+                        address: address
+                            .map(|a| a.parse())
+                            .transpose()
+                            .map_err(|e: std::net::AddrParseError| corrupt(e.to_string()))?,
+                        port: port
+                            .map(u16::try_from)
+                            .transpose()
+                            .map_err(|e| corrupt(e.to_string()))?,
+                        duration_ms,
+                        detail,
+                        hint,
+                        evidence,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// A site's samples, newest first, at most `limit`.
+    pub async fn samples(&self, site: &str, limit: i64) -> Result<Vec<SiteSample>, StoreError> {
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT site, at, state, reasons, data FROM site_samples
+             WHERE site = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(site)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<String, _>("site")?,
+            row.try_get::<DateTime<Utc>, _>("at")?,
+            row.try_get::<String, _>("state")?,
+            row.try_get::<Json<Vec<String>>, _>("reasons")?.0,
+            row.try_get::<Json<Value>, _>("data")?.0,
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(site, at, state, reasons, data)| {
+                Ok(SiteSample {
+                    site,
+                    at,
+                    state: state.parse().map_err(|reason| StoreError::Corrupt {
+                        kind: "site sample",
+                        reason,
+                    })?,
+                    reasons,
+                    data,
+                })
+            })
+            .collect()
+    }
+}
+
+fn create_parent(path: &Path) -> Result<(), StoreError> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+                path: parent.to_path_buf(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn record_change<DB: sqlx::Database>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    import_id: i64,
+    kind: Kind,
+    key: &str,
+    change: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<Json<&'q Value>>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    sqlx::query::<DB>(
+        "INSERT INTO entity_history (import_id, kind, key, change, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(import_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .bind(change)
+    .bind(before.map(Json))
+    .bind(after.map(Json))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn ensure_running<DB: sqlx::Database>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    run: i64,
+) -> Result<(), StoreError>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    (String,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let status: Option<(String,)> = sqlx::query_as::<DB, (String,)>(
+        "SELECT status FROM scan_runs WHERE id = $1",
+    )
+    .bind(run)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match status {
+        Some((status,)) if status == "running" => Ok(()),
+        _ => Err(StoreError::RunClosed(run)),
+    }
+}

@@ -1,0 +1,371 @@
+//! The store against both backends: SQLite in a temporary file, and a real PostgreSQL
+//! server named by SIXFIVE_TEST_POSTGRES (`tests/lab/postgres-up` starts one). Under
+//! SIXFIVE_LAB=required a missing server fails the run instead of skipping.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::Utc;
+use serde_json::json;
+use sixfive_inventory::model::{Agency, Endpoint, Endpoints, Host, Inventory, Site, Snmp, Stage};
+use sixfive_inventory::results::{CheckRecord, Family, SiteSample, SiteState, Status};
+use sixfive_inventory::store::{EditField, Kind, RunStatus};
+use sixfive_inventory::{Store, StoreError, StoreUrl};
+use sqlx::Connection;
+
+/// A store on each available backend, each empty, with a name for messages and a URL for
+/// side connections.
+struct Backend {
+    name: &'static str,
+    url: StoreUrl,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = vec![Backend {
+        name: "sqlite",
+        url: StoreUrl::Sqlite(dir.path().join("store.db")),
+        _dir: Some(dir),
+    }];
+    match std::env::var("SIXFIVE_TEST_POSTGRES") {
+        Ok(admin) => {
+            let db = format!(
+                "sixfive_test_{}_{}",
+                std::process::id(),
+                DATABASES.fetch_add(1, Ordering::SeqCst)
+            );
+            let mut conn = connect_pg(&admin).await;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let url = admin.rsplit_once('/').unwrap().0.to_owned() + "/" + &db;
+            out.push(Backend {
+                name: "postgres",
+                url: url.parse().unwrap(),
+                _dir: None,
+            });
+        }
+        Err(_) if std::env::var("SIXFIVE_LAB").as_deref() == Ok("required") => {
+            panic!("SIXFIVE_LAB=required but SIXFIVE_TEST_POSTGRES is not set")
+        }
+        Err(_) => eprintln!("SKIPPED the PostgreSQL half: SIXFIVE_TEST_POSTGRES is not set"),
+    }
+    out
+}
+
+async fn connect_pg(url: &str) -> sqlx::PgConnection {
+    let StoreUrl::Postgres(options) = url.parse::<StoreUrl>().unwrap() else {
+        panic!("not a PostgreSQL URL: {url}");
+    };
+    sqlx::PgConnection::connect_with(&options).await.unwrap()
+}
+
+fn agency(id: &str) -> Agency {
+    Agency {
+        id: id.into(),
+        name: format!("Agency {id}"),
+        name_vi: Some(format!("Sở {id}")),
+        target: None,
+    }
+}
+
+fn host(fqdn: &str, agency: &str) -> Host {
+    Host {
+        fqdn: fqdn.into(),
+        agency: agency.into(),
+        services: vec![sixfive_inventory::model::Service::Https],
+        stage: Stage::Planned,
+        exempt_reason: String::new(),
+        internal: false,
+        target: None,
+        tags: vec!["public".into()],
+        owner: None,
+    }
+}
+
+fn site(id: &str) -> Site {
+    Site {
+        id: id.into(),
+        name: format!("Site {id}"),
+        agency: "dict".into(),
+        ward: Some("Hải Châu".into()),
+        location: None,
+        address: Endpoints::One(Endpoint::Ip("fd00:5a::1".parse().unwrap())),
+        profile: "generic".into(),
+        snmp: Snmp {
+            version: sixfive_inventory::model::SnmpVersion::V2c,
+            port: 161,
+            community_env: Some("SIXFIVE_COMMUNITY".into()),
+            community_file: None,
+            community: None,
+            user: None,
+            auth: None,
+            auth_pass_env: None,
+            auth_pass_file: None,
+            auth_pass: None,
+            privacy: None,
+            priv_pass_env: None,
+            priv_pass_file: None,
+            priv_pass: None,
+        },
+    }
+}
+
+fn city() -> Inventory {
+    Inventory {
+        agencies: vec![agency("dict"), agency("doh")],
+        hosts: vec![
+            host("a.danang.test", "dict"),
+            host("b.danang.test", "dict"),
+            host("c.danang.test", "doh"),
+        ],
+        sites: vec![site("hai-chau-01")],
+        ..Inventory::default()
+    }
+}
+
+fn fqdns(hosts: &[sixfive_inventory::store::Stored<Host>]) -> Vec<&str> {
+    hosts.iter().map(|h| h.entry.fqdn.as_str()).collect()
+}
+
+#[tokio::test]
+async fn importing_the_same_inventory_twice_changes_nothing() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let first = store.import(&city(), "city.yaml", "tester").await.unwrap();
+        assert_eq!((first.added, first.changed, first.removed), (6, 0, 0), "{}", backend.name);
+        assert!(first.import_id.is_some());
+
+        let history = store.history(None).await.unwrap();
+        let again = store.import(&city(), "city.yaml", "tester").await.unwrap();
+        assert_eq!(again.import_id, None, "{}", backend.name);
+        assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
+        assert_eq!(store.history(None).await.unwrap(), history, "{}", backend.name);
+
+        let hosts = store.hosts(false).await.unwrap();
+        assert_eq!(fqdns(&hosts), ["a.danang.test", "b.danang.test", "c.danang.test"]);
+        assert_eq!(hosts[0].entry, city().hosts[0], "{}", backend.name);
+        assert_eq!(store.sites(false).await.unwrap()[0].entry, city().sites[0]);
+        assert_eq!(store.agencies(false).await.unwrap().len(), 2);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_removed_host_keeps_its_history_and_can_come_back() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "tester").await.unwrap();
+
+        let mut next = city();
+        next.hosts.retain(|h| h.fqdn != "b.danang.test");
+        next.hosts[0].stage = Stage::DualStack;
+        next.hosts.push(host("d.danang.test", "doh"));
+        let summary = store.import(&next, "v2", "tester").await.unwrap();
+        assert_eq!((summary.added, summary.changed, summary.removed), (1, 1, 1), "{}", backend.name);
+
+        let present = store.hosts(false).await.unwrap();
+        assert_eq!(fqdns(&present), ["a.danang.test", "c.danang.test", "d.danang.test"]);
+        assert_eq!(present[0].entry.stage, Stage::DualStack);
+        let all = store.hosts(true).await.unwrap();
+        let removed = all.iter().find(|h| h.entry.fqdn == "b.danang.test").unwrap();
+        assert!(removed.removed_at.is_some(), "{}", backend.name);
+
+        let changes = store.history(Some((Kind::Host, "a.danang.test"))).await.unwrap();
+        let kinds: Vec<_> = changes.iter().map(|c| c.change.as_str()).collect();
+        assert_eq!(kinds, ["added", "changed"]);
+        assert_eq!(changes[1].before.as_ref().unwrap()["stage"], "planned");
+        assert_eq!(changes[1].after.as_ref().unwrap()["stage"], "dual-stack");
+        assert_eq!(changes[1].who, "tester");
+
+        store.import(&city(), "v3", "tester").await.unwrap();
+        let back = store.hosts(false).await.unwrap();
+        assert!(fqdns(&back).contains(&"b.danang.test"), "{}", backend.name);
+        let changes = store.history(Some((Kind::Host, "b.danang.test"))).await.unwrap();
+        let kinds: Vec<_> = changes.iter().map(|c| c.change.as_str()).collect();
+        assert_eq!(kinds, ["added", "removed", "added"], "{}", backend.name);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn edits_are_stored_with_who_and_what() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "importer").await.unwrap();
+        store
+            .edit(Kind::Host, "a.danang.test", EditField::Stage, Some("in-progress"), "lan")
+            .await
+            .unwrap();
+        store
+            .edit(Kind::Host, "a.danang.test", EditField::Owner, Some("Trần Thị B"), "lan")
+            .await
+            .unwrap();
+        store
+            .edit(Kind::Host, "a.danang.test", EditField::Stage, Some("dual-stack"), "minh")
+            .await
+            .unwrap();
+        store
+            .edit(Kind::Host, "a.danang.test", EditField::Owner, None, "minh")
+            .await
+            .unwrap();
+        let missing = store
+            .edit(Kind::Host, "nope.test", EditField::Note, Some("x"), "minh")
+            .await;
+        assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{}", backend.name);
+
+        let log = store.audit_log(Some((Kind::Host, "a.danang.test"))).await.unwrap();
+        let seen: Vec<_> = log
+            .iter()
+            .map(|e| (e.who.as_str(), e.field.as_str(), e.old_value.as_deref(), e.new_value.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("lan", "stage", None, Some("in-progress")),
+                ("lan", "owner", None, Some("Trần Thị B")),
+                ("minh", "stage", Some("in-progress"), Some("dual-stack")),
+                ("minh", "owner", Some("Trần Thị B"), None),
+            ],
+            "{}",
+            backend.name
+        );
+        assert_eq!(store.audit_log(None).await.unwrap().len(), 4, "the failed edit logged nothing");
+        let hosts = store.hosts(false).await.unwrap();
+        let edited = &hosts[0];
+        assert_eq!(edited.annotations.get("stage").map(String::as_str), Some("dual-stack"));
+        assert_eq!(edited.annotations.get("owner"), None);
+        store.close().await;
+    }
+}
+
+fn result(host: &str, check: &str, status: Status) -> CheckRecord {
+    CheckRecord {
+        host: host.into(),
+        check: check.into(),
+        status,
+        family: Some(Family::V6),
+        address: Some("fd00:1::80".parse().unwrap()),
+        port: Some(443),
+        duration_ms: Some(3.5),
+        detail: "connected".into(),
+        hint: (status != Status::Pass).then(|| "nginx: add `listen [::]:443 ssl;`".into()),
+        evidence: json!({"rtt_ms": 3.5, "chain": ["a", "b"]}),
+    }
+}
+
+#[tokio::test]
+async fn a_scan_run_is_complete_or_visibly_incomplete() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let first = store.begin_run("agent-1").await.unwrap();
+        let results = vec![
+            result("a.danang.test", "tcp.v6", Status::Pass),
+            result("a.danang.test", "http.v6", Status::Fail),
+        ];
+        store.record_results(first, &results).await.unwrap();
+        let sample = SiteSample {
+            site: "hai-chau-01".into(),
+            at: Utc::now(),
+            state: SiteState::Degraded,
+            reasons: vec!["RSRP -95 dBm is fair".into()],
+            data: json!({"radio": {"rsrp_dbm": -95.0}, "wan_ipv6": []}),
+        };
+        store.record_samples(first, std::slice::from_ref(&sample)).await.unwrap();
+        store.finish_run(first, RunStatus::Complete).await.unwrap();
+        assert_eq!(store.results(first).await.unwrap(), results, "{}", backend.name);
+        let samples = store.samples("hai-chau-01", 10).await.unwrap();
+        assert_eq!(samples.len(), 1);
+        assert_eq!(samples[0].state, SiteState::Degraded);
+        assert_eq!(samples[0].data, sample.data);
+
+        // A second run dies half-way: its agent restarts and marks it.
+        let second = store.begin_run("agent-1").await.unwrap();
+        let other_agent = store.begin_run("agent-2").await.unwrap();
+        store
+            .record_results(second, &[result("b.danang.test", "tcp.v6", Status::Pass)])
+            .await
+            .unwrap();
+        store.close().await;
+
+        let store = Store::open(&backend.url).await.unwrap();
+        assert_eq!(store.interrupt_runs("agent-1").await.unwrap(), 1, "{}", backend.name);
+        let runs = store.runs().await.unwrap();
+        let status = |id| runs.iter().find(|r| r.id == id).unwrap().status;
+        assert_eq!(status(second), RunStatus::Incomplete);
+        assert_eq!(status(other_agent), RunStatus::Running, "another agent's run is left alone");
+        assert_eq!(store.latest_complete_run().await.unwrap().unwrap().id, first);
+        let late = store
+            .record_results(second, &[result("c.danang.test", "tcp.v6", Status::Pass)])
+            .await;
+        assert!(matches!(late, Err(StoreError::RunClosed(id)) if id == second), "{}", backend.name);
+        assert!(matches!(
+            store.finish_run(second, RunStatus::Complete).await,
+            Err(StoreError::RunClosed(_))
+        ));
+        store.close().await;
+    }
+}
+
+/// Makes the database refuse one host, so an import fails part-way through its writes.
+async fn poison(backend: &Backend, fqdn: &str) {
+    match &backend.url {
+        StoreUrl::Sqlite(path) => {
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE TRIGGER poison BEFORE INSERT ON entities WHEN NEW.key = '{fqdn}'
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            )))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        StoreUrl::Postgres(options) => {
+            let mut conn = sqlx::PgConnection::connect_with(options).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN
+                   IF NEW.key = '{fqdn}' THEN RAISE EXCEPTION 'injected failure'; END IF;
+                   RETURN NEW; END $$ LANGUAGE plpgsql"
+            )))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+            sqlx::query("CREATE TRIGGER poison BEFORE INSERT ON entities FOR EACH ROW EXECUTE FUNCTION poison()")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_import_that_fails_half_way_leaves_the_store_as_it_was() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "tester").await.unwrap();
+        let hosts_before = store.hosts(true).await.unwrap();
+        let history_before = store.history(None).await.unwrap();
+        poison(&backend, "zz.danang.test").await;
+
+        let mut next = city();
+        next.hosts.remove(0);
+        next.hosts[0].stage = Stage::Ipv6Only;
+        next.hosts.push(host("y.danang.test", "doh"));
+        next.hosts.push(host("zz.danang.test", "doh"));
+        let failed = store.import(&next, "v2", "tester").await;
+        assert!(failed.is_err(), "{}: the poisoned insert should fail", backend.name);
+
+        assert_eq!(store.hosts(true).await.unwrap(), hosts_before, "{}", backend.name);
+        assert_eq!(store.history(None).await.unwrap(), history_before, "{}", backend.name);
+        store.close().await;
+    }
+}
