@@ -1,1 +1,119 @@
-fn main() {}
+//! The `sixfive` binary: reads the command line and wires the inventory, checks and store
+//! together. Protocol and storage code live in the crates; this only connects them.
+
+mod cli;
+mod inventory;
+mod table;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use miette::Diagnostic;
+
+use cli::{Cli, ColorChoice, Command};
+
+/// A failure with the exit code it earns (sysexits.h, as CI scripts expect).
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum Failure {
+    #[error("{0}")]
+    #[diagnostic(code(sixfive::usage))]
+    Usage(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Inventory(#[from] sixfive_inventory::LoadError),
+    #[error(transparent)]
+    #[diagnostic(code(sixfive::store))]
+    Store(#[from] sixfive_inventory::StoreError),
+    #[error("cannot write the output: {0}")]
+    #[diagnostic(code(sixfive::output))]
+    Output(#[from] std::io::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        use sixfive_inventory::LoadError;
+        match self {
+            Failure::Usage(_) => 64,
+            Failure::Inventory(LoadError::Invalid(_)) => 65,
+            Failure::Inventory(LoadError::Read { .. } | LoadError::Empty(_)) => 66,
+            Failure::Store(_) => 69,
+            Failure::Output(_) => 74,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 64 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let color = use_color(cli.global.color);
+    init_logging(&cli.global, color);
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .terminal_links(false)
+                .build(),
+        )
+    }));
+    match run(cli, color) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let code = failure.exit_code();
+            eprintln!("{:?}", miette::Report::new(failure));
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: Cli, color: bool) -> Result<(), Failure> {
+    match cli.command {
+        Command::Inventory(command) => inventory::run(command, &cli.global, color),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "sixfive", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
+    }
+}
+
+/// Colour on stderr: `--color`, then NO_COLOR, then whether stderr is a terminal.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}
+
+fn init_logging(global: &cli::Global, color: bool) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIXFIVE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .init();
+}

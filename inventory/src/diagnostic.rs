@@ -12,6 +12,63 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// The text as snippets show it: literal secrets masked, byte offsets unchanged.
+    shown: Arc<str>,
+}
+
+/// Keys whose value is a secret written literally (`community: public`).
+const SECRET_KEYS: [&str; 3] = ["community", "auth_pass", "priv_pass"];
+
+impl SourceFile {
+    pub fn new(path: PathBuf, text: String) -> Self {
+        let shown = mask_secrets(&text).into();
+        Self {
+            path,
+            text: text.into(),
+            shown,
+        }
+    }
+}
+
+/// Replaces the value after each secret key with `*`, byte for byte, so that no snippet of
+/// the file (even of a file that does not parse) shows a secret.
+fn mask_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut masked = line.to_owned();
+        for key in SECRET_KEYS {
+            let mut from = 0;
+            while let Some(found) = masked[from..].find(key) {
+                let start = from + found;
+                from = start + key.len();
+                let starts_word = masked[..start]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+                let rest = &masked[from..];
+                let colon = rest
+                    .find(':')
+                    .filter(|&i| rest[..i].trim().trim_matches(['"', '\'']).is_empty());
+                let (true, Some(colon)) = (starts_word, colon) else {
+                    continue;
+                };
+                let value_start = from + colon + 1;
+                let value_end = masked[value_start..]
+                    .find([',', '}', '\n', '#'])
+                    .map_or(masked.len(), |end| value_start + end);
+                let stars: String = masked[value_start..value_end]
+                    .chars()
+                    .map(|c| match c {
+                        c if c.is_whitespace() => c.to_string(),
+                        c => "*".repeat(c.len_utf8()),
+                    })
+                    .collect();
+                masked.replace_range(value_start..value_end, &stars);
+            }
+        }
+        out.push_str(&masked);
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +107,7 @@ impl Problem {
             hint,
             offset: pos.offset.min(source.text.len()),
             len: pos.len,
-            named: NamedSource::new(source.path.display().to_string(), Arc::clone(&source.text))
+            named: NamedSource::new(source.path.display().to_string(), Arc::clone(&source.shown))
                 .with_language("yaml"),
             source: Arc::clone(source),
         }
@@ -61,25 +118,10 @@ impl Problem {
     }
 }
 
-/// `file:line:column: message (hint)`, the shape editors and CI annotations understand.
+/// The message alone: the renderer shows the place and the hint around it.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(
-            f,
-            "{}:{}:{}: {kind}: {}",
-            self.source.path.display(),
-            self.line,
-            self.column,
-            self.message
-        )?;
-        if let Some(hint) = &self.hint {
-            write!(f, " (hint: {hint})")?;
-        }
-        Ok(())
+        f.write_str(&self.message)
     }
 }
 
@@ -140,5 +182,20 @@ impl Diagnostic for InventoryError {
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
         Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_secrets;
+
+    #[test]
+    fn literal_secrets_are_masked_and_offsets_kept() {
+        let text = "snmp: {version: 2c, community: pübl1c}\n  auth_pass: 's3cret' # demo\n  community_env: VAR\n";
+        let shown = mask_secrets(text);
+        assert_eq!(shown.len(), text.len());
+        assert!(!shown.contains("pübl1c") && !shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("community_env: VAR"), "names of variables stay: {shown}");
+        assert!(shown.contains("# demo"));
     }
 }

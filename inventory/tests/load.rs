@@ -290,8 +290,10 @@ fn a_folder_merges_and_reports_across_files() {
 }
 
 #[test]
-fn problems_render_as_file_line_column() {
+fn problems_name_their_file() {
     let error = errors_of("version: 1\nagencies:\n  - id: dict\n    name: D\n    bogus: 1\n");
-    let line = error.errors().next().unwrap().to_string();
-    assert!(line.starts_with("city.yaml:5:5: error: unknown field `bogus`"), "{line}");
+    let problem = error.errors().next().unwrap();
+    assert_eq!(problem.file(), std::path::Path::new("city.yaml"));
+    assert_eq!((problem.line, problem.column), (5, 5));
+    assert_eq!(problem.to_string(), "unknown field `bogus` in agencies[0]");
 }

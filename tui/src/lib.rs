@@ -1,1 +1,2 @@
-//! placeholder
+//! sixfive's terminal UI, where network engineers follow the migration. It reads the
+//! store through sixfive-inventory and never probes the network itself.

@@ -44,20 +44,14 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
             path: file.clone(),
             source,
         })?;
-        sources.push(Arc::new(SourceFile {
-            path: file.clone(),
-            text: text.into(),
-        }));
+        sources.push(Arc::new(SourceFile::new(file.clone(), text)));
     }
     load_sources(sources, options).map_err(LoadError::Invalid)
 }
 
 /// Loads inventory text that did not come from disk; `name` labels its problems.
 pub fn load_str(name: &str, text: &str, options: &LoadOptions) -> Result<Loaded, InventoryError> {
-    let source = Arc::new(SourceFile {
-        path: PathBuf::from(name),
-        text: text.into(),
-    });
+    let source = Arc::new(SourceFile::new(PathBuf::from(name), text.to_owned()));
     load_sources(vec![source], options)
 }
 
@@ -433,11 +427,8 @@ fn value_hint(path: &[Step], message: &str) -> Option<String> {
         "target" => "write dates as YYYY-MM-DD, for example 2026-12-31",
         "scope" => "write prefixes like fd00::/8 or 198.18.0.0/15",
         "address" => "write an IPv6 or IPv4 address, or a DNS name",
-        "stage" => "one of planned, in-progress, dual-stack, ipv6-only, exempt",
         "require" => "one of L0, L1, L2, L3, L4, L5",
-        "services" => "list of http, https, smtp or tcp/PORT",
         "resolvers" => "write [fd00::53]:53 or 198.18.0.53:53",
-        "rate" => "write a rate like 500/s",
         "version" => "SNMP version is 2c or 3",
         "auth" => "one of sha, sha224, sha256, sha384, sha512",
         "priv" => "one of aes128, aes192, aes256",

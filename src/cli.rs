@@ -1,0 +1,109 @@
+//! The command line, as clap reads it. Global options come before or after the command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sixfive",
+    version,
+    about = "IPv6 readiness and 5G site health for city networks",
+    long_about = "sixfive scans a city's application hosts for IPv6 readiness and polls its 5G \
+                  sites, keeping an inventory with history in a store (SQLite by default, \
+                  PostgreSQL when agents share one).",
+    after_help = "Exit codes: 0 ok; 64 usage error; 65 invalid inventory; 66 inventory not found; \
+                  69 store unavailable; 70 internal error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Inventory file, or a folder of YAML files merged into one.
+    #[arg(long, global = true, env = "SIXFIVE_INVENTORY", value_name = "PATH")]
+    pub inventory: Option<PathBuf>,
+    /// Store: a SQLite path or sqlite://PATH, or postgres://user@host/db
+    /// [default: $XDG_DATA_HOME/sixfive/sixfive.db]
+    #[arg(long, global = true, env = "SIXFIVE_DB", value_name = "URL", hide_env_values = true)]
+    pub db: Option<String>,
+    /// More log detail on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Colour in messages and tables; NO_COLOR in the environment means never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check, import and list the inventory.
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Check the inventory and report every problem with its file, line and column.
+    Validate {
+        /// The inventory to check [default: --inventory].
+        path: Option<PathBuf>,
+    },
+    /// Check the inventory and bring the store in line with it, keeping history.
+    Import {
+        /// The inventory to import [default: --inventory].
+        path: Option<PathBuf>,
+    },
+    /// List what the store holds.
+    List {
+        /// What to list.
+        #[arg(value_enum, default_value_t = ListWhat::Hosts)]
+        what: ListWhat,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only this agency's hosts or sites.
+        #[arg(long, value_name = "ID")]
+        agency: Option<String>,
+        /// Include entries removed from the inventory.
+        #[arg(long)]
+        removed: bool,
+    },
+    /// Print the inventory file's JSON Schema, for editors.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListWhat {
+    Hosts,
+    Sites,
+    Agencies,
+    /// What each import added, changed and removed.
+    Changes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}

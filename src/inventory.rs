@@ -1,0 +1,223 @@
+//! `sixfive inventory validate|import|list|schema`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use sixfive_inventory::store::{Kind, Stored};
+use sixfive_inventory::{LoadOptions, Loaded, Store, StoreUrl};
+
+use crate::Failure;
+use crate::cli::{Global, InventoryCommand, ListFormat, ListWhat};
+use crate::table::Table;
+
+pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<(), Failure> {
+    match command {
+        InventoryCommand::Validate { path } => {
+            let path = inventory_path(path, global)?;
+            let loaded = load(&path)?;
+            let inv = &loaded.inventory;
+            writeln!(
+                std::io::stdout(),
+                "{}: valid: {} agencies, {} hosts, {} sites from {} file{}",
+                path.display(),
+                inv.agencies.len(),
+                inv.hosts.len(),
+                inv.sites.len(),
+                loaded.files.len(),
+                if loaded.files.len() == 1 { "" } else { "s" }
+            )?;
+            Ok(())
+        }
+        InventoryCommand::Import { path } => {
+            let path = inventory_path(path, global)?;
+            let loaded = load(&path)?;
+            block_on(async {
+                let store = open_store(global).await?;
+                let summary = store
+                    .import(&loaded.inventory, &path.display().to_string(), &who())
+                    .await?;
+                store.close().await;
+                let mut out = std::io::stdout();
+                match summary.import_id {
+                    Some(id) => writeln!(
+                        out,
+                        "import #{id}: {} added, {} changed, {} removed",
+                        summary.added, summary.changed, summary.removed
+                    )?,
+                    None => writeln!(out, "import: the store already matches the inventory")?,
+                }
+                Ok(())
+            })
+        }
+        InventoryCommand::List {
+            what,
+            format,
+            agency,
+            removed,
+        } => block_on(async {
+            let store = open_store(global).await?;
+            let listing = list(&store, what, agency.as_deref(), removed).await;
+            store.close().await;
+            let (json, table) = listing?;
+            let mut out = std::io::stdout().lock();
+            match format {
+                ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&json).expect("JSON values serialise"))?,
+                ListFormat::Table => table.write(&mut out, color)?,
+            }
+            Ok(())
+        }),
+        InventoryCommand::Schema => {
+            let schema = sixfive_inventory::schema::json_schema();
+            writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(schema).expect("JSON values serialise"))?;
+            Ok(())
+        }
+    }
+}
+
+fn inventory_path(given: Option<PathBuf>, global: &Global) -> Result<PathBuf, Failure> {
+    given.or_else(|| global.inventory.clone()).ok_or_else(|| {
+        Failure::Usage("no inventory given: pass a path, --inventory PATH or set SIXFIVE_INVENTORY".into())
+    })
+}
+
+/// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
+fn load(path: &Path) -> Result<Loaded, Failure> {
+    let options = LoadOptions {
+        profiles: sixfive_checks::SHIPPED_PROFILES.iter().map(|p| (*p).to_owned()).collect(),
+    };
+    let loaded = sixfive_inventory::load(path, &options)?;
+    for warning in &loaded.warnings {
+        eprintln!("{:?}", miette::Report::new(warning.clone()));
+    }
+    Ok(loaded)
+}
+
+async fn open_store(global: &Global) -> Result<Store, Failure> {
+    let url = match &global.db {
+        Some(text) => text.parse::<StoreUrl>().map_err(|e| Failure::Usage(e.to_string()))?,
+        None => StoreUrl::default_sqlite().map_err(|e| Failure::Usage(e.to_string()))?,
+    };
+    tracing::info!(store = %url, "opening the store");
+    Ok(Store::open(&url).await?)
+}
+
+fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}
+
+/// Who made a change, for the store's history: $SIXFIVE_USER, else the login name.
+fn who() -> String {
+    ["SIXFIVE_USER", "USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn when<T>(stored: &Stored<T>) -> String {
+    match stored.removed_at {
+        Some(at) => format!("removed {}", at.format("%Y-%m-%d")),
+        None => stored.added_at.format("%Y-%m-%d").to_string(),
+    }
+}
+
+async fn list(
+    store: &Store,
+    what: ListWhat,
+    agency: Option<&str>,
+    removed: bool,
+) -> Result<(serde_json::Value, Table), Failure> {
+    let in_agency = |id: &str| agency.is_none_or(|wanted| wanted == id);
+    Ok(match what {
+        ListWhat::Hosts => {
+            let hosts: Vec<_> = store
+                .hosts(removed)
+                .await?
+                .into_iter()
+                .filter(|h| in_agency(&h.entry.agency))
+                .collect();
+            let mut table = Table::new(["FQDN", "AGENCY", "STAGE", "SERVICES", "TARGET", "SINCE"]);
+            for h in &hosts {
+                let stage = h.annotations.get("stage").cloned().unwrap_or_else(|| h.entry.stage.as_str().into());
+                let services: Vec<_> = h.entry.services.iter().map(ToString::to_string).collect();
+                table.row([
+                    h.entry.fqdn.clone(),
+                    h.entry.agency.clone(),
+                    stage,
+                    services.join(","),
+                    h.entry.target.map(|d| d.to_string()).unwrap_or_default(),
+                    when(h),
+                ]);
+            }
+            (json!({"schema": "sixfive.inventory/v1", "hosts": hosts}), table)
+        }
+        ListWhat::Sites => {
+            let sites: Vec<_> = store
+                .sites(removed)
+                .await?
+                .into_iter()
+                .filter(|s| in_agency(&s.entry.agency))
+                .collect();
+            let mut table = Table::new(["ID", "AGENCY", "WARD", "ADDRESS", "PROFILE", "SINCE"]);
+            for s in &sites {
+                let addresses: Vec<_> = s.entry.address.iter().map(ToString::to_string).collect();
+                table.row([
+                    s.entry.id.clone(),
+                    s.entry.agency.clone(),
+                    s.entry.ward.clone().unwrap_or_default(),
+                    addresses.join(","),
+                    s.entry.profile.clone(),
+                    when(s),
+                ]);
+            }
+            (json!({"schema": "sixfive.inventory/v1", "sites": sites}), table)
+        }
+        ListWhat::Agencies => {
+            let agencies: Vec<_> = store
+                .agencies(removed)
+                .await?
+                .into_iter()
+                .filter(|a| in_agency(&a.entry.id))
+                .collect();
+            let mut table = Table::new(["ID", "NAME", "TÊN", "TARGET"]);
+            for a in &agencies {
+                table.row([
+                    a.entry.id.clone(),
+                    a.entry.name.clone(),
+                    a.entry.name_vi.clone().unwrap_or_default(),
+                    a.entry.target.map(|d| d.to_string()).unwrap_or_default(),
+                ]);
+            }
+            (json!({"schema": "sixfive.inventory/v1", "agencies": agencies}), table)
+        }
+        ListWhat::Changes => {
+            let changes: Vec<_> = store
+                .history(None)
+                .await?
+                .into_iter()
+                .filter(|c| match c.kind {
+                    Kind::Agency => in_agency(&c.key),
+                    Kind::Host | Kind::Site => {
+                        let doc = c.after.as_ref().or(c.before.as_ref());
+                        in_agency(doc.and_then(|d| d["agency"].as_str()).unwrap_or_default())
+                    }
+                })
+                .collect();
+            let mut table = Table::new(["IMPORT", "AT", "WHO", "KIND", "KEY", "CHANGE"]);
+            for c in &changes {
+                table.row([
+                    format!("#{}", c.import_id),
+                    c.at.format("%Y-%m-%d %H:%M").to_string(),
+                    c.who.clone(),
+                    c.kind.as_str().into(),
+                    c.key.clone(),
+                    c.change.clone(),
+                ]);
+            }
+            (json!({"schema": "sixfive.inventory/v1", "changes": changes}), table)
+        }
+    })
+}
