@@ -29,7 +29,13 @@ pub struct Global {
     pub inventory: Option<PathBuf>,
     /// Store: a SQLite path or sqlite://PATH, or postgres://user@host/db
     /// [default: $XDG_DATA_HOME/sixfive/sixfive.db]
-    #[arg(long, global = true, env = "SIXFIVE_DB", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SIXFIVE_DB",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub db: Option<String>,
     /// More log detail on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]

@@ -62,14 +62,22 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
             let (json, table) = listing?;
             let mut out = std::io::stdout().lock();
             match format {
-                ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&json).expect("JSON values serialise"))?,
+                ListFormat::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&json).expect("JSON values serialise")
+                )?,
                 ListFormat::Table => table.write(&mut out, color)?,
             }
             Ok(())
         }),
         InventoryCommand::Schema => {
             let schema = sixfive_inventory::schema::json_schema();
-            writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(schema).expect("JSON values serialise"))?;
+            writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(schema).expect("JSON values serialise")
+            )?;
             Ok(())
         }
     }
@@ -77,14 +85,19 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
 
 fn inventory_path(given: Option<PathBuf>, global: &Global) -> Result<PathBuf, Failure> {
     given.or_else(|| global.inventory.clone()).ok_or_else(|| {
-        Failure::Usage("no inventory given: pass a path, --inventory PATH or set SIXFIVE_INVENTORY".into())
+        Failure::Usage(
+            "no inventory given: pass a path, --inventory PATH or set SIXFIVE_INVENTORY".into(),
+        )
     })
 }
 
 /// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
 fn load(path: &Path) -> Result<Loaded, Failure> {
     let options = LoadOptions {
-        profiles: sixfive_checks::SHIPPED_PROFILES.iter().map(|p| (*p).to_owned()).collect(),
+        profiles: sixfive_checks::SHIPPED_PROFILES
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect(),
     };
     let loaded = sixfive_inventory::load(path, &options)?;
     for warning in &loaded.warnings {
@@ -95,7 +108,9 @@ fn load(path: &Path) -> Result<Loaded, Failure> {
 
 async fn open_store(global: &Global) -> Result<Store, Failure> {
     let url = match &global.db {
-        Some(text) => text.parse::<StoreUrl>().map_err(|e| Failure::Usage(e.to_string()))?,
+        Some(text) => text
+            .parse::<StoreUrl>()
+            .map_err(|e| Failure::Usage(e.to_string()))?,
         None => StoreUrl::default_sqlite().map_err(|e| Failure::Usage(e.to_string()))?,
     };
     tracing::info!(store = %url, "opening the store");
@@ -141,7 +156,11 @@ async fn list(
                 .collect();
             let mut table = Table::new(["FQDN", "AGENCY", "STAGE", "SERVICES", "TARGET", "SINCE"]);
             for h in &hosts {
-                let stage = h.annotations.get("stage").cloned().unwrap_or_else(|| h.entry.stage.as_str().into());
+                let stage = h
+                    .annotations
+                    .get("stage")
+                    .cloned()
+                    .unwrap_or_else(|| h.entry.stage.as_str().into());
                 let services: Vec<_> = h.entry.services.iter().map(ToString::to_string).collect();
                 table.row([
                     h.entry.fqdn.clone(),
@@ -152,7 +171,10 @@ async fn list(
                     when(h),
                 ]);
             }
-            (json!({"schema": "sixfive.inventory/v1", "hosts": hosts}), table)
+            (
+                json!({"schema": "sixfive.inventory/v1", "hosts": hosts}),
+                table,
+            )
         }
         ListWhat::Sites => {
             let sites: Vec<_> = store
@@ -173,7 +195,10 @@ async fn list(
                     when(s),
                 ]);
             }
-            (json!({"schema": "sixfive.inventory/v1", "sites": sites}), table)
+            (
+                json!({"schema": "sixfive.inventory/v1", "sites": sites}),
+                table,
+            )
         }
         ListWhat::Agencies => {
             let agencies: Vec<_> = store
@@ -191,7 +216,10 @@ async fn list(
                     a.entry.target.map(|d| d.to_string()).unwrap_or_default(),
                 ]);
             }
-            (json!({"schema": "sixfive.inventory/v1", "agencies": agencies}), table)
+            (
+                json!({"schema": "sixfive.inventory/v1", "agencies": agencies}),
+                table,
+            )
         }
         ListWhat::Changes => {
             let changes: Vec<_> = store
@@ -217,7 +245,10 @@ async fn list(
                     c.change.clone(),
                 ]);
             }
-            (json!({"schema": "sixfive.inventory/v1", "changes": changes}), table)
+            (
+                json!({"schema": "sixfive.inventory/v1", "changes": changes}),
+                table,
+            )
         }
     })
 }

@@ -50,7 +50,11 @@ impl Sandbox {
             .args(["--db", db, "inventory", "list", what, "--format", "json"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 }
@@ -66,7 +70,12 @@ fn the_example_city_is_valid() {
         .arg(example())
         .assert()
         .success()
-        .stdout(predicate::str::is_match(r"valid: \d+ agencies, \d+ hosts, \d+ sites from \d+ files\n$").unwrap())
+        .stdout(
+            predicate::str::is_match(
+                r"valid: \d+ agencies, \d+ hosts, \d+ sites from \d+ files\n$",
+            )
+            .unwrap(),
+        )
         .stderr("");
 }
 
@@ -91,7 +100,12 @@ fn an_invalid_inventory_exits_65_with_every_place_on_stderr() {
 #[test]
 fn usage_errors_exit_64_and_a_missing_inventory_66() {
     let sandbox = Sandbox::new();
-    sandbox.cmd().args(["inventory", "frobnicate"]).assert().code(64).stdout("");
+    sandbox
+        .cmd()
+        .args(["inventory", "frobnicate"])
+        .assert()
+        .code(64)
+        .stdout("");
     sandbox
         .cmd()
         .args(["inventory", "validate"])
@@ -120,9 +134,14 @@ fn importing_twice_changes_nothing_and_the_default_store_is_under_xdg() {
         .arg(example())
         .assert()
         .success()
-        .stdout(predicate::str::is_match(r"^import #1: \d+ added, 0 changed, 0 removed\n$").unwrap());
+        .stdout(
+            predicate::str::is_match(r"^import #1: \d+ added, 0 changed, 0 removed\n$").unwrap(),
+        );
     let store = sandbox.dir.path().join("data/sixfive/sixfive.db");
-    assert!(store.exists(), "the default store is $XDG_DATA_HOME/sixfive/sixfive.db");
+    assert!(
+        store.exists(),
+        "the default store is $XDG_DATA_HOME/sixfive/sixfive.db"
+    );
     sandbox
         .cmd()
         .env("SIXFIVE_INVENTORY", example())
@@ -138,7 +157,11 @@ fn importing_twice_changes_nothing_and_the_default_store_is_under_xdg() {
     assert!(sites["sites"].as_array().unwrap().len() >= 12);
     let changes = sandbox.list_json(&db, "changes");
     let first_import = changes["changes"].as_array().unwrap();
-    assert!(first_import.iter().all(|c| c["import_id"] == 1 && c["who"] == "tester"));
+    assert!(
+        first_import
+            .iter()
+            .all(|c| c["import_id"] == 1 && c["who"] == "tester")
+    );
 }
 
 #[test]
@@ -149,12 +172,28 @@ fn a_bad_inventory_never_touches_the_store() {
         "good.yaml",
         "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
     );
-    sandbox.cmd().args(["--db", &db, "inventory", "import"]).arg(&good).assert().success();
+    sandbox
+        .cmd()
+        .args(["--db", &db, "inventory", "import"])
+        .arg(&good)
+        .assert()
+        .success();
     let before = sandbox.list_json(&db, "hosts");
     let bad = sandbox.write("bad.yaml", BAD);
-    sandbox.cmd().args(["--db", &db, "inventory", "import"]).arg(&bad).assert().code(65);
+    sandbox
+        .cmd()
+        .args(["--db", &db, "inventory", "import"])
+        .arg(&bad)
+        .assert()
+        .code(65);
     assert_eq!(sandbox.list_json(&db, "hosts"), before);
-    assert_eq!(sandbox.list_json(&db, "changes")["changes"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        sandbox.list_json(&db, "changes")["changes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -165,14 +204,23 @@ fn list_prints_an_aligned_table_and_filters_by_agency() {
         "city.yaml",
         "version: 1\nagencies: [{id: dict, name: D}, {id: doh, name: H}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict, stage: dual-stack}\n  - {fqdn: b.danang.test, agency: doh}\n",
     );
-    sandbox.cmd().args(["--db", &db, "inventory", "import"]).arg(&city).assert().success();
+    sandbox
+        .cmd()
+        .args(["--db", &db, "inventory", "import"])
+        .arg(&city)
+        .assert()
+        .success();
     sandbox
         .cmd()
         .args(["--db", &db, "inventory", "list", "--agency", "dict"])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("FQDN           AGENCY  STAGE       SERVICES  TARGET  SINCE\n"))
-        .stdout(predicate::str::contains("a.danang.test  dict    dual-stack  https"))
+        .stdout(predicate::str::starts_with(
+            "FQDN           AGENCY  STAGE       SERVICES  TARGET  SINCE\n",
+        ))
+        .stdout(predicate::str::contains(
+            "a.danang.test  dict    dual-stack  https",
+        ))
         .stdout(predicate::str::contains("b.danang.test").not());
 }
 
@@ -181,7 +229,11 @@ fn list_prints_an_aligned_table_and_filters_by_agency() {
 #[test]
 fn the_schema_matches_the_loader() {
     let sandbox = Sandbox::new();
-    let out = sandbox.cmd().args(["inventory", "schema"]).output().unwrap();
+    let out = sandbox
+        .cmd()
+        .args(["inventory", "schema"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
@@ -217,7 +269,12 @@ fn the_schema_matches_the_loader() {
         let doc: Value = serde_saphyr::from_str(text).unwrap();
         assert!(!validator.is_valid(&doc), "the schema accepts {text:?}");
         let file = sandbox.write("rejected.yaml", text);
-        sandbox.cmd().args(["inventory", "validate"]).arg(&file).assert().code(65);
+        sandbox
+            .cmd()
+            .args(["inventory", "validate"])
+            .arg(&file)
+            .assert()
+            .code(65);
     }
 }
 
@@ -245,14 +302,27 @@ fn secrets_never_reach_any_output() {
             .arg(&city)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         outputs.push(out);
     }
     for what in ["sites", "changes"] {
         for format in ["json", "table"] {
             let out = sandbox
                 .cmd()
-                .args(["-vvv", "--db", &db, "inventory", "list", what, "--format", format])
+                .args([
+                    "-vvv",
+                    "--db",
+                    &db,
+                    "inventory",
+                    "list",
+                    what,
+                    "--format",
+                    format,
+                ])
                 .output()
                 .unwrap();
             assert!(out.status.success());
@@ -268,11 +338,17 @@ fn secrets_never_reach_any_output() {
         );
         for secret in ["env-secret-41c9", "literal-secret-77a2", "file-secret-8d1f"] {
             assert!(!text.contains(secret), "{secret} leaked:\n{text}");
-            assert!(!String::from_utf8_lossy(&db_bytes).contains(secret), "{secret} is in the store");
+            assert!(
+                !String::from_utf8_lossy(&db_bytes).contains(secret),
+                "{secret} is in the store"
+            );
         }
     }
     let stderr = String::from_utf8_lossy(&outputs[0].stderr);
-    assert!(stderr.contains("the community is written in the inventory"), "{stderr}");
+    assert!(
+        stderr.contains("the community is written in the inventory"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -296,14 +372,22 @@ fn completions_and_man_page() {
 #[test]
 fn postgres_store_over_an_ipv6_literal() {
     let Some(url) = postgres_url() else { return };
-    assert!(url.contains("[::1]"), "the lab's server URL is an IPv6 literal: {url}");
+    assert!(
+        url.contains("[::1]"),
+        "the lab's server URL is an IPv6 literal: {url}"
+    );
     let sandbox = Sandbox::new();
     let city = sandbox.write(
         "city.yaml",
         "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: pg-cli.danang.test, agency: dict}\n",
     );
     let db = fresh_postgres_db(&url, "cli_ipv6");
-    sandbox.cmd().args(["--db", &db, "inventory", "import"]).arg(&city).assert().success();
+    sandbox
+        .cmd()
+        .args(["--db", &db, "inventory", "import"])
+        .arg(&city)
+        .assert()
+        .success();
     let hosts = sandbox.list_json(&db, "hosts");
     assert_eq!(hosts["hosts"][0]["fqdn"], "pg-cli.danang.test");
 }
@@ -320,15 +404,27 @@ fn an_import_killed_part_way_leaves_the_store_consistent() {
     let city = |stage: &str| {
         let mut text = String::from("version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n");
         for i in 0..5_000 {
-            text.push_str(&format!("  - {{fqdn: h{i}.danang.test, agency: dict, stage: {stage}}}\n"));
+            text.push_str(&format!(
+                "  - {{fqdn: h{i}.danang.test, agency: dict, stage: {stage}}}\n"
+            ));
         }
         text
     };
     let old = sandbox.write("old.yaml", &city("planned"));
     let new = sandbox.write("new.yaml", &city("dual-stack"));
     for db in &stores {
-        sandbox.cmd().args(["--db", db, "inventory", "import"]).arg(&old).assert().success();
-        let history = || sandbox.list_json(db, "changes")["changes"].as_array().unwrap().len();
+        sandbox
+            .cmd()
+            .args(["--db", db, "inventory", "import"])
+            .arg(&old)
+            .assert()
+            .success();
+        let history = || {
+            sandbox.list_json(db, "changes")["changes"]
+                .as_array()
+                .unwrap()
+                .len()
+        };
         let mut outcomes = Vec::new();
         for delay_ms in [100, 400, 900, 1500] {
             let before = history();
@@ -350,12 +446,29 @@ fn an_import_killed_part_way_leaves_the_store_consistent() {
                 .iter()
                 .map(|h| h["stage"].as_str().unwrap().to_owned())
                 .collect();
-            assert_eq!(stages.len(), 1, "{db}: a killed import left a mix: {stages:?}");
+            assert_eq!(
+                stages.len(),
+                1,
+                "{db}: a killed import left a mix: {stages:?}"
+            );
             let stage = stages.into_iter().next().unwrap();
-            let expected_history = if stage == "planned" { before } else { before + 5_000 };
-            assert_eq!(history(), expected_history, "{db}: history disagrees with the hosts");
+            let expected_history = if stage == "planned" {
+                before
+            } else {
+                before + 5_000
+            };
+            assert_eq!(
+                history(),
+                expected_history,
+                "{db}: history disagrees with the hosts"
+            );
             if stage != "planned" {
-                sandbox.cmd().args(["--db", db, "inventory", "import"]).arg(&old).assert().success();
+                sandbox
+                    .cmd()
+                    .args(["--db", db, "inventory", "import"])
+                    .arg(&old)
+                    .assert()
+                    .success();
             }
             outcomes.push(stage);
         }
@@ -380,7 +493,10 @@ fn postgres_url() -> Option<String> {
 fn fresh_postgres_db(admin: &str, name: &str) -> String {
     let db = format!("sixfive_cli_{name}_{}", std::process::id());
     let psql_url = admin.replacen("postgres://", "postgresql://", 1);
-    for sql in [format!("DROP DATABASE IF EXISTS {db}"), format!("CREATE DATABASE {db}")] {
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {db}"),
+        format!("CREATE DATABASE {db}"),
+    ] {
         let status = Command::new("psql")
             .args(["-q", "-v", "ON_ERROR_STOP=1", &psql_url, "-c", &sql])
             .status()

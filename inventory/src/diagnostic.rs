@@ -78,7 +78,7 @@ pub enum Severity {
 }
 
 /// One thing wrong with an inventory file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Problem {
     pub severity: Severity,
     pub line: u64,
@@ -115,6 +115,19 @@ impl Problem {
 
     pub fn file(&self) -> &Path {
         &self.source.path
+    }
+}
+
+impl fmt::Debug for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Problem")
+            .field("severity", &self.severity)
+            .field("file", &self.source.path)
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .field("message", &self.message)
+            .field("hint", &self.hint)
+            .finish()
     }
 }
 
@@ -194,8 +207,14 @@ mod tests {
         let text = "snmp: {version: 2c, community: pübl1c}\n  auth_pass: 's3cret' # demo\n  community_env: VAR\n";
         let shown = mask_secrets(text);
         assert_eq!(shown.len(), text.len());
-        assert!(!shown.contains("pübl1c") && !shown.contains("s3cret"), "{shown}");
-        assert!(shown.contains("community_env: VAR"), "names of variables stay: {shown}");
+        assert!(
+            !shown.contains("pübl1c") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("community_env: VAR"),
+            "names of variables stay: {shown}"
+        );
         assert!(shown.contains("# demo"));
     }
 }

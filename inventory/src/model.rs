@@ -216,9 +216,7 @@ impl FromStr for Service {
 }
 
 /// Where a host stands in its migration.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
     #[default]
@@ -254,7 +252,9 @@ impl FromStr for Stage {
         .into_iter()
         .find(|stage| stage.as_str() == s)
         .ok_or_else(|| {
-            format!("unknown stage `{s}`: use planned, in-progress, dual-stack, ipv6-only or exempt")
+            format!(
+                "unknown stage `{s}`: use planned, in-progress, dual-stack, ipv6-only or exempt"
+            )
         })
     }
 }
@@ -378,7 +378,9 @@ impl FromStr for Endpoint {
 pub fn check_dns_name(name: &str) -> Result<(), String> {
     let bare = name.strip_suffix('.').unwrap_or(name);
     if bare.is_empty() || bare.len() > 253 {
-        return Err(format!("`{name}` is not a host name: it must have 1 to 253 characters"));
+        return Err(format!(
+            "`{name}` is not a host name: it must have 1 to 253 characters"
+        ));
     }
     for label in bare.split('.') {
         let valid = !label.is_empty()
@@ -460,10 +462,13 @@ impl Snmp {
         };
         match self.version {
             SnmpVersion::V2c => vec![community],
-            SnmpVersion::V3 => [(self.auth.is_some(), auth), (self.privacy.is_some(), privacy)]
-                .into_iter()
-                .filter_map(|(used, secret)| used.then_some(secret))
-                .collect(),
+            SnmpVersion::V3 => [
+                (self.auth.is_some(), auth),
+                (self.privacy.is_some(), privacy),
+            ]
+            .into_iter()
+            .filter_map(|(used, secret)| used.then_some(secret))
+            .collect(),
         }
     }
 }
@@ -665,7 +670,9 @@ impl FromStr for Rate {
             .and_then(|n| n.trim().parse::<u32>().ok())
             .filter(|n| *n > 0)
             .map(Rate)
-            .ok_or_else(|| format!("`{s}` is not a rate: write a positive number per second, like 500/s"))
+            .ok_or_else(|| {
+                format!("`{s}` is not a rate: write a positive number per second, like 500/s")
+            })
     }
 }
 

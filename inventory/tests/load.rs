@@ -70,10 +70,18 @@ fn a_good_inventory_loads_with_every_field() {
     assert_eq!(inv.scan.timeouts.connect.0.as_millis(), 1500);
     assert_eq!(inv.scan.timeouts.http.0.as_secs(), 10);
     assert_eq!(inv.scan.require, Level::L3);
-    assert_eq!(inv.agencies[0].name_vi.as_deref(), Some("Sở Thông tin và Truyền thông"));
+    assert_eq!(
+        inv.agencies[0].name_vi.as_deref(),
+        Some("Sở Thông tin và Truyền thông")
+    );
     assert_eq!(
         inv.hosts[0].services,
-        vec![Service::Https, Service::Http, Service::Smtp, Service::Tcp(8443)]
+        vec![
+            Service::Https,
+            Service::Http,
+            Service::Smtp,
+            Service::Tcp(8443)
+        ]
     );
     assert_eq!(inv.hosts[0].stage, Stage::DualStack);
     assert_eq!(inv.hosts[1].services, vec![Service::Https]);
@@ -145,15 +153,21 @@ fn an_unknown_profile_is_an_error() {
     let errors: Vec<_> = error.errors().collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].line, 9);
-    assert!(errors[0].message.contains("unknown device profile `teltonika-rutxx`"));
-    assert_eq!(errors[0].hint.as_deref(), Some("did you mean `teltonika-rutx`?"));
+    assert!(
+        errors[0]
+            .message
+            .contains("unknown device profile `teltonika-rutxx`")
+    );
+    assert_eq!(
+        errors[0].hint.as_deref(),
+        Some("did you mean `teltonika-rutx`?")
+    );
 }
 
 #[test]
 fn a_bad_address_is_an_error_at_its_value() {
-    let text = format!(
-        "{SITE_HEAD}    address: fd00::zz::1\n    snmp: {{version: 2c, community: x}}\n"
-    );
+    let text =
+        format!("{SITE_HEAD}    address: fd00::zz::1\n    snmp: {{version: 2c, community: x}}\n");
     let (line, column, message, _) = only_error(&text);
     assert_eq!((line, column), (8, 14));
     assert!(message.contains("sites[0].address"), "{message}");
@@ -166,7 +180,10 @@ fn an_address_outside_the_scope_is_refused() {
     );
     let (line, _, message, hint) = only_error(&text);
     assert_eq!(line, 8);
-    assert!(message.contains("198.18.0.1 is outside the scan scope"), "{message}");
+    assert!(
+        message.contains("198.18.0.1 is outside the scan scope"),
+        "{message}"
+    );
     assert!(hint.unwrap().contains("scan.scope"));
 }
 
@@ -175,14 +192,20 @@ fn a_bad_prefix_and_a_bad_date_are_both_reported() {
     let error = errors_of(
         "version: 1\nscan:\n  scope: [fd00::/129]\nagencies:\n  - id: dict\n    name: D\n    target: 2026-13-01\n",
     );
-    let lines: Vec<_> = error.errors().map(|p| (p.line, p.message.clone())).collect();
+    let lines: Vec<_> = error
+        .errors()
+        .map(|p| (p.line, p.message.clone()))
+        .collect();
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert_eq!(lines[0].0, 3);
     assert!(lines[0].1.contains("scan.scope[0]"), "{}", lines[0].1);
     assert_eq!(lines[1].0, 7);
     assert!(lines[1].1.contains("agencies[0].target"), "{}", lines[1].1);
     let hint = error.errors().nth(1).unwrap().hint.clone();
-    assert_eq!(hint.as_deref(), Some("write dates as YYYY-MM-DD, for example 2026-12-31"));
+    assert_eq!(
+        hint.as_deref(),
+        Some("write dates as YYYY-MM-DD, for example 2026-12-31")
+    );
 }
 
 #[test]
@@ -207,20 +230,33 @@ fn an_unreadable_secret_is_reported_without_its_value() {
     let errors: Vec<_> = error.errors().collect();
     assert_eq!(errors.len(), 2, "{errors:#?}");
     assert_eq!(errors[0].line, 11);
-    assert!(errors[0].message.contains("is empty"), "{}", errors[0].message);
+    assert!(
+        errors[0].message.contains("is empty"),
+        "{}",
+        errors[0].message
+    );
     assert_eq!(errors[1].line, 16);
-    assert!(errors[1].message.contains("`SIXFIVE_TEST_UNSET_VARIABLE` for community is not set"));
+    assert!(
+        errors[1]
+            .message
+            .contains("`SIXFIVE_TEST_UNSET_VARIABLE` for community is not set")
+    );
 }
 
 #[test]
 fn a_literal_secret_warns_and_never_shows() {
-    let text = format!("{SITE_HEAD}    address: fd00::1\n    snmp: {{version: 2c, community: hunter2-literal}}\n");
+    let text = format!(
+        "{SITE_HEAD}    address: fd00::1\n    snmp: {{version: 2c, community: hunter2-literal}}\n"
+    );
     let loaded = load_str("city.yaml", &text, &options()).unwrap();
     assert_eq!(loaded.warnings.len(), 1);
     assert_eq!(loaded.warnings[0].severity, Severity::Warning);
     let shown = format!("{:?} {}", loaded.inventory, loaded.warnings[0]);
     let json = serde_json::to_string(&loaded.inventory).unwrap();
-    assert!(!shown.contains("hunter2") && !json.contains("hunter2"), "{shown} {json}");
+    assert!(
+        !shown.contains("hunter2") && !json.contains("hunter2"),
+        "{shown} {json}"
+    );
     assert!(json.contains("<redacted>"));
 }
 
@@ -286,7 +322,13 @@ fn a_folder_merges_and_reports_across_files() {
     let problem = error.errors().next().unwrap();
     assert!(problem.file().ends_with("hosts/more.yaml"));
     assert_eq!(problem.line, 4);
-    assert!(problem.hint.as_deref().unwrap().contains("hosts/dict.yaml:3:"));
+    assert!(
+        problem
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("hosts/dict.yaml:3:")
+    );
 }
 
 #[test]

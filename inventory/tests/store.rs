@@ -140,17 +140,30 @@ async fn importing_the_same_inventory_twice_changes_nothing() {
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();
         let first = store.import(&city(), "city.yaml", "tester").await.unwrap();
-        assert_eq!((first.added, first.changed, first.removed), (6, 0, 0), "{}", backend.name);
+        assert_eq!(
+            (first.added, first.changed, first.removed),
+            (6, 0, 0),
+            "{}",
+            backend.name
+        );
         assert!(first.import_id.is_some());
 
         let history = store.history(None).await.unwrap();
         let again = store.import(&city(), "city.yaml", "tester").await.unwrap();
         assert_eq!(again.import_id, None, "{}", backend.name);
         assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
-        assert_eq!(store.history(None).await.unwrap(), history, "{}", backend.name);
+        assert_eq!(
+            store.history(None).await.unwrap(),
+            history,
+            "{}",
+            backend.name
+        );
 
         let hosts = store.hosts(false).await.unwrap();
-        assert_eq!(fqdns(&hosts), ["a.danang.test", "b.danang.test", "c.danang.test"]);
+        assert_eq!(
+            fqdns(&hosts),
+            ["a.danang.test", "b.danang.test", "c.danang.test"]
+        );
         assert_eq!(hosts[0].entry, city().hosts[0], "{}", backend.name);
         assert_eq!(store.sites(false).await.unwrap()[0].entry, city().sites[0]);
         assert_eq!(store.agencies(false).await.unwrap().len(), 2);
@@ -169,16 +182,30 @@ async fn a_removed_host_keeps_its_history_and_can_come_back() {
         next.hosts[0].stage = Stage::DualStack;
         next.hosts.push(host("d.danang.test", "doh"));
         let summary = store.import(&next, "v2", "tester").await.unwrap();
-        assert_eq!((summary.added, summary.changed, summary.removed), (1, 1, 1), "{}", backend.name);
+        assert_eq!(
+            (summary.added, summary.changed, summary.removed),
+            (1, 1, 1),
+            "{}",
+            backend.name
+        );
 
         let present = store.hosts(false).await.unwrap();
-        assert_eq!(fqdns(&present), ["a.danang.test", "c.danang.test", "d.danang.test"]);
+        assert_eq!(
+            fqdns(&present),
+            ["a.danang.test", "c.danang.test", "d.danang.test"]
+        );
         assert_eq!(present[0].entry.stage, Stage::DualStack);
         let all = store.hosts(true).await.unwrap();
-        let removed = all.iter().find(|h| h.entry.fqdn == "b.danang.test").unwrap();
+        let removed = all
+            .iter()
+            .find(|h| h.entry.fqdn == "b.danang.test")
+            .unwrap();
         assert!(removed.removed_at.is_some(), "{}", backend.name);
 
-        let changes = store.history(Some((Kind::Host, "a.danang.test"))).await.unwrap();
+        let changes = store
+            .history(Some((Kind::Host, "a.danang.test")))
+            .await
+            .unwrap();
         let kinds: Vec<_> = changes.iter().map(|c| c.change.as_str()).collect();
         assert_eq!(kinds, ["added", "changed"]);
         assert_eq!(changes[1].before.as_ref().unwrap()["stage"], "planned");
@@ -188,7 +215,10 @@ async fn a_removed_host_keeps_its_history_and_can_come_back() {
         store.import(&city(), "v3", "tester").await.unwrap();
         let back = store.hosts(false).await.unwrap();
         assert!(fqdns(&back).contains(&"b.danang.test"), "{}", backend.name);
-        let changes = store.history(Some((Kind::Host, "b.danang.test"))).await.unwrap();
+        let changes = store
+            .history(Some((Kind::Host, "b.danang.test")))
+            .await
+            .unwrap();
         let kinds: Vec<_> = changes.iter().map(|c| c.change.as_str()).collect();
         assert_eq!(kinds, ["added", "removed", "added"], "{}", backend.name);
         store.close().await;
@@ -201,15 +231,33 @@ async fn edits_are_stored_with_who_and_what() {
         let store = Store::open(&backend.url).await.unwrap();
         store.import(&city(), "v1", "importer").await.unwrap();
         store
-            .edit(Kind::Host, "a.danang.test", EditField::Stage, Some("in-progress"), "lan")
+            .edit(
+                Kind::Host,
+                "a.danang.test",
+                EditField::Stage,
+                Some("in-progress"),
+                "lan",
+            )
             .await
             .unwrap();
         store
-            .edit(Kind::Host, "a.danang.test", EditField::Owner, Some("Trần Thị B"), "lan")
+            .edit(
+                Kind::Host,
+                "a.danang.test",
+                EditField::Owner,
+                Some("Trần Thị B"),
+                "lan",
+            )
             .await
             .unwrap();
         store
-            .edit(Kind::Host, "a.danang.test", EditField::Stage, Some("dual-stack"), "minh")
+            .edit(
+                Kind::Host,
+                "a.danang.test",
+                EditField::Stage,
+                Some("dual-stack"),
+                "minh",
+            )
             .await
             .unwrap();
         store
@@ -219,12 +267,26 @@ async fn edits_are_stored_with_who_and_what() {
         let missing = store
             .edit(Kind::Host, "nope.test", EditField::Note, Some("x"), "minh")
             .await;
-        assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{}", backend.name);
+        assert!(
+            matches!(missing, Err(StoreError::NotFound { .. })),
+            "{}",
+            backend.name
+        );
 
-        let log = store.audit_log(Some((Kind::Host, "a.danang.test"))).await.unwrap();
+        let log = store
+            .audit_log(Some((Kind::Host, "a.danang.test")))
+            .await
+            .unwrap();
         let seen: Vec<_> = log
             .iter()
-            .map(|e| (e.who.as_str(), e.field.as_str(), e.old_value.as_deref(), e.new_value.as_deref()))
+            .map(|e| {
+                (
+                    e.who.as_str(),
+                    e.field.as_str(),
+                    e.old_value.as_deref(),
+                    e.new_value.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             seen,
@@ -237,10 +299,17 @@ async fn edits_are_stored_with_who_and_what() {
             "{}",
             backend.name
         );
-        assert_eq!(store.audit_log(None).await.unwrap().len(), 4, "the failed edit logged nothing");
+        assert_eq!(
+            store.audit_log(None).await.unwrap().len(),
+            4,
+            "the failed edit logged nothing"
+        );
         let hosts = store.hosts(false).await.unwrap();
         let edited = &hosts[0];
-        assert_eq!(edited.annotations.get("stage").map(String::as_str), Some("dual-stack"));
+        assert_eq!(
+            edited.annotations.get("stage").map(String::as_str),
+            Some("dual-stack")
+        );
         assert_eq!(edited.annotations.get("owner"), None);
         store.close().await;
     }
@@ -278,9 +347,17 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
             reasons: vec!["RSRP -95 dBm is fair".into()],
             data: json!({"radio": {"rsrp_dbm": -95.0}, "wan_ipv6": []}),
         };
-        store.record_samples(first, std::slice::from_ref(&sample)).await.unwrap();
+        store
+            .record_samples(first, std::slice::from_ref(&sample))
+            .await
+            .unwrap();
         store.finish_run(first, RunStatus::Complete).await.unwrap();
-        assert_eq!(store.results(first).await.unwrap(), results, "{}", backend.name);
+        assert_eq!(
+            store.results(first).await.unwrap(),
+            results,
+            "{}",
+            backend.name
+        );
         let samples = store.samples("hai-chau-01", 10).await.unwrap();
         assert_eq!(samples.len(), 1);
         assert_eq!(samples[0].state, SiteState::Degraded);
@@ -296,16 +373,32 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
         store.close().await;
 
         let store = Store::open(&backend.url).await.unwrap();
-        assert_eq!(store.interrupt_runs("agent-1").await.unwrap(), 1, "{}", backend.name);
+        assert_eq!(
+            store.interrupt_runs("agent-1").await.unwrap(),
+            1,
+            "{}",
+            backend.name
+        );
         let runs = store.runs().await.unwrap();
         let status = |id| runs.iter().find(|r| r.id == id).unwrap().status;
         assert_eq!(status(second), RunStatus::Incomplete);
-        assert_eq!(status(other_agent), RunStatus::Running, "another agent's run is left alone");
-        assert_eq!(store.latest_complete_run().await.unwrap().unwrap().id, first);
+        assert_eq!(
+            status(other_agent),
+            RunStatus::Running,
+            "another agent's run is left alone"
+        );
+        assert_eq!(
+            store.latest_complete_run().await.unwrap().unwrap().id,
+            first
+        );
         let late = store
             .record_results(second, &[result("c.danang.test", "tcp.v6", Status::Pass)])
             .await;
-        assert!(matches!(late, Err(StoreError::RunClosed(id)) if id == second), "{}", backend.name);
+        assert!(
+            matches!(late, Err(StoreError::RunClosed(id)) if id == second),
+            "{}",
+            backend.name
+        );
         assert!(matches!(
             store.finish_run(second, RunStatus::Complete).await,
             Err(StoreError::RunClosed(_))
@@ -362,10 +455,24 @@ async fn an_import_that_fails_half_way_leaves_the_store_as_it_was() {
         next.hosts.push(host("y.danang.test", "doh"));
         next.hosts.push(host("zz.danang.test", "doh"));
         let failed = store.import(&next, "v2", "tester").await;
-        assert!(failed.is_err(), "{}: the poisoned insert should fail", backend.name);
+        assert!(
+            failed.is_err(),
+            "{}: the poisoned insert should fail",
+            backend.name
+        );
 
-        assert_eq!(store.hosts(true).await.unwrap(), hosts_before, "{}", backend.name);
-        assert_eq!(store.history(None).await.unwrap(), history_before, "{}", backend.name);
+        assert_eq!(
+            store.hosts(true).await.unwrap(),
+            hosts_before,
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            store.history(None).await.unwrap(),
+            history_before,
+            "{}",
+            backend.name
+        );
         store.close().await;
     }
 }

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use crate::diagnostic::{InventoryError, Problem, Severity, SourceFile};
 use crate::model::{Agency, FORMAT_VERSION, Host, Inventory, Scan, Site};
 pub use secrets::{SecretError, read_secret};
-pub use tree::{Pos, Step};
 use tree::{Node, Value, path_text};
+pub use tree::{Pos, Step};
 
 /// What the loader needs to know beyond the files.
 #[derive(Debug, Clone, Default)]
@@ -178,7 +178,12 @@ impl Context {
     }
 
     /// Decodes one entry on its own, reporting unknown fields and the first bad value.
-    fn decode<T: DeserializeOwned>(&mut self, file: usize, node: &Node, base: &[Step]) -> Option<T> {
+    fn decode<T: DeserializeOwned>(
+        &mut self,
+        file: usize,
+        node: &Node,
+        base: &[Step],
+    ) -> Option<T> {
         let mut unknown = Vec::new();
         let decoded = {
             let mut note_unknown = |path: serde_ignored::Path| unknown.push(ignored_steps(&path));
@@ -197,7 +202,10 @@ impl Context {
             self.at_key(
                 file,
                 &path,
-                format!("unknown field `{field}` in {}", path_text(&path[..path.len() - 1])),
+                format!(
+                    "unknown field `{field}` in {}",
+                    path_text(&path[..path.len() - 1])
+                ),
                 hint,
             );
         }
@@ -208,7 +216,12 @@ impl Context {
                 let path = [base, &relative].concat();
                 let message = error.into_inner().to_string();
                 let hint = value_hint(&path, &message);
-                self.at_value(file, &path, format!("{}: {message}", path_text(&path)), hint);
+                self.at_value(
+                    file,
+                    &path,
+                    format!("{}: {message}", path_text(&path)),
+                    hint,
+                );
                 None
             }
         }
@@ -245,7 +258,9 @@ fn load_sources(
                         file,
                         &scan.path,
                         "`scan` is set in more than one file".into(),
-                        Some(format!("keep one `scan` section; the other is at {first_place}")),
+                        Some(format!(
+                            "keep one `scan` section; the other is at {first_place}"
+                        )),
                     );
                 }
                 None => whole.scan = Some(scan),
@@ -256,7 +271,14 @@ fn load_sources(
         whole.sites.extend(part.sites);
     }
     let scan = whole.scan.map(|item| (item.file, item.value));
-    let inventory = validate::check(&mut cx, scan, whole.agencies, whole.hosts, whole.sites, options);
+    let inventory = validate::check(
+        &mut cx,
+        scan,
+        whole.agencies,
+        whole.hosts,
+        whole.sites,
+        options,
+    );
     let files = cx.sources.iter().map(|s| s.path.clone()).collect();
     if cx.problems.iter().any(|p| p.severity == Severity::Error) {
         cx.problems
@@ -302,7 +324,10 @@ fn read_file(cx: &mut Context, file: usize) -> Part {
                 file,
                 &[],
                 "an inventory file must be a mapping".into(),
-                Some("start with `version: 1`, then `agencies:`, `hosts:`, `sites:` or `scan:`".into()),
+                Some(
+                    "start with `version: 1`, then `agencies:`, `hosts:`, `sites:` or `scan:`"
+                        .into(),
+                ),
             );
         }
         return part;
@@ -337,7 +362,12 @@ fn read_file(cx: &mut Context, file: usize) -> Part {
             other => {
                 let known = crate::schema::fields_at(&[]);
                 let hint = did_you_mean(other, known.iter().map(String::as_str));
-                cx.at_key(file, &path, format!("unknown top-level field `{other}`"), hint);
+                cx.at_key(
+                    file,
+                    &path,
+                    format!("unknown top-level field `{other}`"),
+                    hint,
+                );
             }
         }
     }
@@ -352,7 +382,12 @@ fn read_file(cx: &mut Context, file: usize) -> Part {
     part
 }
 
-fn decode_list<T: DeserializeOwned>(cx: &mut Context, file: usize, node: &Node, path: &[Step]) -> Vec<Item<T>> {
+fn decode_list<T: DeserializeOwned>(
+    cx: &mut Context,
+    file: usize,
+    node: &Node,
+    path: &[Step],
+) -> Vec<Item<T>> {
     match &node.value {
         Value::Seq(items) => items
             .iter()
@@ -407,7 +442,10 @@ fn error_steps(path: &serde_path_to_error::Path) -> Vec<Step> {
 }
 
 /// The closest known name to a misspelt one, as a hint.
-pub(crate) fn did_you_mean<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn did_you_mean<'a>(
+    given: &str,
+    known: impl Iterator<Item = &'a str>,
+) -> Option<String> {
     known
         .map(|candidate| (strsim::jaro_winkler(given, candidate), candidate))
         .filter(|(score, _)| *score > 0.8)

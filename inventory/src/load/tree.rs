@@ -136,13 +136,15 @@ impl Node {
 
     /// The value's own position (not its key's), for errors about the value.
     pub fn value_at(&self, path: &[Step]) -> Option<&Node> {
-        path.iter().try_fold(self, |node, step| match (&node.value, step) {
-            (Value::Map(entries), Step::Key(key)) => {
-                entries.iter().find(|(k, _)| &k.value == key).map(|(_, v)| v)
-            }
-            (Value::Seq(items), Step::Index(index)) => items.get(*index),
-            _ => None,
-        })
+        path.iter()
+            .try_fold(self, |node, step| match (&node.value, step) {
+                (Value::Map(entries), Step::Key(key)) => entries
+                    .iter()
+                    .find(|(k, _)| &k.value == key)
+                    .map(|(_, v)| v),
+                (Value::Seq(items), Step::Index(index)) => items.get(*index),
+                _ => None,
+            })
     }
 
     pub fn to_json(&self) -> serde_json::Value {

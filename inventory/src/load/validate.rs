@@ -29,9 +29,20 @@ pub(super) fn check(
     for host in &hosts {
         let at = |field: &str| field_path(&host.path, field);
         if let Err(message) = check_dns_name(&host.value.fqdn) {
-            cx.at_value(host.file, &at("fqdn"), message, Some("write the host's full DNS name".into()));
+            cx.at_value(
+                host.file,
+                &at("fqdn"),
+                message,
+                Some("write the host's full DNS name".into()),
+            );
         }
-        known_agency(cx, host.file, &at("agency"), &host.value.agency, &agency_ids);
+        known_agency(
+            cx,
+            host.file,
+            &at("agency"),
+            &host.value.agency,
+            &agency_ids,
+        );
         if host.value.stage == Stage::Exempt && host.value.exempt_reason.trim().is_empty() {
             cx.at_value(
                 host.file,
@@ -66,9 +77,17 @@ fn check_scan(cx: &mut Context, file: usize, mut scan: Scan) -> Scan {
             Some("CI and reports call a host ready at this level; L2 is the default".into()),
         );
     }
-    for (field, value) in [("concurrency", scan.concurrency), ("per_host", scan.per_host)] {
+    for (field, value) in [
+        ("concurrency", scan.concurrency),
+        ("per_host", scan.per_host),
+    ] {
         if value == 0 {
-            cx.at_value(file, &at(field), format!("`{field}` must be at least 1"), None);
+            cx.at_value(
+                file,
+                &at(field),
+                format!("`{field}` must be at least 1"),
+                None,
+            );
         }
     }
     if let Some(ca_file) = &scan.ca_file {
@@ -107,7 +126,10 @@ fn check_site(
                 file,
                 &at("address"),
                 format!("site {} address {ip} is outside the scan scope", site.id),
-                Some("sixfive never probes outside `scan.scope`: fix the address or widen the scope".into()),
+                Some(
+                    "sixfive never probes outside `scan.scope`: fix the address or widen the scope"
+                        .into(),
+                ),
             ),
             Endpoint::Name(name) if name.is_empty() => {
                 cx.at_value(file, &at("address"), "empty site address".into(), None);
@@ -119,14 +141,15 @@ fn check_site(
     let snmp_path = field_path(&path, "snmp");
     let snmp_at = |field: &str| field_path(&snmp_path, field);
     let base = cx.base_dir(file).to_path_buf();
-    for file_field in [
+    for secret_file in [
         &mut site.snmp.community_file,
         &mut site.snmp.auth_pass_file,
         &mut site.snmp.priv_pass_file,
-    ] {
-        if let Some(secret_file) = file_field {
-            *secret_file = base.join(&*secret_file);
-        }
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *secret_file = base.join(&*secret_file);
     }
     if site.snmp.version == SnmpVersion::V3 {
         if site.snmp.user.is_none() {

@@ -553,7 +553,10 @@ impl Store {
     }
 
     /// Hand edits, oldest first; for one entry when `key` is given.
-    pub async fn audit_log(&self, key: Option<(Kind, &str)>) -> Result<Vec<AuditEntry>, StoreError> {
+    pub async fn audit_log(
+        &self,
+        key: Option<(Kind, &str)>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         let (kind, key) = key.map_or((None, None), |(k, key)| (Some(k.as_str()), Some(key)));
         let rows = on_pool!(self, pool => sqlx::query(
             "SELECT at, who, kind, key, field, old_value, new_value FROM audit_log
@@ -601,7 +604,11 @@ impl Store {
     }
 
     /// Adds a batch of results to a running scan, all or none.
-    pub async fn record_results(&self, run: i64, results: &[CheckRecord]) -> Result<(), StoreError> {
+    pub async fn record_results(
+        &self,
+        run: i64,
+        results: &[CheckRecord],
+    ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             ensure_running(&mut tx, run).await?;
@@ -752,7 +759,18 @@ impl Store {
         };
         rows.into_iter()
             .map(
-                |(host, check, status, family, address, port, duration_ms, detail, hint, evidence)| {
+                |(
+                    host,
+                    check,
+                    status,
+                    family,
+                    address,
+                    port,
+                    duration_ms,
+                    detail,
+                    hint,
+                    evidence,
+                )| {
                     Ok(CheckRecord {
                         host,
                         check,
@@ -866,12 +884,11 @@ where
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
     (String,): for<'r> sqlx::FromRow<'r, DB::Row>,
 {
-    let status: Option<(String,)> = sqlx::query_as::<DB, (String,)>(
-        "SELECT status FROM scan_runs WHERE id = $1",
-    )
-    .bind(run)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let status: Option<(String,)> =
+        sqlx::query_as::<DB, (String,)>("SELECT status FROM scan_runs WHERE id = $1")
+            .bind(run)
+            .fetch_optional(&mut **tx)
+            .await?;
     match status {
         Some((status,)) if status == "running" => Ok(()),
         _ => Err(StoreError::RunClosed(run)),

@@ -22,7 +22,9 @@ impl StoreUrl {
             .filter(|p| p.is_absolute())
             .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".local/share")))
             .ok_or(UrlError::NoDataDir)?;
-        Ok(StoreUrl::Sqlite(data_home.join("sixfive").join("sixfive.db")))
+        Ok(StoreUrl::Sqlite(
+            data_home.join("sixfive").join("sixfive.db"),
+        ))
     }
 }
 
@@ -40,7 +42,10 @@ impl FromStr for StoreUrl {
     type Err = UrlError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if let Some(path) = text.strip_prefix("sqlite://").or_else(|| text.strip_prefix("sqlite:")) {
+        if let Some(path) = text
+            .strip_prefix("sqlite://")
+            .or_else(|| text.strip_prefix("sqlite:"))
+        {
             return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
@@ -82,7 +87,9 @@ fn postgres(text: &str) -> Result<PgConnectOptions, UrlError> {
     for (key, value) in url.query_pairs() {
         options = match key.as_ref() {
             "host" => options.host(&value),
-            "sslmode" => options.ssl_mode(value.parse::<PgSslMode>().map_err(|e| bad(e.to_string()))?),
+            "sslmode" => {
+                options.ssl_mode(value.parse::<PgSslMode>().map_err(|e| bad(e.to_string()))?)
+            }
             "application_name" => options.application_name(&value),
             other => return Err(bad(format!("unsupported parameter `{other}`"))),
         };
