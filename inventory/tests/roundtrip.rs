@@ -40,28 +40,33 @@ fn scan() -> impl Strategy<Value = Scan> {
         prop_oneof![Just(Level::L0), Just(Level::L2), Just(Level::L5)],
         proptest::option::of(Just("certs/city-ca.pem")),
     )
-        .prop_map(|(resolvers, (dns_ms, http_ms), (concurrency, per_host, rate), scoped, require, ca)| {
-            let mut timeouts = Timeouts::default();
-            timeouts.dns = Timeout(Duration::from_millis(dns_ms));
-            timeouts.http = Timeout(Duration::from_millis(http_ms));
-            Scan {
-                resolvers: resolvers
-                    .into_iter()
-                    .map(|(ip, port)| Resolver(SocketAddr::new(ip, port)))
-                    .collect(),
-                timeouts,
-                concurrency,
-                per_host,
-                rate: Rate(rate),
-                scope: if scoped {
-                    vec!["fd00::/8".parse().unwrap(), "198.18.0.0/15".parse().unwrap()]
-                } else {
-                    Vec::new()
-                },
-                require,
-                ca_file: ca.map(Into::into),
-            }
-        })
+        .prop_map(
+            |(resolvers, (dns_ms, http_ms), (concurrency, per_host, rate), scoped, require, ca)| {
+                let mut timeouts = Timeouts::default();
+                timeouts.dns = Timeout(Duration::from_millis(dns_ms));
+                timeouts.http = Timeout(Duration::from_millis(http_ms));
+                Scan {
+                    resolvers: resolvers
+                        .into_iter()
+                        .map(|(ip, port)| Resolver(SocketAddr::new(ip, port)))
+                        .collect(),
+                    timeouts,
+                    concurrency,
+                    per_host,
+                    rate: Rate(rate),
+                    scope: if scoped {
+                        vec![
+                            "fd00::/8".parse().unwrap(),
+                            "198.18.0.0/15".parse().unwrap(),
+                        ]
+                    } else {
+                        Vec::new()
+                    },
+                    require,
+                    ca_file: ca.map(Into::into),
+                }
+            },
+        )
 }
 
 fn host(agencies: usize) -> impl Strategy<Value = (usize, Host)> {
@@ -84,25 +89,35 @@ fn host(agencies: usize) -> impl Strategy<Value = (usize, Host)> {
             Just(Stage::Ipv6Only),
             Just(Stage::Exempt)
         ],
-        (any::<bool>(), date(), proptest::collection::vec("[a-z]{1,8}", 0..3)),
+        (
+            any::<bool>(),
+            date(),
+            proptest::collection::vec("[a-z]{1,8}", 0..3),
+        ),
         (text(), proptest::option::of(text())),
     )
-        .prop_map(|(agency, label, services, stage, (internal, target, tags), (reason, owner))| {
-            (
-                agency,
-                Host {
-                    fqdn: format!("{label}.danang.test"),
-                    agency: String::new(),
-                    services,
-                    stage,
-                    exempt_reason: if stage == Stage::Exempt { reason } else { String::new() },
-                    internal,
-                    target,
-                    tags,
-                    owner,
-                },
-            )
-        })
+        .prop_map(
+            |(agency, label, services, stage, (internal, target, tags), (reason, owner))| {
+                (
+                    agency,
+                    Host {
+                        fqdn: format!("{label}.danang.test"),
+                        agency: String::new(),
+                        services,
+                        stage,
+                        exempt_reason: if stage == Stage::Exempt {
+                            reason
+                        } else {
+                            String::new()
+                        },
+                        internal,
+                        target,
+                        tags,
+                        owner,
+                    },
+                )
+            },
+        )
 }
 
 fn site(agencies: usize) -> impl Strategy<Value = (usize, Site)> {
@@ -115,94 +130,100 @@ fn site(agencies: usize) -> impl Strategy<Value = (usize, Site)> {
         proptest::collection::vec(ula(), 1..3),
         (0..PROFILES.len(), 1u16..),
     )
-        .prop_map(|(agency, id, name, ward, location, addresses, (profile, port))| {
-            let address = if addresses.len() == 1 {
-                Endpoints::One(Endpoint::Ip(addresses[0]))
-            } else {
-                Endpoints::Many(addresses.into_iter().map(Endpoint::Ip).collect())
-            };
-            let snmp = Snmp {
-                version: SnmpVersion::V2c,
-                port,
-                community_env: Some(COMMUNITY_VAR.into()),
-                community_file: None,
-                community: None,
-                user: None,
-                auth: None,
-                auth_pass_env: None,
-                auth_pass_file: None,
-                auth_pass: None,
-                privacy: None,
-                priv_pass_env: None,
-                priv_pass_file: None,
-                priv_pass: None,
-            };
-            (
-                agency,
-                Site {
-                    id,
-                    name,
-                    agency: String::new(),
-                    ward,
-                    location: location.map(|(lat, lon)| GeoPoint {
-                        lat: f64::from(lat) / 10_000.0,
-                        lon: f64::from(lon) / 10_000.0,
-                    }),
-                    address,
-                    profile: PROFILES[profile].into(),
-                    snmp,
-                },
-            )
-        })
+        .prop_map(
+            |(agency, id, name, ward, location, addresses, (profile, port))| {
+                let address = if addresses.len() == 1 {
+                    Endpoints::One(Endpoint::Ip(addresses[0]))
+                } else {
+                    Endpoints::Many(addresses.into_iter().map(Endpoint::Ip).collect())
+                };
+                let snmp = Snmp {
+                    version: SnmpVersion::V2c,
+                    port,
+                    community_env: Some(COMMUNITY_VAR.into()),
+                    community_file: None,
+                    community: None,
+                    user: None,
+                    auth: None,
+                    auth_pass_env: None,
+                    auth_pass_file: None,
+                    auth_pass: None,
+                    privacy: None,
+                    priv_pass_env: None,
+                    priv_pass_file: None,
+                    priv_pass: None,
+                };
+                (
+                    agency,
+                    Site {
+                        id,
+                        name,
+                        agency: String::new(),
+                        ward,
+                        location: location.map(|(lat, lon)| GeoPoint {
+                            lat: f64::from(lat) / 10_000.0,
+                            lon: f64::from(lon) / 10_000.0,
+                        }),
+                        address,
+                        profile: PROFILES[profile].into(),
+                        snmp,
+                    },
+                )
+            },
+        )
 }
 
 fn inventory() -> impl Strategy<Value = Inventory> {
-    proptest::collection::btree_map("[a-z]{2,6}", (text(), proptest::option::of(text()), date()), 1..4)
-        .prop_flat_map(|agencies| {
-            let count = agencies.len();
-            (
-                Just(agencies),
-                scan(),
-                proptest::collection::vec(host(count), 0..6),
-                proptest::collection::vec(site(count), 0..4),
-            )
-        })
-        .prop_map(|(agencies, scan, hosts, sites)| {
-            let agencies: Vec<Agency> = agencies
-                .into_iter()
-                .map(|(id, (name, name_vi, target))| Agency {
-                    id,
-                    name,
-                    name_vi,
-                    target,
-                })
-                .collect();
-            let mut seen = std::collections::HashSet::new();
-            let hosts = hosts
-                .into_iter()
-                .filter(|(_, h)| seen.insert(h.fqdn.clone()))
-                .map(|(agency, mut h)| {
-                    h.agency = agencies[agency].id.clone();
-                    h
-                })
-                .collect();
-            let mut seen = std::collections::HashSet::new();
-            let sites = sites
-                .into_iter()
-                .filter(|(_, s)| seen.insert(s.id.clone()))
-                .map(|(agency, mut s)| {
-                    s.agency = agencies[agency].id.clone();
-                    s
-                })
-                .collect();
-            Inventory {
-                version: FORMAT_VERSION,
-                scan,
-                agencies,
-                hosts,
-                sites,
-            }
-        })
+    proptest::collection::btree_map(
+        "[a-z]{2,6}",
+        (text(), proptest::option::of(text()), date()),
+        1..4,
+    )
+    .prop_flat_map(|agencies| {
+        let count = agencies.len();
+        (
+            Just(agencies),
+            scan(),
+            proptest::collection::vec(host(count), 0..6),
+            proptest::collection::vec(site(count), 0..4),
+        )
+    })
+    .prop_map(|(agencies, scan, hosts, sites)| {
+        let agencies: Vec<Agency> = agencies
+            .into_iter()
+            .map(|(id, (name, name_vi, target))| Agency {
+                id,
+                name,
+                name_vi,
+                target,
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let hosts = hosts
+            .into_iter()
+            .filter(|(_, h)| seen.insert(h.fqdn.clone()))
+            .map(|(agency, mut h)| {
+                h.agency = agencies[agency].id.clone();
+                h
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let sites = sites
+            .into_iter()
+            .filter(|(_, s)| seen.insert(s.id.clone()))
+            .map(|(agency, mut s)| {
+                s.agency = agencies[agency].id.clone();
+                s
+            })
+            .collect();
+        Inventory {
+            version: FORMAT_VERSION,
+            scan,
+            agencies,
+            hosts,
+            sites,
+        }
+    })
 }
 
 proptest! {
