@@ -2,6 +2,17 @@
 //! routers (SNMP), and how the answers grade a host or a site. It reads the inventory and
 //! writes results through the store; it never draws anything.
 
+pub mod check;
+pub mod dns;
+pub mod engine;
+pub mod level;
+pub mod network;
+pub mod probe;
+pub mod smtp;
+pub mod tcp;
+
+pub use engine::{HostReport, Scanner};
+
 /// Device profiles this build ships, by the name an inventory's `profile:` uses.
 pub const SHIPPED_PROFILES: &[&str] = &[
     "generic",

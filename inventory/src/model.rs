@@ -288,6 +288,24 @@ impl Level {
     }
 }
 
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Level::Broken,
+            Level::L0,
+            Level::L1,
+            Level::L2,
+            Level::L3,
+            Level::L4,
+            Level::L5,
+        ]
+        .into_iter()
+        .find(|level| level.as_str().eq_ignore_ascii_case(s))
+        .ok_or_else(|| format!("unknown level `{s}`: use BROKEN or L0 to L5"))
+    }
+}
+
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -90,6 +90,75 @@ pub struct CheckRecord {
     pub evidence: serde_json::Value,
 }
 
+impl CheckRecord {
+    /// A result about the host as a whole; narrow it with [`CheckRecord::at`] and friends.
+    pub fn new(host: &str, check: &str, status: Status, detail: impl Into<String>) -> Self {
+        Self {
+            host: host.to_owned(),
+            check: check.to_owned(),
+            status,
+            family: None,
+            address: None,
+            port: None,
+            duration_ms: None,
+            detail: detail.into(),
+            hint: None,
+            evidence: serde_json::Value::Null,
+        }
+    }
+
+    /// About one address (and its family), and a port where given.
+    pub fn at(mut self, address: IpAddr, port: Option<u16>) -> Self {
+        self.family = Some(Family::of(address));
+        self.address = Some(address);
+        self.port = port;
+        self
+    }
+
+    pub fn family(mut self, family: Family) -> Self {
+        self.family = Some(family);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn evidence(mut self, evidence: serde_json::Value) -> Self {
+        self.evidence = evidence;
+        self
+    }
+
+    pub fn took(mut self, elapsed: std::time::Duration) -> Self {
+        self.duration_ms = Some(elapsed.as_secs_f64() * 1000.0);
+        self
+    }
+}
+
+impl Family {
+    pub fn of(address: IpAddr) -> Self {
+        match address {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+}
+
+/// A host's grade in one scan run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostLevel {
+    pub host: String,
+    pub level: crate::model::Level,
+    /// 0 to 100, weighted like Internet.nl's IPv6 score.
+    pub score: u8,
+    /// Some checks could not decide (scanner or resolver trouble), so the level may be low.
+    pub inconclusive: bool,
+    /// Worse than in the previous complete run.
+    pub regressed: bool,
+}
+
 /// One poll of one site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SiteSample {

@@ -19,8 +19,9 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Row, SqlitePool};
 
 pub use self::url::{StoreUrl, UrlError};
+use crate::model::Level;
 use crate::model::{Agency, Host, Inventory, Site};
-use crate::results::{CheckRecord, SiteSample};
+use crate::results::{CheckRecord, HostLevel, SiteSample};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -659,6 +660,65 @@ impl Store {
             tx.commit().await?;
             Ok(())
         })
+    }
+
+    /// Adds hosts' grades to a running scan, all or none.
+    pub async fn record_levels(&self, run: i64, levels: &[HostLevel]) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            ensure_running(&mut tx, run).await?;
+            for l in levels {
+                sqlx::query(
+                    "INSERT INTO host_levels (run_id, host, level, score, inconclusive, regressed)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(run)
+                .bind(&l.host)
+                .bind(l.level.as_str())
+                .bind(i64::from(l.score))
+                .bind(l.inconclusive)
+                .bind(l.regressed)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Hosts' grades in a run, by host.
+    pub async fn levels(&self, run: i64) -> Result<Vec<HostLevel>, StoreError> {
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT host, level, score, inconclusive, regressed FROM host_levels
+             WHERE run_id = $1 ORDER BY host",
+        )
+        .bind(run)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<String, _>("host")?,
+            row.try_get::<String, _>("level")?,
+            row.try_get::<i64, _>("score")?,
+            row.try_get::<bool, _>("inconclusive")?,
+            row.try_get::<bool, _>("regressed")?,
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(host, level, score, inconclusive, regressed)| {
+                let corrupt = |reason: String| StoreError::Corrupt {
+                    kind: "host level",
+                    reason,
+                };
+                Ok(HostLevel {
+                    host,
+                    level: level.parse::<Level>().map_err(corrupt)?,
+                    score: u8::try_from(score).map_err(|e| corrupt(e.to_string()))?,
+                    inconclusive,
+                    regressed,
+                })
+            })
+            .collect()
     }
 
     /// Closes a running scan as complete, or as incomplete when it was cut short.

@@ -1,0 +1,121 @@
+//! The shape every check takes, and the per-host context checks share: the host, its DNS
+//! facts, the network guard, and probes memoised so two checks never send the same probe.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use sixfive_inventory::model::{Host, Level, Service};
+use sixfive_inventory::results::{CheckRecord, Status};
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::network::{Connect, Network, Refused, connect};
+use crate::probe::resolve::Facts;
+
+/// The level a check gates, and how much it weighs in the score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gate {
+    /// A host reaches this level only when the check passes (warnings allowed below L4).
+    pub level: Level,
+    /// A failure here breaks IPv6 users: the host is BROKEN.
+    pub breaking: bool,
+    /// Weight in the 0–100 score.
+    pub weight: u8,
+}
+
+/// One check: a stable id, what it gates, and how it runs on a host.
+pub trait Check: Send + Sync {
+    fn id(&self) -> &'static str;
+    /// None for informational checks, which never hold a level back.
+    fn gate(&self) -> Option<Gate>;
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>>;
+}
+
+/// Every check this build runs, in report order. A new check registers here.
+pub fn registry() -> Vec<Box<dyn Check>> {
+    let mut checks: Vec<Box<dyn Check>> = Vec::new();
+    checks.extend(crate::dns::checks());
+    checks.extend(crate::tcp::checks());
+    checks.extend(crate::smtp::checks());
+    checks
+}
+
+/// A probe's outcome, computed once and shared by whichever checks ask.
+type Memo<T> = Arc<OnceCell<T>>;
+
+/// One host being scanned.
+pub struct HostScan<'a> {
+    pub host: &'a Host,
+    pub facts: Facts,
+    pub network: &'a Network,
+    connects: Mutex<HashMap<SocketAddr, Memo<Result<Connect, Refused>>>>,
+}
+
+impl<'a> HostScan<'a> {
+    pub fn new(host: &'a Host, facts: Facts, network: &'a Network) -> Self {
+        Self {
+            host,
+            facts,
+            network,
+            connects: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn fqdn(&self) -> &str {
+        &self.host.fqdn
+    }
+
+    pub fn record(&self, check: &str, status: Status, detail: impl Into<String>) -> CheckRecord {
+        CheckRecord::new(&self.host.fqdn, check, status, detail)
+    }
+
+    /// A check that does not apply to this host.
+    pub fn skip(&self, check: &str, why: impl Into<String>) -> Vec<CheckRecord> {
+        vec![self.record(check, Status::Skip, why)]
+    }
+
+    pub fn has(&self, service: Service) -> bool {
+        self.host.services.contains(&service)
+    }
+
+    /// TCP ports of the host's services (smtp excepted: mail goes to its MX hosts).
+    pub fn web_ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self
+            .host
+            .services
+            .iter()
+            .filter(|s| **s != Service::Smtp)
+            .map(|s| s.port())
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+
+    /// Whether an address may be probed for this host: global unicast, or ULA when the
+    /// inventory marks the host internal. The others are reported by dns.aaaa_global.
+    pub fn usable(&self, address: IpAddr) -> bool {
+        match address {
+            IpAddr::V4(v4) => !v4.is_unspecified() && !v4.is_loopback() && !v4.is_multicast(),
+            IpAddr::V6(v6) => matches!(
+                crate::dns::classify(v6, self.host.internal).0,
+                Status::Pass | Status::Warn
+            ),
+        }
+    }
+
+    /// A TCP connect to `target`, sent at most once per host scan whichever checks ask.
+    pub async fn connect(&self, target: SocketAddr) -> Result<Connect, Refused> {
+        let cell = {
+            let mut connects = self.connects.lock().await;
+            Arc::clone(connects.entry(target).or_default())
+        };
+        cell.get_or_init(|| async {
+            let _guard = self.network.guard(target.ip()).await?;
+            Ok(connect(target, self.network.timeouts.connect.0).await.0)
+        })
+        .await
+        .clone()
+    }
+}

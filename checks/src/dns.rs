@@ -1,0 +1,556 @@
+//! DNS checks: the host's A and AAAA records, whether its AAAA are usable, its zone's name
+//! servers over IPv6, its mail exchangers' AAAA, and reverse DNS.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::str::FromStr;
+
+use futures::future::{BoxFuture, FutureExt};
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RData, RecordType};
+use serde_json::json;
+use sixfive_inventory::model::{Level, Service};
+use sixfive_inventory::results::{CheckRecord, Status};
+
+use crate::check::{Check, Gate, HostScan};
+use crate::probe::dns::Transport;
+use crate::probe::resolve::{Mail, Resolution, display_name};
+
+pub fn checks() -> Vec<Box<dyn Check>> {
+    vec![
+        Box::new(ARecords),
+        Box::new(AaaaRecords),
+        Box::new(AaaaGlobal),
+        Box::new(NsAaaa),
+        Box::new(NsV6),
+        Box::new(MxAaaa),
+        Box::new(Ptr),
+    ]
+}
+
+/// How usable an IPv6 address is on the Internet: pass, warn (transition mechanisms) or
+/// fail (never reachable by an IPv6 user), with the reason.
+pub fn classify(address: Ipv6Addr, internal: bool) -> (Status, &'static str) {
+    let bits = u128::from(address);
+    let within = |prefix: u128, len: u32| bits >> (128 - len) == prefix >> (128 - len);
+    let table: [(u128, u32, Status, &str); 13] = [
+        (0, 128, Status::Fail, "the unspecified address ::"),
+        (1, 128, Status::Fail, "the loopback address ::1"),
+        (
+            0xffff_0000_0000,
+            96,
+            Status::Fail,
+            "an IPv4-mapped address (::ffff:0:0/96)",
+        ),
+        (
+            0x0064_ff9b << 96,
+            96,
+            Status::Warn,
+            "a NAT64 address (64:ff9b::/96)",
+        ),
+        (
+            0x0100 << 112,
+            64,
+            Status::Fail,
+            "a discard-only address (100::/64)",
+        ),
+        (
+            0x2001_0db8 << 96,
+            32,
+            Status::Fail,
+            "a documentation address (2001:db8::/32)",
+        ),
+        (
+            0x3fff << 112,
+            20,
+            Status::Fail,
+            "a documentation address (3fff::/20)",
+        ),
+        (
+            0x2001 << 112,
+            32,
+            Status::Warn,
+            "a Teredo address (2001::/32)",
+        ),
+        (
+            0x2002 << 112,
+            16,
+            Status::Warn,
+            "a 6to4 address (2002::/16)",
+        ),
+        (
+            0xfe80 << 112,
+            10,
+            Status::Fail,
+            "a link-local address (fe80::/10)",
+        ),
+        (
+            0xff00 << 112,
+            8,
+            Status::Fail,
+            "a multicast address (ff00::/8)",
+        ),
+        (
+            0xfc00 << 112,
+            7,
+            Status::Fail,
+            "a unique local address (fc00::/7)",
+        ),
+        (0x2000 << 112, 3, Status::Pass, "global unicast"),
+    ];
+    match table.iter().find(|(prefix, len, ..)| within(*prefix, *len)) {
+        Some((_, 7, _, why)) if internal => (Status::Pass, why),
+        Some((_, _, status, why)) => (*status, why),
+        None => (Status::Fail, "outside global unicast (2000::/3)"),
+    }
+}
+
+struct ARecords;
+
+impl Check for ARecords {
+    fn id(&self) -> &'static str {
+        "dns.a"
+    }
+    fn gate(&self) -> Option<Gate> {
+        None
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let evidence = json!({"chain": scan.facts.chain, "a": scan.facts.v4});
+            let record = match &scan.facts.v4 {
+                Resolution::Records(a) => {
+                    scan.record(self.id(), Status::Pass, format!("{} A records", a.len()))
+                }
+                Resolution::NoData => {
+                    scan.record(self.id(), Status::Skip, "no A record: an IPv6-only host")
+                }
+                Resolution::NxDomain => scan
+                    .record(
+                        self.id(),
+                        Status::Fail,
+                        "the name does not exist (NXDOMAIN)",
+                    )
+                    .hint("publish the name in DNS, or remove the host from the inventory"),
+                Resolution::Failed(why) => {
+                    scan.record(self.id(), Status::Error, format!("lookup failed: {why}"))
+                }
+            };
+            vec![record.evidence(evidence)]
+        }
+        .boxed()
+    }
+}
+
+struct AaaaRecords;
+
+impl Check for AaaaRecords {
+    fn id(&self) -> &'static str {
+        "dns.aaaa"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate {
+            level: Level::L1,
+            breaking: false,
+            weight: 25,
+        })
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let evidence = json!({"chain": scan.facts.chain, "aaaa": scan.facts.v6});
+            let hops = scan.facts.chain.len() - 1;
+            let via = if hops > 0 {
+                format!(" via {hops} CNAME hop{}", if hops == 1 { "" } else { "s" })
+            } else {
+                String::new()
+            };
+            let record = match &scan.facts.v6 {
+                Resolution::Records(aaaa) => scan.record(
+                    self.id(),
+                    Status::Pass,
+                    format!("{} AAAA records{via}", aaaa.len()),
+                ),
+                Resolution::NoData => scan
+                    .record(
+                        self.id(),
+                        Status::Fail,
+                        format!("no AAAA record{via}: IPv4-only"),
+                    )
+                    .hint("publish an AAAA record once the service answers over IPv6"),
+                Resolution::NxDomain => scan
+                    .record(
+                        self.id(),
+                        Status::Fail,
+                        "the name does not exist (NXDOMAIN)",
+                    )
+                    .hint("publish the name in DNS, or remove the host from the inventory"),
+                Resolution::Failed(why) => {
+                    scan.record(self.id(), Status::Error, format!("lookup failed: {why}"))
+                }
+            };
+            vec![record.evidence(evidence)]
+        }
+        .boxed()
+    }
+}
+
+struct AaaaGlobal;
+
+impl Check for AaaaGlobal {
+    fn id(&self) -> &'static str {
+        "dns.aaaa_global"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate {
+            level: Level::L1,
+            breaking: true,
+            weight: 5,
+        })
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let addresses = scan.facts.v6.records();
+            if addresses.is_empty() {
+                return scan.skip(self.id(), "no AAAA record");
+            }
+            addresses
+                .iter()
+                .map(|address| {
+                    let (status, kind) = classify(*address, scan.host.internal);
+                    let record = scan
+                        .record(self.id(), status, format!("{address} is {kind}"))
+                        .at(IpAddr::V6(*address), None);
+                    match status {
+                        Status::Fail => record.hint(
+                            "remove this AAAA: IPv6 users try it and fail (publish only global unicast addresses)",
+                        ),
+                        Status::Warn => record.hint("publish the service's native IPv6 address instead"),
+                        _ => record,
+                    }
+                })
+                .collect()
+        }
+        .boxed()
+    }
+}
+
+struct NsAaaa;
+
+impl Check for NsAaaa {
+    fn id(&self) -> &'static str {
+        "dns.ns_aaaa"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate {
+            level: Level::L3,
+            breaking: false,
+            weight: 15,
+        })
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let zone = match &scan.facts.zone {
+                Ok(zone) => zone,
+                Err(why) => {
+                    return vec![scan.record(
+                        self.id(),
+                        Status::Error,
+                        format!("zone not found: {why}"),
+                    )];
+                }
+            };
+            let with_aaaa: Vec<&str> = zone
+                .name_servers
+                .iter()
+                .filter(|ns| !ns.v6.records().is_empty())
+                .map(|ns| ns.name.as_str())
+                .collect();
+            let total = zone.name_servers.len();
+            let status = if with_aaaa.len() >= 2 {
+                Status::Pass
+            } else {
+                Status::Fail
+            };
+            let record = scan
+                .record(
+                    self.id(),
+                    status,
+                    format!(
+                        "{} of {total} name servers of {} have AAAA",
+                        with_aaaa.len(),
+                        zone.apex
+                    ),
+                )
+                .evidence(json!({"zone": zone}));
+            vec![if status == Status::Fail {
+                record.hint("give at least two of the zone's name servers an IPv6 address (AAAA)")
+            } else {
+                record
+            }]
+        }
+        .boxed()
+    }
+}
+
+struct NsV6;
+
+impl Check for NsV6 {
+    fn id(&self) -> &'static str {
+        "dns.ns_v6"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate {
+            level: Level::L3,
+            breaking: false,
+            weight: 10,
+        })
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let zone = match &scan.facts.zone {
+                Ok(zone) => zone,
+                Err(why) => {
+                    return vec![scan.record(
+                        self.id(),
+                        Status::Error,
+                        format!("zone not found: {why}"),
+                    )];
+                }
+            };
+            let Ok(apex) = Name::from_str(&format!("{}.", zone.apex)) else {
+                return vec![scan.record(self.id(), Status::Error, "zone apex is not a DNS name")];
+            };
+            let targets: Vec<(String, Ipv6Addr)> = zone
+                .name_servers
+                .iter()
+                .flat_map(|ns| ns.v6.records().iter().map(move |a| (ns.name.clone(), *a)))
+                .collect();
+            if targets.is_empty() {
+                return scan.skip(
+                    self.id(),
+                    "no name server has an IPv6 address (see dns.ns_aaaa)",
+                );
+            }
+            let probes = targets.into_iter().flat_map(|(ns, address)| {
+                [Transport::Udp, Transport::Tcp].map(|transport| {
+                    let (ns, apex) = (ns.clone(), apex.clone());
+                    async move { self.ask(scan, &ns, address, &apex, transport).await }
+                })
+            });
+            futures::future::join_all(probes).await
+        }
+        .boxed()
+    }
+}
+
+impl NsV6 {
+    async fn ask(
+        &self,
+        scan: &HostScan<'_>,
+        ns: &str,
+        address: Ipv6Addr,
+        apex: &Name,
+        transport: Transport,
+    ) -> CheckRecord {
+        let over = match transport {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        };
+        let ip = IpAddr::V6(address);
+        let base = |status, detail: String| scan.record(self.id(), status, detail).at(ip, Some(53));
+        let _guard = match scan.network.guard(ip).await {
+            Ok(guard) => guard,
+            Err(refused) => return base(Status::Error, refused.detail(ip)),
+        };
+        let client = scan.network.resolvers.client();
+        let answer = client
+            .query(SocketAddr::new(ip, 53), apex, RecordType::SOA, transport)
+            .await;
+        let evidence = json!({"name_server": ns, "transport": over, "answer": answer.describe()});
+        match answer.message() {
+            Some(m) if m.metadata.authoritative && m.metadata.response_code == ResponseCode::NoError => {
+                base(Status::Pass, format!("{ns} answers authoritatively over IPv6 {over}")).evidence(evidence)
+            }
+            Some(_) => base(Status::Fail, format!("{ns} answers over IPv6 {over} but not authoritatively"))
+                .hint("the name server at this IPv6 address must serve the zone")
+                .evidence(evidence),
+            None => base(Status::Fail, format!("{ns} does not answer over IPv6 {over}: {}", answer.describe()))
+                .hint(format!("let the name server listen on [{address}]:53 for UDP and TCP, and open port 53 in the firewall"))
+                .evidence(evidence),
+        }
+    }
+}
+
+struct MxAaaa;
+
+impl Check for MxAaaa {
+    fn id(&self) -> &'static str {
+        "dns.mx_aaaa"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate {
+            level: Level::L3,
+            breaking: false,
+            weight: 5,
+        })
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            if !scan.has(Service::Smtp) {
+                return scan.skip(self.id(), "the host has no mail service");
+            }
+            match &scan.facts.mail {
+                None | Some(Mail::Implicit) => scan.skip(
+                    self.id(),
+                    "no MX: mail goes to the host's own addresses (see dns.aaaa)",
+                ),
+                Some(Mail::NullMx) => scan.skip(self.id(), "null MX: the domain takes no mail"),
+                Some(Mail::Failed { reason }) => {
+                    vec![scan.record(
+                        self.id(),
+                        Status::Error,
+                        format!("MX lookup failed: {reason}"),
+                    )]
+                }
+                Some(Mail::Exchangers { hosts }) => hosts
+                    .iter()
+                    .map(|mx| {
+                        let evidence = json!({"mx": mx});
+                        match &mx.v6 {
+                            Resolution::Records(_) => scan.record(
+                                self.id(),
+                                Status::Pass,
+                                format!("MX {} has AAAA", mx.name),
+                            ),
+                            Resolution::Failed(why) => scan.record(
+                                self.id(),
+                                Status::Error,
+                                format!("MX {}: lookup failed: {why}", mx.name),
+                            ),
+                            _ => scan
+                                .record(
+                                    self.id(),
+                                    Status::Fail,
+                                    format!("MX {} has no AAAA", mx.name),
+                                )
+                                .hint(
+                                    "give the mail exchanger an IPv6 address and publish its AAAA",
+                                ),
+                        }
+                        .evidence(evidence)
+                    })
+                    .collect(),
+            }
+        }
+        .boxed()
+    }
+}
+
+struct Ptr;
+
+impl Check for Ptr {
+    fn id(&self) -> &'static str {
+        "dns.ptr"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate {
+            level: Level::L4,
+            breaking: false,
+            weight: 2,
+        })
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let addresses: Vec<Ipv6Addr> = scan
+                .facts
+                .v6
+                .records()
+                .iter()
+                .copied()
+                .filter(|a| scan.usable(IpAddr::V6(*a)))
+                .collect();
+            if addresses.is_empty() {
+                return scan.skip(self.id(), "no usable AAAA record");
+            }
+            futures::future::join_all(addresses.into_iter().map(|a| self.reverse(scan, a))).await
+        }
+        .boxed()
+    }
+}
+
+impl Ptr {
+    async fn reverse(&self, scan: &HostScan<'_>, address: Ipv6Addr) -> CheckRecord {
+        let resolvers = &scan.network.resolvers;
+        let base = |status, detail: String| {
+            scan.record(self.id(), status, detail)
+                .at(IpAddr::V6(address), None)
+        };
+        let reverse = Name::from(IpAddr::V6(address));
+        let answer = resolvers.lookup(&reverse, RecordType::PTR).await;
+        let Some(message) = answer.message() else {
+            return base(
+                Status::Error,
+                format!("PTR lookup failed: {}", answer.describe()),
+            );
+        };
+        let names: Vec<Name> = message
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::PTR(ptr) => Some(ptr.0.clone()),
+                _ => None,
+            })
+            .collect();
+        if names.is_empty() {
+            return base(Status::Warn, format!("no PTR for {address}"))
+                .hint(format!("publish a PTR for {address} in its ip6.arpa zone"))
+                .evidence(json!({"reverse": display_name(&reverse), "answer": answer.describe()}));
+        }
+        for name in &names {
+            let (_, forward) = resolvers.addresses_v6(name).await;
+            if forward.records().contains(&address) {
+                return base(
+                    Status::Pass,
+                    format!("PTR {} resolves back to {address}", display_name(name)),
+                );
+            }
+        }
+        let shown: Vec<String> = names.iter().map(display_name).collect();
+        base(
+            Status::Warn,
+            format!(
+                "PTR {} does not resolve back to {address}",
+                shown.join(", ")
+            ),
+        )
+        .hint("make the PTR name's AAAA include this address (forward-confirmed reverse DNS)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_of_address_is_graded() {
+        let cases = [
+            ("2a01:4f8::1", false, Status::Pass),
+            ("::", false, Status::Fail),
+            ("::1", false, Status::Fail),
+            ("::ffff:198.18.1.20", false, Status::Fail),
+            ("fe80::1", false, Status::Fail),
+            ("fd00:1::21", false, Status::Fail),
+            ("fd00:1::21", true, Status::Pass),
+            ("2001:db8::1", false, Status::Fail),
+            ("3fff::1", false, Status::Fail),
+            ("100::1", false, Status::Fail),
+            ("2001:0:4136:e378::1", false, Status::Warn),
+            ("2002:c612:114::1", false, Status::Warn),
+            ("64:ff9b::c612:114", false, Status::Warn),
+            ("ff02::1", false, Status::Fail),
+            ("4000::1", false, Status::Fail),
+        ];
+        for (address, internal, expected) in cases {
+            let (status, why) = classify(address.parse().unwrap(), internal);
+            assert_eq!(status, expected, "{address} (internal: {internal}): {why}");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The scanner's side of the network: which addresses it may probe (scope, usable address
+//! kinds, its own IPv6), and how fast (a global rate, a global and a per-address limit on
+//! probes in flight). Every probe of a host goes through [`Network::guard`].
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
+use sixfive_inventory::model::{Scan, Timeouts};
+use tokio::net::TcpStream;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
+
+use crate::probe::dns::DnsClient;
+use crate::probe::resolve::Resolvers;
+
+/// DNS queries in flight at once, so a large scan paces its resolvers instead of
+/// overrunning their receive buffers.
+const DNS_WINDOW: usize = 64;
+
+pub struct Network {
+    pub resolvers: Resolvers,
+    pub timeouts: Timeouts,
+    scope: Vec<IpNet>,
+    /// Whether this machine can reach IPv6 at all; without it v6 results are inconclusive.
+    pub own_v6: OwnV6,
+    in_flight: Arc<Semaphore>,
+    per_address: usize,
+    address_slots: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
+    rate: DefaultDirectRateLimiter,
+}
+
+/// The scanner's own IPv6, checked before anything else.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum OwnV6 {
+    Ready,
+    Missing(String),
+}
+
+/// Why a probe was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    OutOfScope,
+    NoOwnV6(String),
+}
+
+impl Refused {
+    pub fn detail(&self, address: IpAddr) -> String {
+        match self {
+            Refused::OutOfScope => format!("{address} is outside scan.scope: not probed"),
+            Refused::NoOwnV6(why) => format!("inconclusive: the scanner has no IPv6 ({why})"),
+        }
+    }
+}
+
+/// Slots held while a probe runs; dropping them frees the address and the global slot.
+pub struct Guard {
+    _global: OwnedSemaphorePermit,
+    _address: OwnedSemaphorePermit,
+}
+
+impl Network {
+    pub fn new(scan: &Scan) -> Result<Self, String> {
+        let client = DnsClient::new(scan.timeouts.dns.0, DNS_WINDOW);
+        let resolvers = Resolvers::new(scan.resolvers.iter().map(|r| r.0).collect(), client)?;
+        let own_v6 = own_v6(&scan.scope, resolvers.servers());
+        let per_second = NonZeroU32::new(scan.rate.0).unwrap_or(NonZeroU32::MIN);
+        Ok(Self {
+            resolvers,
+            timeouts: scan.timeouts,
+            scope: scan.scope.clone(),
+            own_v6,
+            in_flight: Arc::new(Semaphore::new(scan.concurrency.max(1) as usize)),
+            per_address: scan.per_host.max(1) as usize,
+            address_slots: Mutex::new(HashMap::new()),
+            rate: RateLimiter::direct(Quota::per_second(per_second)),
+        })
+    }
+
+    pub fn in_scope(&self, address: IpAddr) -> bool {
+        self.scope.is_empty() || self.scope.iter().any(|net| net.contains(&address))
+    }
+
+    /// Waits for a free slot and the rate limit before a probe of `address`, or says why
+    /// the probe must not be sent at all.
+    pub async fn guard(&self, address: IpAddr) -> Result<Guard, Refused> {
+        if !self.in_scope(address) {
+            return Err(Refused::OutOfScope);
+        }
+        if let (IpAddr::V6(_), OwnV6::Missing(why)) = (address, &self.own_v6) {
+            return Err(Refused::NoOwnV6(why.clone()));
+        }
+        let slot = {
+            let mut slots = self.address_slots.lock().await;
+            Arc::clone(
+                slots
+                    .entry(address)
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.per_address))),
+            )
+        };
+        let address_permit = slot
+            .acquire_owned()
+            .await
+            .expect("address slots are never closed");
+        let global = Arc::clone(&self.in_flight)
+            .acquire_owned()
+            .await
+            .expect("the global slots are never closed");
+        self.rate.until_ready().await;
+        Ok(Guard {
+            _global: global,
+            _address: address_permit,
+        })
+    }
+}
+
+/// Whether the kernel has a route for IPv6 toward what the scan will reach: a UDP connect
+/// sends no packet, it only asks the routing table.
+fn own_v6(scope: &[IpNet], resolvers: &[SocketAddr]) -> OwnV6 {
+    let targets: Vec<Ipv6Addr> = scope
+        .iter()
+        .filter_map(|net| match net {
+            IpNet::V6(v6) => Some(v6.network()),
+            IpNet::V4(_) => None,
+        })
+        .chain(resolvers.iter().filter_map(|r| match r.ip() {
+            IpAddr::V6(v6) => Some(v6),
+            IpAddr::V4(_) => None,
+        }))
+        .collect();
+    if targets.is_empty() {
+        // Any global unicast address will do to ask for a default route; nothing is sent.
+        return route_to(Ipv6Addr::new(0x2000, 0, 0, 0, 0, 0, 0, 1));
+    }
+    let mut last = OwnV6::Missing("no IPv6 target to route to".into());
+    for target in targets {
+        match route_to(target) {
+            OwnV6::Ready => return OwnV6::Ready,
+            missing => last = missing,
+        }
+    }
+    last
+}
+
+fn route_to(target: Ipv6Addr) -> OwnV6 {
+    let socket = match std::net::UdpSocket::bind("[::]:0") {
+        Ok(socket) => socket,
+        Err(e) => return OwnV6::Missing(format!("cannot open an IPv6 socket: {e}")),
+    };
+    match socket.connect((target, 53)) {
+        Ok(()) => OwnV6::Ready,
+        Err(e) => OwnV6::Missing(format!("no IPv6 route to {target}: {e}")),
+    }
+}
+
+/// How a TCP connect ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connect {
+    Open(Duration),
+    Refused,
+    Timeout,
+    /// The scanner itself could not send (no route, no address): not the host's fault.
+    ScannerFault(String),
+    Failed(String),
+}
+
+impl Connect {
+    pub fn describe(&self) -> String {
+        match self {
+            Connect::Open(took) => format!("open in {:.1} ms", took.as_secs_f64() * 1000.0),
+            Connect::Refused => "connection refused".into(),
+            Connect::Timeout => "no answer (timeout)".into(),
+            Connect::ScannerFault(why) => format!("scanner cannot connect: {why}"),
+            Connect::Failed(why) => why.clone(),
+        }
+    }
+}
+
+/// Connects to `target` within `timeout`, keeping the stream for protocols that follow.
+pub async fn connect(target: SocketAddr, timeout: Duration) -> (Connect, Option<TcpStream>) {
+    let started = Instant::now();
+    match tokio::time::timeout(timeout, TcpStream::connect(target)).await {
+        Err(_) => (Connect::Timeout, None),
+        Ok(Ok(stream)) => (Connect::Open(started.elapsed()), Some(stream)),
+        Ok(Err(e)) => {
+            let outcome = match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => Connect::Refused,
+                std::io::ErrorKind::NetworkUnreachable | std::io::ErrorKind::AddrNotAvailable => {
+                    Connect::ScannerFault(e.to_string())
+                }
+                std::io::ErrorKind::TimedOut => Connect::Timeout,
+                _ => Connect::Failed(e.to_string()),
+            };
+            (outcome, None)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! DNS queries to a chosen server over UDP or TCP, with the whole answer kept (header flags,
+//! rcode, sections) because checks need more than the records: whether the answer was
+//! authoritative, whether the name exists, what the chain of aliases was.
+//!
+//! hickory-net's client carries the protocol; this module adds what a scanner needs around
+//! it: a per-query deadline, one multiplexed UDP client per server, and a window on queries
+//! in flight so a large scan never floods a server's receive buffer.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hickory_net::client::{Client, ClientHandle};
+use hickory_net::runtime::TokioRuntimeProvider;
+use hickory_net::tcp::TcpClientStream;
+use hickory_net::udp::UdpClientStream;
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{DNSClass, Name, RecordType};
+use tokio::sync::{Mutex, Semaphore};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// A DNS answer, or why there was none.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Message {
+        message: Box<Message>,
+        elapsed: Duration,
+    },
+    Timeout,
+    Failed(String),
+}
+
+impl Answer {
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            Answer::Message { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    pub fn rcode(&self) -> Option<ResponseCode> {
+        self.message().map(|m| m.metadata.response_code)
+    }
+
+    /// A short description for evidence and error details.
+    pub fn describe(&self) -> String {
+        match self {
+            Answer::Message { message, elapsed } => format!(
+                "{} ({} answers, {:.0} ms{})",
+                message.metadata.response_code,
+                message.answers.len(),
+                elapsed.as_secs_f64() * 1000.0,
+                if message.metadata.authoritative {
+                    ", authoritative"
+                } else {
+                    ""
+                }
+            ),
+            Answer::Timeout => "no answer (timeout)".into(),
+            Answer::Failed(why) => why.clone(),
+        }
+    }
+}
+
+/// Sends queries, keeping one UDP client per server and at most `window` queries in flight.
+pub struct DnsClient {
+    timeout: Duration,
+    window: Semaphore,
+    udp: Mutex<HashMap<SocketAddr, Client<TokioRuntimeProvider>>>,
+}
+
+impl DnsClient {
+    pub fn new(timeout: Duration, window: usize) -> Arc<Self> {
+        Arc::new(Self {
+            timeout,
+            window: Semaphore::new(window.max(1)),
+            udp: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// One query to one server; the deadline covers connecting (TCP) and the answer.
+    pub async fn query(
+        &self,
+        server: SocketAddr,
+        name: &Name,
+        record_type: RecordType,
+        transport: Transport,
+    ) -> Answer {
+        let Ok(_permit) = self.window.acquire().await else {
+            return Answer::Failed("DNS client closed".into());
+        };
+        let started = Instant::now();
+        let exchange = async {
+            let mut client = match transport {
+                Transport::Udp => self.udp_client(server).await,
+                Transport::Tcp => tcp_client(server, self.timeout).await?,
+            };
+            client
+                .query(name.clone(), DNSClass::IN, record_type)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Err(_) => Answer::Timeout,
+            Ok(Err(why)) if why.contains("timed out") => Answer::Timeout,
+            Ok(Err(why)) => Answer::Failed(why),
+            Ok(Ok(response)) => Answer::Message {
+                message: Box::new(response.into_message()),
+                elapsed: started.elapsed(),
+            },
+        }
+    }
+
+    async fn udp_client(&self, server: SocketAddr) -> Client<TokioRuntimeProvider> {
+        let mut clients = self.udp.lock().await;
+        clients
+            .entry(server)
+            .or_insert_with(|| {
+                let stream = UdpClientStream::builder(server, TokioRuntimeProvider::default())
+                    .with_timeout(Some(self.timeout))
+                    .build();
+                let (client, background) = Client::from_sender(stream);
+                tokio::spawn(background);
+                client
+            })
+            .clone()
+    }
+}
+
+async fn tcp_client(
+    server: SocketAddr,
+    timeout: Duration,
+) -> Result<Client<TokioRuntimeProvider>, String> {
+    let (connect, sender) =
+        TcpClientStream::new(server, None, Some(timeout), TokioRuntimeProvider::default());
+    let stream = connect.await.map_err(|e| e.to_string())?;
+    let (client, background) = Client::with_timeout(stream, sender, timeout);
+    tokio::spawn(background);
+    Ok(client)
+}

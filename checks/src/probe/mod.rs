@@ -1,0 +1,3 @@
+//! Network primitives the checks share: DNS queries, TCP connects, SMTP sessions.
+pub mod dns;
+pub mod resolve;

@@ -1,0 +1,367 @@
+//! Stub lookups through the inventory's resolvers (or the system's), following CNAME
+//! chains, and the DNS facts of a host that several checks share.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+use serde::Serialize;
+
+use super::dns::{Answer, DnsClient, Transport};
+
+/// Hops followed before a chain of aliases is called a loop.
+pub const MAX_CNAME_HOPS: usize = 10;
+
+/// The result of looking up one record type for a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "records", rename_all = "snake_case")]
+pub enum Resolution<T> {
+    Records(Vec<T>),
+    /// The name exists but has no record of this type.
+    NoData,
+    NxDomain,
+    /// The resolvers gave no usable answer: the scan cannot decide.
+    Failed(String),
+}
+
+impl<T> Resolution<T> {
+    pub fn records(&self) -> &[T] {
+        match self {
+            Resolution::Records(records) => records,
+            _ => &[],
+        }
+    }
+}
+
+/// The resolvers a scan asks, tried in order.
+pub struct Resolvers {
+    servers: Vec<SocketAddr>,
+    client: Arc<DnsClient>,
+}
+
+impl Resolvers {
+    /// `servers`, or when empty the system's (resolv.conf).
+    pub fn new(servers: Vec<SocketAddr>, client: Arc<DnsClient>) -> Result<Self, String> {
+        let servers = if servers.is_empty() {
+            let (config, _) = hickory_resolver::system_conf::read_system_conf()
+                .map_err(|e| format!("cannot read the system's resolvers: {e}"))?;
+            config
+                .name_servers
+                .iter()
+                .map(|ns| SocketAddr::new(ns.ip, 53))
+                .collect()
+        } else {
+            servers
+        };
+        if servers.is_empty() {
+            return Err("no DNS resolver: set scan.resolvers".into());
+        }
+        Ok(Self { servers, client })
+    }
+
+    pub fn client(&self) -> &Arc<DnsClient> {
+        &self.client
+    }
+
+    pub fn servers(&self) -> &[SocketAddr] {
+        &self.servers
+    }
+
+    /// Asks each resolver in turn until one answers; a truncated answer is asked again over TCP.
+    pub async fn lookup(&self, name: &Name, record_type: RecordType) -> Answer {
+        let mut last = Answer::Failed("no resolver".into());
+        for server in &self.servers {
+            let mut answer = self
+                .client
+                .query(*server, name, record_type, Transport::Udp)
+                .await;
+            if answer.message().is_some_and(|m| m.metadata.truncation) {
+                answer = self
+                    .client
+                    .query(*server, name, record_type, Transport::Tcp)
+                    .await;
+            }
+            match answer.rcode() {
+                Some(ResponseCode::NoError | ResponseCode::NXDomain) => return answer,
+                _ => last = answer,
+            }
+        }
+        last
+    }
+
+    /// Records of one type for `name`, following CNAMEs; returns the chain of names walked
+    /// (the name itself first).
+    pub async fn chase<T>(
+        &self,
+        name: &Name,
+        record_type: RecordType,
+        pick: impl Fn(&RData) -> Option<T>,
+    ) -> (Vec<Name>, Resolution<T>) {
+        let mut chain = vec![name.clone()];
+        loop {
+            let current = chain
+                .last()
+                .expect("the chain starts with the name")
+                .clone();
+            let answer = self.lookup(&current, record_type).await;
+            let Some(message) = answer.message() else {
+                return (chain, Resolution::Failed(answer.describe()));
+            };
+            let (mut hops, records) = walk(message, &current, &pick);
+            let ended_on_alias = !hops.is_empty() && records.is_empty();
+            chain.append(&mut hops);
+            if chain.len() > MAX_CNAME_HOPS + 1 {
+                return (
+                    chain,
+                    Resolution::Failed(format!("more than {MAX_CNAME_HOPS} CNAME hops")),
+                );
+            }
+            if !records.is_empty() {
+                return (chain, Resolution::Records(records));
+            }
+            if ended_on_alias {
+                continue;
+            }
+            return match message.metadata.response_code {
+                ResponseCode::NXDomain => (chain, Resolution::NxDomain),
+                ResponseCode::NoError => (chain, Resolution::NoData),
+                rcode => (
+                    chain,
+                    Resolution::Failed(format!("resolver answered {rcode}")),
+                ),
+            };
+        }
+    }
+
+    pub async fn addresses_v4(&self, name: &Name) -> (Vec<Name>, Resolution<Ipv4Addr>) {
+        self.chase(name, RecordType::A, |data| match data {
+            RData::A(a) => Some(a.0),
+            _ => None,
+        })
+        .await
+    }
+
+    pub async fn addresses_v6(&self, name: &Name) -> (Vec<Name>, Resolution<Ipv6Addr>) {
+        self.chase(name, RecordType::AAAA, |data| match data {
+            RData::AAAA(aaaa) => Some(aaaa.0),
+            _ => None,
+        })
+        .await
+    }
+}
+
+/// Follows the aliases inside one answer from `start`; returns the hops and the records
+/// of the wanted type owned by the last name.
+fn walk<T>(
+    message: &Message,
+    start: &Name,
+    pick: &impl Fn(&RData) -> Option<T>,
+) -> (Vec<Name>, Vec<T>) {
+    let mut hops = Vec::new();
+    let mut current = start.clone();
+    while hops.len() <= MAX_CNAME_HOPS {
+        let next = message
+            .answers
+            .iter()
+            .find_map(|record| match &record.data {
+                RData::CNAME(target) if record.name == current => Some(target.0.clone()),
+                _ => None,
+            });
+        match next {
+            Some(target) => {
+                hops.push(target.clone());
+                current = target;
+            }
+            None => break,
+        }
+    }
+    let records = message
+        .answers
+        .iter()
+        .filter(|record| record.name == current)
+        .filter_map(|record| pick(&record.data))
+        .collect();
+    (hops, records)
+}
+
+/// A mail exchanger and its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MailHost {
+    pub name: String,
+    pub preference: u16,
+    pub v4: Resolution<Ipv4Addr>,
+    pub v6: Resolution<Ipv6Addr>,
+}
+
+/// Where a host's mail goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mail {
+    Exchangers {
+        hosts: Vec<MailHost>,
+    },
+    /// `MX 0 .`: the domain takes no mail (RFC 7505).
+    NullMx,
+    /// No MX: mail goes to the name's own addresses.
+    Implicit,
+    Failed {
+        reason: String,
+    },
+}
+
+/// A name server of the host's zone and its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NameServer {
+    pub name: String,
+    pub v4: Resolution<Ipv4Addr>,
+    pub v6: Resolution<Ipv6Addr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Zone {
+    pub apex: String,
+    pub name_servers: Vec<NameServer>,
+}
+
+/// What DNS says about a host, looked up once and shared by the checks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    /// The name, then each CNAME target in turn.
+    pub chain: Vec<String>,
+    pub v4: Resolution<Ipv4Addr>,
+    pub v6: Resolution<Ipv6Addr>,
+    /// Looked up only for hosts with the smtp service.
+    pub mail: Option<Mail>,
+    pub zone: Result<Zone, String>,
+}
+
+impl Facts {
+    pub async fn resolve(resolvers: &Resolvers, fqdn: &str, wants_mail: bool) -> Facts {
+        let name = match Name::from_str(&format!("{}.", fqdn.trim_end_matches('.'))) {
+            Ok(name) => name,
+            Err(e) => {
+                let why = format!("`{fqdn}` is not a DNS name: {e}");
+                return Facts {
+                    chain: vec![fqdn.to_owned()],
+                    v4: Resolution::Failed(why.clone()),
+                    v6: Resolution::Failed(why),
+                    mail: None,
+                    zone: Err("not a DNS name".into()),
+                };
+            }
+        };
+        let ((chain, v6), (_, v4)) =
+            tokio::join!(resolvers.addresses_v6(&name), resolvers.addresses_v4(&name));
+        let canonical = chain.last().cloned().unwrap_or_else(|| name.clone());
+        let (mail, zone) = tokio::join!(
+            async {
+                if wants_mail {
+                    Some(mail(resolvers, &name).await)
+                } else {
+                    None
+                }
+            },
+            zone(resolvers, &canonical)
+        );
+        Facts {
+            chain: chain.iter().map(display_name).collect(),
+            v4,
+            v6,
+            mail,
+            zone,
+        }
+    }
+
+    /// The host's own addresses, both families, in the order checks report them.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        let v6 = self.v6.records().iter().map(|a| IpAddr::V6(*a));
+        let v4 = self.v4.records().iter().map(|a| IpAddr::V4(*a));
+        v6.chain(v4).collect()
+    }
+}
+
+/// A name as users write it: no trailing dot.
+pub fn display_name(name: &Name) -> String {
+    name.to_string().trim_end_matches('.').to_owned()
+}
+
+async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
+    let answer = resolvers.lookup(name, RecordType::MX).await;
+    let Some(message) = answer.message() else {
+        return Mail::Failed {
+            reason: answer.describe(),
+        };
+    };
+    let exchangers: Vec<(u16, Name)> = message
+        .answers
+        .iter()
+        .filter_map(|record| match &record.data {
+            RData::MX(mx) => Some((mx.preference, mx.exchange.clone())),
+            _ => None,
+        })
+        .collect();
+    if exchangers.is_empty() {
+        return Mail::Implicit;
+    }
+    if exchangers.iter().any(|(_, exchange)| exchange.is_root()) {
+        return Mail::NullMx;
+    }
+    let lookups = exchangers
+        .into_iter()
+        .map(|(preference, exchange)| async move {
+            let ((_, v6), (_, v4)) = tokio::join!(
+                resolvers.addresses_v6(&exchange),
+                resolvers.addresses_v4(&exchange)
+            );
+            MailHost {
+                name: display_name(&exchange),
+                preference,
+                v4,
+                v6,
+            }
+        });
+    let mut hosts = futures::future::join_all(lookups).await;
+    hosts.sort_by(|a, b| (a.preference, &a.name).cmp(&(b.preference, &b.name)));
+    Mail::Exchangers { hosts }
+}
+
+/// The zone that holds `name`: the owner of the SOA in the answer or the authority section.
+async fn zone(resolvers: &Resolvers, name: &Name) -> Result<Zone, String> {
+    let answer = resolvers.lookup(name, RecordType::SOA).await;
+    let message = answer.message().ok_or_else(|| answer.describe())?;
+    let apex = message
+        .answers
+        .iter()
+        .chain(&message.authorities)
+        .find(|record| matches!(record.data, RData::SOA(_)))
+        .map(|record| record.name.clone())
+        .ok_or_else(|| format!("no SOA for {} ({})", display_name(name), answer.describe()))?;
+    let answer = resolvers.lookup(&apex, RecordType::NS).await;
+    let message = answer.message().ok_or_else(|| answer.describe())?;
+    let mut ns_names: Vec<Name> = message
+        .answers
+        .iter()
+        .filter(|record| record.name == apex)
+        .filter_map(|record| match &record.data {
+            RData::NS(ns) => Some(ns.0.clone()),
+            _ => None,
+        })
+        .collect();
+    ns_names.sort();
+    ns_names.dedup();
+    let lookups = ns_names.into_iter().map(|ns| async move {
+        let ((_, v6), (_, v4)) =
+            tokio::join!(resolvers.addresses_v6(&ns), resolvers.addresses_v4(&ns));
+        NameServer {
+            name: display_name(&ns),
+            v4,
+            v6,
+        }
+    });
+    Ok(Zone {
+        apex: display_name(&apex),
+        name_servers: futures::future::join_all(lookups).await,
+    })
+}

@@ -1,0 +1,201 @@
+//! TCP checks: every service port open over IPv4 is open over IPv6 on every address, and
+//! IPv6 connects are not slower than IPv4 by more than Happy Eyeballs tolerates.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use futures::future::{BoxFuture, FutureExt};
+use serde_json::json;
+use sixfive_inventory::model::Level;
+use sixfive_inventory::results::{CheckRecord, Status};
+
+use crate::check::{Check, Gate, HostScan};
+use crate::network::Connect;
+
+/// RFC 8305's connection attempt delay: how much slower IPv6 may be before users notice.
+const HAPPY_EYEBALLS_SLACK: Duration = Duration::from_millis(250);
+
+pub fn checks() -> Vec<Box<dyn Check>> {
+    vec![Box::new(TcpV6), Box::new(HappyEyeballs)]
+}
+
+/// Connect outcomes of one port over one family, address by address.
+async fn family_outcomes(
+    scan: &HostScan<'_>,
+    addresses: &[IpAddr],
+    port: u16,
+) -> Vec<(IpAddr, Result<Connect, crate::network::Refused>)> {
+    let probes = addresses.iter().map(|address| async move {
+        (
+            *address,
+            scan.connect(SocketAddr::new(*address, port)).await,
+        )
+    });
+    futures::future::join_all(probes).await
+}
+
+fn v4_addresses(scan: &HostScan<'_>) -> Vec<IpAddr> {
+    scan.facts
+        .v4
+        .records()
+        .iter()
+        .map(|a| IpAddr::V4(*a))
+        .filter(|a| scan.usable(*a))
+        .collect()
+}
+
+struct TcpV6;
+
+impl Check for TcpV6 {
+    fn id(&self) -> &'static str {
+        "tcp.v6"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate {
+            level: Level::L1,
+            breaking: true,
+            weight: 15,
+        })
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let v6: Vec<IpAddr> = scan.facts.v6.records().iter().map(|a| IpAddr::V6(*a)).collect();
+            if v6.is_empty() {
+                return scan.skip(self.id(), "no AAAA record");
+            }
+            let ports = scan.web_ports();
+            if ports.is_empty() {
+                return scan.skip(self.id(), "no TCP service besides mail (see smtp.v6)");
+            }
+            let v4 = v4_addresses(scan);
+            let mut records = Vec::new();
+            for port in ports {
+                let over_v4 = family_outcomes(scan, &v4, port).await;
+                let open_v4 = over_v4.iter().any(|(_, c)| matches!(c, Ok(Connect::Open(_))));
+                let v4_evidence: Vec<_> = over_v4
+                    .iter()
+                    .map(|(a, c)| json!({"address": a, "outcome": outcome_text(c, *a)}))
+                    .collect();
+                for address in &v6 {
+                    if !scan.usable(*address) {
+                        records.push(
+                            scan.record(self.id(), Status::Skip, format!("{address} not probed: not a usable address (see dns.aaaa_global)"))
+                                .at(*address, Some(port)),
+                        );
+                        continue;
+                    }
+                    let outcome = scan.connect(SocketAddr::new(*address, port)).await;
+                    let detail = outcome_text(&outcome, *address);
+                    let base = scan
+                        .record(self.id(), Status::Pass, detail.clone())
+                        .at(*address, Some(port))
+                        .evidence(json!({"v6": detail, "v4": v4_evidence}));
+                    let record = match outcome {
+                        Ok(Connect::Open(took)) => base.took(took),
+                        Err(_) | Ok(Connect::ScannerFault(_)) => CheckRecord { status: Status::Error, ..base },
+                        Ok(closed) if open_v4 || v4.is_empty() => CheckRecord {
+                            status: Status::Fail,
+                            detail: format!("port {port} is open over IPv4 but over IPv6 {}", closed.describe()),
+                            ..base
+                        }
+                        .hint(closed_hint(&closed, *address, port)),
+                        Ok(closed) => CheckRecord {
+                            status: Status::Warn,
+                            detail: format!("port {port} is closed over both families (IPv6: {})", closed.describe()),
+                            ..base
+                        }
+                        .hint("the service is down or the inventory lists a port it does not offer"),
+                    };
+                    records.push(record);
+                }
+            }
+            records
+        }
+        .boxed()
+    }
+}
+
+fn outcome_text(outcome: &Result<Connect, crate::network::Refused>, address: IpAddr) -> String {
+    match outcome {
+        Ok(connect) => connect.describe(),
+        Err(refused) => refused.detail(address),
+    }
+}
+
+/// The one-line remedy for a port that works over IPv4 and not over IPv6.
+pub fn closed_hint(outcome: &Connect, address: IpAddr, port: u16) -> String {
+    match outcome {
+        Connect::Refused => match port {
+            443 => "nothing listens on IPv6 port 443: nginx: add `listen [::]:443 ssl;`".into(),
+            80 => "nothing listens on IPv6 port 80: nginx: add `listen [::]:80;`".into(),
+            _ => format!("nothing listens on [{address}]:{port}: bind the service to [::] as well"),
+        },
+        Connect::Timeout => format!(
+            "IPv6 packets to [{address}]:{port} are dropped: open the port in ip6tables or the security group, or remove the AAAA"
+        ),
+        _ => {
+            format!("[{address}]:{port} cannot be reached over IPv6: check routing to this address")
+        }
+    }
+}
+
+struct HappyEyeballs;
+
+impl Check for HappyEyeballs {
+    fn id(&self) -> &'static str {
+        "net.happy_eyeballs"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate {
+            level: Level::L4,
+            breaking: false,
+            weight: 3,
+        })
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let Some(port) = scan.web_ports().first().copied() else {
+                return scan.skip(self.id(), "no TCP service to time");
+            };
+            let v4 = v4_addresses(scan);
+            let v6: Vec<IpAddr> = scan
+                .facts
+                .v6
+                .records()
+                .iter()
+                .map(|a| IpAddr::V6(*a))
+                .filter(|a| scan.usable(*a))
+                .collect();
+            let fastest = |outcomes: Vec<(IpAddr, Result<Connect, _>)>| {
+                outcomes
+                    .into_iter()
+                    .filter_map(|(a, c)| match c {
+                        Ok(Connect::Open(took)) => Some((took, a)),
+                        _ => None,
+                    })
+                    .min()
+            };
+            let (Some((took4, a4)), Some((took6, a6))) = (
+                fastest(family_outcomes(scan, &v4, port).await),
+                fastest(family_outcomes(scan, &v6, port).await),
+            ) else {
+                return scan.skip(self.id(), "needs the port open over both families");
+            };
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            let evidence = json!({"port": port, "v4": {"address": a4, "connect_ms": ms(took4)}, "v6": {"address": a6, "connect_ms": ms(took6)}});
+            let detail = format!(
+                "IPv6 connects in {:.1} ms, IPv4 in {:.1} ms",
+                ms(took6),
+                ms(took4)
+            );
+            let record = if took6 <= took4 + HAPPY_EYEBALLS_SLACK {
+                scan.record(self.id(), Status::Pass, detail)
+            } else {
+                scan.record(self.id(), Status::Warn, format!("{detail}: IPv6 is more than 250 ms slower"))
+                    .hint("look for lost SYNs or a long path over IPv6 (a tunnel, a far-away relay)")
+            };
+            vec![record.at(a6, Some(port)).took(took6).evidence(evidence)]
+        }
+        .boxed()
+    }
+}
