@@ -42,9 +42,11 @@ fn scan() -> impl Strategy<Value = Scan> {
     )
         .prop_map(
             |(resolvers, (dns_ms, http_ms), (concurrency, per_host, rate), scoped, require, ca)| {
-                let mut timeouts = Timeouts::default();
-                timeouts.dns = Timeout(Duration::from_millis(dns_ms));
-                timeouts.http = Timeout(Duration::from_millis(http_ms));
+                let timeouts = Timeouts {
+                    dns: Timeout(Duration::from_millis(dns_ms)),
+                    http: Timeout(Duration::from_millis(http_ms)),
+                    ..Timeouts::default()
+                };
                 Scan {
                     resolvers: resolvers
                         .into_iter()
