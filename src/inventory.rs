@@ -1,6 +1,6 @@
 //! `sixfive inventory validate|import|list|schema`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -15,7 +15,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
     match command {
         InventoryCommand::Validate { path } => {
             let path = inventory_path(path, global)?;
-            let loaded = load(&path)?;
+            let loaded = load(&path, true)?;
             let inv = &loaded.inventory;
             writeln!(
                 std::io::stdout(),
@@ -31,7 +31,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
         }
         InventoryCommand::Import { path } => {
             let path = inventory_path(path, global)?;
-            let loaded = load(&path)?;
+            let loaded = load(&path, true)?;
             block_on(async {
                 let store = open_store(global).await?;
                 let summary = store
@@ -67,7 +67,9 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
                     "{}",
                     serde_json::to_string_pretty(&json).expect("JSON values serialise")
                 )?,
-                ListFormat::Table => table.write(&mut out, color)?,
+                ListFormat::Table => {
+                    table.write(&mut out, color && std::io::stdout().is_terminal())?
+                }
             }
             Ok(())
         }),
@@ -83,7 +85,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
     }
 }
 
-fn inventory_path(given: Option<PathBuf>, global: &Global) -> Result<PathBuf, Failure> {
+pub fn inventory_path(given: Option<PathBuf>, global: &Global) -> Result<PathBuf, Failure> {
     given.or_else(|| global.inventory.clone()).ok_or_else(|| {
         Failure::Usage(
             "no inventory given: pass a path, --inventory PATH or set SIXFIVE_INVENTORY".into(),
@@ -92,21 +94,25 @@ fn inventory_path(given: Option<PathBuf>, global: &Global) -> Result<PathBuf, Fa
 }
 
 /// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
-fn load(path: &Path) -> Result<Loaded, Failure> {
+pub fn load(path: &Path, secrets: bool) -> Result<Loaded, Failure> {
     let options = LoadOptions {
         profiles: sixfive_checks::SHIPPED_PROFILES
             .iter()
             .map(|p| (*p).to_owned())
             .collect(),
+        secrets,
     };
     let loaded = sixfive_inventory::load(path, &options)?;
-    for warning in &loaded.warnings {
-        eprintln!("{:?}", miette::Report::new(warning.clone()));
+    // Warnings follow -q like logs do.
+    if tracing::enabled!(tracing::Level::WARN) {
+        for warning in &loaded.warnings {
+            eprintln!("{:?}", miette::Report::new(warning.clone()));
+        }
     }
     Ok(loaded)
 }
 
-async fn open_store(global: &Global) -> Result<Store, Failure> {
+pub async fn open_store(global: &Global) -> Result<Store, Failure> {
     let url = match &global.db {
         Some(text) => text
             .parse::<StoreUrl>()
@@ -117,7 +123,7 @@ async fn open_store(global: &Global) -> Result<Store, Failure> {
     Ok(Store::open(&url).await?)
 }
 
-fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+pub fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
@@ -125,7 +131,7 @@ fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T, Fa
 }
 
 /// Who made a change, for the store's history: $SIXFIVE_USER, else the login name.
-fn who() -> String {
+pub fn who() -> String {
     ["SIXFIVE_USER", "USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))

@@ -150,6 +150,16 @@ fn importing_twice_changes_nothing_and_the_default_store_is_under_xdg() {
         .success()
         .stdout("import: the store already matches the inventory\n");
 
+    // The same folder spelt another way is the same inventory.
+    let parent = example().parent().unwrap().to_path_buf();
+    sandbox
+        .cmd()
+        .current_dir(&parent)
+        .args(["inventory", "import", "danang/"])
+        .assert()
+        .success()
+        .stdout("import: the store already matches the inventory\n");
+
     let db = store.display().to_string();
     let hosts = sandbox.list_json(&db, "hosts");
     assert!(hosts["hosts"].as_array().unwrap().len() >= 60);
@@ -257,15 +267,31 @@ fn the_schema_matches_the_loader() {
         assert!(errors.is_empty(), "{}: {errors:?}", file.display());
     }
 
+    // Each is valid but for one mistake, so the loader's refusal is about that mistake.
+    let agency = "agencies: [{id: d, name: D}]\n";
     let rejected_by_both = [
-        "version: 1\nhosts: [{fqdn: a.test, agency: d, stgae: planned}]\n",
-        "version: 1\nhosts: [{fqdn: a.test, agency: d, stage: dualstack}]\n",
-        "version: 1\nhosts: [{fqdn: a.test}]\n",
-        "version: 1\nscan: {rate: fast}\n",
-        "version: 1\nsites: [{id: s, name: S, agency: d, address: fd00::1, snmp: {version: 4}}]\n",
-        "version: 1\nbogus: true\n",
+        format!("version: 1\n{agency}hosts: [{{fqdn: a.test, agency: d, stgae: planned}}]\n"),
+        format!("version: 1\n{agency}hosts: [{{fqdn: a.test, agency: d, stage: dualstack}}]\n"),
+        format!("version: 1\n{agency}hosts: [{{fqdn: a.test}}]\n"),
+        format!("version: 1\n{agency}scan: {{rate: fast}}\n"),
+        format!(
+            "version: 1\n{agency}sites: [{{id: s, name: S, agency: d, address: fd00::1, snmp: {{version: 4, community_env: X}}}}]\n"
+        ),
+        format!("version: 2\n{agency}"),
+        "version: 1\nbogus: true\n".to_owned(),
     ];
-    for text in rejected_by_both {
+    let accepted =
+        format!("version: 1\n{agency}hosts: [{{fqdn: a.test, agency: d, stage: planned}}]\n");
+    let doc: Value = serde_saphyr::from_str(&accepted).unwrap();
+    assert!(validator.is_valid(&doc));
+    let file = sandbox.write("accepted.yaml", &accepted);
+    sandbox
+        .cmd()
+        .args(["inventory", "validate"])
+        .arg(&file)
+        .assert()
+        .success();
+    for text in &rejected_by_both {
         let doc: Value = serde_saphyr::from_str(text).unwrap();
         assert!(!validator.is_valid(&doc), "the schema accepts {text:?}");
         let file = sandbox.write("rejected.yaml", text);
@@ -329,7 +355,8 @@ fn secrets_never_reach_any_output() {
             outputs.push(out);
         }
     }
-    let db_bytes = std::fs::read(sandbox.dir.path().join("store.db")).unwrap_or_default();
+    let db_bytes =
+        std::fs::read(sandbox.dir.path().join("store.db")).expect("the import wrote a store");
     for out in &outputs {
         let text = format!(
             "{}{}",

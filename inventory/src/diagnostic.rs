@@ -8,16 +8,12 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
 /// A file's name and text, shared by the problems that point into it.
-#[derive(Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
     /// The text as snippets show it: literal secrets masked, byte offsets unchanged.
     shown: Arc<str>,
 }
-
-/// Keys whose value is a secret written literally (`community: public`).
-const SECRET_KEYS: [&str; 3] = ["community", "auth_pass", "priv_pass"];
 
 impl SourceFile {
     pub fn new(path: PathBuf, text: String) -> Self {
@@ -30,45 +26,78 @@ impl SourceFile {
     }
 }
 
-/// Replaces the value after each secret key with `*`, byte for byte, so that no snippet of
-/// the file (even of a file that does not parse) shows a secret.
+impl fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a key may hold a secret: anything naming a community, a pass(phrase) or a
+/// secret, even misspelt (`comunity`), except the names of where secrets live (`*_env`, `*_file`).
+fn secret_key(key: &str) -> bool {
+    let key = key.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
+    let names_place = key.ends_with("_env") || key.ends_with("_file");
+    !names_place
+        && ["com", "pas", "secret", "key"]
+            .iter()
+            .any(|word| key.contains(word))
+}
+
+/// Replaces secret values with `*`, byte for byte, so that no snippet of the file (even
+/// of a file that does not parse) shows one. A block value (`community: |`) is masked on
+/// the lines below it too.
 fn mask_secrets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut block_indent: Option<usize> = None;
     for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(key_indent) = block_indent {
+            if line.trim().is_empty() || indent > key_indent {
+                out.push_str(&stars(line));
+                continue;
+            }
+            block_indent = None;
+        }
         let mut masked = line.to_owned();
-        for key in SECRET_KEYS {
-            let mut from = 0;
-            while let Some(found) = masked[from..].find(key) {
-                let start = from + found;
-                from = start + key.len();
-                let starts_word = masked[..start]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|c| !c.is_alphanumeric() && c != '_');
-                let rest = &masked[from..];
-                let colon = rest
-                    .find(':')
-                    .filter(|&i| rest[..i].trim().trim_matches(['"', '\'']).is_empty());
-                let (true, Some(colon)) = (starts_word, colon) else {
-                    continue;
-                };
-                let value_start = from + colon + 1;
-                let value_end = masked[value_start..]
-                    .find([',', '}', '\n', '#'])
-                    .map_or(masked.len(), |end| value_start + end);
-                let stars: String = masked[value_start..value_end]
-                    .chars()
-                    .map(|c| match c {
-                        c if c.is_whitespace() => c.to_string(),
-                        c => "*".repeat(c.len_utf8()),
-                    })
-                    .collect();
-                masked.replace_range(value_start..value_end, &stars);
+        let mut key_start = 0;
+        let bytes = line.as_bytes();
+        for (i, byte) in bytes.iter().enumerate() {
+            match byte {
+                b'{' | b',' | b'-' if i < line.len() => key_start = i + 1,
+                b':' if secret_key(&line[key_start..i]) => {
+                    let in_flow = line[..key_start].contains('{');
+                    let value_end = if in_flow {
+                        line[i + 1..]
+                            .find([',', '}'])
+                            .map_or(line.len(), |end| i + 1 + end)
+                    } else {
+                        line.trim_end_matches(['\n', '\r']).len()
+                    };
+                    let value = &line[i + 1..value_end];
+                    if value.trim().is_empty() || value.trim().starts_with(['|', '>']) {
+                        block_indent = Some(indent);
+                    }
+                    masked.replace_range(i + 1..value_end, &stars(value));
+                    break;
+                }
+                _ => {}
             }
         }
         out.push_str(&masked);
     }
     out
+}
+
+/// `*` for every byte but white space and line ends, so offsets do not move.
+fn stars(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            c if c.is_whitespace() => c.to_string(),
+            c => "*".repeat(c.len_utf8()),
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,18 +232,20 @@ mod tests {
     use super::mask_secrets;
 
     #[test]
-    fn literal_secrets_are_masked_and_offsets_kept() {
-        let text = "snmp: {version: 2c, community: pübl1c}\n  auth_pass: 's3cret' # demo\n  community_env: VAR\n";
+    fn secret_values_are_masked_and_offsets_kept() {
+        let text = "snmp: {version: 2c, community: pübl1c, port: 161}\n  auth_pass: 's3#cr,et' # demo\n  community_env: VAR\n  comunity: typo-secret\n  priv_pass: |\n    block-secret\n  user: ops\n";
         let shown = mask_secrets(text);
         assert_eq!(shown.len(), text.len());
-        assert!(
-            !shown.contains("pübl1c") && !shown.contains("s3cret"),
-            "{shown}"
-        );
-        assert!(
-            shown.contains("community_env: VAR"),
-            "names of variables stay: {shown}"
-        );
-        assert!(shown.contains("# demo"));
+        for secret in ["pübl1c", "s3#cr", "typo-secret", "block-secret"] {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
+        for kept in [
+            "community_env: VAR",
+            "user: ops",
+            "port: 161",
+            "version: 2c",
+        ] {
+            assert!(shown.contains(kept), "{kept} is gone from {shown}");
+        }
     }
 }

@@ -21,6 +21,7 @@ pub const FORMAT_VERSION: u32 = 1;
 #[schemars(deny_unknown_fields)]
 pub struct Inventory {
     /// Format version; must be 1.
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
     #[serde(default)]
     pub scan: Scan,
@@ -545,10 +546,38 @@ pub enum PrivProtocol {
 }
 
 /// A secret given literally in the inventory. Its value leaves only through `expose`:
-/// Debug and Serialize write `<redacted>`.
-#[derive(Clone, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(transparent)]
+/// Debug and Serialize write `<redacted>`, and a bad value's error never quotes it.
+#[derive(Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(transparent)]
 pub struct Redacted(String);
+
+impl<'de> Deserialize<'de> for Redacted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SecretVisitor;
+        impl serde::de::Visitor<'_> for SecretVisitor {
+            type Value = Redacted;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a secret written as a string")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Redacted, E> {
+                Ok(Redacted(v.to_owned()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Redacted, E> {
+                Ok(Redacted(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Redacted, E> {
+                Ok(Redacted(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Redacted, E> {
+                Err(E::custom("write the secret as a quoted string"))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Redacted, E> {
+                Err(E::custom("write the secret as a quoted string"))
+            }
+        }
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
 
 impl Redacted {
     pub const MARK: &'static str = "<redacted>";

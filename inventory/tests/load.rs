@@ -6,6 +6,7 @@ use sixfive_inventory::{InventoryError, LoadOptions, Severity, load, load_str};
 fn options() -> LoadOptions {
     LoadOptions {
         profiles: vec!["generic".into(), "teltonika-rutx".into()],
+        secrets: true,
     }
 }
 
@@ -305,6 +306,8 @@ fn a_folder_merges_and_reports_across_files() {
     )
     .unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not yaml").unwrap();
+    std::fs::create_dir(dir.path().join(".github")).unwrap();
+    std::fs::write(dir.path().join(".github/ci.yml"), "on: push\n").unwrap();
     let loaded = load(dir.path(), &options()).unwrap();
     assert_eq!(loaded.files.len(), 3);
     assert_eq!(loaded.inventory.hosts.len(), 2);
@@ -338,4 +341,72 @@ fn problems_name_their_file() {
     assert_eq!(problem.file(), std::path::Path::new("city.yaml"));
     assert_eq!((problem.line, problem.column), (5, 5));
     assert_eq!(problem.to_string(), "unknown field `bogus` in agencies[0]");
+}
+
+#[test]
+fn more_mistakes_each_get_their_own_problem() {
+    let text = format!(
+        "{SITE_HEAD}    location: {{lat: 160.5, lon: 108.2}}\n    address: fd00::1\n    snmp: {{version: 2c, community_env: \"not a name\"}}\n  - id: s2\n    name: \"\"\n    agency: dict\n    address: fd00::2\n    snmp: {{version: 2c, community_env: SIXFIVE_TEST_S2}}\n"
+    );
+    let error = errors_of(&text);
+    let found: Vec<_> = error
+        .errors()
+        .map(|p| (p.line, p.message.clone()))
+        .collect();
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(found[0].1.contains("is not on Earth"), "{found:?}");
+    assert!(
+        found[1].1.contains("is not an environment variable name"),
+        "{found:?}"
+    );
+    assert!(
+        !found[1].1.contains("not a name"),
+        "the value itself is not echoed"
+    );
+    assert_eq!((found[2].0, found[2].1.as_str()), (12, "`name` is empty"));
+    assert!(
+        found[3]
+            .1
+            .contains("`SIXFIVE_TEST_S2` for community is not set")
+    );
+}
+
+#[test]
+fn a_numeric_or_misplaced_secret_is_never_echoed() {
+    let text =
+        format!("{SITE_HEAD}    address: fd00::1\n    snmp: {{version: 2c, community: 12.5e3}}\n");
+    let error = errors_of(&text);
+    let message = &error.errors().next().unwrap().message;
+    assert!(
+        !message.contains("12.5") && !message.contains("12500"),
+        "{message}"
+    );
+
+    let text = format!(
+        "{SITE_HEAD}    address: fd00::1\n    snmp: {{version: 2c, community: 918273645}}\n"
+    );
+    let loaded = load_str("city.yaml", &text, &options()).unwrap();
+    let shown = format!("{:?} {:?}", loaded.inventory, loaded.warnings);
+    assert!(!shown.contains("918273645"), "{shown}");
+}
+
+#[test]
+fn a_reason_on_a_host_that_is_not_exempt_warns() {
+    let loaded = load_str(
+        "city.yaml",
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.test, agency: dict, exempt_reason: old}\n",
+        &options(),
+    )
+    .unwrap();
+    assert_eq!(loaded.warnings.len(), 1);
+    assert!(loaded.warnings[0].message.contains("not exempt"));
+}
+
+#[test]
+fn only_the_roots_dot_is_dropped_from_a_name() {
+    let (line, _, message, _) = only_error(
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.test.., agency: dict}\n",
+    );
+    assert_eq!(line, 4);
+    assert!(message.contains("is not a host name"), "{message}");
 }

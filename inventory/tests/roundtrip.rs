@@ -237,7 +237,7 @@ proptest! {
         // SAFETY: only this test reads the variable, and it always sets the same value.
         unsafe { std::env::set_var(COMMUNITY_VAR, "roundtrip") };
         let yaml = serde_saphyr::to_string(&inventory).unwrap();
-        let options = LoadOptions { profiles: PROFILES.iter().map(|p| (*p).to_owned()).collect() };
+        let options = LoadOptions { profiles: PROFILES.iter().map(|p| (*p).to_owned()).collect(), secrets: true };
         let loaded = match load_str("roundtrip.yaml", &yaml, &options) {
             Ok(loaded) => loaded,
             Err(error) => panic!("{yaml}\n{:#?}", error.problems),

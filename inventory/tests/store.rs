@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
 use serde_json::json;
+use sixfive_inventory::model::Level;
 use sixfive_inventory::model::{Agency, Endpoint, Endpoints, Host, Inventory, Site, Snmp, Stage};
-use sixfive_inventory::results::{CheckRecord, Family, SiteSample, SiteState, Status};
+use sixfive_inventory::results::{CheckRecord, Family, HostLevel, SiteSample, SiteState, Status};
 use sixfive_inventory::store::{EditField, Kind, RunStatus};
 use sixfive_inventory::{Store, StoreError, StoreUrl};
 use sqlx::Connection;

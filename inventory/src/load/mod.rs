@@ -24,6 +24,9 @@ pub use tree::{Pos, Step};
 pub struct LoadOptions {
     /// Device profile names a site may use.
     pub profiles: Vec<String>,
+    /// Whether SNMP secrets must be readable: true for what polls sites, false for a CI
+    /// job that only checks hosts and has no SNMP credentials.
+    pub secrets: bool,
 }
 
 /// A valid inventory, with the warnings found on the way and the files it came from.
@@ -85,13 +88,23 @@ fn inventory_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut files = Vec::new();
     let mut folders = vec![path.to_path_buf()];
     while let Some(folder) = folders.pop() {
+        let read_error = |source| LoadError::Read {
+            path: folder.clone(),
+            source,
+        };
         for entry in std::fs::read_dir(&folder).map_err(read_error)? {
-            let entry_path = entry.map_err(read_error)?.path();
-            if entry_path.is_dir() {
+            let entry = entry.map_err(read_error)?;
+            let entry_path = entry.path();
+            // Hidden folders (.git, .github) hold no inventory; links are not followed,
+            // so a link back up cannot loop.
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let kind = entry.file_type().map_err(read_error)?;
+            if kind.is_dir() && !hidden {
                 folders.push(entry_path);
-            } else if entry_path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+            } else if kind.is_file()
+                && entry_path
+                    .extension()
+                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
             {
                 files.push(entry_path);
             }

@@ -20,20 +20,39 @@ pub(super) fn check(
     let scan = scan.map_or_else(Scan::default, |(file, scan)| check_scan(cx, file, scan));
     unique(cx, &agencies, "agency id", |a| a.id.clone(), "id");
     for host in &mut hosts {
+        if let Err(message) = check_dns_name(&host.value.fqdn) {
+            let path = field_path(&host.path, "fqdn");
+            cx.at_value(
+                host.file,
+                &path,
+                message,
+                Some("write the host's full DNS name".into()),
+            );
+        }
         host.value.fqdn = normalized_fqdn(&host.value.fqdn);
     }
     unique(cx, &hosts, "host", |h| h.fqdn.clone(), "fqdn");
     unique(cx, &sites, "site id", |s| s.id.clone(), "id");
     let agency_ids: Vec<&str> = agencies.iter().map(|a| a.value.id.as_str()).collect();
 
+    for agency in &agencies {
+        let at = |field: &str| field_path(&agency.path, field);
+        for (field, value) in [("id", &agency.value.id), ("name", &agency.value.name)] {
+            not_empty(cx, agency.file, &at(field), field, value);
+        }
+    }
+
     for host in &hosts {
         let at = |field: &str| field_path(&host.path, field);
-        if let Err(message) = check_dns_name(&host.value.fqdn) {
-            cx.at_value(
+        if host.value.stage != Stage::Exempt && !host.value.exempt_reason.is_empty() {
+            cx.warn(
                 host.file,
-                &at("fqdn"),
-                message,
-                Some("write the host's full DNS name".into()),
+                &at("exempt_reason"),
+                format!(
+                    "host {} has an exempt_reason but is not exempt",
+                    host.value.fqdn
+                ),
+                Some("set `stage: exempt`, or drop the reason".into()),
             );
         }
         known_agency(
@@ -91,7 +110,7 @@ fn check_scan(cx: &mut Context, file: usize, mut scan: Scan) -> Scan {
         }
     }
     if let Some(ca_file) = &scan.ca_file {
-        scan.ca_file = Some(cx.base_dir(file).join(ca_file));
+        scan.ca_file = Some(resolve_path(cx.base_dir(file), ca_file));
     }
     scan
 }
@@ -109,7 +128,23 @@ fn check_site(
         path,
     } = item;
     let at = |field: &str| field_path(&path, field);
+    for (field, value) in [("id", &site.id), ("name", &site.name)] {
+        not_empty(cx, file, &at(field), field, value);
+    }
     known_agency(cx, file, &at("agency"), &site.agency, agency_ids);
+    if let Some(point) = site.location
+        && !((-90.0..=90.0).contains(&point.lat) && (-180.0..=180.0).contains(&point.lon))
+    {
+        cx.at_value(
+            file,
+            &at("location"),
+            format!(
+                "site {} location {}, {} is not on Earth",
+                site.id, point.lat, point.lon
+            ),
+            Some("latitude is -90 to 90, longitude -180 to 180 (Da Nang: 16.05, 108.2)".into()),
+        );
+    }
     if !options.profiles.iter().any(|p| p == &site.profile) {
         let hint = did_you_mean(&site.profile, options.profiles.iter().map(String::as_str))
             .unwrap_or_else(|| format!("known profiles: {}", options.profiles.join(", ")));
@@ -131,9 +166,6 @@ fn check_site(
                         .into(),
                 ),
             ),
-            Endpoint::Name(name) if name.is_empty() => {
-                cx.at_value(file, &at("address"), "empty site address".into(), None);
-            }
             _ => {}
         }
     }
@@ -149,7 +181,24 @@ fn check_site(
     .into_iter()
     .flatten()
     {
-        *secret_file = base.join(&*secret_file);
+        *secret_file = resolve_path(&base, secret_file);
+    }
+    let snmp = &site.snmp;
+    let v3_fields = snmp.user.is_some() || snmp.auth.is_some() || snmp.privacy.is_some();
+    let v2c_fields =
+        snmp.community.is_some() || snmp.community_env.is_some() || snmp.community_file.is_some();
+    let mismatch = match snmp.version {
+        SnmpVersion::V2c if v3_fields => Some("SNMPv3 fields (user, auth, priv) on a v2c site"),
+        SnmpVersion::V3 if v2c_fields => Some("a community on an SNMPv3 site"),
+        _ => None,
+    };
+    if let Some(what) = mismatch {
+        cx.warn(
+            file,
+            &snmp_path,
+            format!("site {}: {what} are ignored", site.id),
+            Some("remove them, or set `version:` to what the router speaks".into()),
+        );
     }
     if site.snmp.version == SnmpVersion::V3 {
         if site.snmp.user.is_none() {
@@ -187,6 +236,23 @@ fn check_site(
                     secret.name
                 )),
             );
+        }
+        if let Some(var) = secret.env
+            && !is_env_name(var)
+        {
+            cx.at_value(
+                file,
+                &snmp_at(&key),
+                format!(
+                    "site {}: `{}_env` is not an environment variable name",
+                    site.id, secret.name
+                ),
+                Some("name the variable (letters, digits, `_`), not the secret itself".into()),
+            );
+            continue;
+        }
+        if !options.secrets {
+            continue;
         }
         if let Err(error) = read_secret(&secret) {
             // With no source given at all, this lands on `snmp:` itself.
@@ -242,9 +308,31 @@ fn unique<T>(
     }
 }
 
-/// Host names are kept in lower case without a trailing dot, so they compare as DNS does.
+/// Host names are kept in lower case without the root's trailing dot, so they compare as
+/// DNS does.
 fn normalized_fqdn(fqdn: &str) -> String {
-    fqdn.trim_end_matches('.').to_ascii_lowercase()
+    fqdn.strip_suffix('.').unwrap_or(fqdn).to_ascii_lowercase()
+}
+
+/// A path from the inventory, relative to the file that names it, made canonical so the
+/// same inventory read from another working directory stores the same paths.
+fn resolve_path(base: &std::path::Path, path: &std::path::Path) -> std::path::PathBuf {
+    let joined = base.join(path);
+    std::fs::canonicalize(&joined).unwrap_or(joined)
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn not_empty(cx: &mut Context, file: usize, path: &[Step], field: &str, value: &str) {
+    if value.trim().is_empty() {
+        cx.at_value(file, path, format!("`{field}` is empty"), None);
+    }
 }
 
 fn field_path(base: &[Step], field: &str) -> Vec<Step> {

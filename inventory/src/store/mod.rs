@@ -7,7 +7,7 @@
 
 mod url;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -40,6 +40,8 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("no {kind} `{key}` in the store")]
     NotFound { kind: &'static str, key: String },
+    #[error("{0}")]
+    BadEdit(String),
     #[error("scan run {0} is not running: it was finished or interrupted")]
     RunClosed(i64),
     #[error("a stored {kind} is not readable: {reason}")]
@@ -51,12 +53,41 @@ enum Backend {
     Postgres(PgPool),
 }
 
-/// Runs the same code on whichever pool the store has; the SQL must suit both dialects.
+/// The few statements that differ between the backends.
+struct Dialect {
+    /// Starts a transaction that will write, taking the write lock at once so that two
+    /// writers queue instead of one failing half-way.
+    begin_write: &'static str,
+    /// Serialises imports against each other (SQLite's write lock already does).
+    lock_inventory: Option<&'static str>,
+}
+
+const SQLITE: Dialect = Dialect {
+    begin_write: "BEGIN IMMEDIATE",
+    lock_inventory: None,
+};
+
+const POSTGRES: Dialect = Dialect {
+    begin_write: "BEGIN",
+    lock_inventory: Some("LOCK TABLE entities IN SHARE ROW EXCLUSIVE MODE"),
+};
+
+/// Runs the same code on whichever pool the store has; the SQL must suit both dialects,
+/// except what [`Dialect`] names.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
+        on_pool!($store, $pool, _dialect => $body)
+    };
+    ($store:expr, $pool:ident, $dialect:ident => $body:expr) => {
         match &$store.backend {
-            Backend::Sqlite($pool) => $body,
-            Backend::Postgres($pool) => $body,
+            Backend::Sqlite($pool) => {
+                let $dialect = &SQLITE;
+                $body
+            }
+            Backend::Postgres($pool) => {
+                let $dialect = &POSTGRES;
+                $body
+            }
         }
     };
 }
@@ -128,7 +159,7 @@ pub struct Stored<T> {
     pub added_at: DateTime<Utc>,
     pub removed_at: Option<DateTime<Utc>>,
     /// Hand edits (stage, owner, note) over what the inventory file says.
-    pub annotations: HashMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A field that people edit by hand, over the inventory file.
@@ -300,8 +331,11 @@ impl Store {
             reason: e.to_string(),
         })?;
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, pool, dialect => {
+            let mut tx = pool.begin_with(dialect.begin_write).await?;
+            if let Some(lock) = dialect.lock_inventory {
+                sqlx::query(lock).execute(&mut *tx).await?;
+            }
             let rows = sqlx::query("SELECT kind, key, doc, removed_at FROM entities")
                 .fetch_all(&mut *tx)
                 .await?;
@@ -426,7 +460,7 @@ impl Store {
                 .collect::<Result<Vec<_>, sqlx::Error>>()?;
             (rows, notes)
         });
-        let mut annotations: HashMap<String, HashMap<String, String>> = HashMap::new();
+        let mut annotations: HashMap<String, BTreeMap<String, String>> = HashMap::new();
         for (key, field, value) in notes {
             annotations.entry(key).or_default().insert(field, value);
         }
@@ -496,9 +530,14 @@ impl Store {
         value: Option<&str>,
         who: &str,
     ) -> Result<(), StoreError> {
+        if let (EditField::Stage, Some(stage)) = (field, value) {
+            stage
+                .parse::<crate::model::Stage>()
+                .map_err(StoreError::BadEdit)?;
+        }
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, pool, dialect => {
+            let mut tx = pool.begin_with(dialect.begin_write).await?;
             let present: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM entities WHERE kind = $1 AND key = $2 AND removed_at IS NULL",
             )
@@ -783,11 +822,13 @@ impl Store {
 
     /// The newest run that finished complete: what readers should treat as current.
     pub async fn latest_complete_run(&self) -> Result<Option<Run>, StoreError> {
-        Ok(self
-            .runs()
-            .await?
-            .into_iter()
-            .find(|run| run.status == RunStatus::Complete))
+        let id: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM scan_runs WHERE status = 'complete' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await?);
+        let Some(id) = id else { return Ok(None) };
+        Ok(self.runs().await?.into_iter().find(|run| run.id == id))
     }
 
     /// A run's check results, in the order they were recorded.
@@ -933,6 +974,8 @@ where
     Ok(())
 }
 
+/// Fails unless `run` is still running; the no-op update locks the run's row, so a
+/// concurrent finish waits for this transaction instead of slipping in between.
 async fn ensure_running<DB: sqlx::Database>(
     tx: &mut sqlx::Transaction<'_, DB>,
     run: i64,
@@ -940,17 +983,14 @@ async fn ensure_running<DB: sqlx::Database>(
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-    (String,): for<'r> sqlx::FromRow<'r, DB::Row>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
 {
-    let status: Option<(String,)> =
-        sqlx::query_as::<DB, (String,)>("SELECT status FROM scan_runs WHERE id = $1")
-            .bind(run)
-            .fetch_optional(&mut **tx)
-            .await?;
-    match status {
-        Some((status,)) if status == "running" => Ok(()),
-        _ => Err(StoreError::RunClosed(run)),
-    }
+    let touched: Option<(i64,)> = sqlx::query_as::<DB, (i64,)>(
+        "UPDATE scan_runs SET status = status WHERE id = $1 AND status = 'running' RETURNING id",
+    )
+    .bind(run)
+    .fetch_optional(&mut **tx)
+    .await?;
+    touched.map(|_| ()).ok_or(StoreError::RunClosed(run))
 }
