@@ -12,8 +12,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = "sixfive scans a city's application hosts for IPv6 readiness and polls its 5G \
                   sites, keeping an inventory with history in a store (SQLite by default, \
                   PostgreSQL when agents share one).",
-    after_help = "Exit codes: 0 ok; 64 usage error; 65 invalid inventory; 66 inventory not found; \
-                  69 store unavailable; 70 internal error."
+    after_help = "Exit codes: 0 ok; for `check` 1 a host below the required level, 2 a host \
+                  BROKEN or regressed, 3 inconclusive (scanner or resolver trouble); 64 usage \
+                  error; 65 invalid inventory; 66 inventory not found; 69 store unavailable; \
+                  74 output error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -60,6 +62,8 @@ pub enum Command {
     /// Check, import and list the inventory.
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// Scan the inventory's hosts for IPv6 readiness; the exit code tells CI the verdict.
+    Check(CheckArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -97,6 +101,39 @@ pub enum InventoryCommand {
     },
     /// Print the inventory file's JSON Schema, for editors.
     Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The level every selected host must reach [default: the inventory's scan.require, else L2].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub require: Option<sixfive_inventory::model::Level>,
+    /// Output on stdout [default: table on a terminal, else json].
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Only hosts of this agency (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub agency: Vec<String>,
+    /// Only hosts with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Only this host (repeatable).
+    #[arg(long, value_name = "FQDN")]
+    pub host: Vec<String>,
+}
+
+fn parse_level(text: &str) -> Result<sixfive_inventory::model::Level, String> {
+    match text.parse()? {
+        sixfive_inventory::model::Level::Broken => Err("require a level from L0 to L5".into()),
+        level => Ok(level),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,7 @@
 //! The `sixfive` binary: reads the command line and wires the inventory, checks and store
 //! together. Protocol and storage code live in the crates; this only connects them.
 
+mod check;
 mod cli;
 mod inventory;
 mod table;
@@ -25,6 +26,9 @@ pub enum Failure {
     #[error(transparent)]
     #[diagnostic(code(sixfive::store))]
     Store(#[from] sixfive_inventory::StoreError),
+    #[error("the scanner cannot start: {0}")]
+    #[diagnostic(code(sixfive::scanner))]
+    Scanner(String),
     #[error("cannot write the output: {0}")]
     #[diagnostic(code(sixfive::output))]
     Output(#[from] std::io::Error),
@@ -38,6 +42,7 @@ impl Failure {
             Failure::Inventory(LoadError::Invalid(_)) => 65,
             Failure::Inventory(LoadError::Read { .. } | LoadError::Empty(_)) => 66,
             Failure::Store(_) => 69,
+            Failure::Scanner(_) => 3,
             Failure::Output(_) => 74,
         }
     }
@@ -64,7 +69,7 @@ fn main() -> ExitCode {
         )
     }));
     match run(cli, color) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(failure) => {
             let code = failure.exit_code();
             eprintln!("{:?}", miette::Report::new(failure));
@@ -73,17 +78,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, color: bool) -> Result<(), Failure> {
+/// Runs the command; its exit code on success (0, or a `check` verdict).
+fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
     match cli.command {
-        Command::Inventory(command) => inventory::run(command, &cli.global, color),
+        Command::Inventory(command) => inventory::run(command, &cli.global, color).map(|()| 0),
+        Command::Check(args) => check::run(args, &cli.global, color),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "sixfive", &mut std::io::stdout());
-            Ok(())
+            Ok(0)
         }
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
-            Ok(())
+            Ok(0)
         }
     }
 }

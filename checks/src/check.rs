@@ -11,6 +11,7 @@ use sixfive_inventory::results::{CheckRecord, Status};
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::network::{Connect, Network, Refused, connect};
+use crate::probe::http::{Fetch, Target, fetch};
 use crate::probe::resolve::Facts;
 
 /// The level a check gates, and how much it weighs in the score.
@@ -37,6 +38,8 @@ pub fn registry() -> Vec<Box<dyn Check>> {
     let mut checks: Vec<Box<dyn Check>> = Vec::new();
     checks.extend(crate::dns::checks());
     checks.extend(crate::tcp::checks());
+    checks.extend(crate::http::checks());
+    checks.extend(crate::tls::checks());
     checks.extend(crate::smtp::checks());
     checks
 }
@@ -50,6 +53,7 @@ pub struct HostScan<'a> {
     pub facts: Facts,
     pub network: &'a Network,
     connects: Mutex<HashMap<SocketAddr, Memo<Result<Connect, Refused>>>>,
+    fetches: Mutex<HashMap<Target, Memo<Result<Fetch, Refused>>>>,
 }
 
 impl<'a> HostScan<'a> {
@@ -59,6 +63,7 @@ impl<'a> HostScan<'a> {
             facts,
             network,
             connects: Mutex::new(HashMap::new()),
+            fetches: Mutex::new(HashMap::new()),
         }
     }
 
@@ -117,5 +122,66 @@ impl<'a> HostScan<'a> {
         })
         .await
         .clone()
+    }
+
+    /// An HTTP(S) GET, sent at most once per host scan whichever checks ask.
+    pub async fn fetch(&self, target: &Target) -> Result<Fetch, Refused> {
+        let cell = {
+            let mut fetches = self.fetches.lock().await;
+            Arc::clone(fetches.entry(target.clone()).or_default())
+        };
+        cell.get_or_init(|| async {
+            let _guard = self.network.guard(target.address).await?;
+            let timeouts = &self.network.timeouts;
+            Ok(fetch(
+                target,
+                &self.network.trust,
+                timeouts.connect.0,
+                timeouts.http.0,
+            )
+            .await)
+        })
+        .await
+        .clone()
+    }
+
+    /// `/` of the host's web service over `address`.
+    pub fn home(&self, address: IpAddr, tls: bool) -> Target {
+        Target {
+            address,
+            port: if tls { 443 } else { 80 },
+            tls,
+            host: self.host.fqdn.clone(),
+            path: "/".into(),
+        }
+    }
+
+    /// The host's usable addresses of one family.
+    pub fn addresses(&self, v6: bool) -> Vec<IpAddr> {
+        let all: Vec<IpAddr> = if v6 {
+            self.facts
+                .v6
+                .records()
+                .iter()
+                .map(|a| IpAddr::V6(*a))
+                .collect()
+        } else {
+            self.facts
+                .v4
+                .records()
+                .iter()
+                .map(|a| IpAddr::V4(*a))
+                .collect()
+        };
+        all.into_iter().filter(|a| self.usable(*a)).collect()
+    }
+
+    /// The host's web schemes: `true` for https, `false` for http.
+    pub fn web_schemes(&self) -> Vec<bool> {
+        [(Service::Https, true), (Service::Http, false)]
+            .into_iter()
+            .filter(|(service, _)| self.has(*service))
+            .map(|(_, tls)| tls)
+            .collect()
     }
 }

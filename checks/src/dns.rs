@@ -155,6 +155,33 @@ impl Check for AaaaRecords {
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
+            // A mail-only domain is reached through its exchangers: theirs are the AAAA that count.
+            if scan.web_schemes().is_empty()
+                && let Some(Mail::Exchangers { hosts }) = &scan.facts.mail
+            {
+                let with_aaaa: Vec<&str> = hosts
+                    .iter()
+                    .filter(|mx| !mx.v6.records().is_empty())
+                    .map(|mx| mx.name.as_str())
+                    .collect();
+                let evidence = json!({"mx": hosts});
+                return vec![if with_aaaa.is_empty() {
+                    scan.record(
+                        self.id(),
+                        Status::Fail,
+                        "no mail exchanger has AAAA: mail is IPv4-only",
+                    )
+                    .hint("give a mail exchanger an IPv6 address and publish its AAAA")
+                    .evidence(evidence)
+                } else {
+                    scan.record(
+                        self.id(),
+                        Status::Pass,
+                        format!("mail exchangers with AAAA: {}", with_aaaa.join(", ")),
+                    )
+                    .evidence(evidence)
+                }];
+            }
             let evidence = json!({"chain": scan.facts.chain, "aaaa": scan.facts.v6});
             let hops = scan.facts.chain.len() - 1;
             let via = if hops > 0 {

@@ -5,11 +5,13 @@
 pub mod check;
 pub mod dns;
 pub mod engine;
+pub mod http;
 pub mod level;
 pub mod network;
 pub mod probe;
 pub mod smtp;
 pub mod tcp;
+pub mod tls;
 
 pub use engine::{HostReport, Scanner};
 

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::probe::dns::DnsClient;
+use crate::probe::http::Trust;
 use crate::probe::resolve::Resolvers;
 
 /// DNS queries in flight at once, so a large scan paces its resolvers instead of
@@ -23,6 +24,7 @@ const DNS_WINDOW: usize = 64;
 
 pub struct Network {
     pub resolvers: Resolvers,
+    pub trust: Trust,
     pub timeouts: Timeouts,
     scope: Vec<IpNet>,
     /// Whether this machine can reach IPv6 at all; without it v6 results are inconclusive.
@@ -71,6 +73,7 @@ impl Network {
         let per_second = NonZeroU32::new(scan.rate.0).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
             resolvers,
+            trust: Trust::new(scan.ca_file.as_deref())?,
             timeouts: scan.timeouts,
             scope: scan.scope.clone(),
             own_v6,

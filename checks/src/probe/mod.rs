@@ -1,3 +1,4 @@
 //! Network primitives the checks share: DNS queries, TCP connects, SMTP sessions.
 pub mod dns;
+pub mod http;
 pub mod resolve;

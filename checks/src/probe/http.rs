@@ -1,0 +1,404 @@
+//! HTTP and HTTPS to one chosen address, the name sent in Host and SNI: the only way to
+//! test each family and each address on its own. The certificate is checked and kept,
+//! but a bad one does not stop the request, so checks can both fail TLS and compare content.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use serde::Serialize;
+use sha2::Digest;
+
+use crate::network::{Connect, connect};
+
+/// Bodies are compared on at most this much (readiness.md).
+pub const MAX_BODY: usize = 500 * 1024;
+
+/// What sixfive trusts: the public web roots plus the inventory's own CA file.
+pub struct Trust {
+    roots: Arc<RootCertStore>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl Trust {
+    pub fn new(ca_file: Option<&Path>) -> Result<Self, String> {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = ca_file {
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("cannot read scan.ca_file {}: {e}", path.display()))?;
+            for cert in certs {
+                let cert =
+                    cert.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("unusable certificate in {}: {e}", path.display()))?;
+            }
+        }
+        Ok(Self {
+            roots: Arc::new(roots),
+            provider: Arc::new(rustls::crypto::ring::default_provider()),
+        })
+    }
+}
+
+/// The server's certificate as seen in one handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Certificate {
+    /// SHA-256 of the leaf, hex.
+    pub leaf_sha256: String,
+    pub subject: String,
+    pub names: Vec<String>,
+    pub not_after: Option<DateTime<Utc>>,
+    /// None when the chain and name are valid, else why not.
+    pub problem: Option<String>,
+    pub protocol: String,
+}
+
+/// One HTTP response, body capped at [`MAX_BODY`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    pub status: u16,
+    pub location: Option<String>,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    pub body_bytes: usize,
+    pub truncated: bool,
+    pub took_ms: f64,
+    pub certificate: Option<Certificate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
+pub enum Fetch {
+    Response(Response),
+    /// The TCP connect did not succeed.
+    Connect(String),
+    Tls(String),
+    Http(String),
+    Timeout,
+    /// The scanner could not send at all (no route): not the host's fault.
+    ScannerFault(String),
+}
+
+/// What to ask for: a URL's parts, sent to `address` rather than to what the name resolves to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub address: IpAddr,
+    pub port: u16,
+    pub tls: bool,
+    pub host: String,
+    pub path: String,
+}
+
+/// GETs `target`: connect within `connect_timeout`, the rest within `timeout`.
+pub async fn fetch(
+    target: &Target,
+    trust: &Trust,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Fetch {
+    let started = Instant::now();
+    let (outcome, stream) = connect(
+        SocketAddr::new(target.address, target.port),
+        connect_timeout,
+    )
+    .await;
+    let Some(stream) = stream else {
+        return match outcome {
+            Connect::ScannerFault(why) => Fetch::ScannerFault(why),
+            Connect::Timeout => Fetch::Timeout,
+            other => Fetch::Connect(other.describe()),
+        };
+    };
+    let exchange = async {
+        if target.tls {
+            let (tls, certificate) = handshake(stream, &target.host, trust).await?;
+            request(TokioIo::new(tls), target, started, Some(certificate)).await
+        } else {
+            request(TokioIo::new(stream), target, started, None).await
+        }
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => Fetch::Timeout,
+        Ok(Err(fetch)) | Ok(Ok(fetch)) => fetch,
+    }
+}
+
+async fn handshake(
+    stream: tokio::net::TcpStream,
+    host: &str,
+    trust: &Trust,
+) -> Result<
+    (
+        tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+        Certificate,
+    ),
+    Fetch,
+> {
+    let inner = WebPkiServerVerifier::builder_with_provider(
+        Arc::clone(&trust.roots),
+        Arc::clone(&trust.provider),
+    )
+    .build()
+    .map_err(|e| Fetch::Tls(format!("no trust anchors: {e}")))?;
+    let recorder = Arc::new(RecordingVerifier {
+        inner,
+        verdict: Mutex::new(None),
+    });
+    let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&trust.provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Fetch::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::clone(&recorder) as Arc<dyn ServerCertVerifier>)
+        .with_no_client_auth();
+    let name = ServerName::try_from(host.to_owned()).map_err(|e| Fetch::Tls(e.to_string()))?;
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, stream)
+        .await
+        .map_err(|e| Fetch::Tls(format!("TLS handshake failed: {e}")))?;
+    let (_, session) = tls.get_ref();
+    let leaf = session
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .ok_or_else(|| Fetch::Tls("the server sent no certificate".into()))?;
+    let protocol = session
+        .protocol_version()
+        .map_or_else(|| "unknown".into(), |v| format!("{v:?}"));
+    let problem = recorder
+        .verdict
+        .lock()
+        .expect("the verdict lock is never poisoned")
+        .clone()
+        .unwrap_or_else(|| Some("the certificate was not checked".into()));
+    let certificate = describe(leaf, problem, protocol);
+    Ok((tls, certificate))
+}
+
+fn describe(leaf: &CertificateDer<'_>, problem: Option<String>, protocol: String) -> Certificate {
+    let leaf_sha256 = sha2::Sha256::digest(leaf.as_ref())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let parsed = x509_parser::parse_x509_certificate(leaf.as_ref()).ok();
+    let (subject, names, not_after) = match parsed {
+        Some((_, cert)) => {
+            let names = cert
+                .subject_alternative_name()
+                .ok()
+                .flatten()
+                .map(|san| {
+                    san.value
+                        .general_names
+                        .iter()
+                        .filter_map(|name| match name {
+                            x509_parser::extensions::GeneralName::DNSName(dns) => {
+                                Some((*dns).to_owned())
+                            }
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let not_after = DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0);
+            (cert.subject().to_string(), names, not_after)
+        }
+        None => ("(unparsable certificate)".into(), Vec::new(), None),
+    };
+    Certificate {
+        leaf_sha256,
+        subject,
+        names,
+        not_after,
+        problem,
+        protocol,
+    }
+}
+
+async fn request<S>(
+    io: TokioIo<S>,
+    target: &Target,
+    started: Instant,
+    certificate: Option<Certificate>,
+) -> Result<Fetch, Fetch>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| Fetch::Http(e.to_string()))?;
+    tokio::spawn(connection);
+    let default_port = if target.tls { 443 } else { 80 };
+    let host_header = if target.port == default_port {
+        target.host.clone()
+    } else {
+        format!("{}:{}", target.host, target.port)
+    };
+    let request = http::Request::get(&target.path)
+        .header(http::header::HOST, host_header)
+        .header(
+            http::header::USER_AGENT,
+            concat!("sixfive/", env!("CARGO_PKG_VERSION")),
+        )
+        .header(http::header::ACCEPT, "*/*")
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .map_err(|e| Fetch::Http(e.to_string()))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| Fetch::Http(format!("no HTTP response: {e}")))?;
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    let mut incoming = response.into_body();
+    let mut truncated = false;
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|e| Fetch::Http(format!("body cut short: {e}")))?;
+        if let Some(data) = frame.data_ref() {
+            let room = MAX_BODY - body.len();
+            body.extend_from_slice(&data[..data.len().min(room)]);
+            if data.len() > room {
+                truncated = true;
+                break;
+            }
+        }
+    }
+    Ok(Fetch::Response(Response {
+        status,
+        location,
+        body_bytes: body.len(),
+        body,
+        truncated,
+        took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        certificate,
+    }))
+}
+
+/// Checks the certificate like a browser would, notes the verdict, and lets the handshake
+/// go on so the content can still be compared.
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    verdict: Mutex<Option<Option<String>>>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict = self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .err()
+            .map(|e| e.to_string());
+        *self
+            .verdict
+            .lock()
+            .expect("the verdict lock is never poisoned") = Some(verdict);
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// How different two bodies are, 0 (same) to 1 (nothing in common), after removing what
+/// changes on every load (long hex or base64 tokens, numbers, ASP.NET view state):
+/// Internet.nl's rule, on token counts so 500 KB compare in linear time.
+pub fn body_distance(a: &[u8], b: &[u8]) -> f64 {
+    let (ta, tb) = (tokens(a), tokens(b));
+    let total = ta.values().sum::<usize>() + tb.values().sum::<usize>();
+    if total == 0 {
+        return 0.0;
+    }
+    let keys: std::collections::HashSet<&String> = ta.keys().chain(tb.keys()).collect();
+    let differing: usize = keys
+        .into_iter()
+        .map(|k| {
+            ta.get(k)
+                .copied()
+                .unwrap_or(0)
+                .abs_diff(tb.get(k).copied().unwrap_or(0))
+        })
+        .sum();
+    differing as f64 / total as f64
+}
+
+fn tokens(body: &[u8]) -> std::collections::HashMap<String, usize> {
+    let text = String::from_utf8_lossy(body);
+    let mut counts = std::collections::HashMap::new();
+    for token in text.split(|c: char| c.is_whitespace() || "<>\"'=;,&".contains(c)) {
+        if token.is_empty() || is_nonce(token) {
+            continue;
+        }
+        *counts.entry(token.to_owned()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn is_nonce(token: &str) -> bool {
+    let long_random = token.len() >= 16
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/_-".contains(c))
+        && token.chars().any(|c| c.is_ascii_digit());
+    long_random || token.chars().all(|c| c.is_ascii_digit()) || token.starts_with("__VIEWSTATE")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_do_not_count_as_differences() {
+        let a = b"<html><body><h1>Dich vu cong</h1><input name=csrf value=8f3a9c0d1e2f4a5b6c7d8e9f> 1732700000</body></html>";
+        let b = b"<html><body><h1>Dich vu cong</h1><input name=csrf value=0a1b2c3d4e5f6a7b8c9d0e1f> 1732700042</body></html>";
+        assert_eq!(body_distance(a, b), 0.0);
+    }
+
+    #[test]
+    fn a_different_page_is_far() {
+        let a = b"<html><body><h1>Dich vu cong truc tuyen</h1><p>Nop ho so</p></body></html>";
+        let b = b"<html><body><h1>Maintenance</h1><p>Come back later</p></body></html>";
+        assert!(body_distance(a, b) > 0.3, "{}", body_distance(a, b));
+        assert_eq!(body_distance(b"", b""), 0.0);
+    }
+}

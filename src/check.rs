@@ -1,0 +1,313 @@
+//! `sixfive check`: scans the selected hosts, stores the run, prints the chosen format and
+//! exits with the CI contract's code (readiness.md).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{IsTerminal, Write};
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use sixfive_checks::{HostReport, Scanner};
+use sixfive_inventory::model::{Host, Level};
+use sixfive_inventory::results::Status;
+use sixfive_inventory::store::RunStatus;
+
+use crate::Failure;
+use crate::cli::{CheckArgs, CheckFormat, Global};
+use crate::inventory::{block_on, inventory_path, load, open_store, who};
+use crate::table::Table;
+
+/// Results are written to the store in batches of this many hosts.
+const BATCH: usize = 100;
+
+pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure> {
+    let path = inventory_path(None, global)?;
+    let loaded = load(&path, false)?;
+    let inventory = loaded.inventory;
+    let require = args.require.unwrap_or(inventory.scan.require);
+    let hosts: Vec<Host> = inventory
+        .hosts
+        .iter()
+        .filter(|h| args.agency.is_empty() || args.agency.contains(&h.agency))
+        .filter(|h| args.tag.is_empty() || h.tags.iter().any(|t| args.tag.contains(t)))
+        .filter(|h| {
+            args.host.is_empty() || args.host.iter().any(|f| f.eq_ignore_ascii_case(&h.fqdn))
+        })
+        .cloned()
+        .collect();
+    if hosts.is_empty() {
+        return Err(Failure::Usage("no host matches the selection".into()));
+    }
+    let scanner = Scanner::new(&inventory.scan).map_err(Failure::Scanner)?;
+    block_on(async {
+        let store = open_store(global).await?;
+        let previous: HashMap<String, Level> = match store.latest_complete_run().await? {
+            Some(run) => store
+                .levels(run.id)
+                .await?
+                .into_iter()
+                .map(|l| (l.host, l.level))
+                .collect(),
+            None => HashMap::new(),
+        };
+        let run = store.begin_run(&format!("check@{}", who())).await?;
+        let started = Utc::now();
+        let progress = progress_bar(hosts.len());
+        let mut reports = Vec::with_capacity(hosts.len());
+        let mut pending: Vec<HostReport> = Vec::new();
+        let mut stream = std::pin::pin!(scanner.scan_all(&hosts, &previous));
+        let interrupted = loop {
+            tokio::select! {
+                next = stream.next() => match next {
+                    Some(report) => {
+                        progress.inc(1);
+                        pending.push(report);
+                        if pending.len() >= BATCH {
+                            save(&store, run, &pending).await?;
+                            reports.append(&mut pending);
+                        }
+                    }
+                    None => break false,
+                },
+                _ = tokio::signal::ctrl_c() => break true,
+            }
+        };
+        save(&store, run, &pending).await?;
+        reports.append(&mut pending);
+        progress.finish_and_clear();
+        let status = if interrupted {
+            RunStatus::Incomplete
+        } else {
+            RunStatus::Complete
+        };
+        store.finish_run(run, status).await?;
+        store.close().await;
+        if interrupted {
+            return Err(Failure::Usage(
+                "interrupted: the run is stored as incomplete".into(),
+            ));
+        }
+        reports.sort_by(|a, b| a.host.fqdn.cmp(&b.host.fqdn));
+        let finished = Utc::now();
+        let summary = Summary::of(&reports, require, &scanner);
+        let mut out = std::io::stdout().lock();
+        match args.format.unwrap_or_else(default_format) {
+            CheckFormat::Json => {
+                let document = json_document(&reports, &summary, &scanner, started, finished);
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&document).expect("JSON values serialise")
+                )?;
+            }
+            CheckFormat::Junit => write!(out, "{}", junit(&reports, require))?,
+            CheckFormat::Table => table(&reports, require)
+                .write(&mut out, color && std::io::stdout().is_terminal())?,
+        }
+        Ok(summary.exit_code())
+    })
+}
+
+fn default_format() -> CheckFormat {
+    if std::io::stdout().is_terminal() {
+        CheckFormat::Table
+    } else {
+        CheckFormat::Json
+    }
+}
+
+async fn save(
+    store: &sixfive_inventory::Store,
+    run: i64,
+    reports: &[HostReport],
+) -> Result<(), Failure> {
+    let records: Vec<_> = reports
+        .iter()
+        .flat_map(|r| r.records.iter().cloned())
+        .collect();
+    let levels: Vec<_> = reports.iter().map(|r| r.level.clone()).collect();
+    store.record_results(run, &records).await?;
+    store.record_levels(run, &levels).await?;
+    Ok(())
+}
+
+/// A progress bar on stderr, only when a person watches it.
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} hosts {wide_bar} {eta}")
+            .expect("the template is valid"),
+    );
+    bar
+}
+
+struct Summary {
+    require: Level,
+    by_level: BTreeMap<Level, usize>,
+    ready: usize,
+    broken: usize,
+    inconclusive: bool,
+}
+
+impl Summary {
+    fn of(reports: &[HostReport], require: Level, scanner: &Scanner) -> Self {
+        let mut by_level = BTreeMap::new();
+        for report in reports {
+            *by_level.entry(report.level.level).or_insert(0) += 1;
+        }
+        Self {
+            require,
+            ready: reports.iter().filter(|r| r.level.level >= require).count(),
+            broken: by_level.get(&Level::Broken).copied().unwrap_or(0),
+            inconclusive: !matches!(scanner.own_v6(), sixfive_checks::network::OwnV6::Ready)
+                || reports
+                    .iter()
+                    .any(|r| r.level.inconclusive && r.level.level < require),
+            by_level,
+        }
+    }
+
+    /// 2 broken or regressed, 3 inconclusive, 1 below the required level, 0 all ready.
+    fn exit_code(&self) -> u8 {
+        let total: usize = self.by_level.values().sum();
+        if self.broken > 0 {
+            2
+        } else if self.inconclusive {
+            3
+        } else if self.ready < total {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+fn json_document(
+    reports: &[HostReport],
+    summary: &Summary,
+    scanner: &Scanner,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+) -> Value {
+    let by_level: BTreeMap<&str, usize> = summary
+        .by_level
+        .iter()
+        .map(|(l, n)| (l.as_str(), *n))
+        .collect();
+    let hosts: Vec<Value> = reports
+        .iter()
+        .map(|r| {
+            let checks: Vec<Value> = r
+                .records
+                .iter()
+                .map(|c| {
+                    json!({"id": c.check, "status": c.status, "family": c.family, "address": c.address,
+                           "port": c.port, "duration_ms": c.duration_ms, "detail": c.detail,
+                           "hint": c.hint, "evidence": c.evidence})
+                })
+                .collect();
+            json!({"fqdn": r.host.fqdn, "agency": r.host.agency, "level": r.level.level,
+                   "score": r.level.score, "regressed": r.level.regressed,
+                   "inconclusive": r.level.inconclusive, "checks": checks})
+        })
+        .collect();
+    json!({
+        "schema": "sixfive.check/v1",
+        "started": started.to_rfc3339(),
+        "finished": finished.to_rfc3339(),
+        "require": summary.require,
+        "scanner": {"ipv6": scanner.own_v6()},
+        "summary": {"hosts": reports.len(), "ready": summary.ready, "broken": summary.broken, "by_level": by_level},
+        "hosts": hosts,
+    })
+}
+
+/// One test case per host and check; a check whose worst entry fails is a failure.
+fn junit(reports: &[HostReport], require: Level) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("sixfive check");
+    for r in reports {
+        let mut suite = TestSuite::new(format!("{} ({})", r.host.fqdn, r.level.level));
+        suite.add_property(quick_junit::Property::new("agency", r.host.agency.as_str()));
+        suite.add_property(quick_junit::Property::new("require", require.as_str()));
+        let mut by_check: BTreeMap<&str, Vec<&sixfive_inventory::results::CheckRecord>> =
+            BTreeMap::new();
+        for record in &r.records {
+            by_check
+                .entry(record.check.as_str())
+                .or_default()
+                .push(record);
+        }
+        for (id, records) in by_check {
+            let worst = records
+                .iter()
+                .map(|c| c.status)
+                .max()
+                .unwrap_or(Status::Pass);
+            let details: Vec<String> = records
+                .iter()
+                .map(|c| match (&c.address, &c.hint) {
+                    (Some(a), Some(h)) => format!("{} {a}: {} (hint: {h})", c.status, c.detail),
+                    (Some(a), None) => format!("{} {a}: {}", c.status, c.detail),
+                    (None, Some(h)) => format!("{}: {} (hint: {h})", c.status, c.detail),
+                    (None, None) => format!("{}: {}", c.status, c.detail),
+                })
+                .collect();
+            let status = match worst {
+                Status::Pass | Status::Warn => TestCaseStatus::success(),
+                Status::Skip => TestCaseStatus::skipped(),
+                Status::Fail => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status.set_message(details.join("; "));
+                    status
+                }
+                Status::Error => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    status.set_message(details.join("; "));
+                    status
+                }
+            };
+            let mut case = TestCase::new(format!("{} {id}", r.host.fqdn), status);
+            case.set_classname(r.host.agency.as_str());
+            case.set_system_out(details.join("\n"));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().expect("a JUnit report serialises")
+}
+
+fn table(reports: &[HostReport], require: Level) -> Table {
+    let mut table = Table::new(["FQDN", "AGENCY", "LEVEL", "SCORE", "READY", "FAILING"]);
+    for r in reports {
+        let mut failing: Vec<&str> = r
+            .records
+            .iter()
+            .filter(|c| matches!(c.status, Status::Fail | Status::Error))
+            .map(|c| c.check.as_str())
+            .collect();
+        failing.dedup();
+        table.row([
+            r.host.fqdn.clone(),
+            r.host.agency.clone(),
+            r.level.level.to_string()
+                + if r.level.regressed {
+                    " (regressed)"
+                } else {
+                    ""
+                },
+            r.level.score.to_string(),
+            if r.level.level >= require {
+                "yes"
+            } else {
+                "no"
+            }
+            .into(),
+            failing.join(","),
+        ]);
+    }
+    table
+}
