@@ -386,6 +386,145 @@ fn is_nonce(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A local server that reads the request, then plays `behaviour` on the socket.
+    async fn peer<F, Fut>(behaviour: F) -> Target
+    where
+        F: FnOnce(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let listener = TcpListener::bind("[::1]:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request).await;
+            behaviour(stream).await;
+        });
+        Target {
+            address: "::1".parse().unwrap(),
+            port,
+            tls: false,
+            host: "peer.lab.test".into(),
+            path: "/".into(),
+        }
+    }
+
+    async fn get(target: &Target) -> Fetch {
+        let trust = Trust::new(None).unwrap();
+        fetch(
+            target,
+            &trust,
+            Duration::from_secs(2),
+            Duration::from_millis(500),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out() {
+        let target = peer(|stream| async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(stream);
+        })
+        .await;
+        assert!(matches!(get(&target).await, Fetch::Timeout));
+    }
+
+    #[tokio::test]
+    async fn a_server_that_drips_bytes_times_out() {
+        let target = peer(|mut stream| async move {
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+                .await;
+            for _ in 0..100 {
+                if stream.write_all(b"x").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        assert!(matches!(get(&target).await, Fetch::Timeout));
+    }
+
+    #[tokio::test]
+    async fn a_huge_body_is_cut_at_the_limit() {
+        let target = peer(|mut stream| async move {
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n")
+                .await;
+            let chunk = vec![b'a'; 64 * 1024];
+            for _ in 0..80 {
+                if stream.write_all(&chunk).await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        match get(&target).await {
+            Fetch::Response(response) => {
+                assert!(response.truncated);
+                assert_eq!(response.body.len(), MAX_BODY);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_name_goes_in_the_host_header_and_redirects_are_kept() {
+        let (seen_tx, seen_rx) = tokio::sync::oneshot::channel();
+        let listener = TcpListener::bind("[::1]:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 2048];
+            let n = stream.read(&mut request).await.unwrap();
+            let _ = seen_tx.send(String::from_utf8_lossy(&request[..n]).into_owned());
+            let _ = stream
+                .write_all(b"HTTP/1.1 301 Moved\r\nLocation: http://v4only.lab.test/\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        });
+        let target = Target {
+            address: "::1".parse().unwrap(),
+            port,
+            tls: false,
+            host: "redirect4.lab.test".into(),
+            path: "/".into(),
+        };
+        match get(&target).await {
+            Fetch::Response(response) => {
+                assert_eq!(response.status, 301);
+                assert_eq!(
+                    response.location.as_deref(),
+                    Some("http://v4only.lab.test/")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let request = seen_rx.await.unwrap();
+        assert!(
+            request.contains(&format!("host: redirect4.lab.test:{port}")),
+            "{request}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_connect_failure() {
+        let listener = std::net::TcpListener::bind("[::1]:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let target = Target {
+            address: "::1".parse().unwrap(),
+            port,
+            tls: true,
+            host: "closed.lab.test".into(),
+            path: "/".into(),
+        };
+        assert!(matches!(get(&target).await, Fetch::Connect(why) if why.contains("refused")));
+    }
 
     #[test]
     fn nonces_do_not_count_as_differences() {

@@ -365,3 +365,111 @@ async fn zone(resolvers: &Resolvers, name: &Name) -> Result<Zone, String> {
         name_servers: futures::future::join_all(lookups).await,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hickory_proto::op::OpCode;
+    use hickory_proto::rr::Record;
+    use hickory_proto::rr::rdata::{AAAA, CNAME};
+    use tokio::net::UdpSocket;
+
+    use super::*;
+
+    /// An in-process name server on [::1] that answers each query with `answer`.
+    async fn name_server(
+        answer: fn(&Name, RecordType) -> (ResponseCode, Vec<Record>),
+    ) -> SocketAddr {
+        let socket = UdpSocket::bind("[::1]:0").await.unwrap();
+        let address = socket.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1500];
+            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                let Ok(query) = Message::from_vec(&buf[..n]) else {
+                    continue;
+                };
+                let question = query.queries[0].clone();
+                let (rcode, records) = answer(question.name(), question.query_type());
+                let mut response = Message::response(query.metadata.id, OpCode::Query);
+                response.metadata.response_code = rcode;
+                response.metadata.authoritative = true;
+                response.add_query(question);
+                response.add_answers(records);
+                let _ = socket.send_to(&response.to_vec().unwrap(), from).await;
+            }
+        });
+        address
+    }
+
+    fn name(text: &str) -> Name {
+        Name::from_str(text).unwrap()
+    }
+
+    fn resolvers(server: SocketAddr) -> Resolvers {
+        Resolvers::new(vec![server], DnsClient::new(Duration::from_millis(400), 8)).unwrap()
+    }
+
+    /// www → alias (answered alone) → target, whose AAAA comes in a second answer.
+    fn chain(qname: &Name, rtype: RecordType) -> (ResponseCode, Vec<Record>) {
+        let cname = |from: &str, to: &str| {
+            Record::from_rdata(name(from), 60, RData::CNAME(CNAME(name(to))))
+        };
+        match (qname.to_string().as_str(), rtype) {
+            ("www.lab.test.", _) => (
+                ResponseCode::NoError,
+                vec![cname("www.lab.test.", "alias.lab.test.")],
+            ),
+            ("alias.lab.test.", _) => (
+                ResponseCode::NoError,
+                vec![cname("alias.lab.test.", "target.lab.test.")],
+            ),
+            ("target.lab.test.", RecordType::AAAA) => (
+                ResponseCode::NoError,
+                vec![Record::from_rdata(
+                    name("target.lab.test."),
+                    60,
+                    RData::AAAA(AAAA("fd00:1::10".parse().unwrap())),
+                )],
+            ),
+            ("target.lab.test.", _) => (ResponseCode::NoError, vec![]),
+            ("loop.lab.test.", _) => (
+                ResponseCode::NoError,
+                vec![cname("loop.lab.test.", "loop.lab.test.")],
+            ),
+            _ => (ResponseCode::NXDomain, vec![]),
+        }
+    }
+
+    #[tokio::test]
+    async fn cname_chains_are_followed_across_answers() {
+        let resolvers = resolvers(name_server(chain).await);
+        let (hops, v6) = resolvers.addresses_v6(&name("www.lab.test.")).await;
+        let hops: Vec<String> = hops.iter().map(display_name).collect();
+        assert_eq!(hops, ["www.lab.test", "alias.lab.test", "target.lab.test"]);
+        assert_eq!(v6, Resolution::Records(vec!["fd00:1::10".parse().unwrap()]));
+        let (_, v4) = resolvers.addresses_v4(&name("www.lab.test.")).await;
+        assert_eq!(v4, Resolution::NoData);
+    }
+
+    #[tokio::test]
+    async fn a_missing_name_and_an_alias_loop_are_told_apart() {
+        let resolvers = resolvers(name_server(chain).await);
+        let (_, missing) = resolvers.addresses_v6(&name("nope.lab.test.")).await;
+        assert_eq!(missing, Resolution::NxDomain);
+        let (hops, looped) = resolvers.addresses_v6(&name("loop.lab.test.")).await;
+        assert!(matches!(looped, Resolution::Failed(why) if why.contains("CNAME hops")));
+        assert_eq!(hops.len(), MAX_CNAME_HOPS + 2);
+    }
+
+    #[tokio::test]
+    async fn a_silent_resolver_is_a_failure_not_an_answer() {
+        let silent = UdpSocket::bind("[::1]:0").await.unwrap();
+        let resolvers = resolvers(silent.local_addr().unwrap());
+        let (_, v6) = resolvers.addresses_v6(&name("www.lab.test.")).await;
+        assert!(
+            matches!(&v6, Resolution::Failed(why) if why.contains("timeout")),
+            "{v6:?}"
+        );
+    }
+}
