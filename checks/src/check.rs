@@ -1,15 +1,13 @@
 //! The shape every check takes, and the per-host context checks share: the host, its DNS
 //! facts, the network guard, and probes memoised so two checks never send the same probe.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use sixfive_inventory::model::{Host, Level, Service};
 use sixfive_inventory::results::{CheckRecord, Status};
-use tokio::sync::{Mutex, OnceCell};
 
+use crate::memo::Memo;
 use crate::network::{Connect, Network, Refused, connect};
 use crate::probe::http::{Fetch, Target, fetch};
 use crate::probe::resolve::Facts;
@@ -44,16 +42,13 @@ pub fn registry() -> Vec<Box<dyn Check>> {
     checks
 }
 
-/// A probe's outcome, computed once and shared by whichever checks ask.
-type Memo<T> = Arc<OnceCell<T>>;
-
 /// One host being scanned.
 pub struct HostScan<'a> {
     pub host: &'a Host,
     pub facts: Facts,
     pub network: &'a Network,
-    connects: Mutex<HashMap<SocketAddr, Memo<Result<Connect, Refused>>>>,
-    fetches: Mutex<HashMap<Target, Memo<Result<Fetch, Refused>>>>,
+    connects: Memo<SocketAddr, Result<Connect, Refused>>,
+    fetches: Memo<Target, Result<Fetch, Refused>>,
 }
 
 impl<'a> HostScan<'a> {
@@ -62,8 +57,8 @@ impl<'a> HostScan<'a> {
             host,
             facts,
             network,
-            connects: Mutex::new(HashMap::new()),
-            fetches: Mutex::new(HashMap::new()),
+            connects: Memo::new(),
+            fetches: Memo::new(),
         }
     }
 
@@ -112,37 +107,29 @@ impl<'a> HostScan<'a> {
 
     /// A TCP connect to `target`, sent at most once per host scan whichever checks ask.
     pub async fn connect(&self, target: SocketAddr) -> Result<Connect, Refused> {
-        let cell = {
-            let mut connects = self.connects.lock().await;
-            Arc::clone(connects.entry(target).or_default())
-        };
-        cell.get_or_init(|| async {
-            let _guard = self.network.guard(target.ip()).await?;
-            Ok(connect(target, self.network.timeouts.connect.0).await.0)
-        })
-        .await
-        .clone()
+        self.connects
+            .get(&target, || async {
+                let _guard = self.network.guard(target.ip()).await?;
+                Ok(connect(target, self.network.timeouts.connect.0).await.0)
+            })
+            .await
     }
 
     /// An HTTP(S) GET, sent at most once per host scan whichever checks ask.
     pub async fn fetch(&self, target: &Target) -> Result<Fetch, Refused> {
-        let cell = {
-            let mut fetches = self.fetches.lock().await;
-            Arc::clone(fetches.entry(target.clone()).or_default())
-        };
-        cell.get_or_init(|| async {
-            let _guard = self.network.guard(target.address).await?;
-            let timeouts = &self.network.timeouts;
-            Ok(fetch(
-                target,
-                &self.network.trust,
-                timeouts.connect.0,
-                timeouts.http.0,
-            )
-            .await)
-        })
-        .await
-        .clone()
+        self.fetches
+            .get(target, || async {
+                let _guard = self.network.guard(target.address).await?;
+                let timeouts = &self.network.timeouts;
+                Ok(fetch(
+                    target,
+                    &self.network.trust,
+                    timeouts.connect.0,
+                    timeouts.http.0,
+                )
+                .await)
+            })
+            .await
     }
 
     /// `/` of the host's web service over `address`.

@@ -383,14 +383,14 @@ impl NsV6 {
         };
         let ip = IpAddr::V6(address);
         let base = |status, detail: String| scan.record(self.id(), status, detail).at(ip, Some(53));
-        let _guard = match scan.network.guard(ip).await {
-            Ok(guard) => guard,
+        let answer = match scan
+            .network
+            .ask_authoritative(SocketAddr::new(ip, 53), apex, transport)
+            .await
+        {
+            Ok(answer) => answer,
             Err(refused) => return base(Status::Error, refused.detail(ip)),
         };
-        let client = scan.network.resolvers.client();
-        let answer = client
-            .query(SocketAddr::new(ip, 53), apex, RecordType::SOA, transport)
-            .await;
         let evidence = json!({"name_server": ns, "transport": over, "answer": answer.describe()});
         match answer.message() {
             Some(m) if m.metadata.authoritative && m.metadata.response_code == ResponseCode::NoError => {

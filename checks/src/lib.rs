@@ -7,6 +7,7 @@ pub mod dns;
 pub mod engine;
 pub mod http;
 pub mod level;
+pub mod memo;
 pub mod network;
 pub mod probe;
 pub mod smtp;

@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use hickory_proto::rr::{Name, RecordType};
 use ipnet::IpNet;
 use sixfive_inventory::model::{Scan, Timeouts};
 use tokio::net::TcpStream;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
-use crate::probe::dns::DnsClient;
+use crate::memo::Memo;
+use crate::probe::dns::{Answer, DnsClient, Transport};
 use crate::probe::http::Trust;
 use crate::probe::resolve::Resolvers;
 
@@ -33,6 +35,8 @@ pub struct Network {
     per_address: usize,
     address_slots: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
     rate: DefaultDirectRateLimiter,
+    /// Answers of name servers asked directly, shared by every host of their zone.
+    authoritative: Memo<(SocketAddr, Name, Transport), Result<Answer, Refused>>,
 }
 
 /// The scanner's own IPv6, checked before anything else.
@@ -81,6 +85,7 @@ impl Network {
             per_address: scan.per_host.max(1) as usize,
             address_slots: Mutex::new(HashMap::new()),
             rate: RateLimiter::direct(Quota::per_second(per_second)),
+            authoritative: Memo::new(),
         })
     }
 
@@ -118,6 +123,25 @@ impl Network {
             _global: global,
             _address: address_permit,
         })
+    }
+}
+
+impl Network {
+    /// Asks a name server directly for the zone's SOA, once per scan whichever hosts ask.
+    pub async fn ask_authoritative(
+        &self,
+        server: SocketAddr,
+        apex: &Name,
+        transport: Transport,
+    ) -> Result<Answer, Refused> {
+        let key = (server, apex.clone(), transport);
+        self.authoritative
+            .get(&key, || async {
+                let _guard = self.guard(server.ip()).await?;
+                let client = self.resolvers.client();
+                Ok(client.query(server, apex, RecordType::SOA, transport).await)
+            })
+            .await
     }
 }
 

@@ -10,6 +10,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
 
 use super::dns::{Answer, DnsClient, Transport};
+use crate::memo::Memo;
 
 /// Hops followed before a chain of aliases is called a loop.
 pub const MAX_CNAME_HOPS: usize = 10;
@@ -39,6 +40,8 @@ impl<T> Resolution<T> {
 pub struct Resolvers {
     servers: Vec<SocketAddr>,
     client: Arc<DnsClient>,
+    /// Name servers per zone apex, looked up once for all the zone's hosts.
+    zones: Memo<Name, Result<Zone, String>>,
 }
 
 impl Resolvers {
@@ -58,7 +61,11 @@ impl Resolvers {
         if servers.is_empty() {
             return Err("no DNS resolver: set scan.resolvers".into());
         }
-        Ok(Self { servers, client })
+        Ok(Self {
+            servers,
+            client,
+            zones: Memo::new(),
+        })
     }
 
     pub fn client(&self) -> &Arc<DnsClient> {
@@ -338,8 +345,21 @@ async fn zone(resolvers: &Resolvers, name: &Name) -> Result<Zone, String> {
         .find(|record| matches!(record.data, RData::SOA(_)))
         .map(|record| record.name.clone())
         .ok_or_else(|| format!("no SOA for {} ({})", display_name(name), answer.describe()))?;
+    resolvers
+        .zones
+        .get(&apex.clone(), || name_servers(resolvers, apex))
+        .await
+}
+
+async fn name_servers(resolvers: &Resolvers, apex: Name) -> Result<Zone, String> {
     let answer = resolvers.lookup(&apex, RecordType::NS).await;
-    let message = answer.message().ok_or_else(|| answer.describe())?;
+    let message = answer.message().ok_or_else(|| {
+        format!(
+            "NS lookup for {} failed: {}",
+            display_name(&apex),
+            answer.describe()
+        )
+    })?;
     let mut ns_names: Vec<Name> = message
         .answers
         .iter()
