@@ -142,6 +142,7 @@ fn every_lab_case_gets_its_outcome() {
     let all_pass: Vec<(&str, &str)> = passing.iter().map(|id| (*id, "pass")).collect();
     // L4 also asks for dns.dnssec and net.pmtu, which this build does not check yet.
     expect("ready.lab.test", "L3", &all_pass);
+    expect("ready.lab.test", "L3", &[("icmp.v6", "pass")]);
     expect(
         "v4only.lab.test",
         "L0",

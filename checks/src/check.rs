@@ -36,6 +36,7 @@ pub fn registry() -> Vec<Box<dyn Check>> {
     let mut checks: Vec<Box<dyn Check>> = Vec::new();
     checks.extend(crate::dns::checks());
     checks.extend(crate::tcp::checks());
+    checks.extend(crate::icmp::checks());
     checks.extend(crate::http::checks());
     checks.extend(crate::tls::checks());
     checks.extend(crate::smtp::checks());

@@ -6,6 +6,7 @@ pub mod check;
 pub mod dns;
 pub mod engine;
 pub mod http;
+pub mod icmp;
 pub mod level;
 pub mod memo;
 pub mod network;

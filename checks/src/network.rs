@@ -35,6 +35,8 @@ pub struct Network {
     per_address: usize,
     address_slots: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
     rate: DefaultDirectRateLimiter,
+    /// The ICMPv6 socket, opened on first use.
+    icmp: std::sync::OnceLock<Result<surge_ping::Client, String>>,
     /// Answers of name servers asked directly, shared by every host of their zone.
     authoritative: Memo<(SocketAddr, Name, Transport), Result<Answer, Refused>>,
 }
@@ -86,6 +88,7 @@ impl Network {
             address_slots: Mutex::new(HashMap::new()),
             rate: RateLimiter::direct(Quota::per_second(per_second)),
             authoritative: Memo::new(),
+            icmp: std::sync::OnceLock::new(),
         })
     }
 
@@ -127,6 +130,14 @@ impl Network {
 }
 
 impl Network {
+    /// The shared ICMPv6 client, or why there is none (no privilege for ICMP sockets).
+    pub fn icmp(&self) -> Result<&surge_ping::Client, String> {
+        self.icmp
+            .get_or_init(crate::icmp::client)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// Asks a name server directly for the zone's SOA, once per scan whichever hosts ask.
     pub async fn ask_authoritative(
         &self,
