@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use sixfive_checks::{HostReport, Scanner};
+use sixfive_inventory::Place;
 use sixfive_inventory::model::{Host, Level};
 use sixfive_inventory::results::Status;
 use sixfive_inventory::store::RunStatus;
@@ -23,6 +24,7 @@ const BATCH: usize = 100;
 pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
     let loaded = load(&path, false)?;
+    let places = loaded.host_places;
     let inventory = loaded.inventory;
     let require = args.require.unwrap_or(inventory.scan.require);
     let hosts: Vec<Host> = inventory
@@ -101,6 +103,38 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
                 )?;
             }
             CheckFormat::Junit => write!(out, "{}", junit(&reports, require))?,
+            CheckFormat::Sarif => {
+                let document = sarif(&reports, &places);
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&document).expect("JSON values serialise")
+                )?;
+            }
+            CheckFormat::Github => {
+                for finding in findings(&reports, &places) {
+                    let kind = if finding.record.status == Status::Fail {
+                        "error"
+                    } else {
+                        "warning"
+                    };
+                    let place = finding.place.map_or_else(String::new, |p| {
+                        format!(
+                            " file={},line={},col={}",
+                            p.file.display(),
+                            p.line,
+                            p.column
+                        )
+                    });
+                    writeln!(
+                        out,
+                        "::{kind}{place},title={} {}::{}",
+                        finding.record.host,
+                        finding.record.check,
+                        annotation_text(&finding.message())
+                    )?;
+                }
+            }
             CheckFormat::Table => table(&reports, require)
                 .write(&mut out, color && std::io::stdout().is_terminal())?,
         }
@@ -310,4 +344,89 @@ fn table(reports: &[HostReport], require: Level) -> Table {
         ]);
     }
     table
+}
+
+/// A non-passing result and where its host is written in the inventory.
+struct Finding<'a> {
+    record: &'a sixfive_inventory::results::CheckRecord,
+    place: Option<&'a Place>,
+}
+
+impl Finding<'_> {
+    fn message(&self) -> String {
+        let r = self.record;
+        let at = r.address.map_or_else(String::new, |a| match r.port {
+            Some(port) => format!(" [{a}]:{port}"),
+            None => format!(" {a}"),
+        });
+        let hint = r
+            .hint
+            .as_deref()
+            .map_or_else(String::new, |h| format!(" Hint: {h}"));
+        format!("{} {}{at}: {}.{hint}", r.host, r.check, r.detail)
+    }
+}
+
+/// Failures and warnings, the results CI should surface.
+fn findings<'a>(
+    reports: &'a [HostReport],
+    places: &'a BTreeMap<String, Place>,
+) -> Vec<Finding<'a>> {
+    reports
+        .iter()
+        .flat_map(|r| r.records.iter())
+        .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
+        .map(|record| Finding {
+            record,
+            place: places.get(&record.host),
+        })
+        .collect()
+}
+
+/// GitHub's workflow commands end at a line break and treat `%` specially.
+fn annotation_text(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// SARIF 2.1.0, written directly: the handful of fields code-scanning tools read.
+fn sarif(reports: &[HostReport], places: &BTreeMap<String, Place>) -> Value {
+    let findings = findings(reports, places);
+    let mut rules: Vec<&str> = findings.iter().map(|f| f.record.check.as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let locations: Vec<Value> = f
+                .place
+                .map(|p| {
+                    json!({"physicalLocation": {
+                        "artifactLocation": {"uri": p.file.display().to_string()},
+                        "region": {"startLine": p.line, "startColumn": p.column}}})
+                })
+                .into_iter()
+                .collect();
+            json!({
+                "ruleId": f.record.check,
+                "level": if f.record.status == Status::Fail { "error" } else { "warning" },
+                "message": {"text": f.message()},
+                "locations": locations,
+                "properties": {"host": f.record.host, "address": f.record.address, "port": f.record.port},
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "sixfive",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.iter().map(|id| json!({"id": id, "shortDescription": {"text": id}})).collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }],
+    })
 }

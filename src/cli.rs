@@ -134,6 +134,10 @@ pub enum CheckFormat {
     Table,
     Json,
     Junit,
+    /// SARIF 2.1.0: each finding points at the host's line in the inventory.
+    Sarif,
+    /// GitHub Actions annotations (`::error file=…,line=…::…`), one line per finding.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,20 +22,28 @@ fn lab() -> Option<(String, String)> {
     }
 }
 
-/// Runs `sixfive check --format json` in `netns` and returns its exit code and document.
-fn check(netns: &str, extra: &[&str]) -> (i32, Value) {
+fn inventory() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/inventory.yaml")
+}
+
+/// Runs `sixfive check` in `netns` with `args`.
+fn run_check(netns: &str, args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    let inventory = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/inventory.yaml");
-    let out = Command::new("ip")
+    Command::new("ip")
         .args(["netns", "exec", netns, env!("CARGO_BIN_EXE_sixfive")])
         .arg("--db")
         .arg(dir.path().join("store.db"))
         .arg("--inventory")
-        .arg(&inventory)
-        .args(["check", "--format", "json"])
-        .args(extra)
+        .arg(inventory())
+        .arg("check")
+        .args(args)
         .output()
-        .expect("ip netns exec runs");
+        .expect("ip netns exec runs")
+}
+
+/// Runs `sixfive check --format json` in `netns` and returns its exit code and document.
+fn check(netns: &str, extra: &[&str]) -> (i32, Value) {
+    let out = run_check(netns, &[&["--format", "json"], extra].concat());
     let document = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
@@ -311,4 +319,49 @@ fn ci_formats_and_selection() {
     );
     assert_eq!(code, 1, "v4only is below the inventory's L2");
     assert_eq!(document["summary"]["ready"], 1);
+}
+
+#[test]
+fn sarif_and_github_annotations_point_at_the_inventory() {
+    let Some((netns, _)) = lab() else { return };
+    let text = std::fs::read_to_string(inventory()).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("noservice6.lab.test"))
+        .unwrap()
+        + 1;
+
+    let out = run_check(
+        &netns,
+        &["--format", "sarif", "--host", "noservice6.lab.test"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let tcp = results
+        .iter()
+        .find(|r| r["ruleId"] == "tcp.v6")
+        .expect("a tcp.v6 finding");
+    assert_eq!(tcp["level"], "error");
+    let location = &tcp["locations"][0]["physicalLocation"];
+    assert!(
+        location["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("tests/lab/inventory.yaml")
+    );
+    assert_eq!(location["region"]["startLine"], line);
+
+    let out = run_check(
+        &netns,
+        &["--format", "github", "--host", "noservice6.lab.test"],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let expected = format!("::error file={},line={line},", inventory().display());
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&expected) && l.contains("tcp.v6")),
+        "{text}"
+    );
 }

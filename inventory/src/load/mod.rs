@@ -35,6 +35,16 @@ pub struct Loaded {
     pub inventory: Inventory,
     pub warnings: Vec<Problem>,
     pub files: Vec<PathBuf>,
+    /// Where each host is written, by fqdn: what CI annotations and SARIF point at.
+    pub host_places: std::collections::BTreeMap<String, Place>,
+}
+
+/// A place in an inventory file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
 }
 
 /// Loads `path`, a YAML file or a folder whose `*.yaml`/`*.yml` files (searched recursively,
@@ -284,6 +294,19 @@ fn load_sources(
         whole.sites.extend(part.sites);
     }
     let scan = whole.scan.map(|item| (item.file, item.value));
+    let host_places = whole
+        .hosts
+        .iter()
+        .map(|item| {
+            let pos = cx.pos(item.file, &item.path, true);
+            let place = Place {
+                file: cx.sources[item.file].path.clone(),
+                line: pos.line,
+                column: pos.column,
+            };
+            (validate::normalized_fqdn(&item.value.fqdn), place)
+        })
+        .collect();
     let inventory = validate::check(
         &mut cx,
         scan,
@@ -304,6 +327,7 @@ fn load_sources(
         inventory,
         warnings: cx.problems,
         files,
+        host_places,
     })
 }
 

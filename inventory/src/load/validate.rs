@@ -310,7 +310,7 @@ fn unique<T>(
 
 /// Host names are kept in lower case without the root's trailing dot, so they compare as
 /// DNS does.
-fn normalized_fqdn(fqdn: &str) -> String {
+pub(super) fn normalized_fqdn(fqdn: &str) -> String {
     fqdn.strip_suffix('.').unwrap_or(fqdn).to_ascii_lowercase()
 }
 
