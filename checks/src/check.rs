@@ -39,6 +39,7 @@ pub fn registry() -> Vec<Box<dyn Check>> {
     checks.extend(crate::icmp::checks());
     checks.extend(crate::http::checks());
     checks.extend(crate::tls::checks());
+    checks.extend(crate::pmtu::checks());
     checks.extend(crate::smtp::checks());
     checks
 }

@@ -36,13 +36,13 @@ async fn reference(scan: &HostScan<'_>, tls: bool) -> Option<(IpAddr, Response)>
     None
 }
 
-fn fetch_text(fetch: &Fetch) -> String {
+pub fn fetch_text(fetch: &Fetch) -> String {
     match fetch {
         Fetch::Response(r) => format!("HTTP {} in {:.0} ms", r.status, r.took_ms),
         Fetch::Connect(why) => why.clone(),
         Fetch::Tls(why) => why.clone(),
         Fetch::Http(why) => why.clone(),
-        Fetch::Timeout => "no answer (timeout)".into(),
+        Fetch::Timeout => "connected, but the answer stalled (timeout)".into(),
         Fetch::ScannerFault(why) => format!("scanner cannot connect: {why}"),
     }
 }

@@ -10,6 +10,7 @@ pub mod icmp;
 pub mod level;
 pub mod memo;
 pub mod network;
+pub mod pmtu;
 pub mod probe;
 pub mod smtp;
 pub mod tcp;

@@ -11,11 +11,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hickory_net::client::{Client, ClientHandle};
+use futures::StreamExt;
+use hickory_net::client::Client;
 use hickory_net::runtime::TokioRuntimeProvider;
 use hickory_net::tcp::TcpClientStream;
 use hickory_net::udp::UdpClientStream;
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_net::xfer::DnsHandle;
+use hickory_proto::op::{DnsRequest, DnsRequestOptions, Edns, Message, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 use tokio::sync::{Mutex, Semaphore};
 
@@ -23,6 +25,13 @@ use tokio::sync::{Mutex, Semaphore};
 pub enum Transport {
     Udp,
     Tcp,
+}
+
+/// Header flags for a query.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub dnssec_ok: bool,
+    pub checking_disabled: bool,
 }
 
 /// A DNS answer, or why there was none.
@@ -96,19 +105,44 @@ impl DnsClient {
         record_type: RecordType,
         transport: Transport,
     ) -> Answer {
+        self.query_with(server, name, record_type, transport, Flags::default())
+            .await
+    }
+
+    /// A query with DNSSEC flags: DO asks for signatures (and the AD bit), CD asks a
+    /// validating resolver for the answer even when validation fails.
+    pub async fn query_with(
+        &self,
+        server: SocketAddr,
+        name: &Name,
+        record_type: RecordType,
+        transport: Transport,
+        flags: Flags,
+    ) -> Answer {
         let Ok(_permit) = self.window.acquire().await else {
             return Answer::Failed("DNS client closed".into());
         };
         let started = Instant::now();
         let exchange = async {
-            let mut client = match transport {
+            let client = match transport {
                 Transport::Udp => self.udp_client(server).await,
                 Transport::Tcp => tcp_client(server, self.timeout).await?,
             };
-            client
-                .query(name.clone(), DNSClass::IN, record_type)
-                .await
-                .map_err(|e| e.to_string())
+            let mut query = Query::query(name.clone(), record_type);
+            query.set_query_class(DNSClass::IN);
+            let mut message = Message::query();
+            message.metadata.recursion_desired = true;
+            message.metadata.checking_disabled = flags.checking_disabled;
+            message.metadata.authentic_data = flags.dnssec_ok;
+            let mut edns = Edns::new();
+            edns.set_max_payload(1232).set_dnssec_ok(flags.dnssec_ok);
+            message.add_query(query).set_edns(edns);
+            let options = DnsRequestOptions::default();
+            match client.send(DnsRequest::new(message, options)).next().await {
+                Some(Ok(response)) => Ok(response),
+                Some(Err(e)) => Err(e.to_string()),
+                None => Err("timed out: no response".to_owned()),
+            }
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Err(_) => Answer::Timeout,

@@ -86,6 +86,7 @@ pub enum Fetch {
     Connect(String),
     Tls(String),
     Http(String),
+    /// Connected, but the exchange did not finish in time: the answer stalled.
     Timeout,
     /// The scanner could not send at all (no route): not the host's fault.
     ScannerFault(String),
@@ -117,7 +118,6 @@ pub async fn fetch(
     let Some(stream) = stream else {
         return match outcome {
             Connect::ScannerFault(why) => Fetch::ScannerFault(why),
-            Connect::Timeout => Fetch::Timeout,
             other => Fetch::Connect(other.describe()),
         };
     };

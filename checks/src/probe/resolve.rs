@@ -9,7 +9,7 @@ use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
 
-use super::dns::{Answer, DnsClient, Transport};
+use super::dns::{Answer, DnsClient, Flags, Transport};
 use crate::memo::Memo;
 
 /// Hops followed before a chain of aliases is called a loop.
@@ -78,17 +78,20 @@ impl Resolvers {
 
     /// Asks each resolver in turn until one answers; a truncated answer is asked again over TCP.
     pub async fn lookup(&self, name: &Name, record_type: RecordType) -> Answer {
+        self.lookup_with(name, record_type, Flags::default()).await
+    }
+
+    /// [`Resolvers::lookup`] with DNSSEC flags.
+    pub async fn lookup_with(&self, name: &Name, record_type: RecordType, flags: Flags) -> Answer {
         let mut last = Answer::Failed("no resolver".into());
         for server in &self.servers {
-            let mut answer = self
-                .client
-                .query(*server, name, record_type, Transport::Udp)
-                .await;
+            let ask = |transport| {
+                self.client
+                    .query_with(*server, name, record_type, transport, flags)
+            };
+            let mut answer = ask(Transport::Udp).await;
             if answer.message().is_some_and(|m| m.metadata.truncation) {
-                answer = self
-                    .client
-                    .query(*server, name, record_type, Transport::Tcp)
-                    .await;
+                answer = ask(Transport::Tcp).await;
             }
             match answer.rcode() {
                 Some(ResponseCode::NoError | ResponseCode::NXDomain) => return answer,
