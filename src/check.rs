@@ -15,7 +15,7 @@ use sixfive_inventory::store::RunStatus;
 
 use crate::Failure;
 use crate::cli::{CheckArgs, CheckFormat, Global};
-use crate::inventory::{block_on, inventory_path, load, open_store, who};
+use crate::inventory::{block_on, inventory_path, load, load_options, open_store, who};
 use crate::table::Table;
 
 /// Results are written to the store in batches of this many hosts.
@@ -37,12 +37,16 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         })
         .cloned()
         .collect();
-    if hosts.is_empty() {
-        return Err(Failure::Usage("no host matches the selection".into()));
-    }
     let scanner = Scanner::new(&inventory.scan).map_err(Failure::Scanner)?;
     block_on(async {
         let store = open_store(global).await?;
+        let hosts = match &args.changed_since {
+            Some(since) => changed_since(&store, &path, since, hosts).await?,
+            None => hosts,
+        };
+        if hosts.is_empty() {
+            return Err(Failure::Usage("no host matches the selection".into()));
+        }
         let previous: HashMap<String, Level> = match store.latest_complete_run().await? {
             Some(run) => store
                 .levels(run.id)
@@ -140,6 +144,45 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         }
         Ok(summary.exit_code())
     })
+}
+
+/// The hosts among `hosts` added or changed since `since`: a date, judged by the store's
+/// import history, or a git revision, judged by the inventory file as it was then.
+async fn changed_since(
+    store: &sixfive_inventory::Store,
+    path: &std::path::Path,
+    since: &str,
+    hosts: Vec<Host>,
+) -> Result<Vec<Host>, Failure> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d") {
+        let start = date
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc();
+        let changed: std::collections::HashSet<String> = store
+            .history(None)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.kind == sixfive_inventory::store::Kind::Host
+                    && c.at >= start
+                    && c.change != "removed"
+            })
+            .map(|c| c.key)
+            .collect();
+        return Ok(hosts
+            .into_iter()
+            .filter(|h| changed.contains(&h.fqdn))
+            .collect());
+    }
+    let before = sixfive_inventory::load_at_revision(path, since, &load_options(false))
+        .map_err(|why| Failure::Usage(format!("--changed-since {since}: {why}")))?
+        .inventory;
+    let old: HashMap<&str, &Host> = before.hosts.iter().map(|h| (h.fqdn.as_str(), h)).collect();
+    Ok(hosts
+        .into_iter()
+        .filter(|h| old.get(h.fqdn.as_str()).is_none_or(|was| *was != h))
+        .collect())
 }
 
 fn default_format() -> CheckFormat {

@@ -120,6 +120,10 @@ pub struct CheckArgs {
     /// Only this host (repeatable).
     #[arg(long, value_name = "FQDN")]
     pub host: Vec<String>,
+    /// Only hosts added or changed since a date (YYYY-MM-DD, from the store's import
+    /// history) or a git revision of the inventory (a commit, tag or branch).
+    #[arg(long, value_name = "DATE|REV")]
+    pub changed_since: Option<String>,
 }
 
 fn parse_level(text: &str) -> Result<sixfive_inventory::model::Level, String> {

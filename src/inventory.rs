@@ -93,16 +93,20 @@ pub fn inventory_path(given: Option<PathBuf>, global: &Global) -> Result<PathBuf
     })
 }
 
-/// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
-pub fn load(path: &Path, secrets: bool) -> Result<Loaded, Failure> {
-    let options = LoadOptions {
+/// What the loader checks: the shipped device profiles, and secrets when `secrets`.
+pub fn load_options(secrets: bool) -> LoadOptions {
+    LoadOptions {
         profiles: sixfive_checks::SHIPPED_PROFILES
             .iter()
             .map(|p| (*p).to_owned())
             .collect(),
         secrets,
-    };
-    let loaded = sixfive_inventory::load(path, &options)?;
+    }
+}
+
+/// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
+pub fn load(path: &Path, secrets: bool) -> Result<Loaded, Failure> {
+    let loaded = sixfive_inventory::load(path, &load_options(secrets))?;
     // Warnings follow -q like logs do.
     if tracing::enabled!(tracing::Level::WARN) {
         for warning in &loaded.warnings {

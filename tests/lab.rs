@@ -29,13 +29,22 @@ fn inventory() -> std::path::PathBuf {
 /// Runs `sixfive check` in `netns` with `args`.
 fn run_check(netns: &str, args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
+    sixfive(
+        netns,
+        &dir.path().join("store.db"),
+        &inventory(),
+        &[&["check"], args].concat(),
+    )
+}
+
+/// Runs `sixfive` in `netns` on a given store and inventory.
+fn sixfive(netns: &str, db: &Path, inventory: &Path, args: &[&str]) -> std::process::Output {
     Command::new("ip")
         .args(["netns", "exec", netns, env!("CARGO_BIN_EXE_sixfive")])
         .arg("--db")
-        .arg(dir.path().join("store.db"))
+        .arg(db)
         .arg("--inventory")
-        .arg(inventory())
-        .arg("check")
+        .arg(inventory)
         .args(args)
         .output()
         .expect("ip netns exec runs")
@@ -371,5 +380,77 @@ fn sarif_and_github_annotations_point_at_the_inventory() {
         text.lines()
             .any(|l| l.starts_with(&expected) && l.contains("tcp.v6")),
         "{text}"
+    );
+}
+
+#[test]
+fn only_hosts_changed_since_a_revision_or_a_date_are_scanned() {
+    let Some((netns, _)) = lab() else { return };
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(repo.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@lab.test"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    let city = repo.path().join("city.yaml");
+    let text = std::fs::read_to_string(inventory()).unwrap();
+    std::fs::write(&city, &text).unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "city.yaml"]);
+    git(&["commit", "-qm", "lab"]);
+    let changed = text.replace(
+        "{ fqdn: v6only.lab.test, agency: lab, internal: true, services: [https, http] }",
+        "{ fqdn: v6only.lab.test, agency: lab, internal: true, services: [https, http], tags: [moved] }",
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&city, &changed).unwrap();
+
+    let db = repo.path().join("store.db");
+    let out = sixfive(
+        &netns,
+        &db,
+        &city,
+        &["check", "--format", "json", "--changed-since", "HEAD"],
+    );
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scanned: Vec<&str> = document["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["fqdn"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        scanned,
+        ["v6only.lab.test"],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let imported = sixfive(&netns, &db, &city, &["inventory", "import"]);
+    assert!(imported.status.success());
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let out = sixfive(
+        &netns,
+        &db,
+        &city,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--changed-since",
+            &today,
+            "--agency",
+            "lab",
+        ],
+    );
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        document["summary"]["hosts"], 27,
+        "every host was imported today"
     );
 }

@@ -62,6 +62,65 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
     load_sources(sources, options).map_err(LoadError::Invalid)
 }
 
+/// Loads the inventory at `path` as it was at git revision `rev` (a commit, tag or branch
+/// of the repository that holds it), for selecting what changed since.
+pub fn load_at_revision(path: &Path, rev: &str, options: &LoadOptions) -> Result<Loaded, String> {
+    let folder = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
+    let git = |args: &[&str]| -> Result<String, String> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(folder)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        String::from_utf8(out.stdout)
+            .map_err(|_| format!("git {} printed non-UTF-8", args.join(" ")))
+    };
+    let prefix = git(&["rev-parse", "--show-prefix"])?.trim().to_owned();
+    let wanted = if path.is_dir() {
+        prefix.clone()
+    } else {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("{prefix}{name}")
+    };
+    let root = git(&["rev-parse", "--show-toplevel"])?.trim().to_owned();
+    let listed = git(&[
+        "ls-tree",
+        "-r",
+        "--name-only",
+        "--full-tree",
+        rev,
+        "--",
+        &wanted,
+    ])?;
+    let mut sources = Vec::new();
+    for file in listed
+        .lines()
+        .filter(|f| f.ends_with(".yaml") || f.ends_with(".yml"))
+    {
+        let text = git(&["show", &format!("{rev}:{file}")])?;
+        sources.push(Arc::new(SourceFile::new(Path::new(&root).join(file), text)));
+    }
+    if sources.is_empty() {
+        return Err(format!("no inventory file at {rev}"));
+    }
+    load_sources(sources, options).map_err(|e| format!("the inventory at {rev} is not valid: {e}"))
+}
+
 /// Loads inventory text that did not come from disk; `name` labels its problems.
 pub fn load_str(name: &str, text: &str, options: &LoadOptions) -> Result<Loaded, InventoryError> {
     let source = Arc::new(SourceFile::new(PathBuf::from(name), text.to_owned()));
