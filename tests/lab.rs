@@ -454,3 +454,47 @@ fn only_hosts_changed_since_a_revision_or_a_date_are_scanned() {
         "every host was imported today"
     );
 }
+
+#[test]
+fn a_host_that_falls_below_its_last_level_regressed() {
+    let Some((netns, _)) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let text = std::fs::read_to_string(inventory()).unwrap();
+    let badcert =
+        "{ fqdn: badcert6.lab.test, agency: lab, internal: true, services: [https, http] }";
+    // Over plain HTTP badcert6 is fine; once https is checked, its IPv6 certificate fails.
+    let before = dir.path().join("before.yaml");
+    std::fs::write(
+        &before,
+        text.replace(badcert, &badcert.replace("[https, http]", "[http]")),
+    )
+    .unwrap();
+    let after = dir.path().join("after.yaml");
+    std::fs::write(&after, &text).unwrap();
+    let json = |inventory: &Path| {
+        let out = sixfive(
+            &netns,
+            &db,
+            inventory,
+            &["check", "--format", "json", "--host", "badcert6.lab.test"],
+        );
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        )
+    };
+    let (code, first) = json(&before);
+    assert_eq!(first["hosts"][0]["level"], "L3");
+    assert_eq!(code, Some(0));
+    let (code, second) = json(&after);
+    assert_eq!(second["hosts"][0]["regressed"], true);
+    assert_eq!(second["hosts"][0]["level"], "BROKEN");
+    assert_eq!(code, Some(2));
+    let (_, third) = json(&after);
+    assert_eq!(
+        third["hosts"][0]["regressed"], false,
+        "a regression is reported once"
+    );
+    assert_eq!(third["hosts"][0]["level"], "L1");
+}
