@@ -268,6 +268,37 @@ fn every_lab_case_gets_its_outcome() {
         "L2",
         &[("dns.ns_aaaa", "fail"), ("http.parity", "pass")],
     );
+    // A path MTU black hole: IPv6 connects, then large packets vanish.
+    expect(
+        "pmtu6.lab.test",
+        "BROKEN",
+        &[
+            ("net.pmtu", "fail"),
+            ("tcp.v6", "pass"),
+            ("http.v6", "fail"),
+        ],
+    );
+    expect(
+        "pmtuok.lab.test",
+        "L3",
+        &[("net.pmtu", "pass"), ("http.parity", "pass")],
+    );
+    // A signed zone validates and reaches L4; a bogus one is still scanned, and flagged.
+    let l4: Vec<(&str, &str)> = all_pass
+        .iter()
+        .copied()
+        .chain([("dns.dnssec", "pass")])
+        .collect();
+    expect("www.signed.test", "L4", &l4);
+    expect(
+        "www.bogus.test",
+        "L3",
+        &[
+            ("dns.dnssec", "fail"),
+            ("dns.aaaa", "pass"),
+            ("http.v6", "pass"),
+        ],
+    );
 
     for bogus in [
         "mapped",
@@ -449,8 +480,9 @@ fn only_hosts_changed_since_a_revision_or_a_date_are_scanned() {
         ],
     );
     let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = text.matches("agency: lab").count();
     assert_eq!(
-        document["summary"]["hosts"], 27,
+        document["summary"]["hosts"], all,
         "every host was imported today"
     );
 }

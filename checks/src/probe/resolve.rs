@@ -76,9 +76,23 @@ impl Resolvers {
         &self.servers
     }
 
-    /// Asks each resolver in turn until one answers; a truncated answer is asked again over TCP.
+    /// Asks each resolver in turn until one answers; a truncated answer is asked again over
+    /// TCP. A validation failure (SERVFAIL) is asked again with CD, so the other checks see
+    /// the records while dns.dnssec reports the zone bogus.
     pub async fn lookup(&self, name: &Name, record_type: RecordType) -> Answer {
-        self.lookup_with(name, record_type, Flags::default()).await
+        let answer = self.lookup_with(name, record_type, Flags::default()).await;
+        if answer.rcode() != Some(ResponseCode::ServFail) {
+            return answer;
+        }
+        let unchecked = Flags {
+            dnssec_ok: false,
+            checking_disabled: true,
+        };
+        let retry = self.lookup_with(name, record_type, unchecked).await;
+        match retry.rcode() {
+            Some(ResponseCode::NoError | ResponseCode::NXDomain) => retry,
+            _ => answer,
+        }
     }
 
     /// [`Resolvers::lookup`] with DNSSEC flags.
