@@ -23,6 +23,26 @@ pub struct Gate {
     pub weight: u8,
 }
 
+impl Gate {
+    /// Gates `level`, and a failure breaks IPv6 users (the host is BROKEN).
+    pub const fn breaking(level: Level, weight: u8) -> Self {
+        Self {
+            level,
+            breaking: true,
+            weight,
+        }
+    }
+
+    /// Gates `level`.
+    pub const fn at(level: Level, weight: u8) -> Self {
+        Self {
+            level,
+            breaking: false,
+            weight,
+        }
+    }
+}
+
 /// One check: a stable id, what it gates, and how it runs on a host.
 pub trait Check: Send + Sync {
     fn id(&self) -> &'static str;

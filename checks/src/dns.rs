@@ -105,6 +105,17 @@ pub fn classify(address: Ipv6Addr, internal: bool) -> (Status, &'static str) {
     }
 }
 
+/// The record for a name that does not resolve: missing (the host's fault) or a lookup
+/// that failed (the scan's).
+fn unresolved<T>(scan: &HostScan<'_>, id: &str, resolution: &Resolution<T>) -> CheckRecord {
+    match resolution {
+        Resolution::Failed(why) => scan.record(id, Status::Error, format!("lookup failed: {why}")),
+        _ => scan
+            .record(id, Status::Fail, "the name does not exist (NXDOMAIN)")
+            .hint("publish the name in DNS, or remove the host from the inventory"),
+    }
+}
+
 struct ARecords;
 
 impl Check for ARecords {
@@ -124,15 +135,8 @@ impl Check for ARecords {
                 Resolution::NoData => {
                     scan.record(self.id(), Status::Skip, "no A record: an IPv6-only host")
                 }
-                Resolution::NxDomain => scan
-                    .record(
-                        self.id(),
-                        Status::Fail,
-                        "the name does not exist (NXDOMAIN)",
-                    )
-                    .hint("publish the name in DNS, or remove the host from the inventory"),
-                Resolution::Failed(why) => {
-                    scan.record(self.id(), Status::Error, format!("lookup failed: {why}"))
+                Resolution::NxDomain | Resolution::Failed(_) => {
+                    unresolved(scan, self.id(), &scan.facts.v4)
                 }
             };
             vec![record.evidence(evidence)]
@@ -148,11 +152,7 @@ impl Check for AaaaRecords {
         "dns.aaaa"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L1,
-            breaking: false,
-            weight: 25,
-        })
+        Some(Gate::at(Level::L1, 25))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -203,15 +203,8 @@ impl Check for AaaaRecords {
                         format!("no AAAA record{via}: IPv4-only"),
                     )
                     .hint("publish an AAAA record once the service answers over IPv6"),
-                Resolution::NxDomain => scan
-                    .record(
-                        self.id(),
-                        Status::Fail,
-                        "the name does not exist (NXDOMAIN)",
-                    )
-                    .hint("publish the name in DNS, or remove the host from the inventory"),
-                Resolution::Failed(why) => {
-                    scan.record(self.id(), Status::Error, format!("lookup failed: {why}"))
+                Resolution::NxDomain | Resolution::Failed(_) => {
+                    unresolved(scan, self.id(), &scan.facts.v6)
                 }
             };
             vec![record.evidence(evidence)]
@@ -227,11 +220,7 @@ impl Check for AaaaGlobal {
         "dns.aaaa_global"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L1,
-            breaking: true,
-            weight: 5,
-        })
+        Some(Gate::breaking(Level::L1, 5))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -267,11 +256,7 @@ impl Check for NsAaaa {
         "dns.ns_aaaa"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L3,
-            breaking: false,
-            weight: 15,
-        })
+        Some(Gate::at(Level::L3, 15))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -325,11 +310,7 @@ impl Check for NsV6 {
         "dns.ns_v6"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L3,
-            breaking: false,
-            weight: 10,
-        })
+        Some(Gate::at(Level::L3, 10))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -414,11 +395,7 @@ impl Check for MxAaaa {
         "dns.mx_aaaa"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L3,
-            breaking: false,
-            weight: 5,
-        })
+        Some(Gate::at(Level::L3, 5))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -479,11 +456,7 @@ impl Check for Ptr {
         "dns.ptr"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L4,
-            breaking: false,
-            weight: 2,
-        })
+        Some(Gate::at(Level::L4, 2))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -560,11 +533,7 @@ impl Check for Dnssec {
         "dns.dnssec"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L4,
-            breaking: false,
-            weight: 5,
-        })
+        Some(Gate::at(Level::L4, 5))
     }
     /// Trusts the scan's resolver to validate, as a city's clients do: AD set is secure,
     /// SERVFAIL that clears with CD is bogus, an answer without AD is insecure.

@@ -54,11 +54,7 @@ impl Check for HttpV6 {
         "http.v6"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L1,
-            breaking: true,
-            weight: 15,
-        })
+        Some(Gate::breaking(Level::L1, 15))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -113,11 +109,7 @@ impl Check for HttpParity {
         "http.parity"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L2,
-            breaking: false,
-            weight: 15,
-        })
+        Some(Gate::at(Level::L2, 15))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -219,11 +211,7 @@ impl Check for RedirectV6 {
         "http.redirect_v6"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L2,
-            breaking: false,
-            weight: 5,
-        })
+        Some(Gate::at(Level::L2, 5))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {

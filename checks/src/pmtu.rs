@@ -26,11 +26,7 @@ impl Check for Pmtu {
         "net.pmtu"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L4,
-            breaking: false,
-            weight: 3,
-        })
+        Some(Gate::at(Level::L4, 3))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {

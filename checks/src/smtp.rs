@@ -112,11 +112,7 @@ impl Check for SmtpV6 {
         "smtp.v6"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L1,
-            breaking: true,
-            weight: 5,
-        })
+        Some(Gate::breaking(Level::L1, 5))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {

@@ -34,16 +34,6 @@ async fn family_outcomes(
     futures::future::join_all(probes).await
 }
 
-fn v4_addresses(scan: &HostScan<'_>) -> Vec<IpAddr> {
-    scan.facts
-        .v4
-        .records()
-        .iter()
-        .map(|a| IpAddr::V4(*a))
-        .filter(|a| scan.usable(*a))
-        .collect()
-}
-
 struct TcpV6;
 
 impl Check for TcpV6 {
@@ -51,11 +41,7 @@ impl Check for TcpV6 {
         "tcp.v6"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L1,
-            breaking: true,
-            weight: 15,
-        })
+        Some(Gate::breaking(Level::L1, 15))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
@@ -67,7 +53,7 @@ impl Check for TcpV6 {
             if ports.is_empty() {
                 return scan.skip(self.id(), "no TCP service besides mail (see smtp.v6)");
             }
-            let v4 = v4_addresses(scan);
+            let v4 = scan.addresses(false);
             let mut records = Vec::new();
             for port in ports {
                 let over_v4 = family_outcomes(scan, &v4, port).await;
@@ -146,26 +132,15 @@ impl Check for HappyEyeballs {
         "net.happy_eyeballs"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L4,
-            breaking: false,
-            weight: 3,
-        })
+        Some(Gate::at(Level::L4, 3))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
             let Some(port) = scan.web_ports().first().copied() else {
                 return scan.skip(self.id(), "no TCP service to time");
             };
-            let v4 = v4_addresses(scan);
-            let v6: Vec<IpAddr> = scan
-                .facts
-                .v6
-                .records()
-                .iter()
-                .map(|a| IpAddr::V6(*a))
-                .filter(|a| scan.usable(*a))
-                .collect();
+            let v4 = scan.addresses(false);
+            let v6 = scan.addresses(true);
             let fastest = |outcomes: Vec<(IpAddr, Result<Connect, _>)>| {
                 outcomes
                     .into_iter()

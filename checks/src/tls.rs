@@ -24,11 +24,7 @@ impl Check for TlsV6 {
         "tls.v6"
     }
     fn gate(&self) -> Option<Gate> {
-        Some(Gate {
-            level: Level::L2,
-            breaking: false,
-            weight: 5,
-        })
+        Some(Gate::at(Level::L2, 5))
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
