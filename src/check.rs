@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -37,9 +38,10 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         })
         .cloned()
         .collect();
-    let scanner = Scanner::new(&inventory.scan).map_err(Failure::Scanner)?;
+    let scanner = Arc::new(Scanner::new(&inventory.scan).map_err(Failure::Scanner)?);
+    let format = args.format.unwrap_or_else(default_format);
     block_on(async {
-        let store = open_store(global).await?;
+        let store = Arc::new(open_store(global).await?);
         let hosts = match &args.changed_since {
             Some(since) => changed_since(&store, &path, since, hosts).await?,
             None => hosts,
@@ -59,18 +61,30 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         let run = store.begin_run(&format!("check@{}", who())).await?;
         let started = Utc::now();
         let progress = progress_bar(hosts.len());
-        let mut reports = Vec::with_capacity(hosts.len());
-        let mut pending: Vec<HostReport> = Vec::new();
-        let mut stream = std::pin::pin!(scanner.scan_all(&hosts, &previous));
+
+        // The store writes in its own task, so scanning never waits for it.
+        let (batches, mut inbox) = tokio::sync::mpsc::channel::<Batch>(4);
+        let writer = tokio::spawn({
+            let store = Arc::clone(&store);
+            async move {
+                while let Some(batch) = inbox.recv().await {
+                    store.record_results(run, &batch.records).await?;
+                    store.record_levels(run, &batch.levels).await?;
+                }
+                Ok::<(), sixfive_inventory::StoreError>(())
+            }
+        });
+        let mut kept = Kept::default();
+        let mut batch = Batch::default();
+        let mut stream = std::pin::pin!(scanner.scan_all(hosts, Arc::new(previous)));
         let interrupted = loop {
             tokio::select! {
                 next = stream.next() => match next {
                     Some(report) => {
                         progress.inc(1);
-                        pending.push(report);
-                        if pending.len() >= BATCH {
-                            save(&store, run, &pending).await?;
-                            reports.append(&mut pending);
+                        kept.keep(report, format, &mut batch);
+                        if batch.levels.len() >= BATCH && batches.send(std::mem::take(&mut batch)).await.is_err() {
+                            break false;
                         }
                     }
                     None => break false,
@@ -78,8 +92,9 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
                 _ = tokio::signal::ctrl_c() => break true,
             }
         };
-        save(&store, run, &pending).await?;
-        reports.append(&mut pending);
+        let _ = batches.send(batch).await;
+        drop(batches);
+        writer.await.expect("the store writer never panics")?;
         progress.finish_and_clear();
         let status = if interrupted {
             RunStatus::Incomplete
@@ -93,18 +108,16 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
                 "interrupted: the run is stored as incomplete".into(),
             ));
         }
-        reports.sort_by(|a, b| a.host.fqdn.cmp(&b.host.fqdn));
         let finished = Utc::now();
-        let summary = Summary::of(&reports, require, &scanner);
+        let summary = Summary::of(&kept.levels, require, &scanner);
+        let mut reports = kept.reports;
+        reports.sort_by(|a, b| a.host.fqdn.cmp(&b.host.fqdn));
         let mut out = std::io::stdout().lock();
-        match args.format.unwrap_or_else(default_format) {
+        match format {
             CheckFormat::Json => {
-                let document = json_document(&reports, &summary, &scanner, started, finished);
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&document).expect("JSON values serialise")
-                )?;
+                let mut hosts = kept.json_hosts;
+                hosts.sort();
+                write_json(&mut out, &hosts, &summary, &scanner, started, finished)?;
             }
             CheckFormat::Junit => write!(out, "{}", junit(&reports, require))?,
             CheckFormat::Sarif => {
@@ -193,19 +206,38 @@ fn default_format() -> CheckFormat {
     }
 }
 
-async fn save(
-    store: &sixfive_inventory::Store,
-    run: i64,
-    reports: &[HostReport],
-) -> Result<(), Failure> {
-    let records: Vec<_> = reports
-        .iter()
-        .flat_map(|r| r.records.iter().cloned())
-        .collect();
-    let levels: Vec<_> = reports.iter().map(|r| r.level.clone()).collect();
-    store.record_results(run, &records).await?;
-    store.record_levels(run, &levels).await?;
-    Ok(())
+/// Results on their way to the store.
+#[derive(Default)]
+struct Batch {
+    records: Vec<sixfive_inventory::results::CheckRecord>,
+    levels: Vec<sixfive_inventory::results::HostLevel>,
+}
+
+/// What the chosen output needs of each report, kept small: for JSON the host's finished
+/// JSON text, for the other formats the report without its evidence.
+#[derive(Default)]
+struct Kept {
+    levels: Vec<sixfive_inventory::results::HostLevel>,
+    json_hosts: Vec<(String, String)>,
+    reports: Vec<HostReport>,
+}
+
+impl Kept {
+    fn keep(&mut self, mut report: HostReport, format: CheckFormat, batch: &mut Batch) {
+        self.levels.push(report.level.clone());
+        batch.levels.push(report.level.clone());
+        if format == CheckFormat::Json {
+            let text = serde_json::to_string(&host_json(&report)).expect("JSON values serialise");
+            self.json_hosts.push((report.host.fqdn.clone(), text));
+            batch.records.append(&mut report.records);
+        } else {
+            batch.records.extend(report.records.iter().cloned());
+            for record in &mut report.records {
+                record.evidence = Value::Null;
+            }
+            self.reports.push(report);
+        }
+    }
 }
 
 /// A progress bar on stderr, only when a person watches it.
@@ -223,6 +255,7 @@ fn progress_bar(total: usize) -> indicatif::ProgressBar {
 
 struct Summary {
     require: Level,
+    hosts: usize,
     by_level: BTreeMap<Level, usize>,
     ready: usize,
     broken: usize,
@@ -230,31 +263,33 @@ struct Summary {
 }
 
 impl Summary {
-    fn of(reports: &[HostReport], require: Level, scanner: &Scanner) -> Self {
+    fn of(
+        levels: &[sixfive_inventory::results::HostLevel],
+        require: Level,
+        scanner: &Scanner,
+    ) -> Self {
         let mut by_level = BTreeMap::new();
-        for report in reports {
-            *by_level.entry(report.level.level).or_insert(0) += 1;
+        for level in levels {
+            *by_level.entry(level.level).or_insert(0) += 1;
         }
         Self {
             require,
-            ready: reports.iter().filter(|r| r.level.level >= require).count(),
+            hosts: levels.len(),
+            ready: levels.iter().filter(|l| l.level >= require).count(),
             broken: by_level.get(&Level::Broken).copied().unwrap_or(0),
             inconclusive: !matches!(scanner.own_v6(), sixfive_checks::network::OwnV6::Ready)
-                || reports
-                    .iter()
-                    .any(|r| r.level.inconclusive && r.level.level < require),
+                || levels.iter().any(|l| l.inconclusive && l.level < require),
             by_level,
         }
     }
 
     /// 2 broken or regressed, 3 inconclusive, 1 below the required level, 0 all ready.
     fn exit_code(&self) -> u8 {
-        let total: usize = self.by_level.values().sum();
         if self.broken > 0 {
             2
         } else if self.inconclusive {
             3
-        } else if self.ready < total {
+        } else if self.ready < self.hosts {
             1
         } else {
             0
@@ -262,44 +297,53 @@ impl Summary {
     }
 }
 
-fn json_document(
-    reports: &[HostReport],
+fn host_json(r: &HostReport) -> Value {
+    let checks: Vec<Value> = r
+        .records
+        .iter()
+        .map(|c| {
+            json!({"id": c.check, "status": c.status, "family": c.family, "address": c.address,
+                   "port": c.port, "duration_ms": c.duration_ms, "detail": c.detail,
+                   "hint": c.hint, "evidence": c.evidence})
+        })
+        .collect();
+    json!({"fqdn": r.host.fqdn, "agency": r.host.agency, "level": r.level.level,
+           "score": r.level.score, "regressed": r.level.regressed,
+           "inconclusive": r.level.inconclusive, "checks": checks})
+}
+
+/// The `sixfive.check/v1` document, one host per line so that a large city streams out
+/// without building the whole document in memory.
+fn write_json(
+    out: &mut impl Write,
+    hosts: &[(String, String)],
     summary: &Summary,
     scanner: &Scanner,
     started: DateTime<Utc>,
     finished: DateTime<Utc>,
-) -> Value {
+) -> std::io::Result<()> {
     let by_level: BTreeMap<&str, usize> = summary
         .by_level
         .iter()
         .map(|(l, n)| (l.as_str(), *n))
         .collect();
-    let hosts: Vec<Value> = reports
-        .iter()
-        .map(|r| {
-            let checks: Vec<Value> = r
-                .records
-                .iter()
-                .map(|c| {
-                    json!({"id": c.check, "status": c.status, "family": c.family, "address": c.address,
-                           "port": c.port, "duration_ms": c.duration_ms, "detail": c.detail,
-                           "hint": c.hint, "evidence": c.evidence})
-                })
-                .collect();
-            json!({"fqdn": r.host.fqdn, "agency": r.host.agency, "level": r.level.level,
-                   "score": r.level.score, "regressed": r.level.regressed,
-                   "inconclusive": r.level.inconclusive, "checks": checks})
-        })
-        .collect();
-    json!({
+    let head = json!({
         "schema": "sixfive.check/v1",
         "started": started.to_rfc3339(),
         "finished": finished.to_rfc3339(),
         "require": summary.require,
         "scanner": {"ipv6": scanner.own_v6()},
-        "summary": {"hosts": reports.len(), "ready": summary.ready, "broken": summary.broken, "by_level": by_level},
-        "hosts": hosts,
-    })
+        "summary": {"hosts": summary.hosts, "ready": summary.ready, "broken": summary.broken, "by_level": by_level},
+    });
+    let head = serde_json::to_string(&head).expect("JSON values serialise");
+    let open = head.strip_suffix('}').expect("a JSON object ends with }");
+    writeln!(out, "{open},")?;
+    writeln!(out, "\"hosts\": [")?;
+    for (i, (_, host)) in hosts.iter().enumerate() {
+        let comma = if i + 1 < hosts.len() { "," } else { "" };
+        writeln!(out, "{host}{comma}")?;
+    }
+    writeln!(out, "]}}")
 }
 
 /// One test case per host and check; a check whose worst entry fails is a failure.

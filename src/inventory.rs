@@ -128,7 +128,7 @@ pub async fn open_store(global: &Global) -> Result<Store, Failure> {
 }
 
 pub fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
         .block_on(future)

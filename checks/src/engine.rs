@@ -4,6 +4,7 @@
 //! black-holed host costs only its own deadlines.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use futures::stream::{self, Stream, StreamExt};
 use sixfive_inventory::model::{Host, Level, Scan, Service};
@@ -75,14 +76,24 @@ impl Scanner {
         }
     }
 
-    /// Scans `hosts`, yielding each report as it completes (not in input order).
-    pub fn scan_all<'a>(
-        &'a self,
-        hosts: &'a [Host],
-        previous: &'a HashMap<String, Level>,
-    ) -> impl Stream<Item = HostReport> + 'a {
+    /// Scans `hosts`, yielding each report as it completes (not in input order). Each host
+    /// is its own task, so a multi-threaded runtime spreads hosts over every core.
+    pub fn scan_all(
+        self: &Arc<Self>,
+        hosts: Vec<Host>,
+        previous: Arc<HashMap<String, Level>>,
+    ) -> impl Stream<Item = HostReport> + use<> {
+        let in_flight = self.hosts_in_flight;
+        let scanner = Arc::clone(self);
         stream::iter(hosts)
-            .map(move |host| self.scan_host(host, previous.get(&host.fqdn).copied()))
-            .buffer_unordered(self.hosts_in_flight)
+            .map(move |host| {
+                let (scanner, previous) = (Arc::clone(&scanner), Arc::clone(&previous));
+                tokio::spawn(async move {
+                    let before = previous.get(&host.fqdn).copied();
+                    scanner.scan_host(&host, before).await
+                })
+            })
+            .buffer_unordered(in_flight)
+            .map(|joined| joined.expect("a host scan never panics"))
     }
 }

@@ -313,7 +313,7 @@ impl Store {
         &self.url
     }
 
-    pub async fn close(self) {
+    pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await);
     }
 
