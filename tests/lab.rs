@@ -283,13 +283,15 @@ fn every_lab_case_gets_its_outcome() {
         "L3",
         &[("net.pmtu", "pass"), ("http.parity", "pass")],
     );
-    // A signed zone validates and reaches L4; a bogus one is still scanned, and flagged.
-    let l4: Vec<(&str, &str)> = all_pass
+    // A signed zone whose name servers all answer over IPv6 reaches L5; a bogus one is
+    // still scanned, and flagged.
+    let top: Vec<(&str, &str)> = all_pass
         .iter()
         .copied()
-        .chain([("dns.dnssec", "pass")])
+        .chain([("dns.dnssec", "pass"), ("dns.v6_only", "pass")])
         .collect();
-    expect("www.signed.test", "L4", &l4);
+    expect("www.signed.test", "L5", &top);
+    expect("www.nsv4.test", "L2", &[("dns.v6_only", "fail")]);
     expect(
         "www.bogus.test",
         "L3",

@@ -25,6 +25,7 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(MxAaaa),
         Box::new(Ptr),
         Box::new(Dnssec),
+        Box::new(V6Only),
     ]
 }
 
@@ -577,6 +578,108 @@ impl Check for Dnssec {
                 None => scan.record(self.id(), Status::Error, format!("lookup failed: {}", answer.describe())),
             };
             vec![record]
+        }
+        .boxed()
+    }
+}
+
+struct V6Only;
+
+impl Check for V6Only {
+    fn id(&self) -> &'static str {
+        "dns.v6_only"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate::at(Level::L5, 2))
+    }
+    /// Every zone the host depends on (its own, its aliases', its mail exchangers' and its
+    /// name servers') answers over IPv6, so a client with no IPv4 at all can resolve it.
+    /// The root and top-level zones are left out: they are IPv6-ready, and out of scope.
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            if scan.facts.v6.records().is_empty() {
+                return scan.skip(self.id(), "no AAAA record");
+            }
+            let mut names: Vec<String> = scan.facts.chain.clone();
+            if let Some(Mail::Exchangers { hosts }) = &scan.facts.mail {
+                names.extend(hosts.iter().map(|mx| mx.name.clone()));
+            }
+            if let Ok(zone) = &scan.facts.zone {
+                names.extend(zone.name_servers.iter().map(|ns| ns.name.clone()));
+            }
+            let resolvers = &scan.network.resolvers;
+            let mut zones = std::collections::BTreeMap::new();
+            for name in names {
+                let Ok(name) = Name::from_str(&format!("{name}.")) else {
+                    continue;
+                };
+                match resolvers.zone(&name).await {
+                    Ok(zone) => {
+                        zones.entry(zone.apex.clone()).or_insert(zone);
+                    }
+                    Err(why) => {
+                        return vec![scan.record(
+                            self.id(),
+                            Status::Error,
+                            format!("zone of {name} not found: {why}"),
+                        )];
+                    }
+                }
+            }
+            let mut records = Vec::new();
+            for (apex, zone) in zones {
+                let Ok(apex_name) = Name::from_str(&format!("{apex}.")) else {
+                    continue;
+                };
+                let mut answered = None;
+                let mut refused = None;
+                'servers: for ns in &zone.name_servers {
+                    for address in ns.v6.records() {
+                        let ip = IpAddr::V6(*address);
+                        match scan
+                            .network
+                            .ask_authoritative(SocketAddr::new(ip, 53), &apex_name, Transport::Udp)
+                            .await
+                        {
+                            Ok(a) if a.message().is_some_and(|m| m.metadata.authoritative) => {
+                                answered = Some(ns.name.clone());
+                                break 'servers;
+                            }
+                            Ok(_) => {}
+                            Err(why) => refused = Some(why.detail(ip)),
+                        }
+                    }
+                }
+                if let (None, Some(why)) = (&answered, refused) {
+                    records.push(scan.record(
+                        self.id(),
+                        Status::Error,
+                        format!("zone {apex}: {why}"),
+                    ));
+                    continue;
+                }
+                let evidence = json!({"zone": zone});
+                records.push(match answered {
+                    Some(ns) => scan
+                        .record(
+                            self.id(),
+                            Status::Pass,
+                            format!("zone {apex} answers over IPv6 ({ns})"),
+                        )
+                        .evidence(evidence),
+                    None => scan
+                        .record(
+                            self.id(),
+                            Status::Fail,
+                            format!("zone {apex} cannot be resolved without IPv4"),
+                        )
+                        .hint(format!(
+                            "give a name server of {apex} an IPv6 address that answers for the zone"
+                        ))
+                        .evidence(evidence),
+                });
+            }
+            records
         }
         .boxed()
     }

@@ -10,7 +10,7 @@ use crate::check::Gate;
 
 /// What each level asks for (readiness.md). A level is claimed only when each of these
 /// checks ran, so a build that lacks a check never grades a host above it.
-pub const LEVEL_CHECKS: [(Level, &[&str]); 4] = [
+pub const LEVEL_CHECKS: [(Level, &[&str]); 5] = [
     (
         Level::L1,
         &[
@@ -27,6 +27,8 @@ pub const LEVEL_CHECKS: [(Level, &[&str]); 4] = [
         Level::L4,
         &["dns.ptr", "dns.dnssec", "net.pmtu", "net.happy_eyeballs"],
     ),
+    // "Every dependency works with no IPv4 at all": sixfive's own check id for it.
+    (Level::L5, &["dns.v6_only"]),
 ];
 
 fn all_ran(level: Level, verdicts: &BTreeMap<&str, Status>) -> bool {
@@ -69,9 +71,7 @@ pub fn grade(
     let mut level = Level::L0;
     let mut inconclusive = verdicts.get("dns.aaaa") == Some(&Status::Error);
     if has_aaaa {
-        // L5 (IPv6-only ready) needs every dependency tested without IPv4, which no check
-        // does yet: the grade stops at L4.
-        for candidate in [Level::L1, Level::L2, Level::L3, Level::L4] {
+        for candidate in [Level::L1, Level::L2, Level::L3, Level::L4, Level::L5] {
             let strict = candidate >= Level::L4;
             let mut met = true;
             for (gate, status) in gated().filter(|(gate, _)| gate.level <= candidate) {
@@ -180,7 +180,7 @@ mod tests {
     }
 
     #[test]
-    fn all_passing_reaches_l4_the_highest_this_build_can_tell() {
+    fn all_passing_reaches_the_top() {
         let all = [
             ("dns.aaaa", Status::Pass),
             ("dns.aaaa_global", Status::Pass),
@@ -190,7 +190,7 @@ mod tests {
             ("dns.ptr", Status::Pass),
         ];
         let graded = level_of(&all, None);
-        assert_eq!((graded.level, graded.score), (Level::L4, 100));
+        assert_eq!((graded.level, graded.score), (Level::L5, 100));
         assert!(!graded.inconclusive && !graded.regressed);
     }
 

@@ -287,7 +287,7 @@ impl Facts {
                     None
                 }
             },
-            zone(resolvers, &canonical)
+            resolvers.zone(&canonical)
         );
         Facts {
             chain: chain.iter().map(display_name).collect(),
@@ -349,6 +349,13 @@ async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
     let mut hosts = futures::future::join_all(lookups).await;
     hosts.sort_by(|a, b| (a.preference, &a.name).cmp(&(b.preference, &b.name)));
     Mail::Exchangers { hosts }
+}
+
+impl Resolvers {
+    /// The zone that holds `name`, with its name servers (looked up once per zone).
+    pub async fn zone(&self, name: &Name) -> Result<Zone, String> {
+        zone(self, name).await
+    }
 }
 
 /// The zone that holds `name`: the owner of the SOA in the answer or the authority section.
