@@ -96,9 +96,9 @@ pub fn inventory_path(given: Option<PathBuf>, global: &Global) -> Result<PathBuf
 /// What the loader checks: the shipped device profiles, and secrets when `secrets`.
 pub fn load_options(secrets: bool) -> LoadOptions {
     LoadOptions {
-        profiles: sixfive_checks::SHIPPED_PROFILES
-            .iter()
-            .map(|p| (*p).to_owned())
+        profiles: sixfive_checks::profiles::shipped()
+            .into_iter()
+            .map(|p| p.name)
             .collect(),
         secrets,
     }

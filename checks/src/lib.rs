@@ -12,18 +12,9 @@ pub mod memo;
 pub mod network;
 pub mod pmtu;
 pub mod probe;
+pub mod profiles;
 pub mod smtp;
 pub mod tcp;
 pub mod tls;
 
 pub use engine::{HostReport, Scanner};
-
-/// Device profiles this build ships, by the name an inventory's `profile:` uses.
-pub const SHIPPED_PROFILES: &[&str] = &[
-    "generic",
-    "teltonika-rutx",
-    "teltonika-rutm",
-    "cisco-cellular",
-    "peplink",
-    "mikrotik",
-];

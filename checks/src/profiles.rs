@@ -1,0 +1,306 @@
+//! Device profiles: where a router family keeps its radio metrics, as data. Shipped ones
+//! are compiled in from `checks/profiles/`; users add a YAML file for a new router without
+//! recompiling. Standard MIBs (identity, uptime, interfaces, addresses) are read for every
+//! profile, so a profile only names its vendor table.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+/// The profiles that ship with sixfive, by file.
+const SHIPPED: [(&str, &str); 6] = [
+    ("generic.yaml", include_str!("../profiles/generic.yaml")),
+    (
+        "teltonika-rutx.yaml",
+        include_str!("../profiles/teltonika-rutx.yaml"),
+    ),
+    (
+        "teltonika-rutm.yaml",
+        include_str!("../profiles/teltonika-rutm.yaml"),
+    ),
+    (
+        "cisco-cellular.yaml",
+        include_str!("../profiles/cisco-cellular.yaml"),
+    ),
+    ("peplink.yaml", include_str!("../profiles/peplink.yaml")),
+    ("mikrotik.yaml", include_str!("../profiles/mikrotik.yaml")),
+];
+
+/// A radio metric a profile can map. NR (5G) values sit next to the LTE anchor's in NSA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    RssiDbm,
+    RsrpDbm,
+    RsrqDb,
+    SinrDb,
+    SnrDb,
+    NrRsrpDbm,
+    NrRsrqDb,
+    NrSinrDb,
+    Operator,
+    Technology,
+    CellId,
+    Band,
+}
+
+/// How an agent writes a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueType {
+    Integer,
+    /// A number sent as an OCTET STRING, as Teltonika does.
+    NumberString,
+    String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSpec {
+    /// The column under the profile's table; the row index is the modem's.
+    pub column: u32,
+    #[serde(rename = "type")]
+    pub value_type: ValueType,
+    /// The agent's unit per real unit: 10 for tenths of a dB.
+    #[serde(default = "MetricSpec::one")]
+    pub divisor: f64,
+    /// Values that mean "not available" (Peplink's -9999): reported as unknown, not as 0.
+    #[serde(default)]
+    pub not_available: Vec<i64>,
+}
+
+impl MetricSpec {
+    fn one() -> f64 {
+        1.0
+    }
+}
+
+/// A dotted numeric OID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oid(pub Vec<u32>);
+
+impl FromStr for Oid {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let arcs: Result<Vec<u32>, _> = s
+            .trim_start_matches('.')
+            .split('.')
+            .map(str::parse)
+            .collect();
+        match arcs {
+            Ok(arcs) if arcs.len() >= 2 => Ok(Oid(arcs)),
+            _ => Err(format!(
+                "`{s}` is not a numeric OID such as 1.3.6.1.4.1.48690.2.2.1"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Oid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text: Vec<String> = self.0.iter().map(u32::to_string).collect();
+        f.write_str(&text.join("."))
+    }
+}
+
+impl<'de> Deserialize<'de> for Oid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    /// The vendor table the metrics' columns sit under.
+    #[serde(default)]
+    pub table: Option<Oid>,
+    pub metrics: BTreeMap<Metric, MetricSpec>,
+}
+
+impl Profile {
+    /// The OID of a metric's column (the modem's row index follows it).
+    pub fn column(&self, metric: Metric) -> Option<Oid> {
+        let (table, spec) = (self.table.as_ref()?, self.metrics.get(&metric)?);
+        let mut arcs = table.0.clone();
+        arcs.push(spec.column);
+        Some(Oid(arcs))
+    }
+}
+
+/// A profile file that cannot be used, with where it goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", file.display())]
+pub struct ProfileError {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+/// Parses one profile file's text.
+pub fn parse(file: &Path, text: &str) -> Result<Profile, ProfileError> {
+    let error = |line, column, message| ProfileError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let options = serde_saphyr::options! { with_snippet: false };
+    let profile: Profile = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        error(
+            line,
+            column,
+            e.without_snippet()
+                .render_with_formatter(&serde_saphyr::UserMessageFormatter),
+        )
+    })?;
+    if !profile.metrics.is_empty() && profile.table.is_none() {
+        return Err(error(
+            1,
+            1,
+            "a profile with metrics needs `table:`, the OID their columns sit under".into(),
+        ));
+    }
+    if let Some((metric, _)) = profile
+        .metrics
+        .iter()
+        .find(|(_, spec)| !(spec.divisor.is_finite() && spec.divisor > 0.0))
+    {
+        return Err(error(
+            1,
+            1,
+            format!("{metric:?}: `divisor` must be a positive number"),
+        ));
+    }
+    Ok(profile)
+}
+
+/// The profiles compiled into this build.
+pub fn shipped() -> Vec<Profile> {
+    SHIPPED
+        .iter()
+        .map(|(file, text)| parse(Path::new(file), text).expect("shipped profiles are valid"))
+        .collect()
+}
+
+/// Shipped profiles, then every `*.yaml` in `dir`; a user profile replaces a shipped one of
+/// the same name.
+pub fn with_user_profiles(dir: &Path) -> Result<Vec<Profile>, ProfileError> {
+    let mut profiles: BTreeMap<String, Profile> =
+        shipped().into_iter().map(|p| (p.name.clone(), p)).collect();
+    let unreadable = |file: &Path, e: std::io::Error| ProfileError {
+        file: file.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| unreadable(dir, e))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| unreadable(&file, e))?;
+        let profile = parse(&file, &text)?;
+        profiles.insert(profile.name.clone(), profile);
+    }
+    Ok(profiles.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_profile_parses_and_is_named_after_its_file() {
+        let profiles = shipped();
+        assert_eq!(profiles.len(), SHIPPED.len());
+        for ((file, _), profile) in SHIPPED.iter().zip(&profiles) {
+            assert_eq!(format!("{}.yaml", profile.name), *file);
+        }
+        let rutx = profiles
+            .iter()
+            .find(|p| p.name == "teltonika-rutx")
+            .unwrap();
+        assert_eq!(
+            rutx.column(Metric::RsrpDbm).unwrap().to_string(),
+            "1.3.6.1.4.1.48690.2.2.1.20"
+        );
+        assert_eq!(
+            rutx.metrics[&Metric::SinrDb].value_type,
+            ValueType::NumberString
+        );
+        let cisco = profiles
+            .iter()
+            .find(|p| p.name == "cisco-cellular")
+            .unwrap();
+        assert_eq!(cisco.metrics[&Metric::RsrqDb].divisor, 10.0);
+        let peplink = profiles.iter().find(|p| p.name == "peplink").unwrap();
+        assert_eq!(peplink.metrics[&Metric::RsrpDbm].not_available, [-9999]);
+    }
+
+    #[test]
+    fn a_bad_profile_names_its_file_and_line() {
+        let bad = "name: x\ndescription: y\ntable: 1.3.6.1.4.1.9\nmetrics:\n  rsrp: { column: 1, type: integer }\n";
+        let error = parse(Path::new("/etc/sixfive/profiles/x.yaml"), bad).unwrap_err();
+        assert_eq!(error.line, 5, "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("/etc/sixfive/profiles/x.yaml:5:"),
+            "{error}"
+        );
+        assert!(error.message.contains("rsrp"), "{error}");
+
+        let bad_oid = "name: x\ndescription: y\ntable: 1.3.six\nmetrics: {}\n";
+        let error = parse(Path::new("x.yaml"), bad_oid).unwrap_err();
+        assert_eq!(error.line, 3, "{error}");
+        assert!(error.message.contains("not a numeric OID"), "{error}");
+
+        let no_table =
+            "name: x\ndescription: y\nmetrics:\n  rsrp_dbm: { column: 1, type: integer }\n";
+        assert!(
+            parse(Path::new("x.yaml"), no_table)
+                .unwrap_err()
+                .message
+                .contains("table")
+        );
+    }
+
+    #[test]
+    fn a_user_profile_is_added_without_recompiling_and_can_replace_a_shipped_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("huawei-5g.yaml"),
+            "name: huawei-5g\ndescription: a router from the field\ntable: 1.3.6.1.4.1.2011.6.4\nmetrics:\n  rsrp_dbm: { column: 5, type: integer }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("peplink.yaml"),
+            "name: peplink\ndescription: 5G models under 27662\ntable: 1.3.6.1.4.1.27662.200.1.12.1.1.1\nmetrics:\n  rsrp_dbm: { column: 7, type: integer, not_available: [-9999] }\n",
+        )
+        .unwrap();
+        let profiles = with_user_profiles(dir.path()).unwrap();
+        let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+        assert!(
+            names.contains(&"huawei-5g") && names.contains(&"generic"),
+            "{names:?}"
+        );
+        let peplink = profiles.iter().find(|p| p.name == "peplink").unwrap();
+        assert_eq!(peplink.table.as_ref().unwrap().0[6], 27662);
+    }
+}
