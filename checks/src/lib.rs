@@ -13,6 +13,7 @@ pub mod network;
 pub mod pmtu;
 pub mod probe;
 pub mod profiles;
+pub mod sites;
 pub mod smtp;
 pub mod tcp;
 pub mod tls;

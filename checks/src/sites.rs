@@ -1,0 +1,484 @@
+//! Grading a 5G site from what a poll observed (sites.md): radio bands with hysteresis,
+//! uplink, errors, latency and loss, its own IPv6, reboots; and rates from counters that
+//! wrap and reset. Pure functions: the SNMP and ICMP probes feed them.
+
+use std::net::Ipv6Addr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sixfive_inventory::results::SiteState;
+
+/// Radio quality, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quality {
+    Poor,
+    Fair,
+    Good,
+    Excellent,
+}
+
+/// Lower bounds of excellent, good and fair; below fair is poor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    pub excellent: f64,
+    pub good: f64,
+    pub fair: f64,
+}
+
+impl Band {
+    /// The quality of `value`. Coming from a worse `previous` quality, a value must clear a
+    /// boundary by `margin` to count as better, so a site on an edge does not flap.
+    pub fn quality(&self, value: f64, previous: Option<Quality>, margin: f64) -> Quality {
+        let raw = self.classify(value);
+        match previous {
+            Some(before) if raw > before && self.classify(value - margin) <= before => before,
+            _ => raw,
+        }
+    }
+
+    fn classify(&self, value: f64) -> Quality {
+        if value >= self.excellent {
+            Quality::Excellent
+        } else if value >= self.good {
+            Quality::Good
+        } else if value >= self.fair {
+            Quality::Fair
+        } else {
+            Quality::Poor
+        }
+    }
+}
+
+/// Thresholds for grading; sites.md's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bands {
+    pub rsrp_dbm: Band,
+    pub rsrq_db: Band,
+    pub sinr_db: Band,
+    /// dB a metric must improve past a boundary before its quality rises.
+    pub hysteresis_db: f64,
+    pub latency_warn_ms: f64,
+    pub loss_warn: f64,
+    pub loss_critical: f64,
+}
+
+impl Default for Bands {
+    fn default() -> Self {
+        Self {
+            rsrp_dbm: Band {
+                excellent: -80.0,
+                good: -90.0,
+                fair: -100.0,
+            },
+            rsrq_db: Band {
+                excellent: -10.0,
+                good: -15.0,
+                fair: -20.0,
+            },
+            sinr_db: Band {
+                excellent: 20.0,
+                good: 13.0,
+                fair: 0.0,
+            },
+            hysteresis_db: 2.0,
+            latency_warn_ms: 150.0,
+            loss_warn: 0.02,
+            loss_critical: 0.2,
+        }
+    }
+}
+
+/// Radio values as read; unknown values are None, never 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Radio {
+    pub rsrp_dbm: Option<f64>,
+    pub rsrq_db: Option<f64>,
+    pub sinr_db: Option<f64>,
+}
+
+/// What one poll of a site saw.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observation {
+    pub snmp_answered: bool,
+    /// The agent answered but refused the credentials.
+    pub auth_failed: bool,
+    pub icmp_answered: bool,
+    pub radio: Radio,
+    pub uplink_up: Option<bool>,
+    /// Interface errors since the last poll.
+    pub new_errors: Option<u64>,
+    pub latency_ms: Option<f64>,
+    pub loss: Option<f64>,
+    pub wan_ipv6: Vec<Ipv6Addr>,
+    pub rebooted: bool,
+}
+
+/// The grade of one poll, and the per-metric qualities the next poll's hysteresis needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Graded {
+    pub state: SiteState,
+    pub reasons: Vec<String>,
+    pub rsrp: Option<Quality>,
+    pub rsrq: Option<Quality>,
+    pub sinr: Option<Quality>,
+}
+
+/// Grades a poll; `previous` is the last poll's grade (for hysteresis).
+pub fn grade(seen: &Observation, previous: Option<&Graded>, bands: &Bands) -> Graded {
+    let mut graded = Graded {
+        state: SiteState::Ok,
+        reasons: Vec::new(),
+        rsrp: None,
+        rsrq: None,
+        sinr: None,
+    };
+    if seen.auth_failed {
+        graded.state = SiteState::AuthFailed;
+        graded
+            .reasons
+            .push("the agent refused the credentials (community, v3 user or keys)".into());
+        return graded;
+    }
+    if !seen.snmp_answered {
+        if seen.icmp_answered {
+            graded.state = SiteState::Critical;
+            graded
+                .reasons
+                .push("no SNMP answer, though the router answers ping".into());
+        } else {
+            graded.state = SiteState::Unreachable;
+            graded.reasons.push("no SNMP and no ICMP answer".into());
+        }
+        return graded;
+    }
+    let mut worst = SiteState::Ok;
+    let mut note = |state: SiteState, reason: String, reasons: &mut Vec<String>| {
+        if severity(state) > severity(worst) {
+            worst = state;
+        }
+        reasons.push(reason);
+    };
+    let metrics = [
+        (
+            "RSRP",
+            "dBm",
+            seen.radio.rsrp_dbm,
+            &bands.rsrp_dbm,
+            previous.and_then(|p| p.rsrp),
+        ),
+        (
+            "RSRQ",
+            "dB",
+            seen.radio.rsrq_db,
+            &bands.rsrq_db,
+            previous.and_then(|p| p.rsrq),
+        ),
+        (
+            "SINR",
+            "dB",
+            seen.radio.sinr_db,
+            &bands.sinr_db,
+            previous.and_then(|p| p.sinr),
+        ),
+    ];
+    let mut qualities = Vec::new();
+    for (name, unit, value, band, before) in metrics {
+        let quality = value.map(|v| band.quality(v, before, bands.hysteresis_db));
+        qualities.push(quality);
+        match (value, quality) {
+            (Some(v), Some(Quality::Fair)) => note(
+                SiteState::Degraded,
+                format!("{name} {v} {unit} is fair"),
+                &mut graded.reasons,
+            ),
+            (Some(v), Some(Quality::Poor)) => note(
+                SiteState::Critical,
+                format!("{name} {v} {unit} is poor"),
+                &mut graded.reasons,
+            ),
+            _ => {}
+        }
+    }
+    (graded.rsrp, graded.rsrq, graded.sinr) = (qualities[0], qualities[1], qualities[2]);
+    if seen.uplink_up == Some(false) {
+        note(
+            SiteState::Critical,
+            "the uplink is down".into(),
+            &mut graded.reasons,
+        );
+    }
+    if let Some(loss) = seen.loss {
+        if loss > bands.loss_critical {
+            note(
+                SiteState::Critical,
+                format!("{:.0}% packet loss", loss * 100.0),
+                &mut graded.reasons,
+            );
+        } else if loss > bands.loss_warn {
+            note(
+                SiteState::Degraded,
+                format!("{:.0}% packet loss", loss * 100.0),
+                &mut graded.reasons,
+            );
+        }
+    }
+    if let Some(latency) = seen.latency_ms.filter(|l| *l > bands.latency_warn_ms) {
+        note(
+            SiteState::Degraded,
+            format!("latency {latency:.0} ms"),
+            &mut graded.reasons,
+        );
+    }
+    if let Some(errors) = seen.new_errors.filter(|e| *e > 0) {
+        note(
+            SiteState::Degraded,
+            format!("{errors} new interface errors"),
+            &mut graded.reasons,
+        );
+    }
+    if seen.wan_ipv6.is_empty() {
+        note(
+            SiteState::Degraded,
+            "no global IPv6 address on the WAN".into(),
+            &mut graded.reasons,
+        );
+    }
+    if seen.rebooted {
+        note(
+            SiteState::Degraded,
+            "rebooted since the last poll".into(),
+            &mut graded.reasons,
+        );
+    }
+    graded.state = worst;
+    graded
+}
+
+fn severity(state: SiteState) -> u8 {
+    match state {
+        SiteState::Ok => 0,
+        SiteState::Degraded => 1,
+        SiteState::Critical => 2,
+        SiteState::AuthFailed => 3,
+        SiteState::Unreachable => 4,
+    }
+}
+
+/// Whether sysUpTime (hundredths of a second, a 32-bit counter that wraps after 497 days)
+/// went back: a reboot, unless it only wrapped during `elapsed`.
+pub fn rebooted(before: u32, now: u32, elapsed: Duration) -> bool {
+    if now >= before {
+        return false;
+    }
+    let ticks = (elapsed.as_millis() / 10) as u64;
+    let wrapped_to = (u64::from(before) + ticks) % (1 << 32);
+    // Allow for polling jitter of a few seconds either way.
+    wrapped_to.abs_diff(u64::from(now)) > 500 || u64::from(before) + ticks < (1 << 32)
+}
+
+/// Bits per second from two readings of an octet counter (Counter64 or Counter32), or None
+/// when the counter reset (a reboot, or a jump no link could make).
+pub fn bits_per_second(
+    before: u64,
+    now: u64,
+    width: CounterWidth,
+    elapsed: Duration,
+    rebooted: bool,
+    max_bps: f64,
+) -> Option<f64> {
+    if rebooted || elapsed.is_zero() {
+        return None;
+    }
+    let delta = match width {
+        CounterWidth::Bits64 => now.wrapping_sub(before),
+        CounterWidth::Bits32 => (now as u32).wrapping_sub(before as u32).into(),
+    };
+    let bps = delta as f64 * 8.0 / elapsed.as_secs_f64();
+    (bps <= max_bps).then_some(bps)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CounterWidth {
+    Bits32,
+    Bits64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn healthy() -> Observation {
+        Observation {
+            snmp_answered: true,
+            icmp_answered: true,
+            radio: Radio {
+                rsrp_dbm: Some(-78.0),
+                rsrq_db: Some(-8.0),
+                sinr_db: Some(22.0),
+            },
+            uplink_up: Some(true),
+            new_errors: Some(0),
+            latency_ms: Some(12.5),
+            loss: Some(0.0),
+            wan_ipv6: vec!["fd00:5a::2".parse().unwrap()],
+            ..Observation::default()
+        }
+    }
+
+    #[test]
+    fn the_worst_metric_decides_and_each_reason_is_listed() {
+        let bands = Bands::default();
+        assert_eq!(grade(&healthy(), None, &bands).state, SiteState::Ok);
+        let fair = Observation {
+            radio: Radio {
+                rsrp_dbm: Some(-95.0),
+                ..healthy().radio
+            },
+            ..healthy()
+        };
+        let graded = grade(&fair, None, &bands);
+        assert_eq!(graded.state, SiteState::Degraded);
+        assert_eq!(graded.reasons, ["RSRP -95 dBm is fair"]);
+        let poor = Observation {
+            radio: Radio {
+                sinr_db: Some(-3.0),
+                ..fair.radio
+            },
+            ..fair
+        };
+        let graded = grade(&poor, None, &bands);
+        assert_eq!(graded.state, SiteState::Critical);
+        assert_eq!(graded.reasons.len(), 2);
+    }
+
+    #[test]
+    fn unknown_radio_values_are_not_zero() {
+        let unknown = Observation {
+            radio: Radio::default(),
+            ..healthy()
+        };
+        let graded = grade(&unknown, None, &Bands::default());
+        assert_eq!(graded.state, SiteState::Ok);
+        assert_eq!(graded.rsrp, None);
+    }
+
+    #[test]
+    fn hysteresis_keeps_a_site_from_flapping_on_an_edge() {
+        let bands = Bands::default();
+        let fair = grade(
+            &Observation {
+                radio: Radio {
+                    rsrp_dbm: Some(-91.0),
+                    ..healthy().radio
+                },
+                ..healthy()
+            },
+            None,
+            &bands,
+        );
+        assert_eq!(fair.rsrp, Some(Quality::Fair));
+        let barely = Observation {
+            radio: Radio {
+                rsrp_dbm: Some(-89.0),
+                ..healthy().radio
+            },
+            ..healthy()
+        };
+        let held = grade(&barely, Some(&fair), &bands);
+        assert_eq!(
+            held.state,
+            SiteState::Degraded,
+            "1 dB past the edge is not enough"
+        );
+        let clear = Observation {
+            radio: Radio {
+                rsrp_dbm: Some(-87.0),
+                ..healthy().radio
+            },
+            ..healthy()
+        };
+        assert_eq!(grade(&clear, Some(&fair), &bands).state, SiteState::Ok);
+        assert_eq!(
+            grade(&barely, None, &bands).state,
+            SiteState::Ok,
+            "no history, no hysteresis"
+        );
+    }
+
+    #[test]
+    fn uplink_loss_ipv6_reboots_and_reachability() {
+        let bands = Bands::default();
+        let down = Observation {
+            uplink_up: Some(false),
+            ..healthy()
+        };
+        assert_eq!(grade(&down, None, &bands).state, SiteState::Critical);
+        let lossy = Observation {
+            loss: Some(0.5),
+            ..healthy()
+        };
+        assert_eq!(grade(&lossy, None, &bands).state, SiteState::Critical);
+        let no_v6 = Observation {
+            wan_ipv6: vec![],
+            ..healthy()
+        };
+        let graded = grade(&no_v6, None, &bands);
+        assert_eq!(graded.state, SiteState::Degraded);
+        assert_eq!(graded.reasons, ["no global IPv6 address on the WAN"]);
+        let rebooted = Observation {
+            rebooted: true,
+            ..healthy()
+        };
+        assert_eq!(grade(&rebooted, None, &bands).state, SiteState::Degraded);
+        let refused = Observation {
+            auth_failed: true,
+            ..healthy()
+        };
+        assert_eq!(grade(&refused, None, &bands).state, SiteState::AuthFailed);
+        let dead = Observation {
+            snmp_answered: false,
+            icmp_answered: false,
+            ..healthy()
+        };
+        assert_eq!(grade(&dead, None, &bands).state, SiteState::Unreachable);
+    }
+
+    #[test]
+    fn an_uptime_drop_is_a_reboot_but_a_wrap_is_not() {
+        let minute = Duration::from_secs(60);
+        assert!(!rebooted(1_000, 7_000, minute));
+        assert!(rebooted(9_000_000, 3_000, minute));
+        let near_end = u32::MAX - 1_000;
+        assert!(!rebooted(near_end, 4_999, minute), "wrapped after 497 days");
+    }
+
+    #[test]
+    fn counters_wrap_and_reset() {
+        let second = Duration::from_secs(1);
+        let max = 100e9;
+        assert_eq!(
+            bits_per_second(1_000, 2_000, CounterWidth::Bits64, second, false, max),
+            Some(8_000.0)
+        );
+        let wrapped = bits_per_second(
+            u64::from(u32::MAX) - 99,
+            900,
+            CounterWidth::Bits32,
+            second,
+            false,
+            max,
+        );
+        assert_eq!(wrapped, Some(8_000.0));
+        assert_eq!(
+            bits_per_second(1_000, 2_000, CounterWidth::Bits64, second, true, max),
+            None,
+            "reboot"
+        );
+        assert_eq!(
+            bits_per_second(5_000_000, 10, CounterWidth::Bits64, second, false, max),
+            None,
+            "reset"
+        );
+    }
+}
