@@ -1,0 +1,269 @@
+//! SNMP behind sixfive's own small client: GET and a GETBULK walk, over IPv6 or IPv4, v2c or
+//! v3 USM. async-snmp carries the protocol; this module fixes what a poller of many routers
+//! needs around it: explicit timeout and retries (the library's default retries turn a 2 s
+//! timeout into 11 s), a walk that shrinks max-repetitions on tooBig and stops on
+//! endOfMibView, on leaving the subtree and on OIDs that do not increase, and errors that
+//! tell a refused credential apart from silence.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_snmp::{Auth, Client, ErrorKind, Oid, UsmConfig, Value};
+use futures::future::{BoxFuture, FutureExt};
+
+/// GETBULK max-repetitions to start a walk with (sites.md).
+pub const MAX_REPETITIONS: u32 = 10;
+/// Rows a walk reads at most, so a broken agent cannot keep a poll going for ever.
+const MAX_WALK_ROWS: usize = 10_000;
+
+/// Credentials as the inventory gives them, secrets already read. Debug hides the secrets.
+#[derive(Clone)]
+pub enum Credentials {
+    V2c {
+        community: String,
+    },
+    V3 {
+        user: String,
+        auth: Option<(async_snmp::AuthProtocol, String)>,
+        privacy: Option<(async_snmp::PrivProtocol, String)>,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::V2c { .. } => f.write_str("V2c { community: <redacted> }"),
+            Credentials::V3 {
+                user,
+                auth,
+                privacy,
+            } => write!(
+                f,
+                "V3 {{ user: {user:?}, auth: {:?}, privacy: {:?} }}",
+                auth.as_ref().map(|(p, _)| p),
+                privacy.as_ref().map(|(p, _)| p)
+            ),
+        }
+    }
+}
+
+/// A value as sixfive uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnmpValue {
+    Integer(i64),
+    Unsigned(u64),
+    TimeTicks(u32),
+    Text(Vec<u8>),
+    Oid(Vec<u32>),
+    /// noSuchObject / noSuchInstance: the agent does not have it.
+    Missing,
+    Other(String),
+}
+
+/// Why a request got no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnmpError {
+    #[error("no answer (timeout)")]
+    Timeout,
+    #[error("the agent refused the credentials: {0}")]
+    AuthFailed(String),
+    #[error("cannot reach the agent: {0}")]
+    Unreachable(String),
+    #[error("the agent broke the walk: {0}")]
+    BrokenWalk(String),
+    #[error("SNMP error: {0}")]
+    Protocol(String),
+}
+
+impl From<Box<async_snmp::Error>> for SnmpError {
+    fn from(error: Box<async_snmp::Error>) -> Self {
+        match error.kind() {
+            ErrorKind::Timeout | ErrorKind::ConstructionTimeout => SnmpError::Timeout,
+            ErrorKind::Auth | ErrorKind::Report => SnmpError::AuthFailed(error.to_string()),
+            ErrorKind::Network | ErrorKind::Closed => SnmpError::Unreachable(error.to_string()),
+            _ => SnmpError::Protocol(error.to_string()),
+        }
+    }
+}
+
+/// What a site poller asks of an agent; tests and benchmarks can stand in their own.
+pub trait Snmp: Send + Sync {
+    fn get<'a>(
+        &'a self,
+        oids: &'a [Vec<u32>],
+    ) -> BoxFuture<'a, Result<Vec<(Vec<u32>, SnmpValue)>, SnmpError>>;
+    fn walk<'a>(
+        &'a self,
+        root: &'a [u32],
+    ) -> BoxFuture<'a, Result<Vec<(Vec<u32>, SnmpValue)>, SnmpError>>;
+}
+
+/// An agent reached over UDP with async-snmp.
+pub struct Agent {
+    client: Client<async_snmp::UdpHandle>,
+    target: SocketAddr,
+    timeout: Duration,
+    v3: bool,
+}
+
+impl Agent {
+    /// Prepares a client for `target`; v3 engine discovery happens here, within `timeout`.
+    pub async fn connect(
+        target: SocketAddr,
+        credentials: &Credentials,
+        timeout: Duration,
+        retries: u32,
+    ) -> Result<Self, SnmpError> {
+        let auth: Auth = match credentials {
+            Credentials::V2c { community } => Auth::v2c(community.as_str()),
+            Credentials::V3 {
+                user,
+                auth,
+                privacy,
+            } => {
+                let usm = UsmConfig::new(user.clone().into_bytes());
+                let usm = match (auth, privacy) {
+                    (Some((a, a_pass)), Some((p, p_pass))) => usm.auth_priv(*a, a_pass, *p, p_pass),
+                    (Some((a, a_pass)), None) => usm.auth(*a, a_pass),
+                    (None, _) => Ok(usm),
+                }
+                .map_err(|e| SnmpError::Protocol(format!("SNMPv3 keys: {e}")))?;
+                usm.into()
+            }
+        };
+        let retry = async_snmp::Retry::fixed(retries, Duration::ZERO)
+            .map_err(|e| SnmpError::Protocol(e.to_string()))?;
+        let client = Client::builder(target, auth)
+            .request_timeout(timeout)
+            .retry(retry)
+            .connect()
+            .await?;
+        Ok(Self {
+            client,
+            target,
+            timeout,
+            v3: matches!(credentials, Credentials::V3 { .. }),
+        })
+    }
+
+    /// async-snmp drops the unauthenticated Reports (wrong digest, unknown user) an agent
+    /// sends back to a bad key, so a refusal looks like silence. When a v3 request goes
+    /// unanswered, an unauthenticated request tells: an agent that answers it is alive and
+    /// refusing the keys.
+    async fn explain(&self, error: Box<async_snmp::Error>) -> SnmpError {
+        match SnmpError::from(error) {
+            SnmpError::Timeout if self.v3 && self.answers_unauthenticated().await => SnmpError::AuthFailed(
+                "the agent answers SNMPv3 but ignores requests signed with these keys (user, auth or privacy key)".into(),
+            ),
+            other => other,
+        }
+    }
+
+    async fn answers_unauthenticated(&self) -> bool {
+        let probe = Client::builder(
+            self.target,
+            Auth::from(UsmConfig::new(&b"sixfive-probe"[..])),
+        )
+        .request_timeout(self.timeout)
+        .retry(async_snmp::Retry::none())
+        .connect()
+        .await;
+        let Ok(probe) = probe else { return false };
+        match probe
+            .get(&Oid::from_slice(&[1, 3, 6, 1, 2, 1, 1, 3, 0]))
+            .await
+        {
+            Ok(_) => true,
+            Err(e) => !matches!(
+                e.kind(),
+                ErrorKind::Timeout | ErrorKind::ConstructionTimeout | ErrorKind::Network
+            ),
+        }
+    }
+}
+
+fn convert(value: &Value) -> SnmpValue {
+    match value {
+        Value::Integer(i) => SnmpValue::Integer(i64::from(*i)),
+        Value::Counter32(n) | Value::Gauge32(n) | Value::UInteger32(n) => {
+            SnmpValue::Unsigned(u64::from(*n))
+        }
+        Value::Counter64(n) => SnmpValue::Unsigned(*n),
+        Value::TimeTicks(t) => SnmpValue::TimeTicks(*t),
+        Value::OctetString(bytes) => SnmpValue::Text(bytes.to_vec()),
+        Value::ObjectIdentifier(oid) => SnmpValue::Oid(oid.arcs().to_vec()),
+        Value::NoSuchObject | Value::NoSuchInstance => SnmpValue::Missing,
+        other => SnmpValue::Other(format!("{other:?}")),
+    }
+}
+
+impl Snmp for Agent {
+    fn get<'a>(
+        &'a self,
+        oids: &'a [Vec<u32>],
+    ) -> BoxFuture<'a, Result<Vec<(Vec<u32>, SnmpValue)>, SnmpError>> {
+        async move {
+            let oids: Vec<Oid> = oids.iter().map(|o| Oid::from_slice(o)).collect();
+            let response = match self.client.get_many(&oids).await {
+                Ok(response) => response,
+                Err(e) => return Err(self.explain(e).await),
+            };
+            Ok(response
+                .varbinds
+                .iter()
+                .map(|vb| (vb.oid.arcs().to_vec(), convert(&vb.value)))
+                .collect())
+        }
+        .boxed()
+    }
+
+    fn walk<'a>(
+        &'a self,
+        root: &'a [u32],
+    ) -> BoxFuture<'a, Result<Vec<(Vec<u32>, SnmpValue)>, SnmpError>> {
+        async move {
+            let root = Oid::from_slice(root);
+            let mut rows = Vec::new();
+            let mut cursor = root.clone();
+            let mut repetitions = MAX_REPETITIONS;
+            loop {
+                let varbinds = match self
+                    .client
+                    .get_bulk(std::slice::from_ref(&cursor), 0, repetitions)
+                    .await
+                {
+                    Ok(varbinds) => varbinds,
+                    // tooBig and friends: ask for fewer rows at a time.
+                    Err(e) if e.kind() == ErrorKind::Snmp && repetitions > 1 => {
+                        repetitions = (repetitions / 2).max(1);
+                        continue;
+                    }
+                    Err(e) => return Err(self.explain(e).await),
+                };
+                if varbinds.is_empty() {
+                    return Ok(rows);
+                }
+                for vb in varbinds {
+                    if matches!(vb.value, Value::EndOfMibView) || !vb.oid.starts_with(&root) {
+                        return Ok(rows);
+                    }
+                    if vb.oid <= cursor {
+                        return Err(SnmpError::BrokenWalk(format!(
+                            "{} does not follow {cursor}",
+                            vb.oid
+                        )));
+                    }
+                    cursor = vb.oid.clone();
+                    rows.push((vb.oid.arcs().to_vec(), convert(&vb.value)));
+                    if rows.len() >= MAX_WALK_ROWS {
+                        return Err(SnmpError::BrokenWalk(format!(
+                            "more than {MAX_WALK_ROWS} rows under {root}"
+                        )));
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+}
