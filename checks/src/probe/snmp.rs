@@ -87,16 +87,13 @@ impl From<Box<async_snmp::Error>> for SnmpError {
     }
 }
 
+/// OIDs and their values, in the agent's order.
+pub type Bindings = Vec<(Vec<u32>, SnmpValue)>;
+
 /// What a site poller asks of an agent; tests and benchmarks can stand in their own.
 pub trait Snmp: Send + Sync {
-    fn get<'a>(
-        &'a self,
-        oids: &'a [Vec<u32>],
-    ) -> BoxFuture<'a, Result<Vec<(Vec<u32>, SnmpValue)>, SnmpError>>;
-    fn walk<'a>(
-        &'a self,
-        root: &'a [u32],
-    ) -> BoxFuture<'a, Result<Vec<(Vec<u32>, SnmpValue)>, SnmpError>>;
+    fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>>;
+    fn walk<'a>(&'a self, root: &'a [u32]) -> BoxFuture<'a, Result<Bindings, SnmpError>>;
 }
 
 /// An agent reached over UDP with async-snmp.
@@ -199,10 +196,7 @@ fn convert(value: &Value) -> SnmpValue {
 }
 
 impl Snmp for Agent {
-    fn get<'a>(
-        &'a self,
-        oids: &'a [Vec<u32>],
-    ) -> BoxFuture<'a, Result<Vec<(Vec<u32>, SnmpValue)>, SnmpError>> {
+    fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
         async move {
             let oids: Vec<Oid> = oids.iter().map(|o| Oid::from_slice(o)).collect();
             let response = match self.client.get_many(&oids).await {
@@ -218,10 +212,7 @@ impl Snmp for Agent {
         .boxed()
     }
 
-    fn walk<'a>(
-        &'a self,
-        root: &'a [u32],
-    ) -> BoxFuture<'a, Result<Vec<(Vec<u32>, SnmpValue)>, SnmpError>> {
+    fn walk<'a>(&'a self, root: &'a [u32]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
         async move {
             let root = Oid::from_slice(root);
             let mut rows = Vec::new();
