@@ -144,15 +144,19 @@ impl Agent {
         })
     }
 
-    /// async-snmp drops the unauthenticated Reports (wrong digest, unknown user) an agent
-    /// sends back to a bad key, so a refusal looks like silence. When a v3 request goes
-    /// unanswered, an unauthenticated request tells: an agent that answers it is alive and
-    /// refusing the keys.
+    /// An agent refusing credentials often looks silent: v2c agents drop a wrong community,
+    /// and async-snmp drops the unauthenticated Reports a bad v3 key gets. When a request
+    /// goes unanswered, an unauthenticated v3 request tells: an agent that answers it is
+    /// alive and refusing what we sent.
     async fn explain(&self, error: Box<async_snmp::Error>) -> SnmpError {
         match SnmpError::from(error) {
-            SnmpError::Timeout if self.v3 && self.answers_unauthenticated().await => SnmpError::AuthFailed(
-                "the agent answers SNMPv3 but ignores requests signed with these keys (user, auth or privacy key)".into(),
-            ),
+            SnmpError::Timeout if self.answers_unauthenticated().await => {
+                SnmpError::AuthFailed(if self.v3 {
+                    "the agent answers SNMPv3 but ignores requests signed with these keys (user, auth or privacy key)".into()
+                } else {
+                    "the agent answers SNMPv3 discovery but ignores this community".into()
+                })
+            }
             other => other,
         }
     }
