@@ -92,6 +92,20 @@ macro_rules! on_pool {
     };
 }
 
+/// Writes a batch for a running scan in one transaction: all of it, or none when the run
+/// was already finished or interrupted.
+macro_rules! in_running_run {
+    ($store:expr, $run:expr, $tx:ident => $body:expr) => {
+        on_pool!($store, pool => {
+            let mut $tx = pool.begin().await?;
+            ensure_running(&mut $tx, $run).await?;
+            $body;
+            $tx.commit().await?;
+            Ok(())
+        })
+    };
+}
+
 pub struct Store {
     backend: Backend,
     url: StoreUrl,
@@ -649,10 +663,7 @@ impl Store {
         run: i64,
         results: &[CheckRecord],
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            ensure_running(&mut tx, run).await?;
-            for r in results {
+        in_running_run!(self, run, tx => for r in results {
                 sqlx::query(
                     "INSERT INTO check_results
                      (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
@@ -671,18 +682,12 @@ impl Store {
                 .bind(Json(&r.evidence))
                 .execute(&mut *tx)
                 .await?;
-            }
-            tx.commit().await?;
-            Ok(())
         })
     }
 
     /// Adds a batch of site samples to a running scan, all or none.
     pub async fn record_samples(&self, run: i64, samples: &[SiteSample]) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            ensure_running(&mut tx, run).await?;
-            for s in samples {
+        in_running_run!(self, run, tx => for s in samples {
                 sqlx::query(
                     "INSERT INTO site_samples (run_id, site, at, state, reasons, data)
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -695,18 +700,12 @@ impl Store {
                 .bind(Json(&s.data))
                 .execute(&mut *tx)
                 .await?;
-            }
-            tx.commit().await?;
-            Ok(())
         })
     }
 
     /// Adds hosts' grades to a running scan, all or none.
     pub async fn record_levels(&self, run: i64, levels: &[HostLevel]) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            ensure_running(&mut tx, run).await?;
-            for l in levels {
+        in_running_run!(self, run, tx => for l in levels {
                 sqlx::query(
                     "INSERT INTO host_levels (run_id, host, level, score, inconclusive, regressed)
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -719,9 +718,6 @@ impl Store {
                 .bind(l.regressed)
                 .execute(&mut *tx)
                 .await?;
-            }
-            tx.commit().await?;
-            Ok(())
         })
     }
 
@@ -793,9 +789,17 @@ impl Store {
 
     /// Scan runs, newest first.
     pub async fn runs(&self) -> Result<Vec<Run>, StoreError> {
+        self.select_runs(false, i64::MAX).await
+    }
+
+    /// Runs newest first, only complete ones when `complete`, at most `limit`.
+    async fn select_runs(&self, complete: bool, limit: i64) -> Result<Vec<Run>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT id, agent, started_at, finished_at, status FROM scan_runs ORDER BY id DESC",
+            "SELECT id, agent, started_at, finished_at, status FROM scan_runs
+             WHERE (NOT $1 OR status = 'complete') ORDER BY id DESC LIMIT $2",
         )
+        .bind(complete)
+        .bind(limit)
         .fetch_all(pool)
         .await?
         .into_iter()
@@ -822,13 +826,7 @@ impl Store {
 
     /// The newest run that finished complete: what readers should treat as current.
     pub async fn latest_complete_run(&self) -> Result<Option<Run>, StoreError> {
-        let id: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT id FROM scan_runs WHERE status = 'complete' ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_optional(pool)
-        .await?);
-        let Some(id) = id else { return Ok(None) };
-        Ok(self.runs().await?.into_iter().find(|run| run.id == id))
+        Ok(self.select_runs(true, 1).await?.pop())
     }
 
     /// A run's check results, in the order they were recorded.
