@@ -13,7 +13,7 @@ use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::check::{Check, Gate, HostScan};
 use crate::probe::dns::{Flags, Transport};
-use crate::probe::resolve::{Mail, Resolution, display_name};
+use crate::probe::resolve::{Mail, Resolution, Zone, display_name};
 
 pub fn checks() -> Vec<Box<dyn Check>> {
     vec![
@@ -250,6 +250,14 @@ impl Check for AaaaGlobal {
     }
 }
 
+/// The host's zone, or the records of a check that cannot go on without it.
+fn zone_of<'a>(scan: &'a HostScan<'_>, id: &str) -> Result<&'a Zone, Vec<CheckRecord>> {
+    scan.facts
+        .zone
+        .as_ref()
+        .map_err(|why| vec![scan.record(id, Status::Error, format!("zone not found: {why}"))])
+}
+
 struct NsAaaa;
 
 impl Check for NsAaaa {
@@ -261,15 +269,9 @@ impl Check for NsAaaa {
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
-            let zone = match &scan.facts.zone {
+            let zone = match zone_of(scan, self.id()) {
                 Ok(zone) => zone,
-                Err(why) => {
-                    return vec![scan.record(
-                        self.id(),
-                        Status::Error,
-                        format!("zone not found: {why}"),
-                    )];
-                }
+                Err(records) => return records,
             };
             let with_aaaa: Vec<&str> = zone
                 .name_servers
@@ -315,15 +317,9 @@ impl Check for NsV6 {
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
-            let zone = match &scan.facts.zone {
+            let zone = match zone_of(scan, self.id()) {
                 Ok(zone) => zone,
-                Err(why) => {
-                    return vec![scan.record(
-                        self.id(),
-                        Status::Error,
-                        format!("zone not found: {why}"),
-                    )];
-                }
+                Err(records) => return records,
             };
             let Ok(apex) = Name::from_str(&format!("{}.", zone.apex)) else {
                 return vec![scan.record(self.id(), Status::Error, "zone apex is not a DNS name")];

@@ -26,7 +26,8 @@ pub const MAX_BODY: usize = 500 * 1024;
 
 /// What sixfive trusts: the public web roots plus the inventory's own CA file.
 pub struct Trust {
-    roots: Arc<RootCertStore>,
+    /// Built once: every handshake checks certificates with the same anchors.
+    verifier: Arc<WebPkiServerVerifier>,
     provider: Arc<CryptoProvider>,
 }
 
@@ -45,10 +46,12 @@ impl Trust {
                     .map_err(|e| format!("unusable certificate in {}: {e}", path.display()))?;
             }
         }
-        Ok(Self {
-            roots: Arc::new(roots),
-            provider: Arc::new(rustls::crypto::ring::default_provider()),
-        })
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+                .build()
+                .map_err(|e| format!("no usable trust anchors: {e}"))?;
+        Ok(Self { verifier, provider })
     }
 }
 
@@ -146,14 +149,8 @@ async fn handshake(
     ),
     Fetch,
 > {
-    let inner = WebPkiServerVerifier::builder_with_provider(
-        Arc::clone(&trust.roots),
-        Arc::clone(&trust.provider),
-    )
-    .build()
-    .map_err(|e| Fetch::Tls(format!("no trust anchors: {e}")))?;
     let recorder = Arc::new(RecordingVerifier {
-        inner,
+        inner: Arc::clone(&trust.verifier),
         verdict: Mutex::new(None),
     });
     let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&trust.provider))

@@ -352,27 +352,22 @@ async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
 }
 
 impl Resolvers {
-    /// The zone that holds `name`, with its name servers (looked up once per zone).
+    /// The zone that holds `name` (the owner of the SOA in the answer or the authority
+    /// section), with its name servers, looked up once per zone.
     pub async fn zone(&self, name: &Name) -> Result<Zone, String> {
-        zone(self, name).await
+        let answer = self.lookup(name, RecordType::SOA).await;
+        let message = answer.message().ok_or_else(|| answer.describe())?;
+        let apex = message
+            .answers
+            .iter()
+            .chain(&message.authorities)
+            .find(|record| matches!(record.data, RData::SOA(_)))
+            .map(|record| record.name.clone())
+            .ok_or_else(|| format!("no SOA for {} ({})", display_name(name), answer.describe()))?;
+        self.zones
+            .get(&apex.clone(), || name_servers(self, apex))
+            .await
     }
-}
-
-/// The zone that holds `name`: the owner of the SOA in the answer or the authority section.
-async fn zone(resolvers: &Resolvers, name: &Name) -> Result<Zone, String> {
-    let answer = resolvers.lookup(name, RecordType::SOA).await;
-    let message = answer.message().ok_or_else(|| answer.describe())?;
-    let apex = message
-        .answers
-        .iter()
-        .chain(&message.authorities)
-        .find(|record| matches!(record.data, RData::SOA(_)))
-        .map(|record| record.name.clone())
-        .ok_or_else(|| format!("no SOA for {} ({})", display_name(name), answer.describe()))?;
-    resolvers
-        .zones
-        .get(&apex.clone(), || name_servers(resolvers, apex))
-        .await
 }
 
 async fn name_servers(resolvers: &Resolvers, apex: Name) -> Result<Zone, String> {
