@@ -43,7 +43,7 @@ sites:
     profile: teltonika-rutx
     snmp:
       version: 2c
-      community_env: SIXFIVE_TEST_COMMUNITY_GOOD
+      community_file: COMMUNITY_FILE
 "#;
 
 fn errors_of(text: &str) -> InventoryError {
@@ -61,9 +61,12 @@ fn only_error(text: &str) -> (u64, u64, String, Option<String>) {
 
 #[test]
 fn a_good_inventory_loads_with_every_field() {
-    // SAFETY of the test: only this test reads this variable.
-    unsafe_env_set("SIXFIVE_TEST_COMMUNITY_GOOD", "s3cret-good");
-    let loaded = load_str("city.yaml", GOOD, &options()).unwrap();
+    // A file, not an environment variable: setting one races with the other tests' reads.
+    let dir = tempfile::tempdir().unwrap();
+    let community = dir.path().join("community");
+    std::fs::write(&community, "s3cret-good\n").unwrap();
+    let text = GOOD.replace("COMMUNITY_FILE", &community.display().to_string());
+    let loaded = load_str("city.yaml", &text, &options()).unwrap();
     let inv = loaded.inventory;
     assert_eq!(inv.scan.concurrency, 64);
     assert_eq!(inv.scan.per_host, 2, "defaults fill what is not written");
@@ -95,14 +98,6 @@ fn a_good_inventory_loads_with_every_field() {
         ]
     );
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-}
-
-fn unsafe_env_set(key: &str, value: &str) {
-    // Edition 2024 makes set_var unsafe; each test uses its own variable name.
-    #[allow(unsafe_code)]
-    unsafe {
-        std::env::set_var(key, value)
-    };
 }
 
 #[test]
