@@ -12,7 +12,7 @@ use sixfive_checks::{HostReport, Scanner};
 use sixfive_inventory::Place;
 use sixfive_inventory::model::{Host, Level};
 use sixfive_inventory::results::Status;
-use sixfive_inventory::store::RunStatus;
+use sixfive_inventory::store::{RunKind, RunStatus};
 
 use crate::Failure;
 use crate::cli::{CheckArgs, CheckFormat, Global};
@@ -24,7 +24,7 @@ const BATCH: usize = 100;
 
 pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
-    let loaded = load(&path, false)?;
+    let loaded = load(&path, false, global)?;
     let places = loaded.host_places;
     let inventory = loaded.inventory;
     let require = args.require.unwrap_or(inventory.scan.require);
@@ -43,22 +43,27 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
     block_on(async {
         let store = Arc::new(open_store(global).await?);
         let hosts = match &args.changed_since {
-            Some(since) => changed_since(&store, &path, since, hosts).await?,
+            Some(since) => {
+                changed_since(&store, &path, since, hosts, &load_options(false, global)?).await?
+            }
             None => hosts,
         };
         if hosts.is_empty() {
             return Err(Failure::Usage("no host matches the selection".into()));
         }
-        let previous: HashMap<String, Level> = match store.latest_complete_run().await? {
-            Some(run) => store
-                .levels(run.id)
-                .await?
-                .into_iter()
-                .map(|l| (l.host, l.level))
-                .collect(),
-            None => HashMap::new(),
-        };
-        let run = store.begin_run(&format!("check@{}", who())).await?;
+        let previous: HashMap<String, Level> =
+            match store.latest_complete_run(RunKind::Hosts).await? {
+                Some(run) => store
+                    .levels(run.id)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.host, l.level))
+                    .collect(),
+                None => HashMap::new(),
+            };
+        let run = store
+            .begin_run(&format!("check@{}", who()), RunKind::Hosts)
+            .await?;
         let started = Utc::now();
         let progress = progress_bar(hosts.len());
 
@@ -166,6 +171,7 @@ async fn changed_since(
     path: &std::path::Path,
     since: &str,
     hosts: Vec<Host>,
+    options: &sixfive_inventory::LoadOptions,
 ) -> Result<Vec<Host>, Failure> {
     if let Ok(date) = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d") {
         let start = date
@@ -188,7 +194,7 @@ async fn changed_since(
             .filter(|h| changed.contains(&h.fqdn))
             .collect());
     }
-    let before = sixfive_inventory::load_at_revision(path, since, &load_options(false))
+    let before = sixfive_inventory::load_at_revision(path, since, options)
         .map_err(|why| Failure::Usage(format!("--changed-since {since}: {why}")))?
         .inventory;
     let old: HashMap<&str, &Host> = before.hosts.iter().map(|h| (h.fqdn.as_str(), h)).collect();

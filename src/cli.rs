@@ -39,6 +39,9 @@ pub struct Global {
         hide_env_values = true
     )]
     pub db: Option<String>,
+    /// A folder of device profiles (YAML) to use beside, or instead of, the shipped ones.
+    #[arg(long, global = true, env = "SIXFIVE_PROFILES", value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
     /// More log detail on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -64,6 +67,8 @@ pub enum Command {
     Inventory(InventoryCommand),
     /// Scan the inventory's hosts for IPv6 readiness; the exit code tells CI the verdict.
     Check(CheckArgs),
+    /// Poll the 5G sites' routers (SNMP, ICMP), grade them and store the samples.
+    Sites(SitesArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -124,6 +129,26 @@ pub struct CheckArgs {
     /// history) or a git revision of the inventory (a commit, tag or branch).
     #[arg(long, value_name = "DATE|REV")]
     pub changed_since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SitesArgs {
+    /// Output on stdout [default: table on a terminal, else json].
+    #[arg(long, value_enum)]
+    pub format: Option<SitesFormat>,
+    /// Only this site (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub site: Vec<String>,
+    /// ICMP echo requests per address family and site; 0 leaves ICMP out.
+    #[arg(long, value_name = "N", default_value_t = sixfive_checks::poller::PINGS)]
+    pub pings: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SitesFormat {
+    Table,
+    /// `sixfive.sites/v1`: one document with every site.
+    Json,
 }
 
 fn parse_level(text: &str) -> Result<sixfive_inventory::model::Level, String> {

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
+use sixfive_checks::profiles::{Profile, shipped, with_user_profiles};
 use sixfive_inventory::store::{Kind, Stored};
 use sixfive_inventory::{LoadOptions, Loaded, Store, StoreUrl};
 
@@ -15,7 +16,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
     match command {
         InventoryCommand::Validate { path } => {
             let path = inventory_path(path, global)?;
-            let loaded = load(&path, true)?;
+            let loaded = load(&path, true, global)?;
             let inv = &loaded.inventory;
             writeln!(
                 std::io::stdout(),
@@ -31,7 +32,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
         }
         InventoryCommand::Import { path } => {
             let path = inventory_path(path, global)?;
-            let loaded = load(&path, true)?;
+            let loaded = load(&path, true, global)?;
             block_on(async {
                 let store = open_store(global).await?;
                 let summary = store
@@ -93,20 +94,25 @@ pub fn inventory_path(given: Option<PathBuf>, global: &Global) -> Result<PathBuf
     })
 }
 
-/// What the loader checks: the shipped device profiles, and secrets when `secrets`.
-pub fn load_options(secrets: bool) -> LoadOptions {
-    LoadOptions {
-        profiles: sixfive_checks::profiles::shipped()
-            .into_iter()
-            .map(|p| p.name)
-            .collect(),
-        secrets,
+/// The device profiles: shipped ones, and the user's from `--profiles`.
+pub fn profiles(global: &Global) -> Result<Vec<Profile>, Failure> {
+    match &global.profiles {
+        Some(dir) => with_user_profiles(dir).map_err(|e| Failure::Usage(e.to_string())),
+        None => Ok(shipped()),
     }
 }
 
+/// What the loader checks: the device profiles there are, and secrets when `secrets`.
+pub fn load_options(secrets: bool, global: &Global) -> Result<LoadOptions, Failure> {
+    Ok(LoadOptions {
+        profiles: profiles(global)?.into_iter().map(|p| p.name).collect(),
+        secrets,
+    })
+}
+
 /// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
-pub fn load(path: &Path, secrets: bool) -> Result<Loaded, Failure> {
-    let loaded = sixfive_inventory::load(path, &load_options(secrets))?;
+pub fn load(path: &Path, secrets: bool, global: &Global) -> Result<Loaded, Failure> {
+    let loaded = sixfive_inventory::load(path, &load_options(secrets, global)?)?;
     // Warnings follow -q like logs do.
     if tracing::enabled!(tracing::Level::WARN) {
         for warning in &loaded.warnings {

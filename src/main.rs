@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod inventory;
+mod sites;
 mod table;
 
 use std::io::IsTerminal;
@@ -83,6 +84,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
     match cli.command {
         Command::Inventory(command) => inventory::run(command, &cli.global, color).map(|()| 0),
         Command::Check(args) => check::run(args, &cli.global, color),
+        Command::Sites(args) => sites::run(args, &cli.global, color),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "sixfive", &mut std::io::stdout());
@@ -115,8 +117,12 @@ fn init_logging(global: &cli::Global, color: bool) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SIXFIVE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // async-snmp logs every timeout as an error; sixfive reports them as results, so its
+    // own log shows from -vv on.
+    let snmp = if global.verbose >= 2 { level } else { "off" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIXFIVE_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},async_snmp={snmp}"))
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
@@ -18,14 +19,71 @@ pub fn checks() -> Vec<Box<dyn Check>> {
 /// Echo identifiers, distinct per ping so concurrent pings never take each other's replies.
 static NEXT_IDENT: AtomicU16 = AtomicU16::new(1);
 
-/// An ICMPv6 socket: unprivileged (ping socket) when the system allows it, else raw.
-pub fn client() -> Result<Client, String> {
-    Client::new(&Config::builder().kind(ICMP::V6).build()).map_err(|e| {
+/// An ICMP or ICMPv6 socket: unprivileged (ping socket) when the system allows it, else raw.
+pub fn client(kind: ICMP) -> Result<Client, String> {
+    Client::new(&Config::builder().kind(kind).build()).map_err(|e| {
         format!(
-            "cannot open an ICMPv6 socket ({e}): run with CAP_NET_RAW, or allow ping sockets with \
+            "cannot open an ICMP socket ({e}): run with CAP_NET_RAW, or allow ping sockets with \
              sysctl net.ipv4.ping_group_range (it governs IPv6 too)"
         )
     })
+}
+
+/// Echo round trips to one address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pings {
+    pub sent: u32,
+    pub rtts: Vec<Duration>,
+}
+
+impl Pings {
+    pub fn loss(&self) -> Option<f64> {
+        (self.sent > 0).then(|| 1.0 - self.rtts.len() as f64 / f64::from(self.sent))
+    }
+
+    pub fn latency_ms(&self) -> Option<f64> {
+        let total: Duration = self.rtts.iter().sum();
+        (!self.rtts.is_empty()).then(|| millis(total) / self.rtts.len() as f64)
+    }
+
+    /// Mean difference between consecutive round trips.
+    pub fn jitter_ms(&self) -> Option<f64> {
+        let steps: Vec<f64> = self
+            .rtts
+            .windows(2)
+            .map(|w| (millis(w[1]) - millis(w[0])).abs())
+            .collect();
+        (!steps.is_empty()).then(|| steps.iter().sum::<f64>() / steps.len() as f64)
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Sends `count` echoes to `address`, `interval` apart, each waiting at most `timeout`.
+pub async fn series(
+    client: &Client,
+    address: IpAddr,
+    count: u32,
+    interval: Duration,
+    timeout: Duration,
+) -> Result<Pings, String> {
+    let ident = PingIdentifier(NEXT_IDENT.fetch_add(1, Ordering::Relaxed));
+    let mut pinger = client.pinger(address, ident).await;
+    pinger.timeout(timeout);
+    let mut rtts = Vec::new();
+    for sequence in 0..count {
+        if sequence > 0 {
+            tokio::time::sleep(interval).await;
+        }
+        match pinger.ping(PingSequence(sequence as u16), b"sixfive").await {
+            Ok((_, rtt)) => rtts.push(rtt),
+            Err(SurgeError::Timeout { .. }) => {}
+            Err(e) => return Err(format!("ping failed: {e}")),
+        }
+    }
+    Ok(Pings { sent: count, rtts })
 }
 
 struct IcmpV6;
@@ -43,7 +101,7 @@ impl Check for IcmpV6 {
             if addresses.is_empty() {
                 return scan.skip(self.id(), "no usable AAAA record");
             }
-            let client = match scan.network.icmp() {
+            let client = match scan.network.icmp(true) {
                 Ok(client) => client,
                 Err(why) => return vec![scan.record(self.id(), Status::Error, why)],
             };

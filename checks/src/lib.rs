@@ -11,6 +11,7 @@ pub mod level;
 pub mod memo;
 pub mod network;
 pub mod pmtu;
+pub mod poller;
 pub mod probe;
 pub mod profiles;
 pub mod sites;
@@ -19,3 +20,4 @@ pub mod tcp;
 pub mod tls;
 
 pub use engine::{HostReport, Scanner};
+pub use poller::SitePoller;

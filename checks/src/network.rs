@@ -34,9 +34,10 @@ pub struct Network {
     in_flight: Arc<Semaphore>,
     per_address: usize,
     address_slots: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
-    rate: DefaultDirectRateLimiter,
-    /// The ICMPv6 socket, opened on first use.
-    icmp: std::sync::OnceLock<Result<surge_ping::Client, String>>,
+    rate: Arc<DefaultDirectRateLimiter>,
+    /// The ICMPv6 and ICMP sockets, opened on first use.
+    icmp_v6: std::sync::OnceLock<Result<surge_ping::Client, String>>,
+    icmp_v4: std::sync::OnceLock<Result<surge_ping::Client, String>>,
     /// Answers of name servers asked directly, shared by every host of their zone.
     authoritative: Memo<(SocketAddr, Name, Transport), Result<Answer, Refused>>,
 }
@@ -86,9 +87,10 @@ impl Network {
             in_flight: Arc::new(Semaphore::new(scan.concurrency.max(1) as usize)),
             per_address: scan.per_host.max(1) as usize,
             address_slots: Mutex::new(HashMap::new()),
-            rate: RateLimiter::direct(Quota::per_second(per_second)),
+            rate: Arc::new(RateLimiter::direct(Quota::per_second(per_second))),
             authoritative: Memo::new(),
-            icmp: std::sync::OnceLock::new(),
+            icmp_v6: std::sync::OnceLock::new(),
+            icmp_v4: std::sync::OnceLock::new(),
         })
     }
 
@@ -130,12 +132,22 @@ impl Network {
 }
 
 impl Network {
-    /// The shared ICMPv6 client, or why there is none (no privilege for ICMP sockets).
-    pub fn icmp(&self) -> Result<&surge_ping::Client, String> {
-        self.icmp
-            .get_or_init(crate::icmp::client)
+    /// The shared ICMPv6 or ICMP client, or why there is none (no privilege for ICMP
+    /// sockets).
+    pub fn icmp(&self, v6: bool) -> Result<&surge_ping::Client, String> {
+        let (cell, kind) = if v6 {
+            (&self.icmp_v6, surge_ping::ICMP::V6)
+        } else {
+            (&self.icmp_v4, surge_ping::ICMP::V4)
+        };
+        cell.get_or_init(|| crate::icmp::client(kind))
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The scan's rate limit, for probes that send several packets under one guard.
+    pub fn pace(&self) -> crate::probe::snmp::Pace {
+        Arc::clone(&self.rate)
     }
 
     /// Asks a name server directly for the zone's SOA, once per scan whichever hosts ask.

@@ -122,10 +122,32 @@ pub struct Profile {
     /// The vendor table the metrics' columns sit under.
     #[serde(default)]
     pub table: Option<Oid>,
+    /// The modem's row in the table (its last index arc); the first row when absent.
+    #[serde(default)]
+    pub row: Option<u32>,
+    /// How the cellular uplink's ifName begins (case ignored); the first match is the WAN.
+    #[serde(default = "Profile::default_uplink")]
+    pub uplink: Vec<String>,
     pub metrics: BTreeMap<Metric, MetricSpec>,
 }
 
 impl Profile {
+    fn default_uplink() -> Vec<String> {
+        [
+            "wwan", "mob", "rmnet", "qmimux", "cellular", "lte", "5g", "usb", "ppp",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    /// Whether `if_name` is this router family's cellular uplink.
+    pub fn is_uplink(&self, if_name: &str) -> bool {
+        let name = if_name.to_ascii_lowercase();
+        self.uplink
+            .iter()
+            .any(|prefix| name.starts_with(&prefix.to_ascii_lowercase()))
+    }
+
     /// The OID of a metric's column (the modem's row index follows it).
     pub fn column(&self, metric: Metric) -> Option<Oid> {
         let (table, spec) = (self.table.as_ref()?, self.metrics.get(&metric)?);

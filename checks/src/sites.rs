@@ -6,17 +6,8 @@ use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+pub use sixfive_inventory::results::Quality;
 use sixfive_inventory::results::SiteState;
-
-/// Radio quality, worst first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Quality {
-    Poor,
-    Fair,
-    Good,
-    Excellent,
-}
 
 /// Lower bounds of excellent, good and fair; below fair is poor.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -110,8 +101,11 @@ pub struct Observation {
     pub new_errors: Option<u64>,
     pub latency_ms: Option<f64>,
     pub loss: Option<f64>,
-    pub wan_ipv6: Vec<Ipv6Addr>,
+    /// None when the address table could not be read.
+    pub wan_ipv6: Option<Vec<Ipv6Addr>>,
     pub rebooted: bool,
+    /// What the agent got wrong or left out (a broken walk, a table it did not answer).
+    pub faults: Vec<String>,
 }
 
 /// The grade of one poll, and the per-metric qualities the next poll's hysteresis needs.
@@ -237,12 +231,15 @@ pub fn grade(seen: &Observation, previous: Option<&Graded>, bands: &Bands) -> Gr
             &mut graded.reasons,
         );
     }
-    if seen.wan_ipv6.is_empty() {
+    if seen.wan_ipv6.as_ref().is_some_and(Vec::is_empty) {
         note(
             SiteState::Degraded,
-            "no global IPv6 address on the WAN".into(),
+            "no IPv6 address on the WAN (link-local only)".into(),
             &mut graded.reasons,
         );
+    }
+    for fault in &seen.faults {
+        note(SiteState::Degraded, fault.clone(), &mut graded.reasons);
     }
     if seen.rebooted {
         note(
@@ -321,7 +318,7 @@ mod tests {
             new_errors: Some(0),
             latency_ms: Some(12.5),
             loss: Some(0.0),
-            wan_ipv6: vec!["fd00:5a::2".parse().unwrap()],
+            wan_ipv6: Some(vec!["fd00:5a::2".parse().unwrap()]),
             ..Observation::default()
         }
     }
@@ -420,12 +417,20 @@ mod tests {
         };
         assert_eq!(grade(&lossy, None, &bands).state, SiteState::Critical);
         let no_v6 = Observation {
-            wan_ipv6: vec![],
+            wan_ipv6: Some(vec![]),
             ..healthy()
         };
         let graded = grade(&no_v6, None, &bands);
         assert_eq!(graded.state, SiteState::Degraded);
-        assert_eq!(graded.reasons, ["no global IPv6 address on the WAN"]);
+        assert_eq!(
+            graded.reasons,
+            ["no IPv6 address on the WAN (link-local only)"]
+        );
+        let unread = Observation {
+            wan_ipv6: None,
+            ..healthy()
+        };
+        assert_eq!(grade(&unread, None, &bands).state, SiteState::Ok);
         let rebooted = Observation {
             rebooted: true,
             ..healthy()

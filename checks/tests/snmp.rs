@@ -11,6 +11,8 @@ const COMMUNITY: &str = "sixfive-lab-ro";
 const SYS_NAME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 5, 0];
 const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
 const IF_DESCR: [u32; 10] = [1, 3, 6, 1, 2, 1, 2, 2, 1, 2];
+const IF_TYPE: [u32; 10] = [1, 3, 6, 1, 2, 1, 2, 2, 1, 3];
+const SYSTEM: [u32; 7] = [1, 3, 6, 1, 2, 1, 1];
 
 /// A snmpd of its own on a free port of [::1] and 127.0.0.1, stopped when dropped.
 struct Snmpd {
@@ -111,20 +113,29 @@ async fn v2c_and_v3_read_the_agent_over_both_families() {
 }
 
 #[tokio::test]
-async fn a_walk_reads_a_whole_column_and_stops_at_its_end() {
+async fn a_walk_reads_columns_side_by_side_each_to_its_end() {
     let Some(snmpd) = snmpd() else { return };
     let credentials = Credentials::V2c {
         community: COMMUNITY.into(),
     };
     let agent = agent(snmpd.port, true, &credentials).await.unwrap();
-    let rows = agent.walk(&IF_DESCR).await.unwrap();
-    assert!(!rows.is_empty());
-    assert!(rows.iter().all(|(oid, _)| oid.starts_with(&IF_DESCR)));
-    assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "increasing OIDs");
+    // The system group outlasts the interface columns by many rows (sysORTable), so the
+    // walk goes on with one column after the others ended.
+    let roots = [IF_DESCR.to_vec(), SYSTEM.to_vec(), IF_TYPE.to_vec()];
+    let columns = agent.walk(&roots).await.unwrap();
+    assert_eq!(columns.len(), 3);
+    for (root, rows) in roots.iter().zip(&columns) {
+        assert!(!rows.is_empty(), "{root:?}");
+        assert!(rows.iter().all(|(oid, _)| oid.starts_with(root)));
+        assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "increasing OIDs");
+    }
+    assert_eq!(columns[0].len(), columns[2].len(), "one row per interface");
+    assert!(columns[1].len() > 10, "{:?}", columns[1]);
     assert!(
-        rows.iter()
+        columns[0]
+            .iter()
             .any(|(_, v)| *v == SnmpValue::Text(b"lo".to_vec())),
-        "{rows:?}"
+        "{columns:?}"
     );
 }
 

@@ -541,8 +541,14 @@ pub enum AuthProtocol {
 #[serde(rename_all = "lowercase")]
 pub enum PrivProtocol {
     Aes128,
+    /// AES-192 with the Blumenthal key extension (net-snmp's `AES-192`).
     Aes192,
+    /// AES-256 with the Blumenthal key extension (net-snmp's `AES-256`).
     Aes256,
+    /// AES-192 with the Reeder key extension that Cisco uses (net-snmp's `AES-192-C`).
+    Aes192c,
+    /// AES-256 with the Reeder key extension that Cisco uses (net-snmp's `AES-256-C`).
+    Aes256c,
 }
 
 /// A secret given literally in the inventory. Its value leaves only through `expose`:

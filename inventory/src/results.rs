@@ -169,3 +169,108 @@ pub struct SiteSample {
     /// Radio, uplink, uptime, latency and addresses as measured (`sixfive.sites/v1`).
     pub data: serde_json::Value,
 }
+
+/// Radio quality, worst first (sites.md's bands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quality {
+    Poor,
+    Fair,
+    Good,
+    Excellent,
+}
+
+/// One poll of a site, as `sixfive sites` prints it (`sixfive.sites/v1`) and the store
+/// keeps it in a sample. Unknown values are null, never 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteReport {
+    pub id: String,
+    pub state: SiteState,
+    pub reasons: Vec<String>,
+    /// The family SNMP answered over.
+    pub polled_via: Option<Family>,
+    pub address: Option<IpAddr>,
+    pub profile: String,
+    pub system: SystemInfo,
+    pub radio: RadioReport,
+    pub uplink: UplinkReport,
+    pub uptime_s: Option<u64>,
+    pub rebooted: bool,
+    /// IPv6 addresses other than link-local on the WAN interface; null when not read.
+    pub wan_ipv6: Option<Vec<std::net::Ipv6Addr>>,
+    pub latency_ms: PerFamily,
+    pub jitter_ms: PerFamily,
+    pub loss: PerFamily,
+    /// Per-metric radio quality, which the next poll's hysteresis starts from.
+    pub quality: RadioQuality,
+    pub polled_at: DateTime<Utc>,
+    pub took_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SystemInfo {
+    pub name: Option<String>,
+    pub descr: Option<String>,
+    pub object_id: Option<String>,
+}
+
+/// Radio values as the profile reads them; NR values sit next to the LTE anchor's in NSA.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RadioReport {
+    pub technology: Option<String>,
+    pub rsrp_dbm: Option<f64>,
+    pub rsrq_db: Option<f64>,
+    pub sinr_db: Option<f64>,
+    pub snr_db: Option<f64>,
+    pub rssi_dbm: Option<f64>,
+    pub nr_rsrp_dbm: Option<f64>,
+    pub nr_rsrq_db: Option<f64>,
+    pub nr_sinr_db: Option<f64>,
+    pub operator: Option<String>,
+    pub cell_id: Option<String>,
+    pub band: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UplinkReport {
+    pub name: Option<String>,
+    pub if_index: Option<u32>,
+    /// IF-MIB ifOperStatus by name: up, down, lowerLayerDown, …
+    pub oper_status: Option<String>,
+    pub in_errors: Option<u64>,
+    pub out_errors: Option<u64>,
+    pub in_octets: Option<u64>,
+    pub out_octets: Option<u64>,
+    pub in_bps: Option<f64>,
+    pub out_bps: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PerFamily {
+    pub v6: Option<f64>,
+    pub v4: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RadioQuality {
+    pub rsrp: Option<Quality>,
+    pub rsrq: Option<Quality>,
+    pub sinr: Option<Quality>,
+}
+
+impl SiteReport {
+    pub fn sample(&self) -> SiteSample {
+        SiteSample {
+            site: self.id.clone(),
+            at: self.polled_at,
+            state: self.state,
+            reasons: self.reasons.clone(),
+            data: serde_json::to_value(self).expect("a site report serialises"),
+        }
+    }
+
+    /// The report a sample was made from; None for a sample of another shape.
+    pub fn from_sample(sample: &SiteSample) -> Option<SiteReport> {
+        serde_json::from_value(sample.data.clone()).ok()
+    }
+}

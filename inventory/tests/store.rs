@@ -9,7 +9,7 @@ use serde_json::json;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::model::{Agency, Endpoint, Endpoints, Host, Inventory, Site, Snmp, Stage};
 use sixfive_inventory::results::{CheckRecord, Family, HostLevel, SiteSample, SiteState, Status};
-use sixfive_inventory::store::{EditField, Kind, RunStatus};
+use sixfive_inventory::store::{EditField, Kind, RunKind, RunStatus};
 use sixfive_inventory::{Store, StoreError, StoreUrl};
 use sqlx::Connection;
 
@@ -335,7 +335,7 @@ fn result(host: &str, check: &str, status: Status) -> CheckRecord {
 async fn a_scan_run_is_complete_or_visibly_incomplete() {
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();
-        let first = store.begin_run("agent-1").await.unwrap();
+        let first = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
         let results = vec![
             result("a.danang.test", "tcp.v6", Status::Pass),
             result("a.danang.test", "http.v6", Status::Fail),
@@ -365,8 +365,8 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
         assert_eq!(samples[0].data, sample.data);
 
         // A second run dies half-way: its agent restarts and marks it.
-        let second = store.begin_run("agent-1").await.unwrap();
-        let other_agent = store.begin_run("agent-2").await.unwrap();
+        let second = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
+        let other_agent = store.begin_run("agent-2", RunKind::Hosts).await.unwrap();
         store
             .record_results(second, &[result("b.danang.test", "tcp.v6", Status::Pass)])
             .await
@@ -389,7 +389,12 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
             "another agent's run is left alone"
         );
         assert_eq!(
-            store.latest_complete_run().await.unwrap().unwrap().id,
+            store
+                .latest_complete_run(RunKind::Hosts)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
             first
         );
         let late = store
@@ -404,6 +409,54 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
             store.finish_run(second, RunStatus::Complete).await,
             Err(StoreError::RunClosed(_))
         ));
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn site_polls_keep_history_and_leave_host_runs_current() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let hosts = store.begin_run("check", RunKind::Hosts).await.unwrap();
+        store.finish_run(hosts, RunStatus::Complete).await.unwrap();
+        let sample = |site: &str, state, rsrp: f64| SiteSample {
+            site: site.into(),
+            at: Utc::now(),
+            state,
+            reasons: vec![],
+            data: json!({ "radio": { "rsrp_dbm": rsrp } }),
+        };
+        for (state, rsrp) in [(SiteState::Ok, -75.0), (SiteState::Degraded, -95.0)] {
+            let run = store.begin_run("sites", RunKind::Sites).await.unwrap();
+            store
+                .record_samples(
+                    run,
+                    &[sample("a", state, rsrp), sample("b", SiteState::Ok, -70.0)],
+                )
+                .await
+                .unwrap();
+            store.finish_run(run, RunStatus::Complete).await.unwrap();
+        }
+        let latest = store.latest_samples(None).await.unwrap();
+        let states: Vec<_> = latest.iter().map(|s| (s.site.as_str(), s.state)).collect();
+        assert_eq!(
+            states,
+            [("a", SiteState::Degraded), ("b", SiteState::Ok)],
+            "{}",
+            backend.name
+        );
+        assert_eq!(store.latest_samples(Some("b")).await.unwrap().len(), 1);
+        assert_eq!(
+            store.samples("a", 10).await.unwrap().len(),
+            2,
+            "history is kept"
+        );
+        let current = |kind| store.latest_complete_run(kind);
+        assert_eq!(current(RunKind::Hosts).await.unwrap().unwrap().id, hosts);
+        assert_eq!(
+            current(RunKind::Sites).await.unwrap().unwrap().kind,
+            RunKind::Sites
+        );
         store.close().await;
     }
 }

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_snmp::{Auth, Client, ErrorKind, Oid, UsmConfig, Value};
@@ -93,8 +94,14 @@ pub type Bindings = Vec<(Vec<u32>, SnmpValue)>;
 /// What a site poller asks of an agent; tests and benchmarks can stand in their own.
 pub trait Snmp: Send + Sync {
     fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>>;
-    fn walk<'a>(&'a self, root: &'a [u32]) -> BoxFuture<'a, Result<Bindings, SnmpError>>;
+    /// Walks several columns side by side (one GETBULK carries them all); one list of
+    /// rows per root, in order.
+    fn walk<'a>(&'a self, roots: &'a [Vec<u32>])
+    -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>>;
 }
+
+/// The scan's rate limit, which every request waits for.
+pub type Pace = Arc<governor::DefaultDirectRateLimiter>;
 
 /// An agent reached over UDP with async-snmp.
 pub struct Agent {
@@ -102,6 +109,7 @@ pub struct Agent {
     target: SocketAddr,
     timeout: Duration,
     v3: bool,
+    pace: Option<Pace>,
 }
 
 impl Agent {
@@ -141,7 +149,20 @@ impl Agent {
             target,
             timeout,
             v3: matches!(credentials, Credentials::V3 { .. }),
+            pace: None,
         })
+    }
+
+    /// Makes every request wait for the scan's rate limit.
+    pub fn paced(mut self, pace: Pace) -> Self {
+        self.pace = Some(pace);
+        self
+    }
+
+    async fn pace(&self) {
+        if let Some(pace) = &self.pace {
+            pace.until_ready().await;
+        }
     }
 
     /// An agent refusing credentials often looks silent: v2c agents drop a wrong community,
@@ -203,6 +224,7 @@ impl Snmp for Agent {
     fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
         async move {
             let oids: Vec<Oid> = oids.iter().map(|o| Oid::from_slice(o)).collect();
+            self.pace().await;
             let response = match self.client.get_many(&oids).await {
                 Ok(response) => response,
                 Err(e) => return Err(self.explain(e).await),
@@ -216,18 +238,21 @@ impl Snmp for Agent {
         .boxed()
     }
 
-    fn walk<'a>(&'a self, root: &'a [u32]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
+    fn walk<'a>(
+        &'a self,
+        roots: &'a [Vec<u32>],
+    ) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>> {
         async move {
-            let root = Oid::from_slice(root);
-            let mut rows = Vec::new();
-            let mut cursor = root.clone();
+            let roots: Vec<Oid> = roots.iter().map(|r| Oid::from_slice(r)).collect();
+            let mut rows: Vec<Bindings> = vec![Vec::new(); roots.len()];
+            let mut cursors = roots.clone();
+            let mut open: Vec<usize> = (0..roots.len()).collect();
             let mut repetitions = MAX_REPETITIONS;
-            loop {
-                let varbinds = match self
-                    .client
-                    .get_bulk(std::slice::from_ref(&cursor), 0, repetitions)
-                    .await
-                {
+            let mut read = 0;
+            while !open.is_empty() {
+                let request: Vec<Oid> = open.iter().map(|&c| cursors[c].clone()).collect();
+                self.pace().await;
+                let varbinds = match self.client.get_bulk(&request, 0, repetitions).await {
                     Ok(varbinds) => varbinds,
                     // tooBig and friends: ask for fewer rows at a time.
                     Err(e) if e.kind() == ErrorKind::Snmp && repetitions > 1 => {
@@ -237,27 +262,45 @@ impl Snmp for Agent {
                     Err(e) => return Err(self.explain(e).await),
                 };
                 if varbinds.is_empty() {
-                    return Ok(rows);
+                    break;
                 }
-                for vb in varbinds {
-                    if matches!(vb.value, Value::EndOfMibView) || !vb.oid.starts_with(&root) {
-                        return Ok(rows);
+                // The answer runs row by row: the k-th binding continues column k mod n.
+                let mut finished = vec![false; open.len()];
+                for (k, vb) in varbinds.iter().enumerate() {
+                    let slot = k % open.len();
+                    let column = open[slot];
+                    if finished[slot] {
+                        continue;
                     }
-                    if vb.oid <= cursor {
+                    if matches!(vb.value, Value::EndOfMibView)
+                        || !vb.oid.starts_with(&roots[column])
+                    {
+                        finished[slot] = true;
+                        continue;
+                    }
+                    if vb.oid <= cursors[column] {
                         return Err(SnmpError::BrokenWalk(format!(
-                            "{} does not follow {cursor}",
-                            vb.oid
+                            "{} does not follow {}",
+                            vb.oid, cursors[column]
                         )));
                     }
-                    cursor = vb.oid.clone();
-                    rows.push((vb.oid.arcs().to_vec(), convert(&vb.value)));
-                    if rows.len() >= MAX_WALK_ROWS {
+                    cursors[column] = vb.oid.clone();
+                    rows[column].push((vb.oid.arcs().to_vec(), convert(&vb.value)));
+                    read += 1;
+                    if read >= MAX_WALK_ROWS {
                         return Err(SnmpError::BrokenWalk(format!(
-                            "more than {MAX_WALK_ROWS} rows under {root}"
+                            "more than {MAX_WALK_ROWS} rows under {}",
+                            roots[column]
                         )));
                     }
                 }
+                open = open
+                    .into_iter()
+                    .zip(finished)
+                    .filter_map(|(column, done)| (!done).then_some(column))
+                    .collect();
             }
+            Ok(rows)
         }
         .boxed()
     }

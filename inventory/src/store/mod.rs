@@ -235,10 +235,39 @@ impl RunStatus {
     }
 }
 
+/// What a run polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    Hosts,
+    Sites,
+}
+
+impl RunKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Hosts => "hosts",
+            RunKind::Sites => "sites",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "hosts" => Ok(RunKind::Hosts),
+            "sites" => Ok(RunKind::Sites),
+            other => Err(StoreError::Corrupt {
+                kind: "run kind",
+                reason: other.to_owned(),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
     pub id: i64,
     pub agent: String,
+    pub kind: RunKind,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub status: RunStatus,
@@ -647,11 +676,13 @@ impl Store {
     }
 
     /// Starts a scan run; it stays `running` until [`Store::finish_run`].
-    pub async fn begin_run(&self, agent: &str) -> Result<i64, StoreError> {
+    pub async fn begin_run(&self, agent: &str, kind: RunKind) -> Result<i64, StoreError> {
         Ok(on_pool!(self, pool => sqlx::query_scalar(
-            "INSERT INTO scan_runs (agent, started_at, status) VALUES ($1, $2, 'running') RETURNING id",
+            "INSERT INTO scan_runs (agent, kind, started_at, status)
+             VALUES ($1, $2, $3, 'running') RETURNING id",
         )
         .bind(agent)
+        .bind(kind.as_str())
         .bind(Utc::now())
         .fetch_one(pool)
         .await?))
@@ -789,15 +820,23 @@ impl Store {
 
     /// Scan runs, newest first.
     pub async fn runs(&self) -> Result<Vec<Run>, StoreError> {
-        self.select_runs(false, i64::MAX).await
+        self.select_runs(None, false, i64::MAX).await
     }
 
-    /// Runs newest first, only complete ones when `complete`, at most `limit`.
-    async fn select_runs(&self, complete: bool, limit: i64) -> Result<Vec<Run>, StoreError> {
+    /// Runs newest first, of one kind or all, only complete ones when `complete`, at most
+    /// `limit`.
+    async fn select_runs(
+        &self,
+        kind: Option<RunKind>,
+        complete: bool,
+        limit: i64,
+    ) -> Result<Vec<Run>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT id, agent, started_at, finished_at, status FROM scan_runs
-             WHERE (NOT $1 OR status = 'complete') ORDER BY id DESC LIMIT $2",
+            "SELECT id, agent, kind, started_at, finished_at, status FROM scan_runs
+             WHERE ($1 IS NULL OR kind = $1) AND (NOT $2 OR status = 'complete')
+             ORDER BY id DESC LIMIT $3",
         )
+        .bind(kind.map(RunKind::as_str))
         .bind(complete)
         .bind(limit)
         .fetch_all(pool)
@@ -806,16 +845,18 @@ impl Store {
         .map(|row| Ok((
             row.try_get::<i64, _>("id")?,
             row.try_get::<String, _>("agent")?,
+            row.try_get::<String, _>("kind")?,
             row.try_get::<DateTime<Utc>, _>("started_at")?,
             row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
             row.try_get::<String, _>("status")?,
         )))
         .collect::<Result<Vec<_>, sqlx::Error>>()?);
         rows.into_iter()
-            .map(|(id, agent, started_at, finished_at, status)| {
+            .map(|(id, agent, kind, started_at, finished_at, status)| {
                 Ok(Run {
                     id,
                     agent,
+                    kind: RunKind::parse(&kind)?,
                     started_at,
                     finished_at,
                     status: RunStatus::parse(&status)?,
@@ -824,9 +865,10 @@ impl Store {
             .collect()
     }
 
-    /// The newest run that finished complete: what readers should treat as current.
-    pub async fn latest_complete_run(&self) -> Result<Option<Run>, StoreError> {
-        Ok(self.select_runs(true, 1).await?.pop())
+    /// The newest run of `kind` that finished complete: what readers should treat as
+    /// current.
+    pub async fn latest_complete_run(&self, kind: RunKind) -> Result<Option<Run>, StoreError> {
+        Ok(self.select_runs(Some(kind), true, 1).await?.pop())
     }
 
     /// A run's check results, in the order they were recorded.
@@ -893,12 +935,37 @@ impl Store {
             .collect()
     }
 
+    /// Each site's newest sample (or only `site`'s), whatever run it came from: where the
+    /// next poll's counter deltas, reboot check and hysteresis start.
+    pub async fn latest_samples(&self, site: Option<&str>) -> Result<Vec<SiteSample>, StoreError> {
+        self.select_samples(
+            "SELECT site, at, state, reasons, data FROM site_samples
+             WHERE id IN (SELECT MAX(id) FROM site_samples GROUP BY site)
+             AND ($1 = '' OR site = $1) ORDER BY site LIMIT $2",
+            site.unwrap_or(""),
+            i64::MAX,
+        )
+        .await
+    }
+
     /// A site's samples, newest first, at most `limit`.
     pub async fn samples(&self, site: &str, limit: i64) -> Result<Vec<SiteSample>, StoreError> {
-        let rows = on_pool!(self, pool => sqlx::query(
+        self.select_samples(
             "SELECT site, at, state, reasons, data FROM site_samples
              WHERE site = $1 ORDER BY at DESC, id DESC LIMIT $2",
+            site,
+            limit,
         )
+        .await
+    }
+
+    async fn select_samples(
+        &self,
+        sql: &'static str,
+        site: &str,
+        limit: i64,
+    ) -> Result<Vec<SiteSample>, StoreError> {
+        let rows = on_pool!(self, pool => sqlx::query(sql)
         .bind(site)
         .bind(limit)
         .fetch_all(pool)

@@ -1,0 +1,852 @@
+//! Polls 5G sites (sites.md): over SNMP the system group, the uplink's IF-MIB columns, its
+//! IPv6 addresses from IP-MIB and the profile's radio columns; ICMP echo over both
+//! families; then grades the poll against the site's previous one. Sites run side by side
+//! up to the scan's concurrency and every site has a deadline, so a dead or trickling
+//! router costs only its own time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::stream::{self, Stream, StreamExt};
+use hickory_proto::rr::Name;
+use sixfive_inventory::load::read_secret;
+use sixfive_inventory::model::{self, Endpoint, Scan, Site, SnmpVersion};
+use sixfive_inventory::results::{
+    Family, PerFamily, RadioQuality, RadioReport, SiteReport, SystemInfo, UplinkReport,
+};
+
+use crate::icmp::{Pings, series};
+use crate::network::Network;
+use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue};
+use crate::profiles::{Metric, MetricSpec, Profile, ValueType};
+use crate::sites::{self, Bands, CounterWidth, Graded, Observation, Radio};
+
+/// Retries per SNMP request after its timeout: one, as LibreNMS and snmp_exporter do.
+const RETRIES: u32 = 1;
+/// Echo requests per family, this far apart.
+pub const PINGS: u32 = 5;
+const PING_INTERVAL: Duration = Duration::from_millis(200);
+/// No uplink moves more than this; a larger rate is a counter reset.
+const MAX_BPS: f64 = 100e9;
+
+const SYS_DESCR: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 1, 0];
+const SYS_OBJECT_ID: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 2, 0];
+const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
+const SYS_NAME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 5, 0];
+const IF_NAME: [u32; 11] = [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1];
+const IF_OPER_STATUS: [u32; 10] = [1, 3, 6, 1, 2, 1, 2, 2, 1, 8];
+const IF_IN_ERRORS: [u32; 10] = [1, 3, 6, 1, 2, 1, 2, 2, 1, 14];
+const IF_OUT_ERRORS: [u32; 10] = [1, 3, 6, 1, 2, 1, 2, 2, 1, 20];
+const IF_HC_IN_OCTETS: [u32; 11] = [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6];
+const IF_HC_OUT_OCTETS: [u32; 11] = [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 10];
+/// ipAddressIfIndex for IPv6 rows (addrType 2); index `16.<address bytes>`.
+const IP_ADDRESS_IF_INDEX_V6: [u32; 11] = [1, 3, 6, 1, 2, 1, 4, 34, 1, 3, 2];
+
+pub struct SitePoller {
+    network: Network,
+    profiles: HashMap<String, Profile>,
+    bands: Bands,
+    pings: u32,
+    deadline: Duration,
+    sites_in_flight: usize,
+}
+
+impl SitePoller {
+    pub fn new(scan: &Scan, profiles: Vec<Profile>, pings: u32) -> Result<Self, String> {
+        let snmp = scan.timeouts.snmp.0;
+        Ok(Self {
+            network: Network::new(scan)?,
+            profiles: profiles.into_iter().map(|p| (p.name.clone(), p)).collect(),
+            bands: Bands::default(),
+            pings,
+            // Discovery, the system group and two rounds of walks, each with its retry.
+            deadline: snmp * (RETRIES + 1) * 5,
+            sites_in_flight: scan.concurrency.max(1) as usize,
+        })
+    }
+
+    /// Polls `sites`, yielding each report as it completes (not in input order); each
+    /// starts from its previous report for counter deltas, reboots and hysteresis.
+    pub fn poll_all(
+        self: &Arc<Self>,
+        sites: Vec<(Site, Option<SiteReport>)>,
+    ) -> impl Stream<Item = SiteReport> + use<> {
+        let poller = Arc::clone(self);
+        stream::iter(sites)
+            .map(move |(site, previous)| {
+                let poller = Arc::clone(&poller);
+                tokio::spawn(async move { poller.poll(&site, previous.as_ref()).await })
+            })
+            .buffer_unordered(self.sites_in_flight)
+            .map(|joined| joined.expect("a site poll never panics"))
+    }
+
+    pub async fn poll(&self, site: &Site, previous: Option<&SiteReport>) -> SiteReport {
+        let started = Instant::now();
+        let polled_at = Utc::now();
+        let (addresses, mut notes) = self.addresses(site).await;
+        let snmp = async {
+            match tokio::time::timeout(self.deadline, self.read_snmp(site, &addresses)).await {
+                Ok(outcome) => outcome,
+                Err(_) => SnmpOutcome::Silent(vec![format!(
+                    "the SNMP poll did not finish within its deadline of {} s",
+                    self.deadline.as_secs()
+                )]),
+            }
+        };
+        let (snmp, (pings_v6, pings_v4)) = futures::join!(snmp, self.ping(&addresses, &mut notes));
+        let mut report = SiteReport {
+            id: site.id.clone(),
+            state: sixfive_inventory::results::SiteState::Unreachable,
+            reasons: Vec::new(),
+            polled_via: None,
+            address: None,
+            profile: site.profile.clone(),
+            system: SystemInfo::default(),
+            radio: RadioReport::default(),
+            uplink: UplinkReport::default(),
+            uptime_s: None,
+            rebooted: false,
+            wan_ipv6: None,
+            latency_ms: per_family(&pings_v6, &pings_v4, Pings::latency_ms),
+            jitter_ms: per_family(&pings_v6, &pings_v4, Pings::jitter_ms),
+            loss: per_family(&pings_v6, &pings_v4, Pings::loss),
+            quality: RadioQuality::default(),
+            polled_at,
+            took_ms: 0.0,
+        };
+        let answered = |p: &Option<Pings>| p.as_ref().is_some_and(|p| !p.rtts.is_empty());
+        let mut seen = Observation {
+            icmp_answered: answered(&pings_v6) || answered(&pings_v4),
+            latency_ms: worst(report.latency_ms),
+            loss: worst(report.loss),
+            ..Observation::default()
+        };
+        match snmp {
+            SnmpOutcome::Refused(why) => {
+                seen.auth_failed = true;
+                notes.push(why);
+            }
+            SnmpOutcome::Silent(why) => notes.extend(why),
+            SnmpOutcome::Read(address, readings) => {
+                seen.snmp_answered = true;
+                report.polled_via = Some(family(address));
+                report.address = Some(address);
+                self.account(&mut report, &mut seen, *readings, previous);
+            }
+        }
+        let before = previous.map(|p| Graded {
+            state: p.state,
+            reasons: p.reasons.clone(),
+            rsrp: p.quality.rsrp,
+            rsrq: p.quality.rsrq,
+            sinr: p.quality.sinr,
+        });
+        let graded = sites::grade(&seen, before.as_ref(), &self.bands);
+        report.state = graded.state;
+        report.reasons = graded.reasons;
+        report.reasons.extend(notes);
+        report.quality = RadioQuality {
+            rsrp: graded.rsrp,
+            rsrq: graded.rsrq,
+            sinr: graded.sinr,
+        };
+        report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        report
+    }
+
+    /// Puts what SNMP read into the report, with rates, errors and reboots measured
+    /// against the previous poll.
+    fn account(
+        &self,
+        report: &mut SiteReport,
+        seen: &mut Observation,
+        readings: Readings,
+        previous: Option<&SiteReport>,
+    ) {
+        report.system = readings.system;
+        report.uptime_s = readings.uptime_ticks.map(|t| u64::from(t / 100));
+        let elapsed = previous
+            .and_then(|p| (report.polled_at - p.polled_at).to_std().ok())
+            .unwrap_or_default();
+        report.rebooted = match (previous.and_then(|p| p.uptime_s), readings.uptime_ticks) {
+            (Some(before), Some(now)) => sites::rebooted((before * 100) as u32, now, elapsed),
+            _ => false,
+        };
+        let mut uplink = readings.uplink;
+        let before = previous.map(|p| &p.uplink);
+        let rate = |old: Option<u64>, new: Option<u64>| {
+            sites::bits_per_second(
+                old?,
+                new?,
+                CounterWidth::Bits64,
+                elapsed,
+                report.rebooted,
+                MAX_BPS,
+            )
+        };
+        uplink.in_bps = rate(before.and_then(|b| b.in_octets), uplink.in_octets);
+        uplink.out_bps = rate(before.and_then(|b| b.out_octets), uplink.out_octets);
+        let errors = |u: &UplinkReport| Some(u.in_errors? + u.out_errors?);
+        seen.new_errors = match (before.and_then(errors), errors(&uplink)) {
+            (Some(old), Some(new)) if !report.rebooted => new.checked_sub(old),
+            _ => None,
+        };
+        seen.uplink_up = uplink.oper_status.as_deref().and_then(|s| match s {
+            "up" | "dormant" => Some(true),
+            "down" | "notPresent" | "lowerLayerDown" => Some(false),
+            _ => None,
+        });
+        report.uplink = uplink;
+        seen.radio = Radio {
+            rsrp_dbm: readings.radio.rsrp_dbm,
+            rsrq_db: readings.radio.rsrq_db,
+            sinr_db: readings.radio.sinr_db,
+        };
+        report.radio = readings.radio;
+        report.wan_ipv6.clone_from(&readings.wan_ipv6);
+        seen.wan_ipv6 = readings.wan_ipv6;
+        seen.rebooted = report.rebooted;
+        seen.faults = readings.faults;
+    }
+
+    /// The site's management addresses, IPv6 first; names are resolved.
+    async fn addresses(&self, site: &Site) -> (Vec<IpAddr>, Vec<String>) {
+        let mut v6 = Vec::new();
+        let mut v4 = Vec::new();
+        let mut notes = Vec::new();
+        for endpoint in site.address.iter() {
+            match endpoint {
+                Endpoint::Ip(ip @ IpAddr::V6(_)) => v6.push(*ip),
+                Endpoint::Ip(ip @ IpAddr::V4(_)) => v4.push(*ip),
+                Endpoint::Name(name) => match Name::from_ascii(name) {
+                    Ok(name) => {
+                        let resolvers = &self.network.resolvers;
+                        let ((_, six), (_, four)) = futures::join!(
+                            resolvers.addresses_v6(&name),
+                            resolvers.addresses_v4(&name)
+                        );
+                        v6.extend(six.records().iter().map(|a| IpAddr::V6(*a)));
+                        v4.extend(four.records().iter().map(|a| IpAddr::V4(*a)));
+                    }
+                    Err(e) => notes.push(format!("`{name}` is not a DNS name: {e}")),
+                },
+            }
+        }
+        if v6.is_empty() && v4.is_empty() {
+            notes.push("no management address (the name does not resolve)".into());
+        }
+        v6.extend(v4);
+        (v6, notes)
+    }
+
+    /// Tries the addresses in order until an agent answers or refuses.
+    async fn read_snmp(&self, site: &Site, addresses: &[IpAddr]) -> SnmpOutcome {
+        let credentials = match credentials(&site.snmp) {
+            Ok(credentials) => credentials,
+            Err(why) => return SnmpOutcome::Refused(why),
+        };
+        let Some(profile) = self.profiles.get(&site.profile) else {
+            return SnmpOutcome::Silent(vec![format!("unknown profile `{}`", site.profile)]);
+        };
+        let mut silent = Vec::new();
+        for &address in addresses {
+            let _guard = match self.network.guard(address).await {
+                Ok(guard) => guard,
+                Err(refused) => {
+                    silent.push(refused.detail(address));
+                    continue;
+                }
+            };
+            let target = SocketAddr::new(address, site.snmp.port);
+            let timeout = self.network.timeouts.snmp.0;
+            let outcome = match Agent::connect(target, &credentials, timeout, RETRIES).await {
+                Ok(agent) => read(&agent.paced(self.network.pace()), profile).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(readings) => return SnmpOutcome::Read(address, Box::new(readings)),
+                Err(SnmpError::AuthFailed(why)) => {
+                    return SnmpOutcome::Refused(format!("SNMP over {address}: {why}"));
+                }
+                Err(e) => silent.push(format!("no SNMP answer from {address}: {e}")),
+            }
+        }
+        SnmpOutcome::Silent(silent)
+    }
+
+    /// Echo series to the first IPv6 and the first IPv4 address, side by side.
+    async fn ping(
+        &self,
+        addresses: &[IpAddr],
+        notes: &mut Vec<String>,
+    ) -> (Option<Pings>, Option<Pings>) {
+        if self.pings == 0 {
+            return (None, None);
+        }
+        let first = |v6: bool| addresses.iter().copied().find(|a| a.is_ipv6() == v6);
+        let one = |address: Option<IpAddr>| async move {
+            let address = address?;
+            let result = async {
+                let client = self.network.icmp(address.is_ipv6())?;
+                let _guard = self
+                    .network
+                    .guard(address)
+                    .await
+                    .map_err(|r| r.detail(address))?;
+                series(
+                    client,
+                    address,
+                    self.pings,
+                    PING_INTERVAL,
+                    self.network.timeouts.connect.0,
+                )
+                .await
+            };
+            Some(result.await)
+        };
+        let (v6, v4) = futures::join!(one(first(true)), one(first(false)));
+        let mut keep = |pings: Option<Result<Pings, String>>| match pings? {
+            Ok(pings) => Some(pings),
+            Err(why) => {
+                notes.push(why);
+                None
+            }
+        };
+        (keep(v6), keep(v4))
+    }
+}
+
+enum SnmpOutcome {
+    Read(IpAddr, Box<Readings>),
+    /// The agent answered but refused the credentials.
+    Refused(String),
+    /// No agent answered, with why per address.
+    Silent(Vec<String>),
+}
+
+/// What one SNMP poll read.
+#[derive(Debug, Default)]
+struct Readings {
+    system: SystemInfo,
+    uptime_ticks: Option<u32>,
+    uplink: UplinkReport,
+    wan_ipv6: Option<Vec<Ipv6Addr>>,
+    radio: RadioReport,
+    faults: Vec<String>,
+}
+
+/// Reads a router: the system group first (it tells whether the agent talks to us), then
+/// interfaces, addresses and radio side by side. A table that fails is a fault; the rest
+/// of the poll stands.
+async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError> {
+    let system = agent
+        .get(&[
+            SYS_DESCR.to_vec(),
+            SYS_OBJECT_ID.to_vec(),
+            SYS_UPTIME.to_vec(),
+            SYS_NAME.to_vec(),
+        ])
+        .await?;
+    let mut readings = Readings::default();
+    for (oid, value) in &system {
+        match (oid.get(7), value) {
+            (Some(1), _) => readings.system.descr = text(value),
+            (Some(2), SnmpValue::Oid(arcs)) => readings.system.object_id = Some(dotted(arcs)),
+            (Some(3), SnmpValue::TimeTicks(ticks)) => readings.uptime_ticks = Some(*ticks),
+            (Some(5), _) => readings.system.name = text(value),
+            _ => {}
+        }
+    }
+    let interface_roots = [
+        IF_NAME.to_vec(),
+        IF_OPER_STATUS.to_vec(),
+        IF_IN_ERRORS.to_vec(),
+        IF_OUT_ERRORS.to_vec(),
+        IF_HC_IN_OCTETS.to_vec(),
+        IF_HC_OUT_OCTETS.to_vec(),
+    ];
+    let address_roots = [IP_ADDRESS_IF_INDEX_V6.to_vec()];
+    let radio_columns: Vec<(Metric, &MetricSpec, Vec<u32>)> = profile
+        .metrics
+        .iter()
+        .filter_map(|(metric, spec)| Some((*metric, spec, profile.column(*metric)?.0)))
+        .collect();
+    let radio_roots: Vec<Vec<u32>> = radio_columns.iter().map(|(_, _, c)| c.clone()).collect();
+    let (interfaces, addresses, radio) = futures::join!(
+        agent.walk(&interface_roots),
+        agent.walk(&address_roots),
+        async {
+            if radio_roots.is_empty() {
+                Ok(Vec::new())
+            } else {
+                agent.walk(&radio_roots).await
+            }
+        }
+    );
+    let unread = |table: &str, error: SnmpError| format!("could not read the {table}: {error}");
+    let interfaces_read = interfaces.is_ok();
+    let uplink_index = match interfaces {
+        Ok(columns) => {
+            let (uplink, index) = uplink(&columns, profile);
+            readings.uplink = uplink;
+            index
+        }
+        Err(e) => {
+            readings.faults.push(unread("interface table (IF-MIB)", e));
+            None
+        }
+    };
+    if interfaces_read && uplink_index.is_none() {
+        readings.faults.push(format!(
+            "no interface is named like the uplink ({}*): set `uplink:` in the profile",
+            profile.uplink.join("*, ")
+        ));
+    }
+    match addresses {
+        Ok(columns) => readings.wan_ipv6 = Some(wan_ipv6(&columns[0], uplink_index)),
+        Err(e) => readings.faults.push(unread("address table (IP-MIB)", e)),
+    }
+    match radio {
+        Ok(columns) => {
+            for ((metric, spec, _), rows) in radio_columns.iter().zip(&columns) {
+                let value = modem_row(rows, profile.row).map(|(_, v)| v);
+                set_metric(&mut readings.radio, *metric, spec, value);
+            }
+        }
+        Err(e) => readings.faults.push(unread("radio table", e)),
+    }
+    Ok(readings)
+}
+
+/// The uplink's columns: the first interface the profile names as uplink, preferring
+/// one that is up.
+fn uplink(columns: &[Bindings], profile: &Profile) -> (UplinkReport, Option<u32>) {
+    let by_index = |column: &Bindings| -> BTreeMap<u32, SnmpValue> {
+        column
+            .iter()
+            .filter_map(|(oid, value)| Some((*oid.last()?, value.clone())))
+            .collect()
+    };
+    let [names, status, in_errors, out_errors, in_octets, out_octets] =
+        [0, 1, 2, 3, 4, 5].map(|i| by_index(&columns[i]));
+    let candidates: Vec<(u32, String)> = names
+        .iter()
+        .filter_map(|(index, value)| Some((*index, text(value)?)))
+        .filter(|(_, name)| profile.is_uplink(name))
+        .collect();
+    let is_up = |index: &u32| matches!(status.get(index), Some(SnmpValue::Integer(1)));
+    let Some((index, name)) = candidates
+        .iter()
+        .find(|(index, _)| is_up(index))
+        .or_else(|| candidates.first())
+        .cloned()
+    else {
+        return (UplinkReport::default(), None);
+    };
+    let number = |column: &BTreeMap<u32, SnmpValue>| match column.get(&index) {
+        Some(SnmpValue::Unsigned(n)) => Some(*n),
+        Some(SnmpValue::Integer(n)) => u64::try_from(*n).ok(),
+        _ => None,
+    };
+    let report = UplinkReport {
+        name: Some(name),
+        if_index: Some(index),
+        oper_status: match status.get(&index) {
+            Some(SnmpValue::Integer(code)) => Some(oper_status(*code)),
+            _ => None,
+        },
+        in_errors: number(&in_errors),
+        out_errors: number(&out_errors),
+        in_octets: number(&in_octets),
+        out_octets: number(&out_octets),
+        in_bps: None,
+        out_bps: None,
+    };
+    (report, Some(index))
+}
+
+/// IF-MIB ifOperStatus by name.
+fn oper_status(code: i64) -> String {
+    match code {
+        1 => "up",
+        2 => "down",
+        3 => "testing",
+        5 => "dormant",
+        6 => "notPresent",
+        7 => "lowerLayerDown",
+        _ => "unknown",
+    }
+    .into()
+}
+
+/// IPv6 addresses other than link-local, loopback and multicast on the uplink (on any
+/// interface when the uplink is unknown).
+fn wan_ipv6(rows: &Bindings, uplink: Option<u32>) -> Vec<Ipv6Addr> {
+    let mut addresses: Vec<Ipv6Addr> = rows
+        .iter()
+        .filter_map(|(oid, value)| {
+            let index = oid.get(IP_ADDRESS_IF_INDEX_V6.len()..)?;
+            let (16, bytes) = index.split_first()? else {
+                return None;
+            };
+            let octets: [u8; 16] = bytes
+                .iter()
+                .map(|b| u8::try_from(*b).ok())
+                .collect::<Option<Vec<u8>>>()?
+                .try_into()
+                .ok()?;
+            let on = match value {
+                SnmpValue::Integer(i) => u32::try_from(*i).ok(),
+                SnmpValue::Unsigned(u) => u32::try_from(*u).ok(),
+                _ => None,
+            };
+            Some((Ipv6Addr::from(octets), on))
+        })
+        .filter(|(address, on)| uplink.is_none_or(|wan| *on == Some(wan)) && routable(address))
+        .map(|(address, _)| address)
+        .collect();
+    addresses.sort();
+    addresses.dedup();
+    addresses
+}
+
+fn routable(address: &Ipv6Addr) -> bool {
+    !(address.is_unicast_link_local()
+        || address.is_loopback()
+        || address.is_unspecified()
+        || address.is_multicast())
+}
+
+/// The modem's row of a column: the profile's row, or the first.
+fn modem_row(rows: &Bindings, row: Option<u32>) -> Option<&(Vec<u32>, SnmpValue)> {
+    match row {
+        Some(row) => rows.iter().find(|(oid, _)| oid.last() == Some(&row)),
+        None => rows.first(),
+    }
+}
+
+/// Decodes a radio value as the profile says; "not available" and unparsable values stay
+/// unknown, never 0.
+fn set_metric(
+    radio: &mut RadioReport,
+    metric: Metric,
+    spec: &MetricSpec,
+    value: Option<&SnmpValue>,
+) {
+    let number = || -> Option<f64> {
+        let raw = match (spec.value_type, value?) {
+            (_, SnmpValue::Integer(i)) => *i as f64,
+            (_, SnmpValue::Unsigned(u)) => *u as f64,
+            (ValueType::NumberString, SnmpValue::Text(_)) => text(value?)?.parse().ok()?,
+            _ => return None,
+        };
+        let sentinel = raw.fract() == 0.0 && spec.not_available.contains(&(raw as i64));
+        (!sentinel && raw.is_finite()).then(|| raw / spec.divisor)
+    };
+    let words = || match value? {
+        SnmpValue::Integer(i) => Some(i.to_string()),
+        SnmpValue::Unsigned(u) => Some(u.to_string()),
+        other => text(other),
+    };
+    match metric {
+        Metric::RssiDbm => radio.rssi_dbm = number(),
+        Metric::RsrpDbm => radio.rsrp_dbm = number(),
+        Metric::RsrqDb => radio.rsrq_db = number(),
+        Metric::SinrDb => radio.sinr_db = number(),
+        Metric::SnrDb => radio.snr_db = number(),
+        Metric::NrRsrpDbm => radio.nr_rsrp_dbm = number(),
+        Metric::NrRsrqDb => radio.nr_rsrq_db = number(),
+        Metric::NrSinrDb => radio.nr_sinr_db = number(),
+        Metric::Operator => radio.operator = words(),
+        Metric::Technology => radio.technology = words(),
+        Metric::CellId => radio.cell_id = words(),
+        Metric::Band => radio.band = words(),
+    }
+}
+
+/// A printable string value, trimmed; empty is unknown.
+fn text(value: &SnmpValue) -> Option<String> {
+    match value {
+        SnmpValue::Text(bytes) => {
+            let text = String::from_utf8_lossy(bytes).trim().to_owned();
+            (!text.is_empty()).then_some(text)
+        }
+        _ => None,
+    }
+}
+
+fn dotted(arcs: &[u32]) -> String {
+    arcs.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn family(address: IpAddr) -> Family {
+    if address.is_ipv6() {
+        Family::V6
+    } else {
+        Family::V4
+    }
+}
+
+fn per_family(
+    v6: &Option<Pings>,
+    v4: &Option<Pings>,
+    measure: fn(&Pings) -> Option<f64>,
+) -> PerFamily {
+    PerFamily {
+        v6: v6.as_ref().and_then(measure),
+        v4: v4.as_ref().and_then(measure),
+    }
+}
+
+fn worst(values: PerFamily) -> Option<f64> {
+    match (values.v6, values.v4) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The site's credentials with their secrets read; errors name where, never the value.
+fn credentials(snmp: &model::Snmp) -> Result<Credentials, String> {
+    let secret = |name: &str| -> Result<String, String> {
+        let reference = snmp
+            .secrets()
+            .into_iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| format!("no SNMP {name} given"))?;
+        read_secret(&reference).map_err(|e| format!("cannot read the SNMP secret: {e}"))
+    };
+    Ok(match snmp.version {
+        SnmpVersion::V2c => Credentials::V2c {
+            community: secret("community")?,
+        },
+        SnmpVersion::V3 => Credentials::V3 {
+            user: snmp
+                .user
+                .clone()
+                .ok_or("SNMPv3 without a `user`".to_owned())?,
+            auth: match snmp.auth {
+                Some(protocol) => Some((auth_protocol(protocol), secret("auth_pass")?)),
+                None => None,
+            },
+            privacy: match snmp.privacy {
+                Some(protocol) => Some((priv_protocol(protocol), secret("priv_pass")?)),
+                None => None,
+            },
+        },
+    })
+}
+
+fn auth_protocol(protocol: model::AuthProtocol) -> async_snmp::AuthProtocol {
+    use async_snmp::AuthProtocol as A;
+    match protocol {
+        model::AuthProtocol::Sha => A::Sha1,
+        model::AuthProtocol::Sha224 => A::Sha224,
+        model::AuthProtocol::Sha256 => A::Sha256,
+        model::AuthProtocol::Sha384 => A::Sha384,
+        model::AuthProtocol::Sha512 => A::Sha512,
+    }
+}
+
+fn priv_protocol(protocol: model::PrivProtocol) -> async_snmp::PrivProtocol {
+    use async_snmp::PrivProtocol as P;
+    match protocol {
+        model::PrivProtocol::Aes128 => P::Aes128,
+        model::PrivProtocol::Aes192 => P::Aes192Blumenthal,
+        model::PrivProtocol::Aes256 => P::Aes256Blumenthal,
+        model::PrivProtocol::Aes192c => P::Aes192Reeder,
+        model::PrivProtocol::Aes256c => P::Aes256Reeder,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profiles::shipped;
+    use futures::future::{BoxFuture, FutureExt};
+
+    /// An agent answering from a table of OIDs, walking it in order; `broken` makes walks
+    /// under that root fail as a non-increasing agent's would.
+    struct Table {
+        values: BTreeMap<Vec<u32>, SnmpValue>,
+        broken: Option<Vec<u32>>,
+    }
+
+    impl Snmp for Table {
+        fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
+            let rows = oids
+                .iter()
+                .map(|oid| {
+                    let value = self.values.get(oid).cloned();
+                    (oid.clone(), value.unwrap_or(SnmpValue::Missing))
+                })
+                .collect();
+            async move { Ok(rows) }.boxed()
+        }
+
+        fn walk<'a>(
+            &'a self,
+            roots: &'a [Vec<u32>],
+        ) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>> {
+            let result = roots
+                .iter()
+                .map(|root| {
+                    if self.broken.as_ref().is_some_and(|b| root.starts_with(b)) {
+                        return Err(SnmpError::BrokenWalk(
+                            "1.3.6.1.2.1.2.2.1.8.1 does not follow 1.3.6.1.2.1.2.2.1.8.2".into(),
+                        ));
+                    }
+                    Ok(self
+                        .values
+                        .iter()
+                        .filter(|(oid, _)| oid.starts_with(root))
+                        .map(|(oid, value)| (oid.clone(), value.clone()))
+                        .collect())
+                })
+                .collect();
+            async move { result }.boxed()
+        }
+    }
+
+    fn oid(base: &[u32], index: &[u32]) -> Vec<u32> {
+        [base, index].concat()
+    }
+
+    fn text(value: &str) -> SnmpValue {
+        SnmpValue::Text(value.as_bytes().to_vec())
+    }
+
+    fn address_row(address: &str) -> Vec<u32> {
+        let bytes = address.parse::<Ipv6Addr>().unwrap().octets();
+        let mut index = vec![16];
+        index.extend(bytes.iter().map(|b| u32::from(*b)));
+        oid(&IP_ADDRESS_IF_INDEX_V6, &index)
+    }
+
+    /// A Teltonika RUTX with a down second modem interface before its live one.
+    fn rutx() -> Table {
+        let modem = |column: u32| vec![1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, 1];
+        let values = BTreeMap::from([
+            (SYS_NAME.to_vec(), text("hai-chau-01")),
+            (SYS_UPTIME.to_vec(), SnmpValue::TimeTicks(4_320_000)),
+            (
+                SYS_OBJECT_ID.to_vec(),
+                SnmpValue::Oid(vec![1, 3, 6, 1, 4, 1, 48690]),
+            ),
+            (oid(&IF_NAME, &[1]), text("lo")),
+            (oid(&IF_NAME, &[2]), text("mob1s1a1")),
+            (oid(&IF_NAME, &[3]), text("wwan0")),
+            (oid(&IF_OPER_STATUS, &[1]), SnmpValue::Integer(1)),
+            (oid(&IF_OPER_STATUS, &[2]), SnmpValue::Integer(2)),
+            (oid(&IF_OPER_STATUS, &[3]), SnmpValue::Integer(1)),
+            (oid(&IF_IN_ERRORS, &[3]), SnmpValue::Unsigned(12)),
+            (oid(&IF_OUT_ERRORS, &[3]), SnmpValue::Unsigned(0)),
+            (oid(&IF_HC_IN_OCTETS, &[3]), SnmpValue::Unsigned(5_000_000)),
+            (oid(&IF_HC_OUT_OCTETS, &[3]), SnmpValue::Unsigned(1_000)),
+            (address_row("fd00:5d::1"), SnmpValue::Integer(3)),
+            (address_row("fe80::1"), SnmpValue::Integer(3)),
+            (address_row("fd00:99::1"), SnmpValue::Integer(2)),
+            (modem(13), text("Viettel")),
+            (modem(16), text("5G-SA")),
+            (modem(19), text("24.5")),
+            (modem(20), text("-78")),
+            (modem(21), text(" N/A ")),
+        ]);
+        Table {
+            values,
+            broken: None,
+        }
+    }
+
+    fn profile(name: &str) -> Profile {
+        shipped().into_iter().find(|p| p.name == name).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_router_is_read_as_its_profile_says() {
+        let readings = read(&rutx(), &profile("teltonika-rutx")).await.unwrap();
+        assert_eq!(readings.system.name.as_deref(), Some("hai-chau-01"));
+        assert_eq!(
+            readings.system.object_id.as_deref(),
+            Some("1.3.6.1.4.1.48690")
+        );
+        assert_eq!(readings.uptime_ticks, Some(4_320_000));
+        let uplink = &readings.uplink;
+        assert_eq!(
+            uplink.name.as_deref(),
+            Some("wwan0"),
+            "the modem interface that is up"
+        );
+        assert_eq!(uplink.oper_status.as_deref(), Some("up"));
+        assert_eq!(
+            (uplink.in_errors, uplink.in_octets),
+            (Some(12), Some(5_000_000))
+        );
+        assert_eq!(
+            readings.wan_ipv6,
+            Some(vec!["fd00:5d::1".parse().unwrap()]),
+            "neither link-local nor another interface's address"
+        );
+        let radio = &readings.radio;
+        assert_eq!(radio.technology.as_deref(), Some("5G-SA"));
+        assert_eq!(radio.operator.as_deref(), Some("Viettel"));
+        assert_eq!((radio.rsrp_dbm, radio.sinr_db), (Some(-78.0), Some(24.5)));
+        assert_eq!(
+            radio.rsrq_db, None,
+            "a string that is no number is unknown, not 0"
+        );
+        assert_eq!(radio.rssi_dbm, None, "a column the agent lacks");
+        assert!(readings.faults.is_empty(), "{:?}", readings.faults);
+    }
+
+    #[tokio::test]
+    async fn sentinels_and_divisors_and_a_broken_table_leave_the_rest_standing() {
+        let cisco = |column: u32| vec![1, 3, 6, 1, 4, 1, 9, 9, 817, 1, 1, 1, 1, 1, column, 1001];
+        let mut router = rutx();
+        router.values.insert(cisco(1), SnmpValue::Integer(-82));
+        router.values.insert(cisco(2), SnmpValue::Integer(-105));
+        router.values.insert(cisco(4), SnmpValue::Integer(145));
+        router
+            .values
+            .insert(oid(&IF_NAME, &[4]), text("Cellular0/1/0"));
+        let readings = read(&router, &profile("cisco-cellular")).await.unwrap();
+        assert_eq!(readings.radio.rsrp_dbm, Some(-82.0));
+        assert_eq!(readings.radio.rsrq_db, Some(-10.5), "tenths of a dB");
+        assert_eq!(readings.radio.sinr_db, Some(14.5));
+        assert_eq!(readings.uplink.name.as_deref(), Some("Cellular0/1/0"));
+        assert_eq!(
+            readings.wan_ipv6,
+            Some(vec![]),
+            "nothing on the cellular interface"
+        );
+
+        let peplink = |column: u32| vec![1, 3, 6, 1, 4, 1, 23695, 200, 1, 12, 1, 1, 1, column, 1];
+        router.values.insert(peplink(7), SnmpValue::Integer(-9999));
+        router.values.insert(peplink(8), SnmpValue::Integer(-11));
+        router.broken = Some(IF_OPER_STATUS.to_vec());
+        let readings = read(&router, &profile("peplink")).await.unwrap();
+        assert_eq!(readings.radio.rsrp_dbm, None, "-9999 means not available");
+        assert_eq!(readings.radio.rsrq_db, Some(-11.0));
+        assert_eq!(readings.uplink, UplinkReport::default());
+        assert_eq!(
+            readings.wan_ipv6,
+            Some(vec![
+                "fd00:5d::1".parse().unwrap(),
+                "fd00:99::1".parse().unwrap()
+            ]),
+            "without a known uplink, every interface's addresses"
+        );
+        assert_eq!(readings.faults.len(), 1, "{:?}", readings.faults);
+        assert!(
+            readings.faults[0].contains("does not follow"),
+            "{:?}",
+            readings.faults
+        );
+    }
+}
