@@ -60,7 +60,7 @@ impl SitePoller {
         Ok(Self {
             network: Network::new(scan)?,
             profiles: profiles.into_iter().map(|p| (p.name.clone(), p)).collect(),
-            bands: Bands::default(),
+            bands: Bands::default().with(&scan.grading),
             pings,
             // Discovery, the system group and two rounds of walks, each with its retry.
             deadline: snmp * (RETRIES + 1) * 5,
@@ -145,7 +145,7 @@ impl SitePoller {
             rsrq: p.quality.rsrq,
             sinr: p.quality.sinr,
         });
-        let graded = sites::grade(&seen, before.as_ref(), &self.bands);
+        let graded = sites::grade(&seen, before.as_ref(), &self.bands.with(&site.grading));
         report.state = graded.state;
         report.reasons = graded.reasons;
         report.reasons.extend(notes);

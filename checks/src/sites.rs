@@ -6,38 +6,29 @@ use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+pub use sixfive_inventory::model::{Band, Grading};
 pub use sixfive_inventory::results::Quality;
 use sixfive_inventory::results::SiteState;
 
-/// Lower bounds of excellent, good and fair; below fair is poor.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Band {
-    pub excellent: f64,
-    pub good: f64,
-    pub fair: f64,
+/// The quality of `value` in `band`. Coming from a worse `previous` quality, a value must
+/// clear a boundary by `margin` to count as better, so a site on an edge does not flap.
+pub fn quality(band: &Band, value: f64, previous: Option<Quality>, margin: f64) -> Quality {
+    let raw = classify(band, value);
+    match previous {
+        Some(before) if raw > before && classify(band, value - margin) <= before => before,
+        _ => raw,
+    }
 }
 
-impl Band {
-    /// The quality of `value`. Coming from a worse `previous` quality, a value must clear a
-    /// boundary by `margin` to count as better, so a site on an edge does not flap.
-    pub fn quality(&self, value: f64, previous: Option<Quality>, margin: f64) -> Quality {
-        let raw = self.classify(value);
-        match previous {
-            Some(before) if raw > before && self.classify(value - margin) <= before => before,
-            _ => raw,
-        }
-    }
-
-    fn classify(&self, value: f64) -> Quality {
-        if value >= self.excellent {
-            Quality::Excellent
-        } else if value >= self.good {
-            Quality::Good
-        } else if value >= self.fair {
-            Quality::Fair
-        } else {
-            Quality::Poor
-        }
+fn classify(band: &Band, value: f64) -> Quality {
+    if value >= band.excellent {
+        Quality::Excellent
+    } else if value >= band.good {
+        Quality::Good
+    } else if value >= band.fair {
+        Quality::Fair
+    } else {
+        Quality::Poor
     }
 }
 
@@ -76,6 +67,21 @@ impl Default for Bands {
             latency_warn_ms: 150.0,
             loss_warn: 0.02,
             loss_critical: 0.2,
+        }
+    }
+}
+
+impl Bands {
+    /// These bands with `grading`'s fields put over them.
+    pub fn with(&self, grading: &Grading) -> Bands {
+        Bands {
+            rsrp_dbm: grading.rsrp_dbm.unwrap_or(self.rsrp_dbm),
+            rsrq_db: grading.rsrq_db.unwrap_or(self.rsrq_db),
+            sinr_db: grading.sinr_db.unwrap_or(self.sinr_db),
+            hysteresis_db: grading.hysteresis_db.unwrap_or(self.hysteresis_db),
+            latency_warn_ms: grading.latency_warn_ms.unwrap_or(self.latency_warn_ms),
+            loss_warn: grading.loss_warn.unwrap_or(self.loss_warn),
+            loss_critical: grading.loss_critical.unwrap_or(self.loss_critical),
         }
     }
 }
@@ -178,7 +184,7 @@ pub fn grade(seen: &Observation, previous: Option<&Graded>, bands: &Bands) -> Gr
     ];
     let mut qualities = Vec::new();
     for (name, unit, value, band, before) in metrics {
-        let quality = value.map(|v| band.quality(v, before, bands.hysteresis_db));
+        let quality = value.map(|v| quality(band, v, before, bands.hysteresis_db));
         qualities.push(quality);
         match (value, quality) {
             (Some(v), Some(Quality::Fair)) => note(
@@ -347,6 +353,31 @@ mod tests {
         let graded = grade(&poor, None, &bands);
         assert_eq!(graded.state, SiteState::Critical);
         assert_eq!(graded.reasons.len(), 2);
+    }
+
+    #[test]
+    fn bands_are_configurable_field_by_field() {
+        let stricter = Grading {
+            rsrp_dbm: Some(Band {
+                excellent: -70.0,
+                good: -85.0,
+                fair: -95.0,
+            }),
+            ..Grading::default()
+        };
+        let bands = Bands::default().with(&stricter);
+        assert_eq!(bands.sinr_db, Bands::default().sinr_db, "unset fields stay");
+        let at_88 = Observation {
+            radio: Radio {
+                rsrp_dbm: Some(-88.0),
+                ..healthy().radio
+            },
+            ..healthy()
+        };
+        assert_eq!(grade(&at_88, None, &Bands::default()).state, SiteState::Ok);
+        let graded = grade(&at_88, None, &bands);
+        assert_eq!(graded.state, SiteState::Degraded);
+        assert_eq!(graded.reasons, ["RSRP -88 dBm is fair"]);
     }
 
     #[test]

@@ -69,6 +69,9 @@ pub struct Scan {
     /// Extra trust anchors (PEM) for internal TLS, relative to the inventory file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
+    /// How sites are graded, for every site; unset fields keep sites.md's defaults.
+    #[serde(skip_serializing_if = "Grading::is_unset")]
+    pub grading: Grading,
 }
 
 impl Default for Scan {
@@ -82,6 +85,7 @@ impl Default for Scan {
             scope: Vec::new(),
             require: Level::L2,
             ca_file: None,
+            grading: Grading::default(),
         }
     }
 }
@@ -330,6 +334,48 @@ pub struct Site {
     #[serde(default = "Site::default_profile")]
     pub profile: String,
     pub snmp: Snmp,
+    /// This site's grading, field by field over `scan.grading`.
+    #[serde(default, skip_serializing_if = "Grading::is_unset")]
+    pub grading: Grading,
+}
+
+/// Thresholds for grading a site (sites.md). Each field left out keeps what the level
+/// above says: a site's over `scan.grading`, that over the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Grading {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsrp_dbm: Option<Band>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsrq_db: Option<Band>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sinr_db: Option<Band>,
+    /// dB a radio metric must clear a boundary by before its quality rises again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hysteresis_db: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_warn_ms: Option<f64>,
+    /// Packet loss (0 to 1) above which a site is degraded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_warn: Option<f64>,
+    /// Packet loss (0 to 1) above which a site is critical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_critical: Option<f64>,
+}
+
+impl Grading {
+    pub fn is_unset(&self) -> bool {
+        *self == Grading::default()
+    }
+}
+
+/// Lower bounds of excellent, good and fair for one radio metric; below fair is poor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Band {
+    pub excellent: f64,
+    pub good: f64,
+    pub fair: f64,
 }
 
 impl Site {

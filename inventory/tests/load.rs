@@ -161,6 +161,21 @@ fn an_unknown_profile_is_an_error() {
 }
 
 #[test]
+fn grading_bands_that_do_not_fall_are_refused_where_written() {
+    let text = format!(
+        "{SITE_HEAD}    address: fd00::1\n    snmp: {{version: 2c, community: x}}\n    grading:\n      hysteresis_db: 3\n      rsrp_dbm: {{excellent: -90, good: -80, fair: -100}}\n"
+    );
+    let (line, _, message, hint) = only_error(&text);
+    assert_eq!(line, 12);
+    assert!(message.contains("`rsrp_dbm` bands must fall"), "{message}");
+    assert!(hint.unwrap().contains("excellent: -80"));
+    let text = "version: 1\nscan:\n  grading: {loss_warn: 5}\n";
+    let (line, _, message, _) = only_error(text);
+    assert_eq!(line, 3);
+    assert!(message.contains("`loss_warn` is a share"), "{message}");
+}
+
+#[test]
 fn a_bad_address_is_an_error_at_its_value() {
     let text =
         format!("{SITE_HEAD}    address: fd00::zz::1\n    snmp: {{version: 2c, community: x}}\n");

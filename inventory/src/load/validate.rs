@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use super::tree::Step;
 use super::{Context, Item, LoadOptions, did_you_mean, read_secret};
 use crate::model::{
-    Agency, Endpoint, Host, Inventory, Level, Scan, Site, SnmpVersion, Stage, check_dns_name,
+    Agency, Endpoint, Grading, Host, Inventory, Level, Scan, Site, SnmpVersion, Stage,
+    check_dns_name,
 };
 
 pub(super) fn check(
@@ -112,7 +113,52 @@ fn check_scan(cx: &mut Context, file: usize, mut scan: Scan) -> Scan {
     if let Some(ca_file) = &scan.ca_file {
         scan.ca_file = Some(resolve_path(cx.base_dir(file), ca_file));
     }
+    check_grading(
+        cx,
+        file,
+        &[Step::Key("scan".into()), Step::Key("grading".into())],
+        &scan.grading,
+    );
     scan
+}
+
+/// Bands must run downwards and loss shares lie between 0 and 1.
+fn check_grading(cx: &mut Context, file: usize, path: &[Step], grading: &Grading) {
+    let at = |field: &str| field_path(path, field);
+    for (field, band) in [
+        ("rsrp_dbm", grading.rsrp_dbm),
+        ("rsrq_db", grading.rsrq_db),
+        ("sinr_db", grading.sinr_db),
+    ] {
+        if let Some(band) = band
+            && !(band.excellent > band.good && band.good > band.fair)
+        {
+            cx.at_value(
+                file,
+                &at(field),
+                format!(
+                    "`{field}` bands must fall: excellent {} > good {} > fair {}",
+                    band.excellent, band.good, band.fair
+                ),
+                Some("each is the lower bound of its band, as in `{ excellent: -80, good: -90, fair: -100 }`".into()),
+            );
+        }
+    }
+    for (field, share) in [
+        ("loss_warn", grading.loss_warn),
+        ("loss_critical", grading.loss_critical),
+    ] {
+        if let Some(share) = share
+            && !(0.0..=1.0).contains(&share)
+        {
+            cx.at_value(
+                file,
+                &at(field),
+                format!("`{field}` is a share of packets from 0 to 1, not {share}"),
+                Some("0.02 means 2% loss".into()),
+            );
+        }
+    }
 }
 
 fn check_site(
@@ -170,6 +216,7 @@ fn check_site(
         }
     }
 
+    check_grading(cx, file, &field_path(&path, "grading"), &site.grading);
     let snmp_path = field_path(&path, "snmp");
     let snmp_at = |field: &str| field_path(&snmp_path, field);
     let base = cx.base_dir(file).to_path_buf();
