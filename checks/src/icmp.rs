@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
 use sixfive_inventory::results::{CheckRecord, Status};
-use surge_ping::{Client, Config, ICMP, PingIdentifier, PingSequence, SurgeError};
+use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence, SurgeError};
 
 use crate::check::{Check, Gate, HostScan};
 
@@ -18,6 +18,7 @@ pub fn checks() -> Vec<Box<dyn Check>> {
 
 /// Echo identifiers, distinct per ping so concurrent pings never take each other's replies.
 static NEXT_IDENT: AtomicU16 = AtomicU16::new(1);
+static NEXT_SEQUENCE: AtomicU16 = AtomicU16::new(0);
 
 /// An ICMP or ICMPv6 socket: unprivileged (ping socket) when the system allows it, else raw.
 pub fn client(kind: ICMP) -> Result<Client, String> {
@@ -27,6 +28,17 @@ pub fn client(kind: ICMP) -> Result<Client, String> {
              sysctl net.ipv4.ping_group_range (it governs IPv6 too)"
         )
     })
+}
+
+/// Whether a packet surge-ping matched to our echo is its reply, not an error about it
+/// (a router's or our own kernel's destination unreachable quotes the echo too).
+fn is_echo_reply(packet: &IcmpPacket) -> bool {
+    const ECHO_REPLY_V4: u8 = 0;
+    const ECHO_REPLY_V6: u8 = 129;
+    match packet {
+        IcmpPacket::V4(p) => p.get_icmp_type().0 == ECHO_REPLY_V4,
+        IcmpPacket::V6(p) => p.get_icmpv6_type().0 == ECHO_REPLY_V6,
+    }
 }
 
 /// Echo round trips to one address.
@@ -61,7 +73,8 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Sends `count` echoes to `address`, `interval` apart, each waiting at most `timeout`.
+/// Sends `count` echoes to `address`, `interval` apart without waiting for replies (as
+/// ping and fping do), each waiting at most `timeout` for its reply.
 pub async fn series(
     client: &Client,
     address: IpAddr,
@@ -70,16 +83,21 @@ pub async fn series(
     timeout: Duration,
 ) -> Result<Pings, String> {
     let ident = PingIdentifier(NEXT_IDENT.fetch_add(1, Ordering::Relaxed));
-    let mut pinger = client.pinger(address, ident).await;
-    pinger.timeout(timeout);
+    let echoes = (0..count).map(|i| async move {
+        tokio::time::sleep(interval * i).await;
+        let mut pinger = client.pinger(address, ident).await;
+        pinger.timeout(timeout);
+        // Unique sequence numbers: a kernel ping socket replaces the identifier, so
+        // concurrent series to one address are told apart by sequence alone.
+        let sequence = PingSequence(NEXT_SEQUENCE.fetch_add(1, Ordering::Relaxed));
+        pinger.ping(sequence, b"sixfive").await
+    });
     let mut rtts = Vec::new();
-    for sequence in 0..count {
-        if sequence > 0 {
-            tokio::time::sleep(interval).await;
-        }
-        match pinger.ping(PingSequence(sequence as u16), b"sixfive").await {
-            Ok((_, rtt)) => rtts.push(rtt),
-            Err(SurgeError::Timeout { .. }) => {}
+    for echo in futures::future::join_all(echoes).await {
+        match echo {
+            Ok((reply, rtt)) if is_echo_reply(&reply) => rtts.push(rtt),
+            // Destination unreachable and friends: the address did not answer.
+            Ok(_) | Err(SurgeError::Timeout { .. }) => {}
             Err(e) => return Err(format!("ping failed: {e}")),
         }
     }
@@ -122,16 +140,22 @@ impl IcmpV6 {
             Ok(guard) => guard,
             Err(refused) => return base(Status::Error, refused.detail(address)),
         };
-        let ident = PingIdentifier(NEXT_IDENT.fetch_add(1, Ordering::Relaxed));
-        let mut pinger = client.pinger(address, ident).await;
-        pinger.timeout(scan.network.timeouts.connect.0);
-        match pinger.ping(PingSequence(0), b"sixfive").await {
-            Ok((_, rtt)) => base(Status::Pass, format!("echo reply in {:.1} ms", rtt.as_secs_f64() * 1000.0))
-                .took(rtt)
-                .evidence(json!({"rtt_ms": rtt.as_secs_f64() * 1000.0})),
-            Err(SurgeError::Timeout { .. }) => base(Status::Warn, "no echo reply (ICMPv6 echo is often filtered)".into())
-                .hint("allowing ICMPv6 echo helps operators diagnose; Packet Too Big must never be filtered"),
-            Err(e) => base(Status::Error, format!("ping failed: {e}")),
+        let timeout = scan.network.timeouts.connect.0;
+        match series(client, address, 1, Duration::ZERO, timeout).await {
+            Ok(Pings { rtts, .. }) if !rtts.is_empty() => {
+                let rtt_ms = millis(rtts[0]);
+                base(Status::Pass, format!("echo reply in {rtt_ms:.1} ms"))
+                    .took(rtts[0])
+                    .evidence(json!({ "rtt_ms": rtt_ms }))
+            }
+            Ok(_) => base(
+                Status::Warn,
+                "no echo reply (ICMPv6 echo is often filtered)".into(),
+            )
+            .hint(
+                "allowing ICMPv6 echo helps operators diagnose; Packet Too Big must never be filtered",
+            ),
+            Err(why) => base(Status::Error, why),
         }
     }
 }
