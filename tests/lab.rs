@@ -4,23 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
-/// The lab's scanner namespaces, or None (with a notice) when the lab is not up.
-fn lab() -> Option<(String, String)> {
-    match std::env::var("SIXFIVE_LAB_NETNS") {
-        Ok(netns) => Some((netns.clone(), format!("{netns}4"))),
-        Err(_) if std::env::var("SIXFIVE_LAB").as_deref() == Ok("required") => {
-            panic!("SIXFIVE_LAB=required but the lab is not up (SIXFIVE_LAB_NETNS unset)")
-        }
-        Err(_) => {
-            eprintln!("SKIPPED: the network lab is not up (run tests/run as root)");
-            None
-        }
-    }
-}
+mod common;
+use common::{lab, sixfive_in};
 
 fn inventory() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/inventory.yaml")
@@ -39,12 +27,7 @@ fn run_check(netns: &str, args: &[&str]) -> std::process::Output {
 
 /// Runs `sixfive` in `netns` on a given store and inventory.
 fn sixfive(netns: &str, db: &Path, inventory: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("ip")
-        .args(["netns", "exec", netns, env!("CARGO_BIN_EXE_sixfive")])
-        .arg("--db")
-        .arg(db)
-        .arg("--inventory")
-        .arg(inventory)
+    sixfive_in(netns, db, inventory)
         .args(args)
         .output()
         .expect("ip netns exec runs")
@@ -421,7 +404,7 @@ fn only_hosts_changed_since_a_revision_or_a_date_are_scanned() {
     let Some((netns, _)) = lab() else { return };
     let repo = tempfile::tempdir().unwrap();
     let git = |args: &[&str]| {
-        let status = Command::new("git")
+        let status = std::process::Command::new("git")
             .arg("-C")
             .arg(repo.path())
             .args(["-c", "user.name=t", "-c", "user.email=t@lab.test"])

@@ -1,0 +1,263 @@
+//! `sixfive sites` against the sites lab (tests/lab/sites/): net-snmp routers in their own
+//! namespaces, snmpsim's simulated modems and an agent that breaks walks, polled from the
+//! lab's scanner namespace over IPv6 and IPv4. Every case's state and values, reboots and
+//! counters across polls, and no secret in any output, log or the store.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+mod common;
+use common::{lab, sixfive_in};
+
+fn lab_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/sites")
+}
+
+/// The secrets the lab's routers use, as their files hold them.
+fn secrets() -> Vec<String> {
+    ["community", "auth", "priv", "wrong-community", "wrong-priv"]
+        .iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(lab_dir().join("secrets").join(file)).unwrap();
+            text.trim().to_owned()
+        })
+        .collect()
+}
+
+/// Runs `sixfive sites` in the scanner namespace on `db`.
+fn sites(netns: &str, db: &Path, args: &[&str]) -> Output {
+    sixfive_in(netns, db, &lab_dir().join("inventory.yaml"))
+        .env("SIXFIVE_LAB_COMMUNITY", &secrets()[0])
+        .arg("sites")
+        .args(args)
+        .output()
+        .expect("ip netns exec runs")
+}
+
+/// Polls and returns each site's report by id.
+fn poll(netns: &str, db: &Path, args: &[&str]) -> BTreeMap<String, Value> {
+    let out = sites(netns, db, &[&["--format", "json"], args].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    assert_eq!(document["schema"], "sixfive.sites/v1");
+    document["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|site| (site["id"].as_str().unwrap().to_owned(), site.clone()))
+        .collect()
+}
+
+fn reasons(site: &Value) -> String {
+    site["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[track_caller]
+fn expect_state(site: &Value, state: &str, because: &str) {
+    assert_eq!(site["state"], state, "{site:#}");
+    assert!(
+        reasons(site).contains(because),
+        "{} lacks `{because}`: {site:#}",
+        site["id"]
+    );
+}
+
+#[test]
+fn every_site_is_graded_as_its_case_says() {
+    let Some((netns, _)) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sites = poll(&netns, &dir.path().join("store.db"), &[]);
+    assert_eq!(sites.len(), 18, "{:?}", sites.keys());
+
+    for id in ["rt-ok", "rt-ok-v4", "rt-v3", "rt-v3-aes256"] {
+        let site = &sites[id];
+        assert_eq!(site["state"], "ok", "{site:#}");
+        assert_eq!(site["uplink"]["name"], "wwan0", "{id}");
+        assert_eq!(site["uplink"]["oper_status"], "up", "{id}");
+        assert_eq!(
+            site["wan_ipv6"],
+            serde_json::json!(["fd00:5d:11::1"]),
+            "{id}"
+        );
+        assert_eq!(site["system"]["name"], "rt-ok", "{id}");
+        assert!(site["uptime_s"].as_u64().is_some(), "{id}");
+    }
+    let via = |id: &str| sites[id]["polled_via"].as_str().unwrap().to_owned();
+    assert_eq!(via("rt-ok"), "v6");
+    assert_eq!(via("rt-v3"), "v6");
+    assert_eq!(via("rt-ok-v4"), "v4");
+    assert_eq!(via("rt-v3-aes256"), "v4");
+    let ok = &sites["rt-ok"];
+    assert_eq!(ok["loss"]["v6"], 0.0);
+    assert!(ok["latency_ms"]["v6"].as_f64().unwrap() > 0.0);
+    assert!(ok["latency_ms"]["v4"].is_null(), "no IPv4 address to ping");
+    assert!(
+        ok["uplink"]["in_bps"].is_null(),
+        "no rate from a first poll"
+    );
+
+    expect_state(&sites["rt-nov6"], "degraded", "no IPv6 address on the WAN");
+    assert_eq!(sites["rt-nov6"]["wan_ipv6"], serde_json::json!([]));
+    expect_state(&sites["rt-down"], "critical", "the uplink is down");
+    assert_eq!(sites["rt-down"]["uplink"]["oper_status"], "down");
+    let lossy = &sites["rt-lossy"];
+    expect_state(lossy, "critical", "packet loss");
+    let loss = lossy["loss"]["v6"].as_f64().unwrap();
+    assert!(
+        (0.4..=0.6).contains(&loss),
+        "every second echo dropped: {loss}"
+    );
+    expect_state(
+        &sites["rt-noagent"],
+        "critical",
+        "no SNMP answer, though the router answers ping",
+    );
+    expect_state(&sites["gone"], "unreachable", "no SNMP and no ICMP answer");
+    assert!(sites["gone"]["polled_via"].is_null());
+    for id in ["wrong-community", "wrong-v3-key"] {
+        expect_state(&sites[id], "auth_failed", "refused the credentials");
+    }
+
+    let healthy = &sites["sim-sa-healthy"];
+    assert_eq!(healthy["state"], "ok", "{healthy:#}");
+    let radio = &healthy["radio"];
+    assert_eq!(radio["technology"], "5G-SA");
+    assert_eq!(
+        (&radio["rsrp_dbm"], &radio["rsrq_db"], &radio["sinr_db"]),
+        (&Value::from(-75.0), &Value::from(-8.0), &Value::from(25.0))
+    );
+    assert_eq!(radio["rssi_dbm"], -51.0);
+    assert_eq!(radio["operator"], "Viettel");
+    assert_eq!(radio["cell_id"], "1A2B3C");
+    assert_eq!(healthy["quality"]["rsrp"], "excellent");
+    assert_eq!(healthy["wan_ipv6"], serde_json::json!(["fd00:5d:20::1"]));
+    assert_eq!(healthy["uplink"]["in_errors"], 12);
+
+    let fair = &sites["sim-lte-fair"];
+    expect_state(fair, "degraded", "RSRP -95 dBm is fair");
+    expect_state(fair, "degraded", "SINR 8 dB is fair");
+    assert_eq!(fair["polled_via"], "v4");
+    assert_eq!(fair["radio"]["technology"], "LTE");
+    let poor = &sites["sim-nsa-poor"];
+    expect_state(poor, "critical", "RSRP -108 dBm is poor");
+    assert_eq!(poor["radio"]["technology"], "5G-NSA");
+
+    let cisco = &sites["sim-cisco"];
+    assert_eq!(cisco["state"], "ok", "{cisco:#}");
+    assert_eq!(cisco["radio"]["rsrq_db"], -10.5, "tenths of a dB");
+    assert_eq!(cisco["radio"]["sinr_db"], 14.5);
+    assert_eq!(cisco["uplink"]["name"], "Cellular0/1/0");
+    let peplink = &sites["sim-peplink-na"];
+    assert_eq!(peplink["state"], "ok", "{peplink:#}");
+    assert!(
+        peplink["radio"]["rsrp_dbm"].is_null(),
+        "-9999 is not a value"
+    );
+    assert!(peplink["radio"]["sinr_db"].is_null());
+    assert_eq!(peplink["radio"]["rsrq_db"], -11.0);
+
+    let broken = &sites["bad-walk"];
+    expect_state(broken, "degraded", "does not follow");
+    assert!(
+        broken["system"]["name"].is_string(),
+        "what was read stands: {broken:#}"
+    );
+}
+
+#[test]
+fn a_reboot_between_polls_degrades_the_site_once() {
+    let Some((netns, _)) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let only = ["--site", "rt-reboot", "--pings", "1"];
+    assert_eq!(poll(&netns, &db, &only)["rt-reboot"]["state"], "ok");
+    let restarted = std::process::Command::new(lab_dir().join("restart-agent"))
+        .arg("rt-reboot")
+        .status()
+        .unwrap();
+    assert!(restarted.success());
+    let after = &poll(&netns, &db, &only)["rt-reboot"];
+    expect_state(after, "degraded", "rebooted since the last poll");
+    assert_eq!(after["rebooted"], true);
+    assert_eq!(poll(&netns, &db, &only)["rt-reboot"]["state"], "ok");
+}
+
+#[test]
+fn throughput_comes_from_counter_deltas_between_polls() {
+    let Some((netns, _)) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let only = ["--site", "sim-sa-healthy", "--pings", "0"];
+    let first = &poll(&netns, &db, &only)["sim-sa-healthy"];
+    assert!(first["uplink"]["in_bps"].is_null());
+    assert!(
+        first["latency_ms"]["v6"].is_null(),
+        "--pings 0 sends no echo"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let second = &poll(&netns, &db, &only)["sim-sa-healthy"];
+    let in_bps = second["uplink"]["in_bps"].as_f64().unwrap();
+    let out_bps = second["uplink"]["out_bps"].as_f64().unwrap();
+    // The simulator adds about 1,000,000 octets a second in and 250,000 out.
+    assert!((4e6..16e6).contains(&in_bps), "{in_bps}");
+    assert!(out_bps > 0.0 && out_bps < in_bps, "{out_bps}");
+}
+
+#[test]
+fn no_secret_appears_in_any_output_log_or_the_store() {
+    let Some((netns, _)) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let json = sites(&netns, &db, &["-vvv", "--format", "json"]);
+    let table = sites(&netns, &db, &["-vvv", "--format", "table"]);
+    let listed = sixfive_in(&netns, &db, &lab_dir().join("inventory.yaml"))
+        .env("SIXFIVE_LAB_COMMUNITY", &secrets()[0])
+        .args(["-vvv", "inventory", "import"])
+        .output()
+        .unwrap();
+    let table_text = String::from_utf8_lossy(&table.stdout);
+    assert!(table_text.contains("AUTH FAILED"), "{table_text}");
+    assert!(
+        String::from_utf8_lossy(&json.stderr).contains("TRACE"),
+        "the most verbose log was written"
+    );
+    let store = std::fs::read(&db).unwrap();
+    let wal = std::fs::read(dir.path().join("store.db-wal")).unwrap_or_default();
+    let outputs = [
+        ("sites json stdout", &json.stdout),
+        ("sites json stderr", &json.stderr),
+        ("sites table stdout", &table.stdout),
+        ("sites table stderr", &table.stderr),
+        ("import stdout", &listed.stdout),
+        ("import stderr", &listed.stderr),
+        ("store", &store),
+        ("store WAL", &wal),
+    ];
+    for secret in secrets() {
+        for (what, bytes) in outputs {
+            let found = bytes
+                .windows(secret.len())
+                .any(|window| window == secret.as_bytes());
+            assert!(!found, "the secret `{secret}` appears in the {what}");
+        }
+    }
+}
