@@ -12,11 +12,11 @@ use sixfive_checks::{HostReport, Scanner};
 use sixfive_inventory::Place;
 use sixfive_inventory::model::{Host, Level};
 use sixfive_inventory::results::Status;
-use sixfive_inventory::store::{RunKind, RunStatus};
+use sixfive_inventory::store::RunKind;
 
 use crate::Failure;
 use crate::cli::{CheckArgs, CheckFormat, Global};
-use crate::inventory::{block_on, inventory_path, load, load_options, open_store, who};
+use crate::inventory::{block_on, close_run, inventory_path, load, load_options, open_store, who};
 use crate::table::Table;
 
 /// Results are written to the store in batches of this many hosts.
@@ -101,18 +101,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         drop(batches);
         writer.await.expect("the store writer never panics")?;
         progress.finish_and_clear();
-        let status = if interrupted {
-            RunStatus::Incomplete
-        } else {
-            RunStatus::Complete
-        };
-        store.finish_run(run, status).await?;
-        store.close().await;
-        if interrupted {
-            return Err(Failure::Usage(
-                "interrupted: the run is stored as incomplete".into(),
-            ));
-        }
+        close_run(&store, run, interrupted).await?;
         let finished = Utc::now();
         let summary = Summary::of(&kept.levels, require, &scanner);
         let mut reports = kept.reports;

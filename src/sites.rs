@@ -10,11 +10,11 @@ use serde_json::json;
 use sixfive_checks::SitePoller;
 use sixfive_inventory::model::Site;
 use sixfive_inventory::results::{SiteReport, SiteState};
-use sixfive_inventory::store::{RunKind, RunStatus};
+use sixfive_inventory::store::RunKind;
 
 use crate::Failure;
 use crate::cli::{Global, SitesArgs, SitesFormat};
-use crate::inventory::{block_on, inventory_path, load, open_store, profiles, who};
+use crate::inventory::{block_on, close_run, inventory_path, load, open_store, profiles, who};
 use crate::table::Table;
 
 /// Samples are written to the store in batches of this many sites.
@@ -91,18 +91,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
         store
             .record_samples(run, &samples(&reports[written..]))
             .await?;
-        let status = if interrupted {
-            RunStatus::Incomplete
-        } else {
-            RunStatus::Complete
-        };
-        store.finish_run(run, status).await?;
-        store.close().await;
-        if interrupted {
-            return Err(Failure::Usage(
-                "interrupted: the run is stored as incomplete".into(),
-            ));
-        }
+        close_run(&store, run, interrupted).await?;
         Ok(reports)
     })?;
     reports.sort_by(|a, b| a.id.cmp(&b.id));
