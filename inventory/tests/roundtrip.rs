@@ -65,6 +65,11 @@ fn scan() -> impl Strategy<Value = Scan> {
                         Vec::new()
                     },
                     require,
+                    grading: Grading {
+                        loss_warn: ca.is_some().then_some(0.05),
+                        latency_warn_ms: scoped.then_some(120.0),
+                        ..Grading::default()
+                    },
                     ca_file: ca.map(Into::into),
                 }
             },
@@ -169,6 +174,14 @@ fn site(agencies: usize) -> impl Strategy<Value = (usize, Site)> {
                         address,
                         profile: PROFILES[profile].into(),
                         snmp,
+                        grading: Grading {
+                            rsrp_dbm: location.map(|_| Band {
+                                excellent: -85.0,
+                                good: -95.0,
+                                fair: -108.0,
+                            }),
+                            ..Grading::default()
+                        },
                     },
                 )
             },

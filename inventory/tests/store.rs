@@ -100,6 +100,7 @@ fn site(id: &str) -> Site {
         location: None,
         address: Endpoints::One(Endpoint::Ip("fd00:5a::1".parse().unwrap())),
         profile: "generic".into(),
+        grading: Default::default(),
         snmp: Snmp {
             version: sixfive_inventory::model::SnmpVersion::V2c,
             port: 161,
