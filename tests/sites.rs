@@ -86,7 +86,7 @@ fn every_site_is_graded_as_its_case_says() {
     let Some((netns, _)) = lab() else { return };
     let dir = tempfile::tempdir().unwrap();
     let sites = poll(&netns, &dir.path().join("store.db"), &[]);
-    assert_eq!(sites.len(), 18, "{:?}", sites.keys());
+    assert_eq!(sites.len(), 19, "{:?}", sites.keys());
 
     for id in ["rt-ok", "rt-ok-v4", "rt-v3", "rt-v3-aes256"] {
         let site = &sites[id];
@@ -174,6 +174,12 @@ fn every_site_is_graded_as_its_case_says() {
     );
     assert!(peplink["radio"]["sinr_db"].is_null());
     assert_eq!(peplink["radio"]["rsrq_db"], -11.0);
+
+    // Refuses any answer of more than 4 bindings: even one row of the 6 interface columns.
+    let cramped = &sites["too-big"];
+    assert_eq!(cramped["state"], "ok", "{cramped:#}");
+    assert_eq!(cramped["uplink"]["name"], "wwan0");
+    assert_eq!(cramped["wan_ipv6"], serde_json::json!(["fd00:5d:22::1"]));
 
     let broken = &sites["bad-walk"];
     expect_state(broken, "degraded", "does not follow");

@@ -248,27 +248,32 @@ impl Snmp for Agent {
             let mut cursors = roots.clone();
             let mut open: Vec<usize> = (0..roots.len()).collect();
             let mut repetitions = MAX_REPETITIONS;
+            // Columns per request: all, until an agent refuses even one row of them.
+            let mut width = roots.len();
             let mut read = 0;
             while !open.is_empty() {
-                let request: Vec<Oid> = open.iter().map(|&c| cursors[c].clone()).collect();
+                let asked: Vec<usize> = open.iter().copied().take(width).collect();
+                let request: Vec<Oid> = asked.iter().map(|&c| cursors[c].clone()).collect();
                 self.pace().await;
                 let varbinds = match self.client.get_bulk(&request, 0, repetitions).await {
                     Ok(varbinds) => varbinds,
-                    // tooBig and friends: ask for fewer rows at a time.
-                    Err(e) if e.kind() == ErrorKind::Snmp && repetitions > 1 => {
-                        repetitions = (repetitions / 2).max(1);
+                    // tooBig and friends: ask for fewer rows at a time, then fewer columns.
+                    Err(e) if e.kind() == ErrorKind::Snmp && (repetitions > 1 || width > 1) => {
+                        if repetitions > 1 {
+                            repetitions = (repetitions / 2).max(1);
+                        } else {
+                            width = (asked.len() / 2).max(1);
+                        }
                         continue;
                     }
                     Err(e) => return Err(self.explain(e).await),
                 };
-                if varbinds.is_empty() {
-                    break;
-                }
-                // The answer runs row by row: the k-th binding continues column k mod n.
-                let mut finished = vec![false; open.len()];
+                // The answer runs row by row: the k-th binding continues column k mod n;
+                // an empty answer ends every column asked.
+                let mut finished = vec![varbinds.is_empty(); asked.len()];
                 for (k, vb) in varbinds.iter().enumerate() {
-                    let slot = k % open.len();
-                    let column = open[slot];
+                    let slot = k % asked.len();
+                    let column = asked[slot];
                     if finished[slot] {
                         continue;
                     }
@@ -294,11 +299,12 @@ impl Snmp for Agent {
                         )));
                     }
                 }
-                open = open
-                    .into_iter()
+                let ended: Vec<usize> = asked
+                    .iter()
                     .zip(finished)
-                    .filter_map(|(column, done)| (!done).then_some(column))
+                    .filter_map(|(column, done)| done.then_some(*column))
                     .collect();
+                open.retain(|column| !ended.contains(column));
             }
             Ok(rows)
         }

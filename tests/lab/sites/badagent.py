@@ -1,19 +1,37 @@
 #!/usr/bin/env python3
-"""A malformed SNMPv2c agent for the sites lab (the `bad-walk` site).
+"""Misbehaving SNMPv2c agents for the sites lab; the community selects the behaviour.
 
-Usage: badagent.py [--port 161] [--pidfile FILE] [--user nobody] --community NAME ADDR
+Usage: badagent.py [--port 161] [--pidfile FILE] [--user nobody] [--max-binds 4]
+                   [--bad-walk COMMUNITY] [--too-big COMMUNITY] ADDR [ADDR ...]
 
-GET of the system group (sysDescr, sysObjectID, sysUpTime, sysName) is answered
+One process listens on every ADDR and answers both communities on each of them.
+
+bad-walk: GET of the system group (sysDescr, sysObjectID, sysUpTime, sysName) is answered
 correctly. GETNEXT and GETBULK under mib-2 (1.3.6.1.2.1: IF-MIB, IP-MIB, ...) answer every
 variable with the very OID that was asked for, so a walk never advances: a correct walker
 must stop with an error (net-snmp: "OID not increasing"). Elsewhere they answer
-endOfMibView. Other communities and SNMP versions get no answer, like net-snmp.
+endOfMibView.
+
+too-big: a correct agent over a small MIB (system group, IF-MIB for ifIndex 1 `lo` and 2
+`wwan0`, ipAddressIfIndex for fd00:5d:22::1 and fe80::1 on ifIndex 2): GET, GETNEXT and
+GETBULK walk properly, in increasing OID order, endOfMibView past the end. But a GETBULK
+whose answer would hold more than --max-binds varbinds (non-repeaters + max-repetitions x
+repeaters) gets error-status tooBig, error-index 0 and no varbinds (RFC 3416 4.2.1), so a
+walker must ask for fewer repetitions. The default 6 lets the poller's 6 interface columns
+through at max-repetitions 1 (it halves 10, 5, 2, 1), but not at 2; a single-column walk
+passes at 6 repetitions or fewer. Each request's type, max-repetitions and varbind count go
+to the log (stderr).
+
+Other communities and SNMP versions get no answer, like net-snmp.
 Needs pysnmp and pyasn1 (installed with snmpsim, see README.md).
 """
 
 import argparse
+import bisect
+import ipaddress
 import os
 import pwd
+import select
 import signal
 import socket
 import sys
@@ -24,7 +42,7 @@ from pysnmp.proto import api
 
 v2c = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 MIB2 = (1, 3, 6, 1, 2, 1)
-MAX_ROWS = 10  # repetitions per GETBULK answer, whatever was asked: keeps answers small
+MAX_ROWS = 10  # bad-walk: repetitions per GETBULK answer, whatever was asked
 STARTED = time.monotonic()
 
 
@@ -32,65 +50,112 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def system_group(oid):
-    """The value of a system-group scalar, or None."""
-    uptime = int((time.monotonic() - STARTED) * 100)
+def oid_of(text):
+    return tuple(int(x) for x in text.split("."))
+
+
+def system_group(name):
+    """The system-group scalars of the agent called NAME (sysUpTime counts from start)."""
     return {
-        (1, 3, 6, 1, 2, 1, 1, 1, 0): v2c.OctetString("sixfive lab bad-walk agent"),
-        (1, 3, 6, 1, 2, 1, 1, 2, 0): v2c.ObjectIdentifier("1.3.6.1.4.1.8072.3.2.10"),
-        (1, 3, 6, 1, 2, 1, 1, 3, 0): v2c.TimeTicks(uptime),
-        (1, 3, 6, 1, 2, 1, 1, 5, 0): v2c.OctetString("bad-walk"),
-    }.get(oid)
+        oid_of("1.3.6.1.2.1.1.1.0"): v2c.OctetString(f"sixfive lab {name} agent"),
+        oid_of("1.3.6.1.2.1.1.2.0"): v2c.ObjectIdentifier("1.3.6.1.4.1.8072.3.2.10"),
+        oid_of("1.3.6.1.2.1.1.3.0"): v2c.TimeTicks(int((time.monotonic() - STARTED) * 100)),
+        oid_of("1.3.6.1.2.1.1.5.0"): v2c.OctetString(name),
+    }
 
 
-def next_of(oid):
-    """The broken successor: the same OID again under mib-2, else the end of the MIB."""
+def too_big_mib():
+    """too-big's whole MIB, sorted by OID: a list of (oid, value)."""
+    mib = system_group("too-big")
+    for i, name, octets in ((1, "lo", 0), (2, "wwan0", 5_000_000_000)):
+        mib[oid_of(f"1.3.6.1.2.1.2.2.1.8.{i}")] = v2c.Integer(1)  # ifOperStatus up
+        mib[oid_of(f"1.3.6.1.2.1.2.2.1.14.{i}")] = v2c.Counter32(0)  # ifInErrors
+        mib[oid_of(f"1.3.6.1.2.1.2.2.1.20.{i}")] = v2c.Counter32(0)  # ifOutErrors
+        mib[oid_of(f"1.3.6.1.2.1.31.1.1.1.1.{i}")] = v2c.OctetString(name)  # ifName
+        mib[oid_of(f"1.3.6.1.2.1.31.1.1.1.6.{i}")] = v2c.Counter64(octets)  # ifHCInOctets
+        mib[oid_of(f"1.3.6.1.2.1.31.1.1.1.10.{i}")] = v2c.Counter64(octets // 4)  # ...Out
+    for addr in ("fd00:5d:22::1", "fe80::1"):  # ipAddressIfIndex.ipv6(2).16.<bytes> = 2
+        index = tuple(ipaddress.ip_address(addr).packed)
+        mib[oid_of("1.3.6.1.2.1.4.34.1.3.2.16") + index] = v2c.Integer(2)
+    return sorted(mib.items())
+
+
+def bad_next(oid):
+    """bad-walk's broken successor: the same OID again under mib-2, else the end."""
     if oid[: len(MIB2)] == MIB2:
         return oid, v2c.Integer(1)
     return oid, v2c.EndOfMibView()
 
 
-def answer(pdu):
-    """The response PDU for a request PDU, or None for PDUs an agent does not answer."""
+def answer(pdu, mode, max_binds):
+    """(response PDU or None for PDUs an agent does not answer, a line for the log)."""
     oids = [tuple(oid) for oid, _ in v2c.apiPDU.get_varbinds(pdu)]
+    mib = too_big_mib() if mode == "too-big" else sorted(system_group("bad-walk").items())
+    keys = [oid for oid, _ in mib]
+
+    def get(oid):
+        value = dict(mib).get(oid)
+        return oid, v2c.NoSuchObject() if value is None else value
+
+    def next_of(oid):
+        if mode == "bad-walk":
+            return bad_next(oid)
+        i = bisect.bisect_right(keys, oid)  # the first OID after oid
+        return mib[i] if i < len(mib) else (oid, v2c.EndOfMibView())
+
+    response = v2c.apiPDU.get_response(pdu)
+    binds = []
     if pdu.isSameTypeWith(v2c.GetRequestPDU()):
-        binds = []
-        for oid in oids:
-            value = system_group(oid)
-            binds.append((oid, v2c.NoSuchObject() if value is None else value))
+        what = f"GET {len(oids)} varbinds"
+        binds = [get(oid) for oid in oids]
     elif pdu.isSameTypeWith(v2c.GetNextRequestPDU()):
+        what = f"GETNEXT {len(oids)} varbinds"
         binds = [next_of(oid) for oid in oids]
     elif pdu.isSameTypeWith(v2c.GetBulkRequestPDU()):
-        plain = int(v2c.apiBulkPDU.get_non_repeaters(pdu))
-        rows = max(1, min(int(v2c.apiBulkPDU.get_max_repetitions(pdu)), MAX_ROWS))
+        plain = max(0, int(v2c.apiBulkPDU.get_non_repeaters(pdu)))
+        reps = max(0, int(v2c.apiBulkPDU.get_max_repetitions(pdu)))
+        cursors = list(oids[plain:])
+        what = f"GETBULK max-repetitions {reps}, {len(oids)} varbinds"
+        what += f" ({plain} non-repeaters)" if plain else ""
+        if mode == "bad-walk":
+            reps = max(1, min(reps, MAX_ROWS))
+        elif len(oids[:plain]) + reps * len(cursors) > max_binds:
+            v2c.apiPDU.set_error_status(response, 1)  # tooBig, error-index 0, no varbinds
+            v2c.apiPDU.set_error_index(response, 0)
+            v2c.apiPDU.set_varbinds(response, [])
+            return response, what + " -> tooBig"
         binds = [next_of(oid) for oid in oids[:plain]]
-        for _ in range(rows if oids[plain:] else 0):
-            binds += [next_of(oid) for oid in oids[plain:]]
+        for _ in range(reps if cursors else 0):  # row by row: each repeater advances once
+            row = [next_of(oid) for oid in cursors]
+            cursors = [oid for oid, _ in row]
+            binds += row
     else:
-        return None
-    response = v2c.apiPDU.get_response(pdu)
+        return None, "ignored a PDU that is not GET, GETNEXT or GETBULK"
     v2c.apiPDU.set_varbinds(response, binds)
-    return response
+    return response, f"{what} -> {len(binds)} varbinds"
 
 
-def serve(sock, community):
+def serve(socks, modes, max_binds):
     while True:
-        data, peer = sock.recvfrom(65535)
-        try:
-            msg, _ = decoder.decode(data, asn1Spec=v2c.Message())
-            if int(msg["version"]) != api.SNMP_VERSION_2C:
+        for sock in select.select(socks, [], [])[0]:
+            data, peer = sock.recvfrom(65535)
+            try:
+                msg, _ = decoder.decode(data, asn1Spec=v2c.Message())
+                if int(msg["version"]) != api.SNMP_VERSION_2C:
+                    continue
+                mode = modes.get(bytes(v2c.apiMessage.get_community(msg)))
+                if mode is None:
+                    continue
+                response, what = answer(v2c.apiMessage.get_pdu(msg), mode, max_binds)
+            except Exception as exc:  # v1, v3 or garbage: ignored, as an agent would
+                log(f"ignored a datagram from {peer[0]}: {exc.__class__.__name__}")
                 continue
-            if bytes(v2c.apiMessage.get_community(msg)) != community:
+            log(f"{mode} [{sock.getsockname()[0]}] from [{peer[0]}]: {what}")
+            if response is None:
                 continue
-            response = answer(v2c.apiMessage.get_pdu(msg))
-        except Exception as exc:  # v1, v3 or garbage: ignored, as an agent would
-            log(f"ignored a datagram from {peer[0]}: {exc.__class__.__name__}")
-            continue
-        if response is None:
-            continue
-        out = v2c.apiMessage.get_response(msg)
-        v2c.apiMessage.set_pdu(out, response)
-        sock.sendto(encoder.encode(out), peer)
+            out = v2c.apiMessage.get_response(msg)
+            v2c.apiMessage.set_pdu(out, response)
+            sock.sendto(encoder.encode(out), peer)
 
 
 def main():
@@ -98,26 +163,36 @@ def main():
     p.add_argument("--port", type=int, default=161)
     p.add_argument("--pidfile")
     p.add_argument("--user", default="nobody", help="whom to run as once bound (if root)")
-    p.add_argument("--community", required=True)
-    p.add_argument("addr")
+    p.add_argument("--max-binds", type=int, default=4, help="too-big: GETBULK answer size")
+    p.add_argument("--bad-walk", metavar="COMMUNITY", help="the bad-walk agent's community")
+    p.add_argument("--too-big", metavar="COMMUNITY", help="the too-big agent's community")
+    p.add_argument("addr", nargs="+")
     args = p.parse_args()
+    given = (("bad-walk", args.bad_walk), ("too-big", args.too_big))
+    modes = {community.encode(): mode for mode, community in given if community}
+    if not modes:
+        p.error("give --bad-walk or --too-big (or both)")
 
-    addr = args.addr.strip("[]")
-    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.bind((addr, args.port))
+    socks = []
+    for addr in (a.strip("[]") for a in args.addr):
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        sock.bind((addr, args.port))
+        socks.append(sock)
     if args.pidfile:
         with open(args.pidfile, "w") as f:
             f.write(f"{os.getpid()}\n")
-    # The port is bound: nothing else needs root.
+    # The ports are bound: nothing else needs root.
     if os.getuid() == 0:
         user = pwd.getpwnam(args.user)
         os.setgroups([])
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)
-    log(f"listening on [{addr}]:{args.port} as {pwd.getpwuid(os.getuid()).pw_name}")
+    where = ", ".join(f"[{s.getsockname()[0]}]:{args.port}" for s in socks)
+    log(f"listening on {where} as {pwd.getpwuid(os.getuid()).pw_name}: "
+        f"{', '.join(sorted(modes.values()))}; too-big: at most {args.max_binds} varbinds")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(sock, args.community.encode())
+    serve(socks, modes, args.max_binds)
 
 
 if __name__ == "__main__":
