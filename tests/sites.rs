@@ -86,7 +86,7 @@ fn every_site_is_graded_as_its_case_says() {
     let Some((netns, _)) = lab() else { return };
     let dir = tempfile::tempdir().unwrap();
     let sites = poll(&netns, &dir.path().join("store.db"), &[]);
-    assert_eq!(sites.len(), 19, "{:?}", sites.keys());
+    assert_eq!(sites.len(), 21, "{:?}", sites.keys());
 
     for id in ["rt-ok", "rt-ok-v4", "rt-v3", "rt-v3-aes256"] {
         let site = &sites[id];
@@ -129,9 +129,20 @@ fn every_site_is_graded_as_its_case_says() {
     expect_state(
         &sites["rt-noagent"],
         "critical",
-        "no SNMP answer, though the router answers ping",
+        "no usable SNMP answer, though the router answers ping",
     );
     expect_state(&sites["gone"], "unreachable", "no SNMP and no ICMP answer");
+    // Its agent ignores IPv6: polled over IPv4, pinged over both.
+    let fallback = &sites["fallback"];
+    assert_eq!(fallback["polled_via"], "v4", "{fallback:#}");
+    assert!(reasons(fallback).contains("no SNMP answer from fd00:5c::12"));
+    assert!(fallback["latency_ms"]["v6"].as_f64().is_some());
+    assert!(fallback["latency_ms"]["v4"].as_f64().is_some());
+    // 300 interfaces at 0.9 s an answer would take half a minute: the deadline ends it,
+    // and the other sites' polls did not wait for it.
+    let slow = &sites["slow"];
+    expect_state(slow, "critical", "did not finish within its deadline");
+    assert!(slow["took_ms"].as_f64().unwrap() < 30_000.0, "{slow:#}");
     assert!(sites["gone"]["polled_via"].is_null());
     for id in ["wrong-community", "wrong-v3-key"] {
         expect_state(&sites[id], "auth_failed", "refused the credentials");
@@ -208,11 +219,18 @@ fn a_reboot_between_polls_degrades_the_site_once() {
 }
 
 #[test]
-fn throughput_comes_from_counter_deltas_between_polls() {
+fn throughput_and_rising_errors_come_from_counter_deltas_between_polls() {
     let Some((netns, _)) = lab() else { return };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");
-    let only = ["--site", "sim-sa-healthy", "--pings", "0"];
+    let only = [
+        "--site",
+        "sim-sa-healthy",
+        "--site",
+        "sim-peplink-na",
+        "--pings",
+        "0",
+    ];
     let first = &poll(&netns, &db, &only)["sim-sa-healthy"];
     assert!(first["uplink"]["in_bps"].is_null());
     assert!(
@@ -220,7 +238,15 @@ fn throughput_comes_from_counter_deltas_between_polls() {
         "--pings 0 sends no echo"
     );
     std::thread::sleep(std::time::Duration::from_secs(2));
-    let second = &poll(&netns, &db, &only)["sim-sa-healthy"];
+    let polled = poll(&netns, &db, &only);
+    // The simulator adds about 5 input errors a second on this one.
+    expect_state(
+        &polled["sim-peplink-na"],
+        "degraded",
+        "new interface errors",
+    );
+    let second = &polled["sim-sa-healthy"];
+    assert_eq!(second["state"], "ok", "{second:#}");
     let in_bps = second["uplink"]["in_bps"].as_f64().unwrap();
     let out_bps = second["uplink"]["out_bps"].as_f64().unwrap();
     // The simulator adds about 1,000,000 octets a second in and 250,000 out.

@@ -92,7 +92,7 @@ impl SitePoller {
             match tokio::time::timeout(self.deadline, self.read_snmp(site, &addresses)).await {
                 Ok(outcome) => outcome,
                 Err(_) => SnmpOutcome::Silent(vec![format!(
-                    "the SNMP poll did not finish within its deadline of {} s",
+                    "the SNMP poll did not finish within its deadline of {} s (a slow or overloaded agent)",
                     self.deadline.as_secs()
                 )]),
             }
@@ -268,7 +268,13 @@ impl SitePoller {
                 Err(e) => Err(e),
             };
             match outcome {
-                Ok(readings) => return SnmpOutcome::Read(address, Box::new(readings)),
+                Ok(mut readings) => {
+                    // An agent that answers only on a later address (IPv4 after IPv6) is
+                    // a site not ready for IPv6: say which addresses stayed silent.
+                    silent.append(&mut readings.faults);
+                    readings.faults = silent;
+                    return SnmpOutcome::Read(address, Box::new(readings));
+                }
                 Err(SnmpError::AuthFailed(why)) => {
                     return SnmpOutcome::Refused(format!("SNMP over {address}: {why}"));
                 }

@@ -145,7 +145,7 @@ pub fn grade(seen: &Observation, previous: Option<&Graded>, bands: &Bands) -> Gr
             graded.state = SiteState::Critical;
             graded
                 .reasons
-                .push("no SNMP answer, though the router answers ping".into());
+                .push("no usable SNMP answer, though the router answers ping".into());
         } else {
             graded.state = SiteState::Unreachable;
             graded.reasons.push("no SNMP and no ICMP answer".into());

@@ -2,9 +2,10 @@
 """Misbehaving SNMPv2c agents for the sites lab; the community selects the behaviour.
 
 Usage: badagent.py [--port 161] [--pidfile FILE] [--user nobody] [--max-binds 4]
-                   [--bad-walk COMMUNITY] [--too-big COMMUNITY] ADDR [ADDR ...]
+                   [--delay 0.9] [--bad-walk COMMUNITY] [--too-big COMMUNITY]
+                   [--slow COMMUNITY] ADDR [ADDR ...]
 
-One process listens on every ADDR and answers both communities on each of them.
+One process listens on every ADDR and answers every given community on each of them.
 
 bad-walk: GET of the system group (sysDescr, sysObjectID, sysUpTime, sysName) is answered
 correctly. GETNEXT and GETBULK under mib-2 (1.3.6.1.2.1: IF-MIB, IP-MIB, ...) answer every
@@ -17,10 +18,16 @@ too-big: a correct agent over a small MIB (system group, IF-MIB for ifIndex 1 `l
 GETBULK walk properly, in increasing OID order, endOfMibView past the end. But a GETBULK
 whose answer would hold more than --max-binds varbinds (non-repeaters + max-repetitions x
 repeaters) gets error-status tooBig, error-index 0 and no varbinds (RFC 3416 4.2.1), so a
-walker must ask for fewer repetitions. The default 6 lets the poller's 6 interface columns
-through at max-repetitions 1 (it halves 10, 5, 2, 1), but not at 2; a single-column walk
-passes at 6 repetitions or fewer. Each request's type, max-repetitions and varbind count go
-to the log (stderr).
+walker must ask for fewer repetitions. The default 4 refuses even one row of the poller's 6
+interface columns (max-repetitions 1), so it must also split the columns; a single-column
+walk passes at 4 repetitions or fewer.
+
+slow: a correct agent like too-big (sysName `slow`), but with 300 interfaces `eth1` to
+`eth300` plus ifIndex 301 `wwan0` (fd00:5d:23::1 and fe80::1), no size limit, and every
+answer sent --delay seconds after its request: a poll that walks the interfaces 10 rows at
+a time takes ~30 s. Answers wait in a queue, so the other agents stay fast meanwhile.
+
+Each request's type, max-repetitions and varbind count go to the log (stderr).
 
 Other communities and SNMP versions get no answer, like net-snmp.
 Needs pysnmp and pyasn1 (installed with snmpsim, see README.md).
@@ -28,7 +35,9 @@ Needs pysnmp and pyasn1 (installed with snmpsim, see README.md).
 
 import argparse
 import bisect
+import heapq
 import ipaddress
+import itertools
 import os
 import pwd
 import select
@@ -64,20 +73,30 @@ def system_group(name):
     }
 
 
-def too_big_mib():
-    """too-big's whole MIB, sorted by OID: a list of (oid, value)."""
-    mib = system_group("too-big")
-    for i, name, octets in ((1, "lo", 0), (2, "wwan0", 5_000_000_000)):
+def small_mib(agent, ifnames, wan6):
+    """A correct agent's whole MIB, sorted by OID: a list of (oid, value). Interfaces get
+    ifIndex 1, 2, ... in the order of IFNAMES; the last one (the uplink) holds WAN6."""
+    mib = system_group(agent)
+    for i, name in enumerate(ifnames, 1):
+        octets = 5_000_000_000 if i == len(ifnames) else 0
         mib[oid_of(f"1.3.6.1.2.1.2.2.1.8.{i}")] = v2c.Integer(1)  # ifOperStatus up
         mib[oid_of(f"1.3.6.1.2.1.2.2.1.14.{i}")] = v2c.Counter32(0)  # ifInErrors
         mib[oid_of(f"1.3.6.1.2.1.2.2.1.20.{i}")] = v2c.Counter32(0)  # ifOutErrors
         mib[oid_of(f"1.3.6.1.2.1.31.1.1.1.1.{i}")] = v2c.OctetString(name)  # ifName
         mib[oid_of(f"1.3.6.1.2.1.31.1.1.1.6.{i}")] = v2c.Counter64(octets)  # ifHCInOctets
         mib[oid_of(f"1.3.6.1.2.1.31.1.1.1.10.{i}")] = v2c.Counter64(octets // 4)  # ...Out
-    for addr in ("fd00:5d:22::1", "fe80::1"):  # ipAddressIfIndex.ipv6(2).16.<bytes> = 2
+    for addr in (wan6, "fe80::1"):  # ipAddressIfIndex.ipv6(2).16.<bytes> = the uplink
         index = tuple(ipaddress.ip_address(addr).packed)
-        mib[oid_of("1.3.6.1.2.1.4.34.1.3.2.16") + index] = v2c.Integer(2)
+        mib[oid_of("1.3.6.1.2.1.4.34.1.3.2.16") + index] = v2c.Integer(len(ifnames))
     return sorted(mib.items())
+
+
+def too_big_mib():
+    return small_mib("too-big", ["lo", "wwan0"], "fd00:5d:22::1")
+
+
+def slow_mib():
+    return small_mib("slow", [f"eth{i}" for i in range(1, 301)] + ["wwan0"], "fd00:5d:23::1")
 
 
 def bad_next(oid):
@@ -90,7 +109,12 @@ def bad_next(oid):
 def answer(pdu, mode, max_binds):
     """(response PDU or None for PDUs an agent does not answer, a line for the log)."""
     oids = [tuple(oid) for oid, _ in v2c.apiPDU.get_varbinds(pdu)]
-    mib = too_big_mib() if mode == "too-big" else sorted(system_group("bad-walk").items())
+    if mode == "too-big":
+        mib = too_big_mib()
+    elif mode == "slow":
+        mib = slow_mib()
+    else:
+        mib = sorted(system_group("bad-walk").items())
     keys = [oid for oid, _ in mib]
 
     def get(oid):
@@ -119,7 +143,7 @@ def answer(pdu, mode, max_binds):
         what += f" ({plain} non-repeaters)" if plain else ""
         if mode == "bad-walk":
             reps = max(1, min(reps, MAX_ROWS))
-        elif len(oids[:plain]) + reps * len(cursors) > max_binds:
+        elif mode == "too-big" and len(oids[:plain]) + reps * len(cursors) > max_binds:
             v2c.apiPDU.set_error_status(response, 1)  # tooBig, error-index 0, no varbinds
             v2c.apiPDU.set_error_index(response, 0)
             v2c.apiPDU.set_varbinds(response, [])
@@ -135,9 +159,18 @@ def answer(pdu, mode, max_binds):
     return response, f"{what} -> {len(binds)} varbinds"
 
 
-def serve(socks, modes, max_binds):
+def serve(socks, modes, max_binds, delay):
+    sequence = itertools.count()  # orders answers due at the same time
+    queue = []  # slow's answers: (when to send, sequence, socket, datagram, peer)
     while True:
-        for sock in select.select(socks, [], [])[0]:
+        while queue and queue[0][0] <= time.monotonic():
+            _, _, sock, data, peer = heapq.heappop(queue)
+            try:
+                sock.sendto(data, peer)
+            except OSError as exc:
+                log(f"could not answer [{peer[0]}]: {exc}")
+        wait = max(0.0, queue[0][0] - time.monotonic()) if queue else None
+        for sock in select.select(socks, [], [], wait)[0]:
             data, peer = sock.recvfrom(65535)
             try:
                 msg, _ = decoder.decode(data, asn1Spec=v2c.Message())
@@ -150,11 +183,17 @@ def serve(socks, modes, max_binds):
             except Exception as exc:  # v1, v3 or garbage: ignored, as an agent would
                 log(f"ignored a datagram from {peer[0]}: {exc.__class__.__name__}")
                 continue
+            if mode == "slow" and response is not None:
+                what += f", sent in {delay} s"
             log(f"{mode} [{sock.getsockname()[0]}] from [{peer[0]}]: {what}")
             if response is None:
                 continue
             out = v2c.apiMessage.get_response(msg)
             v2c.apiMessage.set_pdu(out, response)
+            if mode == "slow":  # answered later, from the queue, without blocking the rest
+                when = time.monotonic() + delay
+                heapq.heappush(queue, (when, next(sequence), sock, encoder.encode(out), peer))
+                continue
             sock.sendto(encoder.encode(out), peer)
 
 
@@ -166,12 +205,14 @@ def main():
     p.add_argument("--max-binds", type=int, default=4, help="too-big: GETBULK answer size")
     p.add_argument("--bad-walk", metavar="COMMUNITY", help="the bad-walk agent's community")
     p.add_argument("--too-big", metavar="COMMUNITY", help="the too-big agent's community")
+    p.add_argument("--slow", metavar="COMMUNITY", help="the slow agent's community")
+    p.add_argument("--delay", type=float, default=0.9, help="slow: seconds before answering")
     p.add_argument("addr", nargs="+")
     args = p.parse_args()
-    given = (("bad-walk", args.bad_walk), ("too-big", args.too_big))
+    given = (("bad-walk", args.bad_walk), ("too-big", args.too_big), ("slow", args.slow))
     modes = {community.encode(): mode for mode, community in given if community}
     if not modes:
-        p.error("give --bad-walk or --too-big (or both)")
+        p.error("give --bad-walk, --too-big or --slow (any of them)")
 
     socks = []
     for addr in (a.strip("[]") for a in args.addr):
@@ -190,9 +231,10 @@ def main():
         os.setuid(user.pw_uid)
     where = ", ".join(f"[{s.getsockname()[0]}]:{args.port}" for s in socks)
     log(f"listening on {where} as {pwd.getpwuid(os.getuid()).pw_name}: "
-        f"{', '.join(sorted(modes.values()))}; too-big: at most {args.max_binds} varbinds")
+        f"{', '.join(sorted(modes.values()))}; too-big: at most {args.max_binds} varbinds; "
+        f"slow: answers after {args.delay} s")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(socks, modes, args.max_binds)
+    serve(socks, modes, args.max_binds, args.delay)
 
 
 if __name__ == "__main__":
