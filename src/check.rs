@@ -65,7 +65,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
             .begin_run(&format!("check@{}", who()), RunKind::Hosts)
             .await?;
         let started = Utc::now();
-        let progress = progress_bar(hosts.len());
+        let progress = progress_bar(hosts.len(), "hosts");
 
         // The store writes in its own task, so scanning never waits for it.
         let (batches, mut inbox) = tokio::sync::mpsc::channel::<Batch>(4);
@@ -236,14 +236,17 @@ impl Kept {
 }
 
 /// A progress bar on stderr, only when a person watches it.
-fn progress_bar(total: usize) -> indicatif::ProgressBar {
+/// A progress bar on stderr when it is a terminal, counting `noun`.
+pub fn progress_bar(total: usize, noun: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} hosts {wide_bar} {eta}")
-            .expect("the template is valid"),
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {{pos}}/{{len}} {noun} {{wide_bar}} {{eta}}"
+        ))
+        .expect("the template is valid"),
     );
     bar
 }

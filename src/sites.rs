@@ -13,6 +13,7 @@ use sixfive_inventory::results::{SiteReport, SiteState};
 use sixfive_inventory::store::RunKind;
 
 use crate::Failure;
+use crate::check::progress_bar;
 use crate::cli::{Global, SitesArgs, SitesFormat};
 use crate::inventory::{block_on, close_run, inventory_path, load, open_store, profiles, who};
 use crate::table::Table;
@@ -60,6 +61,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
             .iter()
             .filter_map(|sample| Some((sample.site.clone(), SiteReport::from_sample(sample)?)))
             .collect();
+        let jobs_count = sites.len();
         let jobs = sites
             .into_iter()
             .map(|site| {
@@ -70,6 +72,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
         let run = store
             .begin_run(&format!("sites@{}", who()), RunKind::Sites)
             .await?;
+        let progress = progress_bar(jobs_count, "sites");
         let mut reports = Vec::new();
         let mut written = 0;
         let mut stream = std::pin::pin!(poller.poll_all(jobs));
@@ -77,6 +80,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
             tokio::select! {
                 next = stream.next() => match next {
                     Some(report) => {
+                        progress.inc(1);
                         reports.push(report);
                         if reports.len() - written >= BATCH {
                             store.record_samples(run, &samples(&reports[written..])).await?;
@@ -88,6 +92,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
                 _ = tokio::signal::ctrl_c() => break true,
             }
         };
+        progress.finish_and_clear();
         store
             .record_samples(run, &samples(&reports[written..]))
             .await?;
@@ -102,7 +107,9 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
             serde_json::to_writer(&mut out, &document).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
-        SitesFormat::Table => table(&reports).write(&mut out, color)?,
+        SitesFormat::Table => {
+            table(&reports, color && std::io::stdout().is_terminal()).write(&mut out, color)?
+        }
     }
     Ok(0)
 }
@@ -111,7 +118,7 @@ fn samples(reports: &[SiteReport]) -> Vec<sixfive_inventory::results::SiteSample
     reports.iter().map(SiteReport::sample).collect()
 }
 
-fn table(reports: &[SiteReport]) -> Table {
+fn table(reports: &[SiteReport], color: bool) -> Table {
     let mut table = Table::new([
         "SITE",
         "STATE",
@@ -135,9 +142,21 @@ fn table(reports: &[SiteReport]) -> Table {
         )
     };
     for r in reports {
-        let state = match r.state {
+        let name = match r.state {
             SiteState::AuthFailed => "AUTH FAILED".to_owned(),
             other => other.as_str().to_uppercase(),
+        };
+        // Green, yellow, red; refused credentials in magenta, apart from the dead.
+        let paint = match r.state {
+            SiteState::Ok => "32",
+            SiteState::Degraded => "33",
+            SiteState::Critical | SiteState::Unreachable => "31",
+            SiteState::AuthFailed => "35",
+        };
+        let state = if color {
+            format!("\x1b[{paint}m{name}\x1b[0m")
+        } else {
+            name
         };
         table.row([
             r.id.clone(),

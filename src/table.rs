@@ -23,10 +23,10 @@ impl Table {
     }
 
     pub fn write(&self, out: &mut impl Write, color: bool) -> io::Result<()> {
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.width()).collect();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| shown_width(h)).collect();
         for row in &self.rows {
             for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.width());
+                *width = (*width).max(shown_width(cell));
             }
         }
         let line = |cells: &[String]| {
@@ -34,7 +34,7 @@ impl Table {
             for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
                 text.push_str(cell);
                 if i + 1 < cells.len() {
-                    text.push_str(&" ".repeat(width - cell.width() + 2));
+                    text.push_str(&" ".repeat(width - shown_width(cell) + 2));
                 }
             }
             text
@@ -52,6 +52,21 @@ impl Table {
     }
 }
 
+/// Columns a cell takes on a terminal: colour codes (`ESC [ … m`) take none.
+fn shown_width(cell: &str) -> usize {
+    let mut plain = String::with_capacity(cell.len());
+    let mut in_code = false;
+    for c in cell.chars() {
+        match (in_code, c) {
+            (false, '\x1b') => in_code = true,
+            (true, 'm') => in_code = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    plain.width()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +80,19 @@ mod tests {
         table.write(&mut out, false).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, "ID    TÊN\ndict  Sở Thông tin\nx     y\n");
+    }
+
+    #[test]
+    fn colour_codes_take_no_columns() {
+        let mut table = Table::new(["STATE", "SITE"]);
+        table.row(["\x1b[32mOK\x1b[0m".into(), "a".into()]);
+        table.row(["DEGRADED".into(), "b".into()]);
+        let mut out = Vec::new();
+        table.write(&mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "STATE     SITE\n\x1b[32mOK\x1b[0m        a\nDEGRADED  b\n"
+        );
     }
 }
