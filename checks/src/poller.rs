@@ -20,7 +20,7 @@ use sixfive_inventory::results::{
 
 use crate::icmp::{Pings, series};
 use crate::network::Network;
-use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue};
+use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 use crate::profiles::{Metric, MetricSpec, Profile, ValueType};
 use crate::sites::{self, Bands, CounterWidth, Graded, Observation, Radio};
 
@@ -28,7 +28,7 @@ use crate::sites::{self, Bands, CounterWidth, Graded, Observation, Radio};
 const RETRIES: u32 = 1;
 /// Echo requests per family, this far apart.
 pub const PINGS: u32 = 5;
-const PING_INTERVAL: Duration = Duration::from_millis(200);
+const PING_INTERVAL: Duration = Duration::from_millis(100);
 /// No uplink moves more than this; a larger rate is a counter reset.
 const MAX_BPS: f64 = 100e9;
 
@@ -47,6 +47,7 @@ const IP_ADDRESS_IF_INDEX_V6: [u32; 11] = [1, 3, 6, 1, 2, 1, 4, 34, 1, 3, 2];
 
 pub struct SitePoller {
     network: Network,
+    sockets: Sockets,
     profiles: HashMap<String, Profile>,
     bands: Bands,
     pings: u32,
@@ -59,6 +60,7 @@ impl SitePoller {
         let snmp = scan.timeouts.snmp.0;
         Ok(Self {
             network: Network::new(scan)?,
+            sockets: Sockets::default(),
             profiles: profiles.into_iter().map(|p| (p.name.clone(), p)).collect(),
             bands: Bands::default().with(&scan.grading),
             pings,
@@ -263,7 +265,8 @@ impl SitePoller {
             };
             let target = SocketAddr::new(address, site.snmp.port);
             let timeout = self.network.timeouts.snmp.0;
-            let outcome = match Agent::connect(target, &credentials, timeout, RETRIES).await {
+            let agent = Agent::connect(&self.sockets, target, &credentials, timeout, RETRIES);
+            let outcome = match agent.await {
                 Ok(agent) => read(&agent.paced(self.network.pace()), profile).await,
                 Err(e) => Err(e),
             };

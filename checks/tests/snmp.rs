@@ -5,7 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use sixfive_checks::probe::snmp::{Agent, Credentials, Snmp, SnmpError, SnmpValue};
+use sixfive_checks::probe::snmp::{Agent, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 
 const COMMUNITY: &str = "sixfive-lab-ro";
 const SYS_NAME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 5, 0];
@@ -86,7 +86,14 @@ async fn agent(port: u16, v6: bool, credentials: &Credentials) -> Result<Agent, 
     } else {
         format!("127.0.0.1:{port}").parse().unwrap()
     };
-    Agent::connect(target, credentials, Duration::from_millis(600), 1).await
+    Agent::connect(
+        &Sockets::default(),
+        target,
+        credentials,
+        Duration::from_millis(600),
+        1,
+    )
+    .await
 }
 
 #[tokio::test]

@@ -10,11 +10,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_snmp::transport::UdpTransport;
 use async_snmp::{Auth, Client, ErrorKind, Oid, UsmConfig, Value};
 use futures::future::{BoxFuture, FutureExt};
 
-/// GETBULK max-repetitions to start a walk with (sites.md).
+/// GETBULK max-repetitions to start a walk of one column with (sites.md).
 pub const MAX_REPETITIONS: u32 = 10;
+/// Bindings a walk asks for per request when it walks several columns at once: about
+/// 1,000 bytes of answer, one packet even on a 1,280-byte IPv6 path, since paths that drop
+/// IPv6 fragments are common.
+const BINDINGS_PER_REQUEST: u32 = 32;
 /// Rows a walk reads at most, so a broken agent cannot keep a poll going for ever.
 const MAX_WALK_ROWS: usize = 10_000;
 
@@ -103,9 +108,42 @@ pub trait Snmp: Send + Sync {
 /// The scan's rate limit, which every request waits for.
 pub type Pace = Arc<governor::DefaultDirectRateLimiter>;
 
+/// The UDP sockets every agent is reached through, one per family, opened on first use.
+/// async-snmp's `connect` binds a socket per client with SO_REUSEADDR, and Linux may give
+/// two such sockets one ephemeral port: one client's answers then reach the other's socket
+/// and time out (seen with 64 sites in flight). One shared socket per family cannot clash.
+#[derive(Default)]
+pub struct Sockets {
+    v6: tokio::sync::OnceCell<Result<UdpTransport, String>>,
+    v4: tokio::sync::OnceCell<Result<UdpTransport, String>>,
+}
+
+impl Sockets {
+    async fn toward(&self, target: SocketAddr) -> Result<&UdpTransport, SnmpError> {
+        let (cell, local) = if target.is_ipv6() {
+            (&self.v6, "[::]:0")
+        } else {
+            (&self.v4, "0.0.0.0:0")
+        };
+        cell.get_or_init(|| async {
+            UdpTransport::builder()
+                .bind(local)
+                // Answers of many agents arrive at once on the one socket.
+                .recv_buffer_size(1 << 20)
+                .build()
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .as_ref()
+        .map_err(|e| SnmpError::Unreachable(format!("cannot open a UDP socket: {e}")))
+    }
+}
+
 /// An agent reached over UDP with async-snmp.
 pub struct Agent {
     client: Client<async_snmp::UdpHandle>,
+    socket: UdpTransport,
     target: SocketAddr,
     timeout: Duration,
     v3: bool,
@@ -113,8 +151,9 @@ pub struct Agent {
 }
 
 impl Agent {
-    /// Prepares a client for `target`; v3 engine discovery happens here, within `timeout`.
+    /// Prepares a client for `target` on the shared socket of its family.
     pub async fn connect(
+        sockets: &Sockets,
         target: SocketAddr,
         credentials: &Credentials,
         timeout: Duration,
@@ -139,13 +178,15 @@ impl Agent {
         };
         let retry = async_snmp::Retry::fixed(retries, Duration::ZERO)
             .map_err(|e| SnmpError::Protocol(e.to_string()))?;
+        let socket = sockets.toward(target).await?.clone();
         let client = Client::builder(target, auth)
             .request_timeout(timeout)
             .retry(retry)
-            .connect()
+            .build_with(&socket)
             .await?;
         Ok(Self {
             client,
+            socket,
             target,
             timeout,
             v3: matches!(credentials, Credentials::V3 { .. }),
@@ -189,7 +230,7 @@ impl Agent {
         )
         .request_timeout(self.timeout)
         .retry(async_snmp::Retry::none())
-        .connect()
+        .build_with(&self.socket)
         .await;
         let Ok(probe) = probe else { return false };
         match probe
@@ -247,7 +288,8 @@ impl Snmp for Agent {
             let mut rows: Vec<Bindings> = vec![Vec::new(); roots.len()];
             let mut cursors = roots.clone();
             let mut open: Vec<usize> = (0..roots.len()).collect();
-            let mut repetitions = MAX_REPETITIONS;
+            let columns = u32::try_from(roots.len()).unwrap_or(u32::MAX).max(1);
+            let mut repetitions = (BINDINGS_PER_REQUEST / columns).clamp(1, MAX_REPETITIONS);
             // Columns per request: all, until an agent refuses even one row of them.
             let mut width = roots.len();
             let mut read = 0;
