@@ -11,6 +11,7 @@ use sixfive_inventory::results::{CheckRecord, Status};
 use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence, SurgeError};
 
 use crate::check::{Check, Gate, HostScan};
+use crate::probe::snmp::Pace;
 
 pub fn checks() -> Vec<Box<dyn Check>> {
     vec![Box::new(IcmpV6)]
@@ -74,17 +75,21 @@ fn millis(d: Duration) -> f64 {
 }
 
 /// Sends `count` echoes to `address`, `interval` apart without waiting for replies (as
-/// ping and fping do), each waiting at most `timeout` for its reply.
+/// ping and fping do), each after the rate limit `pace` allows it and waiting at most
+/// `timeout` for its reply.
 pub async fn series(
     client: &Client,
     address: IpAddr,
     count: u32,
-    interval: Duration,
-    timeout: Duration,
+    (interval, timeout): (Duration, Duration),
+    pace: Option<&Pace>,
 ) -> Result<Pings, String> {
     let ident = PingIdentifier(NEXT_IDENT.fetch_add(1, Ordering::Relaxed));
     let echoes = (0..count).map(|i| async move {
         tokio::time::sleep(interval * i).await;
+        if let Some(pace) = pace {
+            pace.until_ready().await;
+        }
         let mut pinger = client.pinger(address, ident).await;
         pinger.timeout(timeout);
         // Unique sequence numbers: a kernel ping socket replaces the identifier, so
@@ -141,7 +146,7 @@ impl IcmpV6 {
             Err(refused) => return base(Status::Error, refused.detail(address)),
         };
         let timeout = scan.network.timeouts.connect.0;
-        match series(client, address, 1, Duration::ZERO, timeout).await {
+        match series(client, address, 1, (Duration::ZERO, timeout), None).await {
             Ok(Pings { rtts, .. }) if !rtts.is_empty() => {
                 let rtt_ms = millis(rtts[0]);
                 base(Status::Pass, format!("echo reply in {rtt_ms:.1} ms"))

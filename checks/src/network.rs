@@ -94,6 +94,17 @@ impl Network {
         })
     }
 
+    /// Whether `address` may be probed at all: in scope, and IPv6 only with our own IPv6.
+    pub fn admit(&self, address: IpAddr) -> Result<(), Refused> {
+        if !self.in_scope(address) {
+            return Err(Refused::OutOfScope);
+        }
+        if let (IpAddr::V6(_), OwnV6::Missing(why)) = (address, &self.own_v6) {
+            return Err(Refused::NoOwnV6(why.clone()));
+        }
+        Ok(())
+    }
+
     pub fn in_scope(&self, address: IpAddr) -> bool {
         self.scope.is_empty() || self.scope.iter().any(|net| net.contains(&address))
     }
@@ -101,12 +112,7 @@ impl Network {
     /// Waits for a free slot and the rate limit before a probe of `address`, or says why
     /// the probe must not be sent at all.
     pub async fn guard(&self, address: IpAddr) -> Result<Guard, Refused> {
-        if !self.in_scope(address) {
-            return Err(Refused::OutOfScope);
-        }
-        if let (IpAddr::V6(_), OwnV6::Missing(why)) = (address, &self.own_v6) {
-            return Err(Refused::NoOwnV6(why.clone()));
-        }
+        self.admit(address)?;
         let slot = {
             let mut slots = self.address_slots.lock().await;
             Arc::clone(

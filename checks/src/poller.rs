@@ -66,7 +66,9 @@ impl SitePoller {
             pings,
             // Discovery, the system group and two rounds of walks, each with its retry.
             deadline: snmp * (RETRIES + 1) * 5,
-            sites_in_flight: scan.concurrency.max(1) as usize,
+            // SNMP sessions are held to the concurrency by the network guard; more sites
+            // than that are under way so that their pings overlap other sites' SNMP.
+            sites_in_flight: scan.concurrency.max(1) as usize * 4,
         })
     }
 
@@ -299,21 +301,14 @@ impl SitePoller {
         let first = |v6: bool| addresses.iter().copied().find(|a| a.is_ipv6() == v6);
         let one = |address: Option<IpAddr>| async move {
             let address = address?;
+            // Echoes are single packets: the rate limit paces them, but they take no
+            // probe slot, so an SNMP session never waits for another site's pings.
             let result = async {
                 let client = self.network.icmp(address.is_ipv6())?;
-                let _guard = self
-                    .network
-                    .guard(address)
-                    .await
-                    .map_err(|r| r.detail(address))?;
-                series(
-                    client,
-                    address,
-                    self.pings,
-                    PING_INTERVAL,
-                    self.network.timeouts.connect.0,
-                )
-                .await
+                self.network.admit(address).map_err(|r| r.detail(address))?;
+                let timing = (PING_INTERVAL, self.network.timeouts.connect.0);
+                let pace = self.network.pace();
+                series(client, address, self.pings, timing, Some(&pace)).await
             };
             Some(result.await)
         };
