@@ -810,6 +810,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_profile_row_picks_the_modem_among_several() {
+        let mut router = rutx();
+        let second = |column: u32| vec![1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, 2];
+        router.values.insert(second(20), text("-101"));
+        router.values.insert(second(16), text("LTE"));
+        let mut profile = profile("teltonika-rutx");
+        let readings = read(&router, &profile).await.unwrap();
+        assert_eq!(
+            readings.radio.rsrp_dbm,
+            Some(-78.0),
+            "the first row by default"
+        );
+        profile.row = Some(2);
+        let readings = read(&router, &profile).await.unwrap();
+        assert_eq!(readings.radio.rsrp_dbm, Some(-101.0));
+        assert_eq!(readings.radio.technology.as_deref(), Some("LTE"));
+        assert_eq!(readings.radio.sinr_db, None, "the second modem has no SINR");
+    }
+
+    #[tokio::test]
     async fn sentinels_and_divisors_and_a_broken_table_leave_the_rest_standing() {
         let cisco = |column: u32| vec![1, 3, 6, 1, 4, 1, 9, 9, 817, 1, 1, 1, 1, 1, column, 1001];
         let mut router = rutx();
