@@ -19,37 +19,11 @@ import socket
 import sys
 import time
 
+from ber import integer, oid, tlv
+
 sites = [line.split() for line in open(sys.argv[1]) if line.strip()]
 seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
 in_flight = int(sys.argv[3]) if len(sys.argv) > 3 else 64
-
-
-def length(n):
-    if n < 128:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-
-def tlv(tag, body):
-    return bytes([tag]) + length(len(body)) + body
-
-
-def oid(text):
-    arcs = [int(x) for x in text.split(".")]
-    out = bytes([arcs[0] * 40 + arcs[1]])
-    for a in arcs[2:]:
-        enc = [a & 0x7F]
-        a >>= 7
-        while a:
-            enc.append(0x80 | (a & 0x7F))
-            a >>= 7
-        out += bytes(reversed(enc))
-    return tlv(0x06, out)
-
-
-def integer(n):
-    return tlv(0x02, n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True))
 
 
 def message(community, pdu_tag, oids, second=0, third=0, request_id=1):

@@ -15,13 +15,10 @@ import socket
 import sys
 import time
 
+from ber import tlv
+
 sites = [line.split() for line in open(sys.argv[1]) if line.strip()]
 deadline = time.monotonic() + float(sys.argv[2] if len(sys.argv) > 2 else 120)
-
-
-def tlv(tag, body):
-    assert len(body) < 128
-    return bytes([tag, len(body)]) + body
 
 
 def get_sysname(community):

@@ -24,54 +24,25 @@ import select
 import socket
 import sys
 
+from ber import integer, oid, tlv
+
 MAX_VARBINDS = 64
-
-
-def length(n):
-    if n < 128:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-
-def tlv(tag, body):
-    return bytes([tag]) + length(len(body)) + body
-
-
-def enc_oid(arcs):
-    out = bytearray([arcs[0] * 40 + arcs[1]])
-    for a in arcs[2:]:
-        enc = [a & 0x7F]
-        a >>= 7
-        while a:
-            enc.append(0x80 | (a & 0x7F))
-            a >>= 7
-        out += bytes(reversed(enc))
-    return tlv(0x06, bytes(out))
-
-
-def enc_int(tag, n, signed=True):
-    if signed:
-        body = n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True)
-    else:
-        body = n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big")  # leading 0 if high bit
-    return tlv(tag, body)
 
 
 def enc_value(tag, text):
     if tag == "2":
-        return enc_int(0x02, int(text))
+        return integer(int(text))
     if tag == "4":
         return tlv(0x04, text.encode())
     if tag == "4x":
         return tlv(0x04, bytes.fromhex(text))
     if tag == "6":
-        return enc_oid([int(x) for x in text.split(".")])
+        return oid(text)
     unsigned = {"64": 0x40, "65": 0x41, "66": 0x42, "67": 0x43, "70": 0x46}
     if tag == "64":
         return tlv(0x40, bytes(int(x) for x in text.split(".")))
     if tag in unsigned:
-        return enc_int(unsigned[tag], int(text), signed=False)
+        return integer(int(text), unsigned[tag], signed=False)
     raise ValueError(f"unsupported snmprec tag {tag}")
 
 
@@ -80,9 +51,9 @@ class Site:
         self.community = community.encode()
         rows = []
         for line in open(path):
-            oid, tag, value = line.rstrip("\n").split("|", 2)
-            arcs = tuple(int(x) for x in oid.split("."))
-            rows.append((arcs, tlv(0x30, enc_oid(arcs) + enc_value(tag, value))))
+            dotted, tag, value = line.rstrip("\n").split("|", 2)
+            arcs = tuple(int(x) for x in dotted.split("."))
+            rows.append((arcs, tlv(0x30, oid(arcs) + enc_value(tag, value))))
         rows.sort()
         self.oids = [r[0] for r in rows]
         self.varbinds = [r[1] for r in rows]
@@ -90,7 +61,7 @@ class Site:
 
     def get(self, arcs):
         vb = self.exact.get(arcs)
-        return vb if vb is not None else tlv(0x30, enc_oid(arcs) + b"\x81\x00")
+        return vb if vb is not None else tlv(0x30, oid(arcs) + b"\x81\x00")
 
     def next_index(self, arcs):
         return bisect.bisect_right(self.oids, arcs)
@@ -165,7 +136,7 @@ def answer(site, buf):
             non_repeaters, reps = max(0, min(second, len(oids))), max(0, third)
         for o in oids[:non_repeaters]:
             j = site.next_index(o)
-            out.append(vbs[j] if j < n_oids else tlv(0x30, enc_oid(o) + b"\x82\x00"))
+            out.append(vbs[j] if j < n_oids else tlv(0x30, oid(o) + b"\x82\x00"))
         repeaters = oids[non_repeaters:]
         if repeaters and reps:
             cursor = [site.next_index(o) for o in repeaters]
@@ -179,7 +150,7 @@ def answer(site, buf):
                         last[k] = site.oids[j]
                         cursor[k] = j + 1
                     else:
-                        out.append(tlv(0x30, enc_oid(last[k]) + b"\x82\x00"))
+                        out.append(tlv(0x30, oid(last[k]) + b"\x82\x00"))
     body = request_id + b"\x02\x01\x00\x02\x01\x00" + tlv(0x30, b"".join(out))
     return tlv(0x30, b"\x02\x01\x01" + tlv(0x04, site.community) + tlv(0xA2, body))
 
