@@ -235,7 +235,6 @@ impl Kept {
     }
 }
 
-/// A progress bar on stderr, only when a person watches it.
 /// A progress bar on stderr when it is a terminal, counting `noun`.
 pub fn progress_bar(total: usize, noun: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {

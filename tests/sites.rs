@@ -142,7 +142,8 @@ fn every_site_is_graded_as_its_case_says() {
     // and the other sites' polls did not wait for it.
     let slow = &sites["slow"];
     expect_state(slow, "critical", "did not finish within its deadline");
-    assert!(slow["took_ms"].as_f64().unwrap() < 30_000.0, "{slow:#}");
+    // The lab's deadline is 10 s (1 s timeout, one retry, five requests' worth).
+    assert!(slow["took_ms"].as_f64().unwrap() < 15_000.0, "{slow:#}");
     assert!(sites["gone"]["polled_via"].is_null());
     for id in ["wrong-community", "wrong-v3-key"] {
         expect_state(&sites[id], "auth_failed", "refused the credentials");

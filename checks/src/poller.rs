@@ -22,7 +22,7 @@ use crate::icmp::{Pings, series};
 use crate::network::Network;
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 use crate::profiles::{Metric, MetricSpec, Profile, ValueType};
-use crate::sites::{self, Bands, CounterWidth, Graded, Observation, Radio};
+use crate::sites::{self, Bands, CounterWidth, Observation, Radio};
 
 /// Retries per SNMP request after its timeout: one, as LibreNMS and snmp_exporter do.
 const RETRIES: u32 = 1;
@@ -64,7 +64,8 @@ impl SitePoller {
             profiles: profiles.into_iter().map(|p| (p.name.clone(), p)).collect(),
             bands: Bands::default().with(&scan.grading),
             pings,
-            // Discovery, the system group and two rounds of walks, each with its retry.
+            // Room for five requests one after another, each with its retry: the system
+            // group, then walks of a few rounds (they run side by side).
             deadline: snmp * (RETRIES + 1) * 5,
             // SNMP sessions are held to the concurrency by the network guard; more sites
             // than that are under way so that their pings overlap other sites' SNMP.
@@ -92,15 +93,7 @@ impl SitePoller {
         let started = Instant::now();
         let polled_at = Utc::now();
         let (addresses, mut notes) = self.addresses(site).await;
-        let snmp = async {
-            match tokio::time::timeout(self.deadline, self.read_snmp(site, &addresses)).await {
-                Ok(outcome) => outcome,
-                Err(_) => SnmpOutcome::Silent(vec![format!(
-                    "the SNMP poll did not finish within its deadline of {} s (a slow or overloaded agent)",
-                    self.deadline.as_secs()
-                )]),
-            }
-        };
+        let snmp = self.read_snmp(site, &addresses);
         let (snmp, (pings_v6, pings_v4)) = futures::join!(snmp, self.ping(&addresses, &mut notes));
         let mut report = SiteReport {
             id: site.id.clone(),
@@ -142,22 +135,12 @@ impl SitePoller {
                 self.account(&mut report, &mut seen, *readings, previous);
             }
         }
-        let before = previous.map(|p| Graded {
-            state: p.state,
-            reasons: p.reasons.clone(),
-            rsrp: p.quality.rsrp,
-            rsrq: p.quality.rsrq,
-            sinr: p.quality.sinr,
-        });
-        let graded = sites::grade(&seen, before.as_ref(), &self.bands.with(&site.grading));
+        let bands = self.bands.with(&site.grading);
+        let graded = sites::grade(&seen, previous.map(|p| &p.quality), &bands);
         report.state = graded.state;
         report.reasons = graded.reasons;
         report.reasons.extend(notes);
-        report.quality = RadioQuality {
-            rsrp: graded.rsrp,
-            rsrq: graded.rsrq,
-            sinr: graded.sinr,
-        };
+        report.quality = graded.quality;
         report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
         report
     }
@@ -171,13 +154,18 @@ impl SitePoller {
         readings: Readings,
         previous: Option<&SiteReport>,
     ) {
+        // Rates and the reboot check measure time between readings, not between starts.
+        report.polled_at = readings.read_at;
         report.system = readings.system;
         report.uptime_s = readings.uptime_ticks.map(|t| u64::from(t / 100));
         let elapsed = previous
             .and_then(|p| (report.polled_at - p.polled_at).to_std().ok())
             .unwrap_or_default();
         report.rebooted = match (previous.and_then(|p| p.uptime_s), readings.uptime_ticks) {
-            (Some(before), Some(now)) => sites::rebooted((before * 100) as u32, now, elapsed),
+            (Some(before), Some(now)) => {
+                let before = u32::try_from(before.saturating_mul(100)).unwrap_or(u32::MAX);
+                sites::rebooted(before, now, elapsed)
+            }
             _ => false,
         };
         let mut uplink = readings.uplink;
@@ -194,7 +182,10 @@ impl SitePoller {
         };
         uplink.in_bps = rate(before.and_then(|b| b.in_octets), uplink.in_octets);
         uplink.out_bps = rate(before.and_then(|b| b.out_octets), uplink.out_octets);
-        let errors = |u: &UplinkReport| Some(u.in_errors? + u.out_errors?);
+        let errors = |u: &UplinkReport| match (u.in_errors, u.out_errors) {
+            (None, None) => None,
+            (i, o) => Some(i.unwrap_or(0) + o.unwrap_or(0)),
+        };
         seen.new_errors = match (before.and_then(errors), errors(&uplink)) {
             (Some(old), Some(new)) if !report.rebooted => new.checked_sub(old),
             _ => None,
@@ -257,6 +248,9 @@ impl SitePoller {
             return SnmpOutcome::Silent(vec![format!("unknown profile `{}`", site.profile)]);
         };
         let mut silent = Vec::new();
+        // The deadline runs from when the site first holds a probe slot: waiting for
+        // one behind other sites is not the agent's slowness.
+        let mut deadline = None;
         for &address in addresses {
             let _guard = match self.network.guard(address).await {
                 Ok(guard) => guard,
@@ -265,12 +259,19 @@ impl SitePoller {
                     continue;
                 }
             };
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.deadline);
             let target = SocketAddr::new(address, site.snmp.port);
             let timeout = self.network.timeouts.snmp.0;
-            let agent = Agent::connect(&self.sockets, target, &credentials, timeout, RETRIES);
-            let outcome = match agent.await {
-                Ok(agent) => read(&agent.paced(self.network.pace()), profile).await,
-                Err(e) => Err(e),
+            let attempt = async {
+                let agent = Agent::connect(&self.sockets, target, &credentials, timeout, RETRIES);
+                read(&agent.await?.paced(self.network.pace()), profile).await
+            };
+            let Ok(outcome) = tokio::time::timeout_at(deadline.into(), attempt).await else {
+                silent.push(format!(
+                    "the SNMP poll did not finish within its deadline of {} s (a slow or overloaded agent)",
+                    self.deadline.as_secs()
+                ));
+                break;
             };
             match outcome {
                 Ok(mut readings) => {
@@ -333,8 +334,10 @@ enum SnmpOutcome {
 }
 
 /// What one SNMP poll read.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Readings {
+    /// When the system group (sysUpTime) was read.
+    read_at: chrono::DateTime<Utc>,
     system: SystemInfo,
     uptime_ticks: Option<u32>,
     uplink: UplinkReport,
@@ -355,7 +358,15 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
             SYS_NAME.to_vec(),
         ])
         .await?;
-    let mut readings = Readings::default();
+    let mut readings = Readings {
+        read_at: Utc::now(),
+        system: SystemInfo::default(),
+        uptime_ticks: None,
+        uplink: UplinkReport::default(),
+        wan_ipv6: None,
+        radio: RadioReport::default(),
+        faults: Vec::new(),
+    };
     for (oid, value) in &system {
         match (oid.get(7), value) {
             (Some(1), _) => readings.system.descr = text(value),
@@ -410,14 +421,28 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
             profile.uplink.join("*, ")
         ));
     }
-    match addresses {
-        Ok(columns) => readings.wan_ipv6 = Some(wan_ipv6(&columns[0], uplink_index)),
-        Err(e) => readings.faults.push(unread("address table (IP-MIB)", e)),
+    match (addresses, uplink_index) {
+        (Ok(columns), Some(uplink)) => {
+            readings.wan_ipv6 = Some(wan_ipv6(&columns[0], uplink));
+        }
+        // Without the uplink, a LAN address would pass for the WAN's: unknown.
+        (Ok(_), None) => {}
+        (Err(e), _) => readings.faults.push(unread("address table (IP-MIB)", e)),
     }
     match radio {
         Ok(columns) => {
+            // One modem's row for every metric: the profile's, or the first one seen.
+            let first = || {
+                columns
+                    .iter()
+                    .find_map(|rows| rows.first()?.0.last().copied())
+            };
+            let row = profile.row.or_else(first);
             for ((metric, spec, _), rows) in radio_columns.iter().zip(&columns) {
-                let value = modem_row(rows, profile.row).map(|(_, v)| v);
+                let value = rows
+                    .iter()
+                    .find(|(oid, _)| oid.last().copied() == row)
+                    .map(|(_, v)| v);
                 set_metric(&mut readings.radio, *metric, spec, value);
             }
         }
@@ -487,9 +512,8 @@ fn oper_status(code: i64) -> String {
     .into()
 }
 
-/// IPv6 addresses other than link-local, loopback and multicast on the uplink (on any
-/// interface when the uplink is unknown).
-fn wan_ipv6(rows: &Bindings, uplink: Option<u32>) -> Vec<Ipv6Addr> {
+/// IPv6 addresses other than link-local, loopback and multicast on the uplink.
+fn wan_ipv6(rows: &Bindings, uplink: u32) -> Vec<Ipv6Addr> {
     let mut addresses: Vec<Ipv6Addr> = rows
         .iter()
         .filter_map(|(oid, value)| {
@@ -510,7 +534,7 @@ fn wan_ipv6(rows: &Bindings, uplink: Option<u32>) -> Vec<Ipv6Addr> {
             };
             Some((Ipv6Addr::from(octets), on))
         })
-        .filter(|(address, on)| uplink.is_none_or(|wan| *on == Some(wan)) && routable(address))
+        .filter(|(address, on)| *on == Some(uplink) && routable(address))
         .map(|(address, _)| address)
         .collect();
     addresses.sort();
@@ -523,14 +547,6 @@ fn routable(address: &Ipv6Addr) -> bool {
         || address.is_loopback()
         || address.is_unspecified()
         || address.is_multicast())
-}
-
-/// The modem's row of a column: the profile's row, or the first.
-fn modem_row(rows: &Bindings, row: Option<u32>) -> Option<&(Vec<u32>, SnmpValue)> {
-    match row {
-        Some(row) => rows.iter().find(|(oid, _)| oid.last() == Some(&row)),
-        None => rows.first(),
-    }
 }
 
 /// Decodes a radio value as the profile says; "not available" and unparsable values stay
@@ -859,12 +875,8 @@ mod tests {
         assert_eq!(readings.radio.rsrq_db, Some(-11.0));
         assert_eq!(readings.uplink, UplinkReport::default());
         assert_eq!(
-            readings.wan_ipv6,
-            Some(vec![
-                "fd00:5d::1".parse().unwrap(),
-                "fd00:99::1".parse().unwrap()
-            ]),
-            "without a known uplink, every interface's addresses"
+            readings.wan_ipv6, None,
+            "without a known uplink, no address can be called the WAN's"
         );
         assert_eq!(readings.faults.len(), 1, "{:?}", readings.faults);
         assert!(

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 pub use sixfive_inventory::model::{Band, Grading};
 pub use sixfive_inventory::results::Quality;
-use sixfive_inventory::results::SiteState;
+use sixfive_inventory::results::{RadioQuality, SiteState};
 
 /// The quality of `value` in `band`. Coming from a worse `previous` quality, a value must
 /// clear a boundary by `margin` to count as better, so a site on an edge does not flap.
@@ -115,23 +115,20 @@ pub struct Observation {
 }
 
 /// The grade of one poll, and the per-metric qualities the next poll's hysteresis needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Graded {
     pub state: SiteState,
     pub reasons: Vec<String>,
-    pub rsrp: Option<Quality>,
-    pub rsrq: Option<Quality>,
-    pub sinr: Option<Quality>,
+    /// Each metric's quality; one not read keeps its `previous` quality.
+    pub quality: RadioQuality,
 }
 
-/// Grades a poll; `previous` is the last poll's grade (for hysteresis).
-pub fn grade(seen: &Observation, previous: Option<&Graded>, bands: &Bands) -> Graded {
+/// Grades a poll; `previous` is the last poll's radio quality (for hysteresis).
+pub fn grade(seen: &Observation, previous: Option<&RadioQuality>, bands: &Bands) -> Graded {
     let mut graded = Graded {
         state: SiteState::Ok,
         reasons: Vec::new(),
-        rsrp: None,
-        rsrq: None,
-        sinr: None,
+        quality: previous.copied().unwrap_or_default(),
     };
     if seen.auth_failed {
         graded.state = SiteState::AuthFailed;
@@ -200,7 +197,13 @@ pub fn grade(seen: &Observation, previous: Option<&Graded>, bands: &Bands) -> Gr
             _ => {}
         }
     }
-    (graded.rsrp, graded.rsrq, graded.sinr) = (qualities[0], qualities[1], qualities[2]);
+    let quality = &mut graded.quality;
+    for (kept, new) in [&mut quality.rsrp, &mut quality.rsrq, &mut quality.sinr]
+        .into_iter()
+        .zip(qualities)
+    {
+        *kept = new.or(*kept);
+    }
     if seen.uplink_up == Some(false) {
         note(
             SiteState::Critical,
@@ -240,7 +243,7 @@ pub fn grade(seen: &Observation, previous: Option<&Graded>, bands: &Bands) -> Gr
     if seen.wan_ipv6.as_ref().is_some_and(Vec::is_empty) {
         note(
             SiteState::Degraded,
-            "no IPv6 address on the WAN (link-local only)".into(),
+            "no IPv6 address on the WAN other than link-local".into(),
             &mut graded.reasons,
         );
     }
@@ -268,16 +271,19 @@ fn severity(state: SiteState) -> u8 {
     }
 }
 
-/// Whether sysUpTime (hundredths of a second, a 32-bit counter that wraps after 497 days)
-/// went back: a reboot, unless it only wrapped during `elapsed`.
+/// Whether the agent restarted between two readings of sysUpTime (hundredths of a second,
+/// a 32-bit counter that wraps after 497 days) `elapsed` apart: the uptime should have
+/// moved on by `elapsed`, and one that is well behind that started again, even when it is
+/// above the old reading by now.
 pub fn rebooted(before: u32, now: u32, elapsed: Duration) -> bool {
-    if now >= before {
-        return false;
-    }
-    let ticks = (elapsed.as_millis() / 10) as u64;
-    let wrapped_to = (u64::from(before) + ticks) % (1 << 32);
-    // Allow for polling jitter of a few seconds either way.
-    wrapped_to.abs_diff(u64::from(now)) > 500 || u64::from(before) + ticks < (1 << 32)
+    const WRAP: u64 = 1 << 32;
+    // Polling jitter, and the one-second rounding of stored uptimes.
+    const TOLERANCE: u64 = 500;
+    let ticks = u64::try_from(elapsed.as_millis() / 10).unwrap_or(u64::MAX) % WRAP;
+    let expected = (u64::from(before) + ticks) % WRAP;
+    let behind = (expected + WRAP - u64::from(now)) % WRAP;
+    // Far "behind" modulo 2^32 is a reading slightly ahead of the expected one.
+    behind > TOLERANCE && behind < WRAP / 2
 }
 
 /// Bits per second from two readings of an octet counter (Counter64 or Counter32), or None
@@ -388,7 +394,7 @@ mod tests {
         };
         let graded = grade(&unknown, None, &Bands::default());
         assert_eq!(graded.state, SiteState::Ok);
-        assert_eq!(graded.rsrp, None);
+        assert_eq!(graded.quality.rsrp, None);
     }
 
     #[test]
@@ -405,7 +411,7 @@ mod tests {
             None,
             &bands,
         );
-        assert_eq!(fair.rsrp, Some(Quality::Fair));
+        assert_eq!(fair.quality.rsrp, Some(Quality::Fair));
         let barely = Observation {
             radio: Radio {
                 rsrp_dbm: Some(-89.0),
@@ -413,7 +419,7 @@ mod tests {
             },
             ..healthy()
         };
-        let held = grade(&barely, Some(&fair), &bands);
+        let held = grade(&barely, Some(&fair.quality), &bands);
         assert_eq!(
             held.state,
             SiteState::Degraded,
@@ -426,7 +432,19 @@ mod tests {
             },
             ..healthy()
         };
-        assert_eq!(grade(&clear, Some(&fair), &bands).state, SiteState::Ok);
+        assert_eq!(
+            grade(&clear, Some(&fair.quality), &bands).state,
+            SiteState::Ok
+        );
+        let unread = Observation {
+            snmp_answered: false,
+            ..healthy()
+        };
+        assert_eq!(
+            grade(&unread, Some(&fair.quality), &bands).quality,
+            fair.quality,
+            "a poll without radio values keeps the last qualities for the next"
+        );
         assert_eq!(
             grade(&barely, None, &bands).state,
             SiteState::Ok,
@@ -455,7 +473,7 @@ mod tests {
         assert_eq!(graded.state, SiteState::Degraded);
         assert_eq!(
             graded.reasons,
-            ["no IPv6 address on the WAN (link-local only)"]
+            ["no IPv6 address on the WAN other than link-local"]
         );
         let unread = Observation {
             wan_ipv6: None,
@@ -487,6 +505,14 @@ mod tests {
         assert!(rebooted(9_000_000, 3_000, minute));
         let near_end = u32::MAX - 1_000;
         assert!(!rebooted(near_end, 4_999, minute), "wrapped after 497 days");
+        assert!(
+            rebooted(1_000, 3_000, minute),
+            "up 20 s after a minute: it restarted 20 s ago, though above the old reading"
+        );
+        assert!(
+            !rebooted(1_000, 7_100, minute),
+            "an agent clock a little fast"
+        );
     }
 
     #[test]

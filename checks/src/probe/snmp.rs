@@ -20,6 +20,7 @@ pub const MAX_REPETITIONS: u32 = 10;
 /// 1,000 bytes of answer, one packet even on a 1,280-byte IPv6 path, since paths that drop
 /// IPv6 fragments are common.
 const BINDINGS_PER_REQUEST: u32 = 32;
+const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
 /// Rows a walk reads at most, so a broken agent cannot keep a poll going for ever.
 const MAX_WALK_ROWS: usize = 10_000;
 
@@ -209,10 +210,13 @@ impl Agent {
     /// An agent refusing credentials often looks silent: v2c agents drop a wrong community,
     /// and async-snmp drops the unauthenticated Reports a bad v3 key gets. When a request
     /// goes unanswered, an unauthenticated v3 request tells: an agent that answers it is
-    /// alive and refusing what we sent.
+    /// alive, and if it still ignores a request with our credentials right after (not lost
+    /// on a lossy link), it is refusing them. An agent without SNMPv3 stays a timeout.
     async fn explain(&self, error: Box<async_snmp::Error>) -> SnmpError {
         match SnmpError::from(error) {
-            SnmpError::Timeout if self.answers_unauthenticated().await => {
+            SnmpError::Timeout
+                if self.answers_unauthenticated().await && !self.answers_us().await =>
+            {
                 SnmpError::AuthFailed(if self.v3 {
                     "the agent answers SNMPv3 but ignores requests signed with these keys (user, auth or privacy key)".into()
                 } else {
@@ -221,6 +225,11 @@ impl Agent {
             }
             other => other,
         }
+    }
+
+    async fn answers_us(&self) -> bool {
+        self.pace().await;
+        self.client.get(&Oid::from_slice(&SYS_UPTIME)).await.is_ok()
     }
 
     async fn answers_unauthenticated(&self) -> bool {
@@ -233,10 +242,7 @@ impl Agent {
         .build_with(&self.socket)
         .await;
         let Ok(probe) = probe else { return false };
-        match probe
-            .get(&Oid::from_slice(&[1, 3, 6, 1, 2, 1, 1, 3, 0]))
-            .await
-        {
+        match probe.get(&Oid::from_slice(&SYS_UPTIME)).await {
             Ok(_) => true,
             Err(e) => !matches!(
                 e.kind(),
@@ -336,7 +342,7 @@ impl Snmp for Agent {
                     read += 1;
                     if read >= MAX_WALK_ROWS {
                         return Err(SnmpError::BrokenWalk(format!(
-                            "more than {MAX_WALK_ROWS} rows under {}",
+                            "more than {MAX_WALK_ROWS} rows, the last under {}",
                             roots[column]
                         )));
                     }
