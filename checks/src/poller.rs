@@ -120,6 +120,8 @@ impl SitePoller {
             icmp_answered: answered(&pings_v6) || answered(&pings_v4),
             latency_ms: worst(report.latency_ms),
             loss: worst(report.loss),
+            previous_latency_ms: previous.and_then(|p| worst(p.latency_ms)),
+            previous_loss: previous.and_then(|p| worst(p.loss)),
             ..Observation::default()
         };
         match snmp {

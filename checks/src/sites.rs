@@ -107,6 +107,9 @@ pub struct Observation {
     pub new_errors: Option<u64>,
     pub latency_ms: Option<f64>,
     pub loss: Option<f64>,
+    /// The previous poll's, so that one bad sample does not change the state (below).
+    pub previous_latency_ms: Option<f64>,
+    pub previous_loss: Option<f64>,
     /// None when the address table could not be read.
     pub wan_ipv6: Option<Vec<Ipv6Addr>>,
     pub rebooted: bool,
@@ -211,7 +214,14 @@ pub fn grade(seen: &Observation, previous: Option<&RadioQuality>, bands: &Bands)
             &mut graded.reasons,
         );
     }
-    if let Some(loss) = seen.loss {
+    // Loss and latency count from their second poll in a row (as Nagios' soft states do):
+    // five echoes are few, and one lost must not flip a site for one poll. A site's first
+    // poll counts alone.
+    let settled = |now: Option<f64>, before: Option<f64>| match (now, before) {
+        (Some(now), Some(before)) => Some(now.min(before)),
+        (now, _) => now,
+    };
+    if let Some(loss) = settled(seen.loss, seen.previous_loss) {
         if loss > bands.loss_critical {
             note(
                 SiteState::Critical,
@@ -226,7 +236,8 @@ pub fn grade(seen: &Observation, previous: Option<&RadioQuality>, bands: &Bands)
             );
         }
     }
-    if let Some(latency) = seen.latency_ms.filter(|l| *l > bands.latency_warn_ms) {
+    let latency = settled(seen.latency_ms, seen.previous_latency_ms);
+    if let Some(latency) = latency.filter(|l| *l > bands.latency_warn_ms) {
         note(
             SiteState::Degraded,
             format!("latency {latency:.0} ms"),
@@ -465,6 +476,24 @@ mod tests {
             ..healthy()
         };
         assert_eq!(grade(&lossy, None, &bands).state, SiteState::Critical);
+        let once = Observation {
+            previous_loss: Some(0.0),
+            previous_latency_ms: Some(20.0),
+            latency_ms: Some(400.0),
+            ..lossy.clone()
+        };
+        assert_eq!(
+            grade(&once, None, &bands).state,
+            SiteState::Ok,
+            "one bad poll after a good one"
+        );
+        let twice = Observation {
+            previous_loss: Some(0.4),
+            ..lossy
+        };
+        let graded = grade(&twice, None, &bands);
+        assert_eq!(graded.state, SiteState::Critical);
+        assert_eq!(graded.reasons, ["40% packet loss"], "the lesser of the two");
         let no_v6 = Observation {
             wan_ipv6: Some(vec![]),
             ..healthy()
