@@ -1,9 +1,7 @@
 //! What probing produces and the store keeps: check results with their evidence, and site
 //! samples. The checks crate fills these in; the TUI, reports and metrics read them.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -46,12 +44,12 @@ macro_rules! text_enum {
                 match self { $($ty::$variant => $text),+ }
             }
         }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        impl FromStr for $ty {
+        impl std::str::FromStr for $ty {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
@@ -62,6 +60,8 @@ macro_rules! text_enum {
         }
     };
 }
+
+pub(crate) use text_enum;
 
 text_enum!(Status { Pass = "pass", Skip = "skip", Warn = "warn", Error = "error", Fail = "fail" });
 text_enum!(Family { V4 = "v4", V6 = "v6" });

@@ -21,7 +21,7 @@ use sqlx::{PgPool, Row, SqlitePool};
 pub use self::url::{StoreUrl, UrlError};
 use crate::model::Level;
 use crate::model::{Agency, Host, Inventory, Site};
-use crate::results::{CheckRecord, HostLevel, SiteSample};
+use crate::results::{CheckRecord, HostLevel, SiteSample, text_enum};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,6 +46,15 @@ pub enum StoreError {
     RunClosed(i64),
     #[error("a stored {kind} is not readable: {reason}")]
     Corrupt { kind: &'static str, reason: String },
+}
+
+/// A stored text read back as `T`, or the store is corrupt.
+fn stored<T: std::str::FromStr<Err = String>>(
+    text: &str,
+    kind: &'static str,
+) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|reason| StoreError::Corrupt { kind, reason })
 }
 
 enum Backend {
@@ -120,27 +129,11 @@ pub enum Kind {
     Site,
 }
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Agency => "agency",
-            Kind::Host => "host",
-            Kind::Site => "site",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "agency" => Ok(Kind::Agency),
-            "host" => Ok(Kind::Host),
-            "site" => Ok(Kind::Site),
-            other => Err(StoreError::Corrupt {
-                kind: "entity kind",
-                reason: other.to_owned(),
-            }),
-        }
-    }
-}
+text_enum!(Kind {
+    Agency = "agency",
+    Host = "host",
+    Site = "site",
+});
 
 /// What one import changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -213,27 +206,11 @@ pub enum RunStatus {
     Incomplete,
 }
 
-impl RunStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Complete => "complete",
-            RunStatus::Incomplete => "incomplete",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "running" => Ok(RunStatus::Running),
-            "complete" => Ok(RunStatus::Complete),
-            "incomplete" => Ok(RunStatus::Incomplete),
-            other => Err(StoreError::Corrupt {
-                kind: "run status",
-                reason: other.to_owned(),
-            }),
-        }
-    }
-}
+text_enum!(RunStatus {
+    Running = "running",
+    Complete = "complete",
+    Incomplete = "incomplete",
+});
 
 /// What a run polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -243,25 +220,10 @@ pub enum RunKind {
     Sites,
 }
 
-impl RunKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            RunKind::Hosts => "hosts",
-            RunKind::Sites => "sites",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "hosts" => Ok(RunKind::Hosts),
-            "sites" => Ok(RunKind::Sites),
-            other => Err(StoreError::Corrupt {
-                kind: "run kind",
-                reason: other.to_owned(),
-            }),
-        }
-    }
-}
+text_enum!(RunKind {
+    Hosts = "hosts",
+    Sites = "sites",
+});
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
@@ -384,7 +346,7 @@ impl Store {
                 .await?;
             let mut current: HashMap<(Kind, String), (Value, bool)> = HashMap::new();
             for row in rows {
-                let kind = Kind::parse(&row.try_get::<String, _>("kind")?)?;
+                let kind = stored(&row.try_get::<String, _>("kind")?, "entity kind")?;
                 let Json(doc): Json<Value> = row.try_get("doc")?;
                 let removed = row.try_get::<Option<DateTime<Utc>>, _>("removed_at")?.is_some();
                 current.insert((kind, row.try_get("key")?), (doc, removed));
@@ -554,7 +516,7 @@ impl Store {
                     import_id,
                     at,
                     who,
-                    kind: Kind::parse(&kind)?,
+                    kind: stored(&kind, "entity kind")?,
                     key,
                     change,
                     before,
@@ -665,7 +627,7 @@ impl Store {
                 Ok(AuditEntry {
                     at,
                     who,
-                    kind: Kind::parse(&kind)?,
+                    kind: stored(&kind, "entity kind")?,
                     key,
                     field,
                     old_value,
@@ -856,10 +818,10 @@ impl Store {
                 Ok(Run {
                     id,
                     agent,
-                    kind: RunKind::parse(&kind)?,
+                    kind: stored(&kind, "run kind")?,
                     started_at,
                     finished_at,
-                    status: RunStatus::parse(&status)?,
+                    status: stored(&status, "run status")?,
                 })
             })
             .collect()
@@ -984,10 +946,7 @@ impl Store {
                 Ok(SiteSample {
                     site,
                     at,
-                    state: state.parse().map_err(|reason| StoreError::Corrupt {
-                        kind: "site sample",
-                        reason,
-                    })?,
+                    state: stored(&state, "site sample")?,
                     reasons,
                     data,
                 })
