@@ -16,7 +16,9 @@ use sixfive_inventory::store::RunKind;
 
 use crate::Failure;
 use crate::cli::{CheckArgs, CheckFormat, Global};
-use crate::inventory::{block_on, close_run, inventory_path, load, load_options, open_store, who};
+use crate::inventory::{
+    block_on, close_run, inventory_path, load, load_options, open_store, profiles, who,
+};
 use crate::table::Table;
 
 /// Results are written to the store in batches of this many hosts.
@@ -24,7 +26,8 @@ const BATCH: usize = 100;
 
 pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
-    let loaded = load(&path, false, global)?;
+    let options = load_options(false, &profiles(global)?);
+    let loaded = load(&path, &options)?;
     let places = loaded.host_places;
     let inventory = loaded.inventory;
     let require = args.require.unwrap_or(inventory.scan.require);
@@ -43,9 +46,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
     block_on(async {
         let store = Arc::new(open_store(global).await?);
         let hosts = match &args.changed_since {
-            Some(since) => {
-                changed_since(&store, &path, since, hosts, &load_options(false, global)?).await?
-            }
+            Some(since) => changed_since(&store, &path, since, hosts, &options).await?,
             None => hosts,
         };
         if hosts.is_empty() {

@@ -16,7 +16,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
     match command {
         InventoryCommand::Validate { path } => {
             let path = inventory_path(path, global)?;
-            let loaded = load(&path, true, global)?;
+            let loaded = load(&path, &load_options(true, &profiles(global)?))?;
             let inv = &loaded.inventory;
             writeln!(
                 std::io::stdout(),
@@ -32,7 +32,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
         }
         InventoryCommand::Import { path } => {
             let path = inventory_path(path, global)?;
-            let loaded = load(&path, true, global)?;
+            let loaded = load(&path, &load_options(true, &profiles(global)?))?;
             block_on(async {
                 let store = open_store(global).await?;
                 let summary = store
@@ -103,16 +103,16 @@ pub fn profiles(global: &Global) -> Result<Vec<Profile>, Failure> {
 }
 
 /// What the loader checks: the device profiles there are, and secrets when `secrets`.
-pub fn load_options(secrets: bool, global: &Global) -> Result<LoadOptions, Failure> {
-    Ok(LoadOptions {
-        profiles: profiles(global)?.into_iter().map(|p| p.name).collect(),
+pub fn load_options(secrets: bool, profiles: &[Profile]) -> LoadOptions {
+    LoadOptions {
+        profiles: profiles.iter().map(|p| p.name.clone()).collect(),
         secrets,
-    })
+    }
 }
 
 /// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
-pub fn load(path: &Path, secrets: bool, global: &Global) -> Result<Loaded, Failure> {
-    let loaded = sixfive_inventory::load(path, &load_options(secrets, global)?)?;
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
+    let loaded = sixfive_inventory::load(path, options)?;
     // Warnings follow -q like logs do.
     if tracing::enabled!(tracing::Level::WARN) {
         for warning in &loaded.warnings {

@@ -15,7 +15,9 @@ use sixfive_inventory::store::RunKind;
 use crate::Failure;
 use crate::check::progress_bar;
 use crate::cli::{Global, SitesArgs, SitesFormat};
-use crate::inventory::{block_on, close_run, inventory_path, load, open_store, profiles, who};
+use crate::inventory::{
+    block_on, close_run, inventory_path, load, load_options, open_store, profiles, who,
+};
 use crate::table::Table;
 
 /// Samples are written to the store in batches of this many sites.
@@ -23,7 +25,8 @@ const BATCH: usize = 100;
 
 pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
-    let inventory = load(&path, true, global)?.inventory;
+    let profiles = profiles(global)?;
+    let inventory = load(&path, &load_options(true, &profiles))?.inventory;
     let unknown: Vec<&str> = args
         .site
         .iter()
@@ -44,10 +47,8 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     if sites.is_empty() {
         return Err(Failure::Usage("the inventory has no sites".into()));
     }
-    let poller = Arc::new(
-        SitePoller::new(&inventory.scan, profiles(global)?, args.pings)
-            .map_err(Failure::Scanner)?,
-    );
+    let poller =
+        Arc::new(SitePoller::new(&inventory.scan, profiles, args.pings).map_err(Failure::Scanner)?);
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         SitesFormat::Table
     } else {
