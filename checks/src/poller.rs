@@ -22,7 +22,7 @@ use crate::icmp::{Pings, series};
 use crate::network::Network;
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 use crate::profiles::{Metric, MetricSpec, Profile, ValueType};
-use crate::sites::{self, Bands, CounterWidth, Observation, Radio};
+use crate::sites::{self, Bands, CounterWidth, Observation};
 
 /// Retries per SNMP request after its timeout: one, as LibreNMS and snmp_exporter do.
 const RETRIES: u32 = 1;
@@ -198,11 +198,7 @@ impl SitePoller {
             _ => None,
         });
         report.uplink = uplink;
-        seen.radio = Radio {
-            rsrp_dbm: readings.radio.rsrp_dbm,
-            rsrq_db: readings.radio.rsrq_db,
-            sinr_db: readings.radio.sinr_db,
-        };
+        seen.radio = readings.radio.clone();
         report.radio = readings.radio;
         report.wan_ipv6.clone_from(&readings.wan_ipv6);
         seen.wan_ipv6 = readings.wan_ipv6;

@@ -5,10 +5,9 @@
 use std::net::Ipv6Addr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 pub use sixfive_inventory::model::{Band, Grading};
 pub use sixfive_inventory::results::Quality;
-use sixfive_inventory::results::{RadioQuality, SiteState};
+use sixfive_inventory::results::{RadioQuality, RadioReport, SiteState};
 
 /// The quality of `value` in `band`. Coming from a worse `previous` quality, a value must
 /// clear a boundary by `margin` to count as better, so a site on an edge does not flap.
@@ -33,7 +32,7 @@ fn classify(band: &Band, value: f64) -> Quality {
 }
 
 /// Thresholds for grading; sites.md's defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bands {
     pub rsrp_dbm: Band,
     pub rsrq_db: Band,
@@ -86,14 +85,6 @@ impl Bands {
     }
 }
 
-/// Radio values as read; unknown values are None, never 0.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Radio {
-    pub rsrp_dbm: Option<f64>,
-    pub rsrq_db: Option<f64>,
-    pub sinr_db: Option<f64>,
-}
-
 /// What one poll of a site saw.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observation {
@@ -101,7 +92,7 @@ pub struct Observation {
     /// The agent answered but refused the credentials.
     pub auth_failed: bool,
     pub icmp_answered: bool,
-    pub radio: Radio,
+    pub radio: RadioReport,
     pub uplink_up: Option<bool>,
     /// Interface errors since the last poll.
     pub new_errors: Option<u64>,
@@ -332,10 +323,11 @@ mod tests {
         Observation {
             snmp_answered: true,
             icmp_answered: true,
-            radio: Radio {
+            radio: RadioReport {
                 rsrp_dbm: Some(-78.0),
                 rsrq_db: Some(-8.0),
                 sinr_db: Some(22.0),
+                ..RadioReport::default()
             },
             uplink_up: Some(true),
             new_errors: Some(0),
@@ -351,7 +343,7 @@ mod tests {
         let bands = Bands::default();
         assert_eq!(grade(&healthy(), None, &bands).state, SiteState::Ok);
         let fair = Observation {
-            radio: Radio {
+            radio: RadioReport {
                 rsrp_dbm: Some(-95.0),
                 ..healthy().radio
             },
@@ -361,7 +353,7 @@ mod tests {
         assert_eq!(graded.state, SiteState::Degraded);
         assert_eq!(graded.reasons, ["RSRP -95 dBm is fair"]);
         let poor = Observation {
-            radio: Radio {
+            radio: RadioReport {
                 sinr_db: Some(-3.0),
                 ..fair.radio
             },
@@ -385,7 +377,7 @@ mod tests {
         let bands = Bands::default().with(&stricter);
         assert_eq!(bands.sinr_db, Bands::default().sinr_db, "unset fields stay");
         let at_88 = Observation {
-            radio: Radio {
+            radio: RadioReport {
                 rsrp_dbm: Some(-88.0),
                 ..healthy().radio
             },
@@ -400,7 +392,7 @@ mod tests {
     #[test]
     fn unknown_radio_values_are_not_zero() {
         let unknown = Observation {
-            radio: Radio::default(),
+            radio: RadioReport::default(),
             ..healthy()
         };
         let graded = grade(&unknown, None, &Bands::default());
@@ -413,7 +405,7 @@ mod tests {
         let bands = Bands::default();
         let fair = grade(
             &Observation {
-                radio: Radio {
+                radio: RadioReport {
                     rsrp_dbm: Some(-91.0),
                     ..healthy().radio
                 },
@@ -424,7 +416,7 @@ mod tests {
         );
         assert_eq!(fair.quality.rsrp, Some(Quality::Fair));
         let barely = Observation {
-            radio: Radio {
+            radio: RadioReport {
                 rsrp_dbm: Some(-89.0),
                 ..healthy().radio
             },
@@ -437,7 +429,7 @@ mod tests {
             "1 dB past the edge is not enough"
         );
         let clear = Observation {
-            radio: Radio {
+            radio: RadioReport {
                 rsrp_dbm: Some(-87.0),
                 ..healthy().radio
             },
