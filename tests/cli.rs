@@ -44,6 +44,15 @@ impl Sandbox {
         path
     }
 
+    /// Imports `inventory` into `db`, which must succeed.
+    fn import(&self, db: &str, inventory: &std::path::Path) {
+        self.cmd()
+            .args(["--db", db, "inventory", "import"])
+            .arg(inventory)
+            .assert()
+            .success();
+    }
+
     fn list_json(&self, db: &str, what: &str) -> Value {
         let out = self
             .cmd()
@@ -182,12 +191,7 @@ fn a_bad_inventory_never_touches_the_store() {
         "good.yaml",
         "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
     );
-    sandbox
-        .cmd()
-        .args(["--db", &db, "inventory", "import"])
-        .arg(&good)
-        .assert()
-        .success();
+    sandbox.import(&db, &good);
     let before = sandbox.list_json(&db, "hosts");
     let bad = sandbox.write("bad.yaml", BAD);
     sandbox
@@ -214,12 +218,7 @@ fn list_prints_an_aligned_table_and_filters_by_agency() {
         "city.yaml",
         "version: 1\nagencies: [{id: dict, name: D}, {id: doh, name: H}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict, stage: dual-stack}\n  - {fqdn: b.danang.test, agency: doh}\n",
     );
-    sandbox
-        .cmd()
-        .args(["--db", &db, "inventory", "import"])
-        .arg(&city)
-        .assert()
-        .success();
+    sandbox.import(&db, &city);
     sandbox
         .cmd()
         .args(["--db", &db, "inventory", "list", "--agency", "dict"])
@@ -409,12 +408,7 @@ fn postgres_store_over_an_ipv6_literal() {
         "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: pg-cli.danang.test, agency: dict}\n",
     );
     let db = fresh_postgres_db(&url, "cli_ipv6");
-    sandbox
-        .cmd()
-        .args(["--db", &db, "inventory", "import"])
-        .arg(&city)
-        .assert()
-        .success();
+    sandbox.import(&db, &city);
     let hosts = sandbox.list_json(&db, "hosts");
     assert_eq!(hosts["hosts"][0]["fqdn"], "pg-cli.danang.test");
 }
@@ -440,12 +434,7 @@ fn an_import_killed_part_way_leaves_the_store_consistent() {
     let old = sandbox.write("old.yaml", &city("planned"));
     let new = sandbox.write("new.yaml", &city("dual-stack"));
     for db in &stores {
-        sandbox
-            .cmd()
-            .args(["--db", db, "inventory", "import"])
-            .arg(&old)
-            .assert()
-            .success();
+        sandbox.import(db, &old);
         let history = || {
             sandbox.list_json(db, "changes")["changes"]
                 .as_array()
@@ -490,12 +479,7 @@ fn an_import_killed_part_way_leaves_the_store_consistent() {
                 "{db}: history disagrees with the hosts"
             );
             if stage != "planned" {
-                sandbox
-                    .cmd()
-                    .args(["--db", db, "inventory", "import"])
-                    .arg(&old)
-                    .assert()
-                    .success();
+                sandbox.import(db, &old);
             }
             outcomes.push(stage);
         }
