@@ -21,7 +21,7 @@ use sixfive_inventory::results::{
 use crate::icmp::{Pings, series};
 use crate::network::Network;
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
-use crate::profiles::{Metric, MetricSpec, Profile, ValueType};
+use crate::profiles::{Metric, MetricSpec, Oid, Profile, ValueType};
 use crate::sites::{self, Bands, CounterWidth, Observation};
 
 /// Retries per SNMP request after its timeout: one, as LibreNMS and snmp_exporter do.
@@ -132,7 +132,7 @@ impl SitePoller {
             SnmpOutcome::Silent(why) => notes.extend(why),
             SnmpOutcome::Read(address, readings) => {
                 seen.snmp_answered = true;
-                report.polled_via = Some(family(address));
+                report.polled_via = Some(Family::of(address));
                 report.address = Some(address);
                 self.account(&mut report, &mut seen, *readings, previous);
             }
@@ -368,7 +368,9 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
     for (oid, value) in &system {
         match (oid.get(7), value) {
             (Some(1), _) => readings.system.descr = text(value),
-            (Some(2), SnmpValue::Oid(arcs)) => readings.system.object_id = Some(dotted(arcs)),
+            (Some(2), SnmpValue::Oid(arcs)) => {
+                readings.system.object_id = Some(Oid(arcs.clone()).to_string());
+            }
             (Some(3), SnmpValue::TimeTicks(ticks)) => readings.uptime_ticks = Some(*ticks),
             (Some(5), _) => readings.system.name = text(value),
             _ => {}
@@ -594,21 +596,6 @@ fn text(value: &SnmpValue) -> Option<String> {
             (!text.is_empty()).then_some(text)
         }
         _ => None,
-    }
-}
-
-fn dotted(arcs: &[u32]) -> String {
-    arcs.iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-fn family(address: IpAddr) -> Family {
-    if address.is_ipv6() {
-        Family::V6
-    } else {
-        Family::V4
     }
 }
 
