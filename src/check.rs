@@ -306,7 +306,7 @@ fn host_json(r: &HostReport) -> Value {
         })
         .collect();
     json!({"fqdn": r.host.fqdn, "agency": r.host.agency, "level": r.level.level,
-           "score": r.level.score, "regressed": r.level.regressed,
+           "score": r.level.score, "internet_nl": r.level.internet_nl, "regressed": r.level.regressed,
            "inconclusive": r.level.inconclusive, "checks": checks})
 }
 

@@ -1,26 +1,32 @@
 //! The shape every check takes, and the per-host context checks share: the host, its DNS
 //! facts, the network guard, and probes memoised so two checks never send the same probe.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use sixfive_inventory::model::{Host, Level, Service};
 use sixfive_inventory::results::{CheckRecord, Status};
 
+use crate::http::Chain;
 use crate::memo::Memo;
 use crate::network::{Connect, Network, Refused, connect};
 use crate::probe::http::{Fetch, Target, fetch};
-use crate::probe::resolve::Facts;
+use crate::probe::resolve::{Facts, Resolution};
 
 /// The level a check gates, and how much it weighs in the score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gate {
-    /// A host reaches this level only when the check passes (warnings allowed below L4).
+    /// A host reaches this level only when the check passes (warnings allowed below L4,
+    /// unless `warn_holds`).
     pub level: Level,
     /// A failure here breaks IPv6 users: the host is BROKEN.
     pub breaking: bool,
     /// Weight in the 0–100 score.
     pub weight: u8,
+    /// A warning holds the level back too: the level promises what the warning doubts.
+    pub warn_holds: bool,
 }
 
 impl Gate {
@@ -30,6 +36,7 @@ impl Gate {
             level,
             breaking: true,
             weight,
+            warn_holds: false,
         }
     }
 
@@ -39,6 +46,15 @@ impl Gate {
             level,
             breaking: false,
             weight,
+            warn_holds: false,
+        }
+    }
+
+    /// Gates `level`, which a warning holds back as a failure does.
+    pub const fn strict(level: Level, weight: u8) -> Self {
+        Self {
+            warn_holds: true,
+            ..Self::at(level, weight)
         }
     }
 }
@@ -71,6 +87,7 @@ pub struct HostScan<'a> {
     pub network: &'a Network,
     connects: Memo<SocketAddr, Result<Connect, Refused>>,
     fetches: Memo<Target, Result<Fetch, Refused>>,
+    chains: Memo<Target, Arc<Chain>>,
 }
 
 impl<'a> HostScan<'a> {
@@ -81,6 +98,7 @@ impl<'a> HostScan<'a> {
             network,
             connects: Memo::new(),
             fetches: Memo::new(),
+            chains: Memo::new(),
         }
     }
 
@@ -127,6 +145,16 @@ impl<'a> HostScan<'a> {
         }
     }
 
+    /// The usable addresses among `resolution`'s AAAA records.
+    pub fn usable_v6(&self, resolution: &Resolution<Ipv6Addr>) -> Vec<Ipv6Addr> {
+        resolution
+            .records()
+            .iter()
+            .copied()
+            .filter(|a| self.usable(IpAddr::V6(*a)))
+            .collect()
+    }
+
     /// A TCP connect to `target`, sent at most once per host scan whichever checks ask.
     pub async fn connect(&self, target: SocketAddr) -> Result<Connect, Refused> {
         self.connects
@@ -150,6 +178,16 @@ impl<'a> HostScan<'a> {
                     timeouts.http.0,
                 )
                 .await)
+            })
+            .await
+    }
+
+    /// The redirect chain from `start`, followed over `start`'s family, at most once per
+    /// host scan whichever checks ask.
+    pub async fn chain(&self, start: &Target) -> Arc<Chain> {
+        self.chains
+            .get(start, || async {
+                Arc::new(crate::http::follow(self, start).await)
             })
             .await
     }

@@ -13,7 +13,7 @@ use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::check::{Check, Gate, HostScan};
 use crate::probe::dns::{Flags, Transport};
-use crate::probe::resolve::{Mail, Resolution, Zone, display_name};
+use crate::probe::resolve::{Mail, MailHost, Resolution, Zone, display_name};
 
 pub fn checks() -> Vec<Box<dyn Check>> {
     vec![
@@ -34,7 +34,7 @@ pub fn checks() -> Vec<Box<dyn Check>> {
 pub fn classify(address: Ipv6Addr, internal: bool) -> (Status, &'static str) {
     let bits = u128::from(address);
     let within = |prefix: u128, len: u32| bits >> (128 - len) == prefix >> (128 - len);
-    let table: [(u128, u32, Status, &str); 13] = [
+    let table: [(u128, u32, Status, &str); 14] = [
         (0, 128, Status::Fail, "the unspecified address ::"),
         (1, 128, Status::Fail, "the loopback address ::1"),
         (
@@ -46,8 +46,14 @@ pub fn classify(address: Ipv6Addr, internal: bool) -> (Status, &'static str) {
         (
             0x0064_ff9b << 96,
             96,
-            Status::Warn,
-            "a NAT64 address (64:ff9b::/96)",
+            Status::Fail,
+            "a NAT64 address (64:ff9b::/96): IPv4 behind a translator",
+        ),
+        (
+            0x0064_ff9b_0001 << 80,
+            48,
+            Status::Fail,
+            "a local-use NAT64 address (64:ff9b:1::/48): IPv4 behind a translator",
         ),
         (
             0x0100 << 112,
@@ -159,11 +165,11 @@ impl Check for AaaaRecords {
         async move {
             // A mail-only domain is reached through its exchangers: theirs are the AAAA that count.
             if scan.web_schemes().is_empty()
-                && let Some(Mail::Exchangers { hosts }) = &scan.facts.mail
+                && let Some(Mail::Exchangers { hosts, .. }) = &scan.facts.mail
             {
                 let with_aaaa: Vec<&str> = hosts
                     .iter()
-                    .filter(|mx| !mx.v6.records().is_empty())
+                    .filter(|mx| !scan.usable_v6(&mx.v6).is_empty())
                     .map(|mx| mx.name.as_str())
                     .collect();
                 let evidence = json!({"mx": hosts});
@@ -171,7 +177,7 @@ impl Check for AaaaRecords {
                     scan.record(
                         self.id(),
                         Status::Fail,
-                        "no mail exchanger has AAAA: mail is IPv4-only",
+                        "no mail exchanger has a usable AAAA: mail is IPv4-only",
                     )
                     .hint("give a mail exchanger an IPv6 address and publish its AAAA")
                     .evidence(evidence)
@@ -237,6 +243,9 @@ impl Check for AaaaGlobal {
                         .record(self.id(), status, format!("{address} is {kind}"))
                         .at(IpAddr::V6(*address), None);
                     match status {
+                        Status::Fail if kind.contains("NAT64") => record.hint(
+                            "remove this AAAA: a translator's address in authoritative data is IPv4, not IPv6; publish the service's native IPv6 address",
+                        ),
                         Status::Fail => record.hint(
                             "remove this AAAA: IPv6 users try it and fail (publish only global unicast addresses)",
                         ),
@@ -250,12 +259,29 @@ impl Check for AaaaGlobal {
     }
 }
 
-/// The host's zone, or the records of a check that cannot go on without it.
-fn zone_of<'a>(scan: &'a HostScan<'_>, id: &str) -> Result<&'a Zone, Vec<CheckRecord>> {
-    scan.facts
-        .zone
-        .as_ref()
-        .map_err(|why| vec![scan.record(id, Status::Error, format!("zone not found: {why}"))])
+/// The zones on the host's resolution path that were found; each one that was not is an
+/// `error` record (the scan could not decide).
+fn zones_of<'a>(scan: &'a HostScan<'_>, id: &str) -> (Vec<&'a Zone>, Vec<CheckRecord>) {
+    let mut zones = Vec::new();
+    let mut errors = Vec::new();
+    for zone in &scan.facts.zones {
+        match zone {
+            Ok(zone) => zones.push(zone),
+            Err(why) => {
+                errors.push(scan.record(id, Status::Error, format!("zone not found: {why}")))
+            }
+        }
+    }
+    (zones, errors)
+}
+
+/// Why each IPv6 address of a name server or mail exchanger is not usable, for evidence.
+fn unusable(scan: &HostScan<'_>, addresses: &[Ipv6Addr]) -> Vec<String> {
+    addresses
+        .iter()
+        .filter(|a| !scan.usable(IpAddr::V6(**a)))
+        .map(|a| format!("{a} is {}", classify(*a, scan.host.internal).1))
+        .collect()
 }
 
 struct NsAaaa;
@@ -269,38 +295,50 @@ impl Check for NsAaaa {
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
-            let zone = match zone_of(scan, self.id()) {
-                Ok(zone) => zone,
-                Err(records) => return records,
-            };
-            let with_aaaa: Vec<&str> = zone
-                .name_servers
-                .iter()
-                .filter(|ns| !ns.v6.records().is_empty())
-                .map(|ns| ns.name.as_str())
-                .collect();
-            let total = zone.name_servers.len();
-            let status = if with_aaaa.len() >= 2 {
-                Status::Pass
-            } else {
-                Status::Fail
-            };
-            let record = scan
-                .record(
-                    self.id(),
-                    status,
-                    format!(
-                        "{} of {total} name servers of {} have AAAA",
-                        with_aaaa.len(),
+            let (zones, mut records) = zones_of(scan, self.id());
+            for zone in zones {
+                let with_aaaa: Vec<&str> = zone
+                    .name_servers
+                    .iter()
+                    .filter(|ns| !scan.usable_v6(&ns.v6).is_empty())
+                    .map(|ns| ns.name.as_str())
+                    .collect();
+                let unusable: Vec<String> = zone
+                    .name_servers
+                    .iter()
+                    .flat_map(|ns| {
+                        unusable(scan, ns.v6.records())
+                            .into_iter()
+                            .map(move |why| format!("{}: {why}", ns.name))
+                    })
+                    .collect();
+                let total = zone.name_servers.len();
+                let status = if with_aaaa.len() >= 2 {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                };
+                let mut detail = format!(
+                    "{} of {total} name servers of {} have a usable AAAA",
+                    with_aaaa.len(),
+                    zone.apex
+                );
+                if !unusable.is_empty() {
+                    detail = format!("{detail} ({})", unusable.join("; "));
+                }
+                let record = scan
+                    .record(self.id(), status, detail)
+                    .evidence(json!({"zone": zone, "unusable": unusable}));
+                records.push(if status == Status::Fail {
+                    record.hint(format!(
+                        "give at least two name servers of {} a global IPv6 address (AAAA)",
                         zone.apex
-                    ),
-                )
-                .evidence(json!({"zone": zone}));
-            vec![if status == Status::Fail {
-                record.hint("give at least two of the zone's name servers an IPv6 address (AAAA)")
-            } else {
-                record
-            }]
+                    ))
+                } else {
+                    record
+                });
+            }
+            records
         }
         .boxed()
     }
@@ -317,31 +355,47 @@ impl Check for NsV6 {
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
-            let zone = match zone_of(scan, self.id()) {
-                Ok(zone) => zone,
-                Err(records) => return records,
-            };
-            let Ok(apex) = Name::from_str(&format!("{}.", zone.apex)) else {
-                return vec![scan.record(self.id(), Status::Error, "zone apex is not a DNS name")];
-            };
-            let targets: Vec<(String, Ipv6Addr)> = zone
-                .name_servers
-                .iter()
-                .flat_map(|ns| ns.v6.records().iter().map(move |a| (ns.name.clone(), *a)))
-                .collect();
-            if targets.is_empty() {
-                return scan.skip(
-                    self.id(),
-                    "no name server has an IPv6 address (see dns.ns_aaaa)",
-                );
+            let (zones, mut records) = zones_of(scan, self.id());
+            let mut probes = Vec::new();
+            for zone in zones {
+                let Ok(apex) = Name::from_str(&format!("{}.", zone.apex)) else {
+                    records.push(scan.record(
+                        self.id(),
+                        Status::Error,
+                        format!("zone apex {} is not a DNS name", zone.apex),
+                    ));
+                    continue;
+                };
+                let targets: Vec<(String, Ipv6Addr)> = zone
+                    .name_servers
+                    .iter()
+                    .flat_map(|ns| {
+                        scan.usable_v6(&ns.v6)
+                            .into_iter()
+                            .map(move |a| (ns.name.clone(), a))
+                    })
+                    .collect();
+                if targets.is_empty() {
+                    records.extend(scan.skip(
+                        self.id(),
+                        format!(
+                            "no name server of {} has a usable IPv6 address (see dns.ns_aaaa)",
+                            zone.apex
+                        ),
+                    ));
+                    continue;
+                }
+                for (ns, address) in targets {
+                    for transport in [Transport::Udp, Transport::Tcp] {
+                        let (ns, apex) = (ns.clone(), apex.clone());
+                        probes.push(
+                            async move { self.ask(scan, &ns, address, &apex, transport).await },
+                        );
+                    }
+                }
             }
-            let probes = targets.into_iter().flat_map(|(ns, address)| {
-                [Transport::Udp, Transport::Tcp].map(|transport| {
-                    let (ns, apex) = (ns.clone(), apex.clone());
-                    async move { self.ask(scan, &ns, address, &apex, transport).await }
-                })
-            });
-            futures::future::join_all(probes).await
+            records.extend(futures::future::join_all(probes).await);
+            records
         }
         .boxed()
     }
@@ -361,6 +415,7 @@ impl NsV6 {
             Transport::Tcp => "TCP",
         };
         let ip = IpAddr::V6(address);
+        let zone = display_name(apex);
         let base = |status, detail: String| scan.record(self.id(), status, detail).at(ip, Some(53));
         let answer = match scan
             .network
@@ -370,15 +425,17 @@ impl NsV6 {
             Ok(answer) => answer,
             Err(refused) => return base(Status::Error, refused.detail(ip)),
         };
-        let evidence = json!({"name_server": ns, "transport": over, "answer": answer.describe()});
+        // Any reply at all is what Internet.nl's score counts as reachable.
+        let evidence = json!({"zone": zone, "name_server": ns, "transport": over,
+            "answer": answer.describe(), "answered": answer.message().is_some()});
         match answer.message() {
             Some(m) if m.metadata.authoritative && m.metadata.response_code == ResponseCode::NoError => {
-                base(Status::Pass, format!("{ns} answers authoritatively over IPv6 {over}")).evidence(evidence)
+                base(Status::Pass, format!("{ns} answers authoritatively for {zone} over IPv6 {over}")).evidence(evidence)
             }
-            Some(_) => base(Status::Fail, format!("{ns} answers over IPv6 {over} but not authoritatively"))
+            Some(_) => base(Status::Fail, format!("{ns} answers for {zone} over IPv6 {over} but not authoritatively"))
                 .hint("the name server at this IPv6 address must serve the zone")
                 .evidence(evidence),
-            None => base(Status::Fail, format!("{ns} does not answer over IPv6 {over}: {}", answer.describe()))
+            None => base(Status::Fail, format!("{ns} does not answer for {zone} over IPv6 {over}: {}", answer.describe()))
                 .hint(format!("let the name server listen on [{address}]:53 for UDP and TCP, and open port 53 in the firewall"))
                 .evidence(evidence),
         }
@@ -412,37 +469,60 @@ impl Check for MxAaaa {
                         format!("MX lookup failed: {reason}"),
                     )]
                 }
-                Some(Mail::Exchangers { hosts }) => hosts
-                    .iter()
-                    .map(|mx| {
-                        let evidence = json!({"mx": mx});
-                        match &mx.v6 {
-                            Resolution::Records(_) => scan.record(
+                Some(Mail::Exchangers { hosts, null_mx_beside }) => {
+                    let mut records: Vec<CheckRecord> = hosts
+                        .iter()
+                        .map(|mx| self.exchanger(scan, mx))
+                        .collect();
+                    if *null_mx_beside {
+                        records.push(
+                            scan.record(
                                 self.id(),
-                                Status::Pass,
-                                format!("MX {} has AAAA", mx.name),
-                            ),
-                            Resolution::Failed(why) => scan.record(
-                                self.id(),
-                                Status::Error,
-                                format!("MX {}: lookup failed: {why}", mx.name),
-                            ),
-                            _ => scan
-                                .record(
-                                    self.id(),
-                                    Status::Fail,
-                                    format!("MX {} has no AAAA", mx.name),
-                                )
-                                .hint(
-                                    "give the mail exchanger an IPv6 address and publish its AAAA",
-                                ),
-                        }
-                        .evidence(evidence)
-                    })
-                    .collect(),
+                                Status::Warn,
+                                "a null MX (MX 0 .) stands beside other MX records",
+                            )
+                            .hint("RFC 7505: a null MX must be the only MX; remove it, or the others if the domain takes no mail")
+                            .evidence(json!({"mx": hosts, "null_mx": true})),
+                        );
+                    }
+                    records
+                }
             }
         }
         .boxed()
+    }
+}
+
+impl MxAaaa {
+    fn exchanger(&self, scan: &HostScan<'_>, mx: &MailHost) -> CheckRecord {
+        let unusable = unusable(scan, mx.v6.records());
+        let evidence = json!({"mx": mx, "unusable": unusable});
+        let record = if !scan.usable_v6(&mx.v6).is_empty() {
+            scan.record(
+                self.id(),
+                Status::Pass,
+                format!("MX {} has a usable AAAA", mx.name),
+            )
+        } else if let Resolution::Failed(why) = &mx.v6 {
+            scan.record(
+                self.id(),
+                Status::Error,
+                format!("MX {}: lookup failed: {why}", mx.name),
+            )
+        } else {
+            let detail = if unusable.is_empty() {
+                format!("MX {} has no AAAA", mx.name)
+            } else {
+                format!(
+                    "MX {} has no usable AAAA ({})",
+                    mx.name,
+                    unusable.join("; ")
+                )
+            };
+            scan.record(self.id(), Status::Fail, detail)
+                .hint("give the mail exchanger a global IPv6 address and publish its AAAA")
+        };
+        record.evidence(evidence)
     }
 }
 
@@ -597,10 +677,10 @@ impl Check for V6Only {
                 return scan.skip(self.id(), "no AAAA record");
             }
             let mut names: Vec<String> = scan.facts.chain.clone();
-            if let Some(Mail::Exchangers { hosts }) = &scan.facts.mail {
+            if let Some(Mail::Exchangers { hosts, .. }) = &scan.facts.mail {
                 names.extend(hosts.iter().map(|mx| mx.name.clone()));
             }
-            if let Ok(zone) = &scan.facts.zone {
+            for zone in scan.facts.zones.iter().flatten() {
                 names.extend(zone.name_servers.iter().map(|ns| ns.name.clone()));
             }
             let resolvers = &scan.network.resolvers;
@@ -630,8 +710,8 @@ impl Check for V6Only {
                 let mut answered = None;
                 let mut refused = None;
                 'servers: for ns in &zone.name_servers {
-                    for address in ns.v6.records() {
-                        let ip = IpAddr::V6(*address);
+                    for address in scan.usable_v6(&ns.v6) {
+                        let ip = IpAddr::V6(address);
                         match scan
                             .network
                             .ask_authoritative(SocketAddr::new(ip, 53), &apex_name, Transport::Udp)
@@ -700,7 +780,9 @@ mod tests {
             ("100::1", false, Status::Fail),
             ("2001:0:4136:e378::1", false, Status::Warn),
             ("2002:c612:114::1", false, Status::Warn),
-            ("64:ff9b::c612:114", false, Status::Warn),
+            ("64:ff9b::c612:114", false, Status::Fail),
+            ("64:ff9b:1::c612:114", false, Status::Fail),
+            ("64:ff9b:2::1", false, Status::Fail),
             ("ff02::1", false, Status::Fail),
             ("4000::1", false, Status::Fail),
         ];

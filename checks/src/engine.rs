@@ -68,7 +68,8 @@ impl Scanner {
             .into_iter()
             .flatten()
             .collect();
-        let level = grade(&host.fqdn, &records, &self.gates, previous);
+        let mut level = grade(&host.fqdn, &records, &self.gates, previous);
+        level.internet_nl = crate::internet_nl::score(&scan, &records).await;
         HostReport {
             host: host.clone(),
             records,

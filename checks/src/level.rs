@@ -77,7 +77,7 @@ pub fn grade(
             for (gate, status) in gated().filter(|(gate, _)| gate.level <= candidate) {
                 met &= match status {
                     Status::Pass | Status::Skip => true,
-                    Status::Warn => !strict && gate.level < Level::L4,
+                    Status::Warn => !strict && !gate.warn_holds && gate.level < Level::L4,
                     Status::Error => {
                         inconclusive = true;
                         false
@@ -101,6 +101,8 @@ pub fn grade(
         host: host.to_owned(),
         level,
         score: score(&verdicts, gates),
+        // Computed from the probes themselves, not from verdicts (crate::internet_nl).
+        internet_nl: None,
         inconclusive,
         regressed,
     }
@@ -141,6 +143,7 @@ mod tests {
             level,
             breaking,
             weight,
+            warn_holds: false,
         };
         BTreeMap::from([
             ("dns.aaaa", gate(Level::L1, false, 25)),
@@ -259,6 +262,15 @@ mod tests {
         let graded = level_of(&ptr_warn, None);
         assert_eq!(graded.level, Level::L3);
         assert_eq!(graded.score, 99);
+    }
+
+    #[test]
+    fn a_warning_on_a_strict_gate_holds_its_level_back() {
+        let mut strict = gates();
+        strict.insert("http.parity", Gate::strict(Level::L2, 15));
+        let records = results(&[("http.parity", Status::Warn)]);
+        assert_eq!(grade("h.test", &records, &strict, None).level, Level::L1);
+        assert_eq!(grade("h.test", &records, &gates(), None).level, Level::L3);
     }
 
     #[test]

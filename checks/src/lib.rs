@@ -7,6 +7,7 @@ pub mod dns;
 pub mod engine;
 pub mod http;
 pub mod icmp;
+pub mod internet_nl;
 pub mod level;
 pub mod memo;
 pub mod network;

@@ -55,11 +55,29 @@ pub enum OwnV6 {
 pub enum Refused {
     OutOfScope,
     NoOwnV6(String),
+    /// An address no probe can mean anything for, whatever the scope says.
+    Unusable(&'static str),
+}
+
+/// Addresses never probed: an IPv4-mapped address sent from an IPv6 socket leaves over
+/// IPv4 (proving nothing about IPv6), and the others reach no host of the inventory.
+fn never_probed(address: IpAddr) -> Option<&'static str> {
+    match address {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Some("an IPv4-mapped address"),
+        IpAddr::V6(v6) if v6.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V6(v6) if v6.is_multicast() => Some("a multicast address"),
+        IpAddr::V6(v6) if v6.is_unicast_link_local() => Some("a link-local address"),
+        IpAddr::V4(v4) if v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast() => {
+            Some("not a unicast address")
+        }
+        _ => None,
+    }
 }
 
 impl Refused {
     pub fn detail(&self, address: IpAddr) -> String {
         match self {
+            Refused::Unusable(kind) => format!("{address} is {kind}: never probed"),
             Refused::OutOfScope => format!("{address} is outside scan.scope: not probed"),
             Refused::NoOwnV6(why) => format!("inconclusive: the scanner has no IPv6 ({why})"),
         }
@@ -96,6 +114,9 @@ impl Network {
 
     /// Whether `address` may be probed at all: in scope, and IPv6 only with our own IPv6.
     pub fn admit(&self, address: IpAddr) -> Result<(), Refused> {
+        if let Some(why) = never_probed(address) {
+            return Err(Refused::Unusable(why));
+        }
         if !self.in_scope(address) {
             return Err(Refused::OutOfScope);
         }
@@ -252,6 +273,38 @@ pub async fn connect(target: SocketAddr, timeout: Duration) -> (Connect, Option<
                 _ => Connect::Failed(e.to_string()),
             };
             (outcome, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_that_prove_nothing_are_never_probed() {
+        for address in [
+            "::ffff:198.18.1.20",
+            "::",
+            "ff02::1",
+            "fe80::1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+        ] {
+            assert!(
+                never_probed(address.parse().unwrap()).is_some(),
+                "{address}"
+            );
+        }
+        for address in [
+            "fd00:1::10",
+            "2a01:4f8::1",
+            "198.18.1.10",
+            "::1",
+            "64:ff9b::c612:114",
+        ] {
+            assert_eq!(never_probed(address.parse().unwrap()), None, "{address}");
         }
     }
 }

@@ -40,7 +40,7 @@ impl Check for Pmtu {
             let mut v4_large = None;
             for address in scan.addresses(false) {
                 if let Ok(Fetch::Response(r)) = scan.fetch(&scan.home(address, tls)).await {
-                    v4_large = Some(r.body_bytes);
+                    v4_large = Some(r.wire_bytes);
                     break;
                 }
             }
@@ -50,20 +50,20 @@ impl Check for Pmtu {
                 let base = |status, detail: String| scan.record(self.id(), status, detail).at(address, Some(target.port));
                 let record = match scan.fetch(&target).await {
                     Err(refused) => base(Status::Error, refused.detail(address)),
-                    Ok(Fetch::Response(r)) if r.body_bytes > MORE_THAN_ONE_PACKET => {
-                        base(Status::Pass, format!("a {}-byte answer arrived whole over IPv6", r.body_bytes))
-                            .evidence(json!({"body_bytes": r.body_bytes}))
+                    Ok(Fetch::Response(r)) if r.wire_bytes > MORE_THAN_ONE_PACKET => {
+                        base(Status::Pass, format!("a {}-byte answer arrived whole over IPv6", r.wire_bytes))
+                            .evidence(json!({"wire_bytes": r.wire_bytes}))
                     }
                     Ok(Fetch::Response(r)) => base(
                         Status::Skip,
-                        format!("the home page ({} bytes) fits in one packet: nothing to learn", r.body_bytes),
+                        format!("the home page ({} bytes on the wire) fits in one packet: nothing to learn", r.wire_bytes),
                     ),
                     Ok(Fetch::Timeout) if v4_large.is_some_and(|bytes| bytes > MORE_THAN_ONE_PACKET) => base(
                         Status::Fail,
                         "the connection opens over IPv6 but the answer stalls, while IPv4 delivers it: large packets are lost (a path MTU black hole)".into(),
                     )
                     .hint("let ICMPv6 Packet Too Big through every firewall on the path (RFC 4890), or lower the server's MTU/MSS")
-                    .evidence(json!({"v4_body_bytes": v4_large})),
+                    .evidence(json!({"v4_wire_bytes": v4_large})),
                     Ok(other) => base(Status::Skip, format!("cannot tell: {} (see http.v6)", fetch_text(&other))),
                 };
                 records.push(record);

@@ -130,7 +130,7 @@ impl Check for SmtpV6 {
                         format!("MX lookup failed: {reason}"),
                     )];
                 }
-                Some(Mail::Exchangers { hosts }) => hosts
+                Some(Mail::Exchangers { hosts, .. }) => hosts
                     .iter()
                     .map(|mx| {
                         (
@@ -209,8 +209,9 @@ impl SmtpV6 {
         let target = SocketAddr::new(address, SMTP_PORT);
         let outcome = session(target, scan.network.timeouts.smtp.0, "sixfive.invalid").await;
         let failed = if v4_works { Status::Fail } else { Status::Warn };
-        let evidence =
-            json!({"exchanger": name, "v4_answers": v4_works, "session": format!("{outcome:?}")});
+        let connected = !matches!(outcome, Session::Unreachable(_));
+        let evidence = json!({"exchanger": name, "v4_answers": v4_works, "connected": connected,
+            "session": format!("{outcome:?}")});
         let record = match outcome {
             Session::Ready { banner, took } => {
                 base(Status::Pass, format!("{name} greets over IPv6: {banner}")).took(took)

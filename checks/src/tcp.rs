@@ -49,13 +49,27 @@ impl Check for TcpV6 {
             if v6.is_empty() {
                 return scan.skip(self.id(), "no AAAA record");
             }
-            let ports = scan.web_ports();
+            let listed = scan.web_ports();
+            // Users type http:// and https:// whatever the inventory says: a web host is
+            // probed on both ports.
+            let mut ports = listed.clone();
+            if !scan.web_schemes().is_empty() {
+                ports.extend([80, 443]);
+                ports.sort_unstable();
+                ports.dedup();
+            }
             if ports.is_empty() {
                 return scan.skip(self.id(), "no TCP service besides mail (see smtp.v6)");
             }
+            let services: Vec<String> = scan.host.services.iter().map(ToString::to_string).collect();
             let v4 = scan.addresses(false);
             let mut records = Vec::new();
             for port in ports {
+                let unlisted = if listed.contains(&port) {
+                    String::new()
+                } else {
+                    format!(" (not in the inventory, which lists {})", services.join(", "))
+                };
                 let over_v4 = family_outcomes(scan, &v4, port).await;
                 let open_v4 = over_v4.iter().any(|(_, c)| matches!(c, Ok(Connect::Open(_))));
                 let v4_evidence: Vec<_> = over_v4
@@ -79,12 +93,17 @@ impl Check for TcpV6 {
                     let record = match outcome {
                         Ok(Connect::Open(took)) => base.took(took),
                         Err(_) | Ok(Connect::ScannerFault(_)) => CheckRecord { status: Status::Error, ..base },
-                        Ok(closed) if open_v4 || v4.is_empty() => CheckRecord {
+                        Ok(closed) if open_v4 || (v4.is_empty() && unlisted.is_empty()) => CheckRecord {
                             status: Status::Fail,
-                            detail: format!("port {port} is open over IPv4 but over IPv6 {}", closed.describe()),
+                            detail: format!("port {port}{unlisted} is open over IPv4 but over IPv6 {}", closed.describe()),
                             ..base
                         }
                         .hint(closed_hint(&closed, *address, port)),
+                        Ok(closed) if !unlisted.is_empty() => CheckRecord {
+                            status: Status::Skip,
+                            detail: format!("port {port}{unlisted} is closed over both families (IPv6: {})", closed.describe()),
+                            ..base
+                        },
                         Ok(closed) => CheckRecord {
                             status: Status::Warn,
                             detail: format!("port {port} is closed over both families (IPv6: {})", closed.describe()),

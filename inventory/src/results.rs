@@ -151,8 +151,12 @@ impl Family {
 pub struct HostLevel {
     pub host: String,
     pub level: crate::model::Level,
-    /// 0 to 100, weighted like Internet.nl's IPv6 score.
+    /// 0 to 100, sixfive's weights over every check that decided.
     pub score: u8,
+    /// 0 to 100 as Internet.nl's IPv6 category scores the host (its web test, or its mail
+    /// test for a mail-only host); None when the scan could not decide what it needs.
+    #[serde(default)]
+    pub internet_nl: Option<u8>,
     /// Some checks could not decide (scanner or resolver trouble), so the level may be low.
     pub inconclusive: bool,
     /// Worse than in the previous complete run.

@@ -353,7 +353,26 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
             .record_samples(first, std::slice::from_ref(&sample))
             .await
             .unwrap();
+        let grade = |host: &str, level, internet_nl| HostLevel {
+            host: host.into(),
+            level,
+            score: 55,
+            internet_nl,
+            inconclusive: false,
+            regressed: false,
+        };
+        let levels = vec![
+            grade("a.danang.test", Level::Broken, Some(45)),
+            grade("b.danang.test", Level::L0, None),
+        ];
+        store.record_levels(first, &levels).await.unwrap();
         store.finish_run(first, RunStatus::Complete).await.unwrap();
+        assert_eq!(
+            store.levels(first).await.unwrap(),
+            levels,
+            "{}",
+            backend.name
+        );
         assert_eq!(
             store.results(first).await.unwrap(),
             results,

@@ -68,14 +68,19 @@ pub struct Certificate {
     pub protocol: String,
 }
 
-/// One HTTP response, body capped at [`MAX_BODY`].
+/// One HTTP response, its body decoded and capped at [`MAX_BODY`].
 #[derive(Debug, Clone, Serialize)]
 pub struct Response {
     pub status: u16,
     pub location: Option<String>,
+    /// The Content-Encoding the body came in (gzip, deflate, br), if any.
+    pub encoding: Option<String>,
     #[serde(skip)]
     pub body: Vec<u8>,
+    /// The decoded body's size.
     pub body_bytes: usize,
+    /// The body's size on the wire, before decoding.
+    pub wire_bytes: usize,
     pub truncated: bool,
     pub took_ms: f64,
     pub certificate: Option<Certificate>,
@@ -84,7 +89,7 @@ pub struct Response {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
 pub enum Fetch {
-    Response(Response),
+    Response(Box<Response>),
     /// The TCP connect did not succeed.
     Connect(String),
     Tls(String),
@@ -243,11 +248,9 @@ where
     };
     let request = http::Request::get(&target.path)
         .header(http::header::HOST, host_header)
-        .header(
-            http::header::USER_AGENT,
-            concat!("sixfive/", env!("CARGO_PKG_VERSION")),
-        )
-        .header(http::header::ACCEPT, "*/*")
+        .header(http::header::USER_AGENT, USER_AGENT)
+        .header(http::header::ACCEPT, ACCEPT)
+        .header(http::header::ACCEPT_ENCODING, ACCEPT_ENCODING)
         .body(http_body_util::Empty::<bytes::Bytes>::new())
         .map_err(|e| Fetch::Http(e.to_string()))?;
     let response = sender
@@ -255,34 +258,44 @@ where
         .await
         .map_err(|e| Fetch::Http(format!("no HTTP response: {e}")))?;
     let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get(http::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut body = Vec::new();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let location = header(http::header::LOCATION);
+    let encoding = header(http::header::CONTENT_ENCODING)
+        .map(|e| e.trim().to_ascii_lowercase())
+        .filter(|e| !e.is_empty() && e != "identity");
+    let mut wire = Vec::new();
     let mut incoming = response.into_body();
     let mut truncated = false;
     while let Some(frame) = incoming.frame().await {
         let frame = frame.map_err(|e| Fetch::Http(format!("body cut short: {e}")))?;
         if let Some(data) = frame.data_ref() {
-            let room = MAX_BODY - body.len();
-            body.extend_from_slice(&data[..data.len().min(room)]);
+            let room = MAX_BODY - wire.len();
+            wire.extend_from_slice(&data[..data.len().min(room)]);
             if data.len() > room {
                 truncated = true;
                 break;
             }
         }
     }
-    Ok(Fetch::Response(Response {
+    let wire_bytes = wire.len();
+    let (body, cut) = decode(encoding.as_deref(), wire, truncated).map_err(Fetch::Http)?;
+    Ok(Fetch::Response(Box::new(Response {
         status,
         location,
+        encoding,
         body_bytes: body.len(),
+        wire_bytes,
         body,
-        truncated,
+        truncated: truncated || cut,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,
         certificate,
-    }))
+    })))
 }
 
 /// Checks the certificate like a browser would, notes the verdict, and lets the handshake
@@ -337,11 +350,87 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
-/// How different two bodies are, 0 (same) to 1 (nothing in common), after removing what
-/// changes on every load (long hex or base64 tokens, numbers, ASP.NET view state):
-/// Internet.nl's rule, on token counts so 500 KB compare in linear time.
+/// Sent with every request: what a browser sends, so servers answer sixfive as they answer
+/// users (compressed, the HTML page), and a name that says who asks.
+pub const USER_AGENT: &str = concat!(
+    "Mozilla/5.0 (compatible; sixfive/",
+    env!("CARGO_PKG_VERSION"),
+    "; IPv6 readiness check)"
+);
+const ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+const ACCEPT_ENCODING: &str = "gzip, deflate, br";
+
+/// Undoes a Content-Encoding (a list is undone last first) into at most [`MAX_BODY`]
+/// bytes; says whether the result was cut there. A body cut on the wire decodes as far as
+/// it goes. A body that does not decode is what a browser shows as an error page.
+pub fn decode(
+    encoding: Option<&str>,
+    wire: Vec<u8>,
+    wire_cut: bool,
+) -> Result<(Vec<u8>, bool), String> {
+    use std::io::Read;
+    let Some(encoding) = encoding else {
+        return Ok((wire, false));
+    };
+    let mut body = wire;
+    for coding in encoding.rsplit(',').map(str::trim) {
+        let reader: Box<dyn Read + '_> = match coding {
+            "identity" | "" => continue,
+            "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(&body[..])),
+            // HTTP's deflate is zlib-wrapped; some servers send it raw.
+            "deflate" if body.first().is_some_and(|b| b & 0x0f == 8) => {
+                Box::new(flate2::read::ZlibDecoder::new(&body[..]))
+            }
+            "deflate" => Box::new(flate2::read::DeflateDecoder::new(&body[..])),
+            "br" => Box::new(brotli_decompressor::Decompressor::new(&body[..], 4096)),
+            other => return Err(format!("the body comes in an unknown encoding `{other}`")),
+        };
+        let mut decoded = Vec::new();
+        let read = reader.take(MAX_BODY as u64 + 1).read_to_end(&mut decoded);
+        match read {
+            Err(e) if !wire_cut || decoded.is_empty() => {
+                return Err(format!("the {coding} body cannot be decoded: {e}"));
+            }
+            _ => body = decoded,
+        }
+    }
+    let cut = body.len() > MAX_BODY;
+    body.truncate(MAX_BODY);
+    Ok((body, cut))
+}
+
+/// Markup that changes on every load, removed before bodies are compared: script and
+/// style nonces, and the hidden fields of ASP.NET view state and CSRF tokens (Internet.nl
+/// strips nonces and `__VIEWSTATE`; the others change the same way).
+fn per_request_markup() -> &'static [regex::Regex; 3] {
+    static PATTERNS: std::sync::OnceLock<[regex::Regex; 3]> = std::sync::OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let compile = |pattern: &str| regex::Regex::new(pattern).expect("a valid pattern");
+        [
+            compile(r#"(?i)\snonce\s*=\s*("[^"]*"|'[^']*'|[^\s>]*)"#),
+            compile(
+                r#"(?i)<input\b[^>]*\bname\s*=\s*["']?(__VIEWSTATE\w*|__EVENTVALIDATION|__REQUESTVERIFICATIONTOKEN|csrfmiddlewaretoken|authenticity_token|_csrf|_token|csrf_token)\b[^>]*>"#,
+            ),
+            compile(r#"(?i)<meta\b[^>]*\bname\s*=\s*["']?csrf[-_]?(token|param)\b[^>]*>"#),
+        ]
+    })
+}
+
+/// A body as text with its per-request markup removed.
+pub fn normalised(body: &[u8]) -> String {
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    for pattern in per_request_markup() {
+        text = pattern.replace_all(&text, "").into_owned();
+    }
+    text
+}
+
+/// How different two decoded bodies are, 0 (same) to 1 (nothing in common), after
+/// removing per-request markup ([`normalised`]) and tokens that change on every load (long
+/// hex or base64 tokens, numbers): Internet.nl's rule, on token counts so 500 KB compare
+/// in linear time.
 pub fn body_distance(a: &[u8], b: &[u8]) -> f64 {
-    let (ta, tb) = (tokens(a), tokens(b));
+    let (ta, tb) = (tokens(&normalised(a)), tokens(&normalised(b)));
     let total = ta.values().sum::<usize>() + tb.values().sum::<usize>();
     if total == 0 {
         return 0.0;
@@ -359,8 +448,7 @@ pub fn body_distance(a: &[u8], b: &[u8]) -> f64 {
     differing as f64 / total as f64
 }
 
-fn tokens(body: &[u8]) -> std::collections::HashMap<String, usize> {
-    let text = String::from_utf8_lossy(body);
+fn tokens(text: &str) -> std::collections::HashMap<String, usize> {
     let mut counts = std::collections::HashMap::new();
     for token in text.split(|c: char| c.is_whitespace() || "<>\"'=;,&".contains(c)) {
         if token.is_empty() || is_nonce(token) {
@@ -528,6 +616,155 @@ mod tests {
         let a = b"<html><body><h1>Dich vu cong</h1><input name=csrf value=8f3a9c0d1e2f4a5b6c7d8e9f> 1732700000</body></html>";
         let b = b"<html><body><h1>Dich vu cong</h1><input name=csrf value=0a1b2c3d4e5f6a7b8c9d0e1f> 1732700042</body></html>";
         assert_eq!(body_distance(a, b), 0.0);
+    }
+
+    /// The same page as the server in the test below sends it: plain, gzip, zlib
+    /// deflate, raw deflate and brotli (made with Google's brotli module).
+    const PARAGRAPH: &str = "<p>Dịch vụ công</p>";
+    const BROTLI: [u8; 47] = [
+        27, 191, 0, 248, 45, 14, 236, 134, 111, 59, 1, 187, 121, 55, 63, 163, 214, 32, 60, 99, 110,
+        122, 177, 148, 118, 87, 193, 217, 165, 207, 11, 81, 159, 161, 13, 135, 11, 9, 227, 4, 139,
+        242, 147, 124, 169, 198, 0,
+    ];
+
+    fn compressed(encoding: &str, page: &[u8]) -> Vec<u8> {
+        use flate2::Compression;
+        use std::io::Write;
+        let mut out = Vec::new();
+        match encoding {
+            "gzip" => {
+                let mut e = flate2::write::GzEncoder::new(&mut out, Compression::default());
+                e.write_all(page).unwrap();
+                e.finish().unwrap();
+            }
+            "deflate" => {
+                let mut e = flate2::write::ZlibEncoder::new(&mut out, Compression::default());
+                e.write_all(page).unwrap();
+                e.finish().unwrap();
+            }
+            "raw-deflate" => {
+                let mut e = flate2::write::DeflateEncoder::new(&mut out, Compression::default());
+                e.write_all(page).unwrap();
+                e.finish().unwrap();
+            }
+            "br" => out = BROTLI.to_vec(),
+            _ => unreachable!(),
+        }
+        out
+    }
+
+    #[test]
+    fn encoded_bodies_are_decoded_as_a_browser_decodes_them() {
+        let page = PARAGRAPH.repeat(8).into_bytes();
+        for (sent, named) in [
+            ("gzip", "gzip"),
+            ("gzip", "x-gzip"),
+            ("deflate", "deflate"),
+            ("raw-deflate", "deflate"),
+            ("br", "br"),
+        ] {
+            let wire = compressed(sent, &page);
+            assert_ne!(wire, page);
+            let (body, cut) = decode(Some(named), wire, false).unwrap();
+            assert_eq!(body, page, "{sent} as {named}");
+            assert!(!cut);
+            assert_eq!(body_distance(&page, &body), 0.0);
+        }
+        // Two codings, applied in order and undone last first.
+        let twice = compressed("gzip", &compressed("deflate", &page));
+        assert_eq!(decode(Some("deflate, gzip"), twice, false).unwrap().0, page);
+        assert_eq!(decode(None, page.clone(), false).unwrap().0, page);
+    }
+
+    #[test]
+    fn a_body_that_does_not_decode_is_an_error_and_a_bomb_is_capped() {
+        let broken = decode(Some("gzip"), b"not gzip at all".to_vec(), false);
+        assert!(
+            matches!(&broken, Err(why) if why.contains("gzip")),
+            "{broken:?}"
+        );
+        assert!(decode(Some("zstd"), b"x".to_vec(), false).is_err());
+        // 10 MB of zeros compress to a few KB; only MAX_BODY of them are kept.
+        let bomb = compressed("gzip", &vec![0u8; 10 * 1024 * 1024]);
+        assert!(bomb.len() < 100 * 1024);
+        let (body, cut) = decode(Some("gzip"), bomb, false).unwrap();
+        assert_eq!(body.len(), MAX_BODY);
+        assert!(cut);
+        // A body cut on the wire decodes as far as it goes.
+        let page = PARAGRAPH.repeat(4000).into_bytes();
+        let mut wire = compressed("gzip", &page);
+        wire.truncate(wire.len() / 2);
+        let (partial, _) = decode(Some("gzip"), wire, true).unwrap();
+        assert!(!partial.is_empty() && page.starts_with(&partial));
+    }
+
+    #[test]
+    fn script_nonces_view_state_and_csrf_tokens_are_not_differences() {
+        let page = |nonce: &str, state: &str, csrf: &str| {
+            format!(
+                r#"<html><head><meta name="csrf-token" content="{csrf}"><script nonce="{nonce}">go()</script>
+                <style nonce='{nonce}'>h1{{}}</style></head><body><form>
+                <input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="{state}" />
+                <input type="hidden" name="__EVENTVALIDATION" value="{state}" />
+                <input type="hidden" name="csrfmiddlewaretoken" value="{csrf}"></form>
+                <h1>Cổng dịch vụ công</h1></body></html>"#
+            )
+        };
+        // Short, word-like values that the token rule alone would count as differences.
+        let v4 = page("abc", "dDwtMTA4", "tokA");
+        let v6 = page("xyz", "zZwtOTk5", "tokB");
+        assert_eq!(normalised(v4.as_bytes()), normalised(v6.as_bytes()));
+        assert_eq!(body_distance(v4.as_bytes(), v6.as_bytes()), 0.0);
+        assert!(!normalised(v4.as_bytes()).contains("abc"));
+        // Content is kept: another heading is still a difference.
+        let other = v6.replace("Cổng dịch vụ công", "Bảo trì hệ thống");
+        assert!(body_distance(v4.as_bytes(), other.as_bytes()) > 0.0);
+    }
+
+    #[tokio::test]
+    async fn requests_ask_as_a_browser_does_and_answers_are_decoded() {
+        let (seen_tx, seen_rx) = tokio::sync::oneshot::channel();
+        let listener = TcpListener::bind("[::1]:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let page = PARAGRAPH.repeat(8);
+        let body = compressed("gzip", page.as_bytes());
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 2048];
+            let n = stream.read(&mut request).await.unwrap();
+            let _ = seen_tx.send(String::from_utf8_lossy(&request[..n]).into_owned());
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&body).await;
+        });
+        let target = Target {
+            address: "::1".parse().unwrap(),
+            port,
+            tls: false,
+            host: "gzip.lab.test".into(),
+            path: "/".into(),
+        };
+        match get(&target).await {
+            Fetch::Response(response) => {
+                assert_eq!(response.body, page.as_bytes());
+                assert_eq!(response.encoding.as_deref(), Some("gzip"));
+                assert!(response.wire_bytes < response.body_bytes);
+            }
+            other => panic!("{other:?}"),
+        }
+        let request = seen_rx.await.unwrap().to_ascii_lowercase();
+        assert!(
+            request.contains("accept-encoding: gzip, deflate, br"),
+            "{request}"
+        );
+        assert!(request.contains("accept: text/html"), "{request}");
+        assert!(
+            request.contains("user-agent: mozilla/5.0 (compatible; sixfive/"),
+            "{request}"
+        );
     }
 
     #[test]

@@ -225,8 +225,10 @@ pub struct MailHost {
 pub enum Mail {
     Exchangers {
         hosts: Vec<MailHost>,
+        /// A null MX (`MX 0 .`) stands beside them, which RFC 7505 forbids.
+        null_mx_beside: bool,
     },
-    /// `MX 0 .`: the domain takes no mail (RFC 7505).
+    /// `MX 0 .` alone: the domain takes no mail (RFC 7505).
     NullMx,
     /// No MX: mail goes to the name's own addresses.
     Implicit,
@@ -258,7 +260,9 @@ pub struct Facts {
     pub v6: Resolution<Ipv6Addr>,
     /// Looked up only for hosts with the smtp service.
     pub mail: Option<Mail>,
-    pub zone: Result<Zone, String>,
+    /// Every zone the answer passes through: the name's own, then each CNAME target's
+    /// (Internet.nl counts only the last), or why one could not be found.
+    pub zones: Vec<Result<Zone, String>>,
 }
 
 impl Facts {
@@ -272,14 +276,13 @@ impl Facts {
                     v4: Resolution::Failed(why.clone()),
                     v6: Resolution::Failed(why),
                     mail: None,
-                    zone: Err("not a DNS name".into()),
+                    zones: vec![Err("not a DNS name".into())],
                 };
             }
         };
         let ((chain, v6), (_, v4)) =
             tokio::join!(resolvers.addresses_v6(&name), resolvers.addresses_v4(&name));
-        let canonical = chain.last().cloned().unwrap_or_else(|| name.clone());
-        let (mail, zone) = tokio::join!(
+        let (mail, zones) = tokio::join!(
             async {
                 if wants_mail {
                     Some(mail(resolvers, &name).await)
@@ -287,14 +290,14 @@ impl Facts {
                     None
                 }
             },
-            resolvers.zone(&canonical)
+            resolvers.zones_on(&chain)
         );
         Facts {
             chain: chain.iter().map(display_name).collect(),
             v4,
             v6,
             mail,
-            zone,
+            zones,
         }
     }
 
@@ -329,11 +332,13 @@ async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
     if exchangers.is_empty() {
         return Mail::Implicit;
     }
-    if exchangers.iter().any(|(_, exchange)| exchange.is_root()) {
+    let null_mx_beside = exchangers.iter().any(|(_, exchange)| exchange.is_root());
+    if exchangers.iter().all(|(_, exchange)| exchange.is_root()) {
         return Mail::NullMx;
     }
     let lookups = exchangers
         .into_iter()
+        .filter(|(_, exchange)| !exchange.is_root())
         .map(|(preference, exchange)| async move {
             let ((_, v6), (_, v4)) = tokio::join!(
                 resolvers.addresses_v6(&exchange),
@@ -348,7 +353,10 @@ async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
         });
     let mut hosts = futures::future::join_all(lookups).await;
     hosts.sort_by(|a, b| (a.preference, &a.name).cmp(&(b.preference, &b.name)));
-    Mail::Exchangers { hosts }
+    Mail::Exchangers {
+        hosts,
+        null_mx_beside,
+    }
 }
 
 impl Resolvers {
@@ -357,6 +365,15 @@ impl Resolvers {
     pub async fn zone(&self, name: &Name) -> Result<Zone, String> {
         let answer = self.lookup(name, RecordType::SOA).await;
         let message = answer.message().ok_or_else(|| answer.describe())?;
+        // A resolver follows an alias, answering for its target's zone; an alias is never
+        // a zone's apex, so its own zone is its parent's.
+        let alias = message
+            .answers
+            .iter()
+            .any(|r| r.name == *name && matches!(r.data, RData::CNAME(_)));
+        if alias && !name.is_root() {
+            return Box::pin(self.zone(&name.base_name())).await;
+        }
         let apex = message
             .answers
             .iter()
@@ -367,6 +384,25 @@ impl Resolvers {
         self.zones
             .get(&apex.clone(), || name_servers(self, apex))
             .await
+    }
+}
+
+impl Resolvers {
+    /// The zones holding each name of a CNAME chain, in order, each once.
+    pub async fn zones_on(&self, chain: &[Name]) -> Vec<Result<Zone, String>> {
+        let found = futures::future::join_all(chain.iter().map(|name| self.zone(name))).await;
+        let mut zones: Vec<Result<Zone, String>> = Vec::new();
+        for zone in found {
+            let seen = zones.iter().any(|z| match (z, &zone) {
+                (Ok(a), Ok(b)) => a.apex == b.apex,
+                (Err(a), Err(b)) => a == b,
+                _ => false,
+            });
+            if !seen {
+                zones.push(zone);
+            }
+        }
+        zones
     }
 }
 

@@ -700,13 +700,14 @@ impl Store {
     pub async fn record_levels(&self, run: i64, levels: &[HostLevel]) -> Result<(), StoreError> {
         in_running_run!(self, run, tx => for l in levels {
                 sqlx::query(
-                    "INSERT INTO host_levels (run_id, host, level, score, inconclusive, regressed)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO host_levels (run_id, host, level, score, internet_nl, inconclusive, regressed)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(run)
                 .bind(&l.host)
                 .bind(l.level.as_str())
                 .bind(i64::from(l.score))
+                .bind(l.internet_nl.map(i64::from))
                 .bind(l.inconclusive)
                 .bind(l.regressed)
                 .execute(&mut *tx)
@@ -717,7 +718,7 @@ impl Store {
     /// Hosts' grades in a run, by host.
     pub async fn levels(&self, run: i64) -> Result<Vec<HostLevel>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT host, level, score, inconclusive, regressed FROM host_levels
+            "SELECT host, level, score, internet_nl, inconclusive, regressed FROM host_levels
              WHERE run_id = $1 ORDER BY host",
         )
         .bind(run)
@@ -727,25 +728,30 @@ impl Store {
         .map(|row| Ok((
             row.try_get::<String, _>("host")?,
             row.try_get::<String, _>("level")?,
-            row.try_get::<i64, _>("score")?,
+            (row.try_get::<i64, _>("score")?, row.try_get::<Option<i64>, _>("internet_nl")?),
             row.try_get::<bool, _>("inconclusive")?,
             row.try_get::<bool, _>("regressed")?,
         )))
         .collect::<Result<Vec<_>, sqlx::Error>>()?);
         rows.into_iter()
-            .map(|(host, level, score, inconclusive, regressed)| {
-                let corrupt = |reason: String| StoreError::Corrupt {
-                    kind: "host level",
-                    reason,
-                };
-                Ok(HostLevel {
-                    host,
-                    level: level.parse::<Level>().map_err(corrupt)?,
-                    score: u8::try_from(score).map_err(|e| corrupt(e.to_string()))?,
-                    inconclusive,
-                    regressed,
-                })
-            })
+            .map(
+                |(host, level, (score, internet_nl), inconclusive, regressed)| {
+                    let corrupt = |reason: String| StoreError::Corrupt {
+                        kind: "host level",
+                        reason,
+                    };
+                    let percent =
+                        |value: i64| u8::try_from(value).map_err(|e| corrupt(e.to_string()));
+                    Ok(HostLevel {
+                        host,
+                        level: level.parse::<Level>().map_err(corrupt)?,
+                        score: percent(score)?,
+                        internet_nl: internet_nl.map(percent).transpose()?,
+                        inconclusive,
+                        regressed,
+                    })
+                },
+            )
             .collect()
     }
 
