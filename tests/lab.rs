@@ -48,6 +48,10 @@ fn check(netns: &str, extra: &[&str]) -> (i32, Value) {
 
 struct HostResult {
     level: String,
+    /// The score as Internet.nl's IPv6 category computes it.
+    internet_nl: Option<u64>,
+    /// Every entry of the host's checks, as printed.
+    checks: Vec<Value>,
     /// The worst status per check id, as the level sees it.
     verdicts: BTreeMap<String, String>,
     details: Vec<(String, String, String)>,
@@ -56,6 +60,11 @@ struct HostResult {
 impl HostResult {
     fn verdict(&self, id: &str) -> &str {
         self.verdicts.get(id).map_or("missing", String::as_str)
+    }
+
+    /// The entries of one check.
+    fn entries(&self, id: &str) -> Vec<&Value> {
+        self.checks.iter().filter(|c| c["id"] == id).collect()
     }
 
     fn detail(&self, id: &str) -> String {
@@ -97,6 +106,8 @@ fn hosts(document: &Value) -> BTreeMap<String, HostResult> {
             }
             let result = HostResult {
                 level: host["level"].as_str().unwrap().to_owned(),
+                internet_nl: host["internet_nl"].as_u64(),
+                checks: host["checks"].as_array().unwrap().clone(),
                 verdicts,
                 details,
             };
@@ -185,9 +196,10 @@ fn every_lab_case_gets_its_outcome() {
             .detail("tcp.v6")
             .contains("timeout")
     );
+    // Another page over IPv6 does not show an IPv6 user gets the same service: below L2.
     expect(
         "content6.lab.test",
-        "L3",
+        "L1",
         &[("http.parity", "warn"), ("http.v6", "pass")],
     );
     expect(
@@ -294,6 +306,8 @@ fn every_lab_case_gets_its_outcome() {
         "doc2",
         "discard",
         "ula",
+        "nat64",
+        "nat64local",
     ] {
         let name = format!("bogus-{bogus}.lab.test");
         expect(
@@ -302,7 +316,12 @@ fn every_lab_case_gets_its_outcome() {
             &[("dns.aaaa_global", "fail"), ("tcp.v6", "skip")],
         );
     }
-    for transition in ["teredo", "6to4", "nat64"] {
+    assert!(
+        host("bogus-nat64local.lab.test")
+            .detail("dns.aaaa_global")
+            .contains("IPv4 behind a translator")
+    );
+    for transition in ["teredo", "6to4"] {
         let name = format!("bogus-{transition}.lab.test");
         // Their addresses lie outside scan.scope: reported, never probed.
         expect(
@@ -312,6 +331,177 @@ fn every_lab_case_gets_its_outcome() {
         );
         assert!(host(&name).detail("tcp.v6").contains("outside scan.scope"));
     }
+}
+
+/// Internet.nl's IPv6 test, rule by rule, where sixfive used to call a host ready while
+/// IPv6 users got an error (docs/internet-nl.md).
+#[test]
+fn verdicts_checked_against_internet_nl_give_no_false_ready() {
+    let Some((netns, _)) = lab() else { return };
+    let mut args = vec!["--format", "json"];
+    for name in [
+        "ready.lab.test",
+        "v4only.lab.test",
+        "content6.lab.test",
+        "redirect4.lab.test",
+        "chain6.lab.test",
+        "session.lab.test",
+        "web80.lab.test",
+        "error5xx.lab.test",
+        "alias.nsv4.test",
+        "www.nsmapped.test",
+        "mailmapped.lab.test",
+        "mailv4.lab.test",
+        "nullmixed.lab.test",
+    ] {
+        args.extend(["--host", name]);
+    }
+    let out = run_check(&netns, &args);
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hosts = hosts(&document);
+    let expect = |name: &str, level: &str, verdicts: &[(&str, &str)]| {
+        let h = &hosts[name];
+        for (id, status) in verdicts {
+            assert_eq!(h.verdict(id), *status, "{name} {id}: {}", h.detail(id));
+        }
+        assert_eq!(h.level, level, "{name}: {:?}", h.verdicts);
+        h
+    };
+
+    // 1. What a user ends up with: / redirects on both families, then IPv6 gets a 502.
+    let chain6 = expect(
+        "chain6.lab.test",
+        "L1",
+        &[("http.v6", "pass"), ("http.parity", "fail")],
+    );
+    assert!(
+        chain6
+            .detail("http.parity")
+            .contains("HTTP 502 over IPv6 but 200 over IPv4")
+    );
+    for entry in chain6.entries("http.parity") {
+        let hops = |family: &str| {
+            entry["evidence"][family]["chain"]["hops"]
+                .as_array()
+                .unwrap()
+                .len()
+        };
+        assert_eq!(
+            (hops("v4"), hops("v6")),
+            (2, 2),
+            "the chains are kept: {entry:#}"
+        );
+    }
+    // 2. Per-request redirect targets, nonces and view state, and gzip over IPv6 only.
+    let session = expect(
+        "session.lab.test",
+        "L3",
+        &[("http.parity", "pass"), ("http.v6", "pass")],
+    );
+    let encodings: Vec<&Value> = session
+        .entries("http.parity")
+        .iter()
+        .map(|e| &e["evidence"]["v6"]["chain"]["end"]["encoding"])
+        .collect();
+    assert!(encodings.iter().all(|e| *e == "gzip"), "{encodings:?}");
+    // 3. Port 80 answers over IPv4 only, though the inventory lists only https.
+    let web80 = expect(
+        "web80.lab.test",
+        "BROKEN",
+        &[("tcp.v6", "fail"), ("http.v6", "pass")],
+    );
+    assert!(
+        web80
+            .detail("tcp.v6")
+            .contains("port 80 (not in the inventory, which lists https)")
+    );
+    // 4. Name servers and a mail exchanger whose only AAAA are IPv4-mapped or link-local,
+    // never probed.
+    let mapped = expect(
+        "www.nsmapped.test",
+        "L2",
+        &[("dns.ns_aaaa", "fail"), ("dns.ns_v6", "skip")],
+    );
+    assert!(mapped.detail("dns.ns_aaaa").contains("IPv4-mapped"));
+    assert!(mapped.detail("dns.ns_aaaa").contains("link-local"));
+    let mx = expect(
+        "mailmapped.lab.test",
+        "L0",
+        &[
+            ("dns.mx_aaaa", "fail"),
+            ("dns.aaaa", "fail"),
+            ("smtp.v6", "skip"),
+        ],
+    );
+    assert!(mx.detail("dns.mx_aaaa").contains("IPv4-mapped"));
+    // 5. A host whose own zone is served only over IPv4, aliased into a good zone.
+    let alias = expect(
+        "alias.nsv4.test",
+        "L2",
+        &[("dns.ns_aaaa", "fail"), ("http.parity", "pass")],
+    );
+    assert!(alias.detail("dns.ns_aaaa").contains("nsv4.test"));
+    // 7. A server error on both families, and a null MX beside a real one.
+    let error5xx = expect("error5xx.lab.test", "L1", &[("http.parity", "warn")]);
+    assert!(
+        error5xx
+            .detail("http.parity")
+            .contains("HTTP 503 over both families")
+    );
+    expect(
+        "nullmixed.lab.test",
+        "L3",
+        &[("dns.mx_aaaa", "warn"), ("smtp.v6", "pass")],
+    );
+    // Nothing sixfive probed was an IPv4-mapped address.
+    for host in hosts.values() {
+        for entry in &host.checks {
+            let address = entry["address"].as_str().unwrap_or_default();
+            assert!(
+                !address.starts_with("::ffff:") || entry["status"] == "skip",
+                "{entry:#}"
+            );
+        }
+    }
+
+    // 8. The score Internet.nl gives (hand-computed: web 10 + 10 + 2, mail 10 + 10).
+    let internet_nl = |name: &str| hosts[name].internet_nl;
+    assert_eq!(internet_nl("ready.lab.test"), Some(100));
+    assert_eq!(
+        internet_nl("v4only.lab.test"),
+        Some(45),
+        "IPv4-only, dual-stack name servers"
+    );
+    assert_eq!(
+        internet_nl("content6.lab.test"),
+        Some(90),
+        "another page: 20 of 22"
+    );
+    assert_eq!(
+        internet_nl("redirect4.lab.test"),
+        Some(100),
+        "Internet.nl follows into IPv4"
+    );
+    assert_eq!(
+        internet_nl("web80.lab.test"),
+        Some(54),
+        "a port lost over IPv6: 12 of 22"
+    );
+    assert_eq!(
+        internet_nl("alias.nsv4.test"),
+        Some(54),
+        "an IPv4-only name server: 12 of 22"
+    );
+    assert_eq!(
+        internet_nl("mailv4.lab.test"),
+        Some(50),
+        "an IPv4-only exchanger: 10 of 20"
+    );
+    assert_eq!(
+        internet_nl("mailmapped.lab.test"),
+        Some(50),
+        "a mapped AAAA is none"
+    );
 }
 
 #[test]
@@ -348,7 +538,7 @@ fn ci_formats_and_selection() {
     assert_eq!(code, 1, "ready is below L4");
     let (code, document) = check(
         &netns,
-        &["--host", "content6.lab.test", "--host", "v4only.lab.test"],
+        &["--host", "slow6.lab.test", "--host", "v4only.lab.test"],
     );
     assert_eq!(code, 1, "v4only is below the inventory's L2");
     assert_eq!(document["summary"]["ready"], 1);
