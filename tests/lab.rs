@@ -371,8 +371,13 @@ fn verdicts_checked_against_internet_nl_give_no_false_ready() {
     // 1. What a user ends up with: / redirects on both families, then IPv6 gets a 502.
     let chain6 = expect(
         "chain6.lab.test",
-        "L1",
-        &[("http.v6", "pass"), ("http.parity", "fail")],
+        "BROKEN",
+        &[("http.v6", "fail"), ("http.parity", "fail")],
+    );
+    assert!(
+        chain6
+            .detail("http.v6")
+            .contains("HTTP 502 after 1 redirect, while IPv4 ends in HTTP 200")
     );
     assert!(
         chain6

@@ -137,7 +137,7 @@ impl<'a> HostScan<'a> {
     /// inventory marks the host internal. The others are reported by dns.aaaa_global.
     pub fn usable(&self, address: IpAddr) -> bool {
         match address {
-            IpAddr::V4(v4) => !v4.is_unspecified() && !v4.is_loopback() && !v4.is_multicast(),
+            IpAddr::V4(_) => crate::network::never_probed(address).is_none(),
             IpAddr::V6(v6) => matches!(
                 crate::dns::classify(v6, self.host.internal).0,
                 Status::Pass | Status::Warn

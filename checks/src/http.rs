@@ -15,6 +15,7 @@ use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::check::{Check, Gate, HostScan};
+use crate::network::Refused;
 use crate::probe::http::{Fetch, Response, Target, body_distance};
 use crate::probe::resolve::Resolution;
 
@@ -66,6 +67,10 @@ pub enum End {
     /// A Location a browser cannot follow.
     BadLocation(String),
     TooLong,
+    /// A later hop lies outside `scan.scope`: never probed, and not the inventory's host.
+    OutOfScope {
+        url: String,
+    },
     /// The scanner did not or could not send (scope, own IPv6, a failed lookup): the scan
     /// cannot decide.
     Undecided(String),
@@ -82,6 +87,18 @@ impl Chain {
     pub fn answered(&self) -> Option<&Response> {
         match &self.end {
             End::Answered(response) => Some(response),
+            _ => None,
+        }
+    }
+
+    /// Whether the first request got an HTTP answer (a redirect counts).
+    pub fn first_answered(&self) -> bool {
+        self.hops.first().is_some_and(|hop| hop.status.is_some())
+    }
+
+    fn undecided(&self) -> Option<&str> {
+        match &self.end {
+            End::Undecided(why) => Some(why),
             _ => None,
         }
     }
@@ -139,6 +156,9 @@ impl Chain {
             }
             End::BadLocation(location) => format!("an unusable redirect to `{location}`{after}"),
             End::TooLong => format!("more than {MAX_REDIRECTS} redirects"),
+            End::OutOfScope { url } => {
+                format!("a redirect to {url}, outside scan.scope (not probed){after}")
+            }
             End::Undecided(why) => why.clone(),
         }
     }
@@ -153,6 +173,7 @@ impl Chain {
             End::LeavesFamily { host } => json!({"leaves_family_at": host}),
             End::BadLocation(location) => json!({"bad_location": location}),
             End::TooLong => json!({"too_many_redirects": MAX_REDIRECTS}),
+            End::OutOfScope { url } => json!({"out_of_scope": url}),
             End::Undecided(why) => json!({"undecided": why}),
         };
         json!({"hops": self.hops, "end": end})
@@ -173,6 +194,10 @@ pub async fn follow(scan: &HostScan<'_>, start: &Target) -> Chain {
             location: None,
         };
         let response = match scan.fetch(&at).await {
+            Err(Refused::OutOfScope) if !hops.is_empty() => {
+                let end = End::OutOfScope { url: hop.url };
+                return Chain { hops, end };
+            }
             Err(refused) => {
                 hops.push(hop);
                 let end = End::Undecided(refused.detail(at.address));
@@ -251,17 +276,9 @@ async fn address_of(scan: &HostScan<'_>, host: &str, v6: bool) -> Result<Option<
     };
     let resolvers = &scan.network.resolvers;
     let addresses: Resolution<IpAddr> = if v6 {
-        match resolvers.addresses_v6(&name).await.1 {
-            Resolution::Records(a) => Resolution::Records(a.into_iter().map(IpAddr::V6).collect()),
-            Resolution::Failed(why) => Resolution::Failed(why),
-            _ => Resolution::NoData,
-        }
+        widen(resolvers.addresses_v6(&name).await.1)
     } else {
-        match resolvers.addresses_v4(&name).await.1 {
-            Resolution::Records(a) => Resolution::Records(a.into_iter().map(IpAddr::V4).collect()),
-            Resolution::Failed(why) => Resolution::Failed(why),
-            _ => Resolution::NoData,
-        }
+        widen(resolvers.addresses_v4(&name).await.1)
     };
     match addresses {
         Resolution::Failed(why) => Err(format!("cannot resolve redirect target {host}: {why}")),
@@ -269,16 +286,32 @@ async fn address_of(scan: &HostScan<'_>, host: &str, v6: bool) -> Result<Option<
     }
 }
 
-/// The IPv4 chain an IPv6 chain is compared with: the first IPv4 address whose chain ends
-/// in an answer.
-async fn reference(scan: &HostScan<'_>, tls: bool) -> Option<(IpAddr, Arc<Chain>)> {
-    for address in scan.addresses(false) {
-        let chain = scan.chain(&scan.home(address, tls)).await;
-        if chain.answered().is_some() {
-            return Some((address, chain));
-        }
+fn widen<A: Into<IpAddr>>(resolution: Resolution<A>) -> Resolution<IpAddr> {
+    match resolution {
+        Resolution::Records(a) => Resolution::Records(a.into_iter().map(Into::into).collect()),
+        Resolution::NoData => Resolution::NoData,
+        Resolution::NxDomain => Resolution::NxDomain,
+        Resolution::Failed(why) => Resolution::Failed(why),
     }
-    None
+}
+
+/// Each IPv4 address's chain for one scheme.
+async fn v4_chains(scan: &HostScan<'_>, tls: bool) -> Vec<(IpAddr, Arc<Chain>)> {
+    let mut chains = Vec::new();
+    for address in scan.addresses(false) {
+        chains.push((address, scan.chain(&scan.home(address, tls)).await));
+    }
+    chains
+}
+
+/// The IPv4 chain an IPv6 chain is compared with: the first that ends in an answer, else
+/// the first whose first request was answered, else the first.
+fn reference(chains: &[(IpAddr, Arc<Chain>)]) -> Option<&(IpAddr, Arc<Chain>)> {
+    chains
+        .iter()
+        .find(|(_, chain)| chain.answered().is_some())
+        .or_else(|| chains.iter().find(|(_, chain)| chain.first_answered()))
+        .or_else(|| chains.first())
 }
 
 struct HttpV6;
@@ -302,38 +335,76 @@ impl Check for HttpV6 {
             }
             let mut records = Vec::new();
             for tls in schemes {
-                let v4_answers = reference(scan, tls).await.is_some();
+                let v4 = v4_chains(scan, tls).await;
+                let v4_first = v4.iter().any(|(_, chain)| chain.first_answered());
+                let v4_end = v4
+                    .iter()
+                    .find_map(|(_, chain)| chain.answered().map(|r| r.status));
                 for address in &v6 {
                     let target = scan.home(*address, tls);
                     let chain = scan.chain(&target).await;
                     let record = scan
                         .record(self.id(), Status::Pass, String::new())
                         .at(*address, Some(target.port))
-                        .evidence(json!({"chain": chain.evidence()}));
-                    let answers = format!("{} answers over IPv6: {}", scheme(tls), chain.describe());
-                    records.push(match &chain.end {
-                        End::Answered(_) | End::BadLocation(_) | End::TooLong => CheckRecord { detail: answers, ..record },
-                        End::LeavesFamily { .. } => CheckRecord {
-                            detail: format!("{answers} (see http.redirect_v6)"),
-                            ..record
-                        },
-                        End::Undecided(why) => CheckRecord { status: Status::Error, detail: why.clone(), ..record },
-                        End::NoAnswer(_) => {
-                            let detail = format!("{} over IPv6: {}", scheme(tls), chain.describe());
-                            if v4_answers {
-                                CheckRecord { status: Status::Fail, detail, ..record }
-                                    .hint("the site answers over IPv4 but not IPv6: make every web server on the way, and its firewall, accept IPv6")
-                            } else {
-                                CheckRecord { status: Status::Warn, detail, ..record }
-                                    .hint("the site answers over neither family")
-                            }
-                        }
-                    });
+                        .evidence(json!({"chain": chain.evidence(), "v4_status": v4_end}));
+                    records.push(judge_v6(record, tls, &chain, v4_first, v4_end));
                 }
             }
             records
         }
         .boxed()
+    }
+}
+
+/// http.v6 for one IPv6 address: it answers, and so does every hop an IPv6 user is sent
+/// to, as well as over IPv4. `v4_first`: some IPv4 address answered the first request;
+/// `v4_end`: the final status an IPv4 user gets.
+fn judge_v6(
+    record: CheckRecord,
+    tls: bool,
+    chain: &Chain,
+    v4_first: bool,
+    v4_end: Option<u16>,
+) -> CheckRecord {
+    let verdict = |status, detail: String| CheckRecord {
+        status,
+        detail,
+        ..record.clone()
+    };
+    let over = format!("{} over IPv6: {}", scheme(tls), chain.describe());
+    let broken = |detail: String| {
+        verdict(Status::Fail, detail).hint(
+            "the site answers over IPv4 but not IPv6: make every web server on the way, and its backend and firewall, serve IPv6",
+        )
+    };
+    match &chain.end {
+        End::Undecided(why) if !chain.first_answered() => verdict(Status::Error, why.clone()),
+        _ if !chain.first_answered() && v4_first => broken(over),
+        _ if !chain.first_answered() => {
+            verdict(Status::Warn, over).hint("the site answers over neither family")
+        }
+        End::Answered(response) if response.status >= 500 && v4_end.is_some_and(|s| s < 400) => {
+            broken(format!(
+                "{over}, while IPv4 ends in HTTP {}",
+                v4_end.unwrap_or_default()
+            ))
+        }
+        End::NoAnswer(_) if v4_end.is_some() => broken(over),
+        End::NoAnswer(_) => {
+            verdict(Status::Warn, over).hint("the redirect leads nowhere over either family")
+        }
+        End::LeavesFamily { .. } => verdict(
+            Status::Pass,
+            format!(
+                "{} answers over IPv6 (see http.redirect_v6): {}",
+                scheme(tls),
+                chain.describe()
+            ),
+        ),
+        _ => verdict(
+            Status::Pass,
+            format!("{} answers over IPv6: {}", scheme(tls), chain.describe()),
+        ),
     }
 }
 
@@ -354,17 +425,19 @@ impl Check for HttpParity {
             if schemes.is_empty() {
                 return scan.skip(self.id(), "the host has no web service");
             }
+            let v6_addresses = scan.addresses(true);
+            if v6_addresses.is_empty() {
+                return scan.skip(self.id(), "no usable AAAA record");
+            }
             let mut records = Vec::new();
             for tls in schemes {
-                let Some((v4_address, v4)) = reference(scan, tls).await else {
-                    records.extend(scan.skip(
-                        self.id(),
-                        format!("no {} answer over IPv4 to compare with", scheme(tls)),
-                    ));
+                let v4 = v4_chains(scan, tls).await;
+                let Some((v4_address, v4)) = reference(&v4) else {
+                    records.extend(scan.skip(self.id(), "no IPv4 address to compare with"));
                     continue;
                 };
-                for address in scan.addresses(true) {
-                    let target = scan.home(address, tls);
+                for address in &v6_addresses {
+                    let target = scan.home(*address, tls);
                     let v6 = scan.chain(&target).await;
                     let evidence = json!({
                         "v4": {"address": v4_address, "chain": v4.evidence()},
@@ -372,9 +445,9 @@ impl Check for HttpParity {
                     });
                     let record = scan
                         .record(self.id(), Status::Pass, String::new())
-                        .at(address, Some(target.port))
+                        .at(*address, Some(target.port))
                         .evidence(evidence);
-                    records.push(compare(record, &v4, &v6));
+                    records.push(compare(record, v4, &v6));
                 }
             }
             records
@@ -390,28 +463,40 @@ fn compare(record: CheckRecord, v4: &Chain, v6: &Chain) -> CheckRecord {
         detail,
         ..record.clone()
     };
-    let same_targets = {
-        let (t4, t6) = (v4.targets(), v6.targets());
-        let shared = t4.len().min(t6.len());
-        t4[..shared] == t6[..shared]
-    };
     let ends = format!("IPv6 ends in {}, IPv4 in {}", v6.describe(), v4.describe());
-    let Some(v4_end) = v4.answered() else {
-        return verdict(Status::Skip, "no IPv4 answer to compare with".into());
+    let undecided = |chain: &Chain, or: CheckRecord| match chain.undecided() {
+        Some(why) => verdict(Status::Error, why.to_owned()),
+        None => or,
     };
-    let v6_end = match &v6.end {
-        End::Answered(response) => response,
-        End::Undecided(why) => return verdict(Status::Error, why.clone()),
-        End::NoAnswer(_) if v6.hops.len() == 1 => {
-            return verdict(
+    match (v4.first_answered(), v6.first_answered()) {
+        (false, false) => {
+            let neither = verdict(Status::Warn, format!("neither family answers: {ends}")).hint(
+                "the web service is down, or the inventory lists one the host does not offer",
+            );
+            return undecided(v4, undecided(v6, neither));
+        }
+        (_, false) => {
+            let skip = verdict(
                 Status::Skip,
                 format!(
                     "no answer over IPv6 to compare (see http.v6): {}",
                     v6.describe()
                 ),
             );
+            return undecided(v6, skip);
         }
-        End::LeavesFamily { host } if same_targets => {
+        (false, _) => {
+            let skip = verdict(
+                Status::Skip,
+                format!("no answer over IPv4 to compare with: {}", v4.describe()),
+            );
+            return undecided(v4, skip);
+        }
+        (true, true) => {}
+    }
+    let (t4, t6) = (v4.targets(), v6.targets());
+    let (a4, a6) = match (&v4.end, &v6.end) {
+        (_, End::LeavesFamily { host }) if t4.starts_with(&t6) => {
             return verdict(
                 Status::Skip,
                 format!(
@@ -419,30 +504,55 @@ fn compare(record: CheckRecord, v4: &Chain, v6: &Chain) -> CheckRecord {
                 ),
             );
         }
-        _ => {
+        _ if t4 != t6 => {
+            return verdict(
+                Status::Fail,
+                format!(
+                    "redirects differ: IPv6 via {}, IPv4 via {}",
+                    shown(&t6),
+                    shown(&t4)
+                ),
+            )
+            .hint("make both families redirect to the same place");
+        }
+        (End::OutOfScope { url }, _) | (_, End::OutOfScope { url }) => {
+            return verdict(
+                Status::Skip,
+                format!(
+                    "same redirects over both families up to {url}, outside scan.scope: not followed"
+                ),
+            );
+        }
+        (End::Undecided(why), _) | (_, End::Undecided(why)) => {
+            return verdict(Status::Error, why.clone());
+        }
+        (End::Answered(a4), End::Answered(a6)) => (a4, a6),
+        (End::Answered(_), _) => {
             return verdict(Status::Fail, format!("an IPv6 user ends elsewhere: {ends}"))
                 .hint("every hop of the site must answer over IPv6 as it does over IPv4");
         }
+        (_, End::Answered(_)) => {
+            return verdict(
+                Status::Skip,
+                format!("no IPv4 answer at the end to compare with: {ends}"),
+            );
+        }
+        _ => {
+            return verdict(
+                Status::Warn,
+                format!("both families end without an answer: {ends}"),
+            )
+            .hint("the redirect chain leads nowhere for anyone; fix it, then sixfive can compare");
+        }
     };
-    if !same_targets || v4.targets().len() != v6.targets().len() {
+    if a4.status != a6.status {
         return verdict(
             Status::Fail,
-            format!(
-                "redirects differ: IPv6 via {}, IPv4 via {}",
-                shown(&v6.targets()),
-                shown(&v4.targets())
-            ),
-        )
-        .hint("make both families redirect to the same place");
-    }
-    if v4_end.status != v6_end.status {
-        return verdict(
-            Status::Fail,
-            format!("HTTP {} over IPv6 but {} over IPv4 ({ends})", v6_end.status, v4_end.status),
+            format!("HTTP {} over IPv6 but {} over IPv4 ({ends})", a6.status, a4.status),
         )
         .hint("serve the same site on both families: compare the server blocks listening on [::] and 0.0.0.0");
     }
-    let distance = body_distance(&v4_end.body, &v6_end.body);
+    let distance = body_distance(&a4.body, &a6.body);
     let record = CheckRecord {
         evidence: with(
             &record.evidence,
@@ -456,10 +566,10 @@ fn compare(record: CheckRecord, v4: &Chain, v6: &Chain) -> CheckRecord {
         detail,
         ..record.clone()
     };
-    if v4_end.status >= 500 {
+    if a4.status >= 500 {
         return verdict(
             Status::Warn,
-            format!("HTTP {} over both families: the service fails for every user, so nothing shows it works over IPv6", v6_end.status),
+            format!("HTTP {} over both families: the service fails for every user, so nothing shows it works over IPv6", a6.status),
         )
         .hint("fix the server error; sixfive can then compare the two families");
     }
@@ -511,27 +621,16 @@ impl Check for RedirectV6 {
             }
             let mut records = Vec::new();
             for tls in schemes {
-                // The chain of the first address that answers: http.v6 reports the others.
-                let mut chain = None;
                 for address in &v6 {
-                    let followed = scan.chain(&scan.home(*address, tls)).await;
-                    if followed
-                        .hops
-                        .first()
-                        .is_some_and(|hop| hop.status.is_some())
-                    {
-                        chain = Some(followed);
-                        break;
+                    let target = scan.home(*address, tls);
+                    let chain = scan.chain(&target).await;
+                    if chain.first_answered() {
+                        records.push(self.judge(scan, &chain).at(*address, Some(target.port)));
                     }
                 }
-                let Some(chain) = chain else {
-                    records.extend(scan.skip(
-                        self.id(),
-                        format!("no {} answer over IPv6 (see http.v6)", scheme(tls)),
-                    ));
-                    continue;
-                };
-                records.push(self.judge(scan, &chain));
+            }
+            if records.is_empty() {
+                return scan.skip(self.id(), "no answer over IPv6 (see http.v6)");
             }
             records
         }
@@ -543,7 +642,6 @@ impl RedirectV6 {
     fn judge(&self, scan: &HostScan<'_>, chain: &Chain) -> CheckRecord {
         let record = |status, detail: String| {
             scan.record(self.id(), status, detail)
-                .family(sixfive_inventory::results::Family::V6)
                 .evidence(json!({"chain": chain.evidence()}))
         };
         let redirects = chain.redirects();
@@ -573,6 +671,12 @@ impl RedirectV6 {
             }
             End::TooLong => record(Status::Fail, format!("more than {MAX_REDIRECTS} redirects"))
                 .hint("break the redirect loop"),
+            End::OutOfScope { url } => record(
+                Status::Pass,
+                format!(
+                    "the redirect hops within scan.scope work over IPv6; {url} has a usable AAAA but lies outside scan.scope (not probed)"
+                ),
+            ),
             End::Undecided(why) => record(Status::Error, why.clone()),
         }
     }
@@ -609,7 +713,10 @@ pub fn location_key(url: &str) -> String {
         parsed.host_str().unwrap_or_default().to_ascii_lowercase(),
         parsed.port().map(|p| format!(":{p}")).unwrap_or_default(),
     );
-    key.push_str(parsed.path());
+    // Java servlets put the session in the path (`/app;jsessionid=…`): a value too.
+    let path = parsed.path();
+    let session = path.to_ascii_lowercase().find(";jsessionid=");
+    key.push_str(session.map_or(path, |at| &path[..at]));
     if !keys.is_empty() {
         key.push('?');
         key.push_str(&keys.into_iter().collect::<Vec<_>>().join("&"));
@@ -692,6 +799,10 @@ mod tests {
         ] {
             assert_ne!(location_key(other), a, "{other}");
         }
+        assert_eq!(
+            location_key("https://portal.test/app;jsessionid=A1B2?lang=vi"),
+            location_key("https://portal.test/app;JSESSIONID=C3D4?lang=en"),
+        );
         assert_eq!(
             location_key("https://portal.test/a#top"),
             location_key("https://portal.test/a"),
@@ -833,5 +944,89 @@ mod tests {
             },
         };
         assert_eq!(judged(&v4, &v6_elsewhere).status, Status::Fail);
+        // IPv4 answers at once while IPv6 redirects off IPv6: not the same place either.
+        let v4_direct = Chain {
+            hops: vec![hop("https://h.test/", Some(200), None)],
+            end: End::Answered(response(200, PAGE)),
+        };
+        assert_eq!(judged(&v4_direct, &v6).status, Status::Fail);
+    }
+
+    /// A chain whose first request got no HTTP answer.
+    fn silent(end: End) -> Chain {
+        Chain {
+            hops: vec![hop("https://h.test/", None, None)],
+            end,
+        }
+    }
+
+    #[test]
+    fn neither_family_answering_is_not_ready() {
+        let record = judged(
+            &silent(End::NoAnswer(Fetch::Timeout)),
+            &silent(End::NoAnswer(Fetch::Timeout)),
+        );
+        assert_eq!(record.status, Status::Warn, "{}", record.detail);
+        let undecided = silent(End::Undecided("outside scan.scope".into()));
+        assert_eq!(
+            judged(&undecided, &silent(End::NoAnswer(Fetch::Timeout))).status,
+            Status::Error
+        );
+        // Both chains end without an answer after the same redirect.
+        let v4 = chain("https://h.test/app/", End::NoAnswer(Fetch::Timeout));
+        let v6 = chain("https://h.test/app/", End::NoAnswer(Fetch::Timeout));
+        assert_eq!(judged(&v4, &v6).status, Status::Warn);
+    }
+
+    #[test]
+    fn a_hop_outside_the_scope_is_not_followed_and_not_held_against_the_host() {
+        let out = |url: &str| Chain {
+            hops: vec![hop("https://h.test/", Some(302), Some(url))],
+            end: End::OutOfScope { url: url.into() },
+        };
+        let sso = out("https://sso.gov.test/login");
+        assert_eq!(judged(&sso, &sso).status, Status::Skip);
+        assert_eq!(
+            judged(&sso, &out("https://elsewhere.test/")).status,
+            Status::Fail
+        );
+        let v6 = judge_v6(record("http.v6"), true, &sso, true, None);
+        assert_eq!(v6.status, Status::Pass, "{}", v6.detail);
+    }
+
+    fn record(id: &str) -> CheckRecord {
+        CheckRecord::new("h.test", id, Status::Pass, "")
+    }
+
+    #[test]
+    fn http_v6_follows_the_chain_as_far_as_an_ipv6_user_goes() {
+        let judge = |chain: &Chain, v4_first, v4_end| {
+            judge_v6(record("http.v6"), true, chain, v4_first, v4_end).status
+        };
+        // A 502 at the end over IPv6 while IPv4 ends in 200: IPv6 users break.
+        let bad_gateway = chain("https://h.test/app/", End::Answered(response(502, "")));
+        assert_eq!(judge(&bad_gateway, true, Some(200)), Status::Fail);
+        assert_eq!(
+            judge(&bad_gateway, true, Some(502)),
+            Status::Pass,
+            "the same for everyone"
+        );
+        // A redirect hop that stalls over IPv6 only.
+        let stalled = chain("https://h.test/app/", End::NoAnswer(Fetch::Timeout));
+        assert_eq!(judge(&stalled, true, Some(200)), Status::Fail);
+        assert_eq!(judge(&stalled, true, None), Status::Warn);
+        // No answer at all over IPv6, while IPv4 answers the first request.
+        assert_eq!(
+            judge(&silent(End::NoAnswer(Fetch::Timeout)), true, None),
+            Status::Fail
+        );
+        assert_eq!(
+            judge(&silent(End::NoAnswer(Fetch::Timeout)), false, None),
+            Status::Warn
+        );
+        let undecided = silent(End::Undecided("the scanner has no IPv6".into()));
+        assert_eq!(judge(&undecided, true, Some(200)), Status::Error);
+        let fine = chain("https://h.test/app/", End::Answered(response(200, PAGE)));
+        assert_eq!(judge(&fine, true, Some(200)), Status::Pass);
     }
 }

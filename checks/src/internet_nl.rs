@@ -12,7 +12,7 @@ use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::check::HostScan;
 use crate::network::Connect;
-use crate::probe::resolve::Mail;
+use crate::probe::resolve::{Mail, Resolution};
 
 /// Points for a server whose every IPv6 address answers, some of them, none
 /// (scoring.py: FULL_WEIGHT_POINTS, LESS_WEIGHT_POINTS, NO_POINTS).
@@ -127,9 +127,12 @@ pub fn quick_ratio(a: &[u8], b: &[u8]) -> f64 {
 }
 
 /// The host's `internet_nl` score from what its checks found, or None when the scan could
-/// not decide something the score needs, or the host has neither web nor mail. Reads the
-/// probes the checks made (memoised); sends nothing new.
+/// not decide something the score needs, the name does not exist, or the host has neither
+/// web nor mail. Reads the probes the checks made (memoised); sends nothing new.
 pub async fn score(scan: &HostScan<'_>, records: &[CheckRecord]) -> Option<u8> {
+    if !scoreable(&scan.facts.v4) || !scoreable(&scan.facts.v6) {
+        return None;
+    }
     let ns = ns_points(&name_servers(scan, records)?);
     if !scan.web_schemes().is_empty() {
         let (web, similarity) = web(scan).await?;
@@ -143,7 +146,12 @@ pub async fn score(scan: &HostScan<'_>, records: &[CheckRecord]) -> Option<u8> {
                 let exchangers: Option<Vec<Server>> = hosts
                     .into_iter()
                     .take(MAX_MAIL_SERVERS)
-                    .map(|mx| from_records(scan, records, "smtp.v6", mx.v6.records(), "connected"))
+                    .map(|mx| {
+                        // An exchanger without addresses earns 0; one not looked up, nothing.
+                        let looked_up = !matches!(mx.v6, Resolution::Failed(_));
+                        looked_up
+                            .then(|| from_records(scan, records, Probe::Smtp, mx.v6.records()))?
+                    })
                     .collect();
                 Some(mail_score(ns, Some(&exchangers?)))
             }
@@ -154,33 +162,65 @@ pub async fn score(scan: &HostScan<'_>, records: &[CheckRecord]) -> Option<u8> {
     None
 }
 
+/// Internet.nl scores a name that exists; a lookup that failed leaves the score undecided.
+fn scoreable<T>(resolution: &Resolution<T>) -> bool {
+    !matches!(resolution, Resolution::Failed(_) | Resolution::NxDomain)
+}
+
 /// The name servers of the name's own zone (Internet.nl asks only that one).
 fn name_servers(scan: &HostScan<'_>, records: &[CheckRecord]) -> Option<Vec<Server>> {
     let zone = scan.facts.zones.first()?.as_ref().ok()?;
     zone.name_servers
         .iter()
-        .map(|ns| from_records(scan, records, "dns.ns_v6", ns.v6.records(), "answered"))
+        .map(|ns| from_records(scan, records, Probe::NameServer, ns.v6.records()))
         .collect()
 }
 
-/// A server from the records of the check that probed its IPv6 addresses: an address
-/// answered when a record about it says `flag` in its evidence; an address no record
+/// The probe whose records tell whether a server's address answered.
+#[derive(Clone, Copy)]
+enum Probe {
+    /// dns.ns_v6 over UDP (Internet.nl falls back to TCP only on truncation): any reply.
+    NameServer,
+    /// smtp.v6: a TCP connection to port 25.
+    Smtp,
+}
+
+impl Probe {
+    fn answered(self, record: &CheckRecord) -> bool {
+        match self {
+            Probe::NameServer => {
+                record.check == "dns.ns_v6"
+                    && record.evidence["transport"] == "UDP"
+                    && record.evidence["answered"] == true
+            }
+            Probe::Smtp => record.check == "smtp.v6" && record.evidence["connected"] == true,
+        }
+    }
+
+    fn check(self) -> &'static str {
+        match self {
+            Probe::NameServer => "dns.ns_v6",
+            Probe::Smtp => "smtp.v6",
+        }
+    }
+}
+
+/// A server from the records of the probe of its IPv6 addresses; an address no record
 /// covers was never probed (not usable) and, from the Internet, does not answer.
 fn from_records(
     scan: &HostScan<'_>,
     records: &[CheckRecord],
-    check: &str,
+    probe: Probe,
     aaaa: &[Ipv6Addr],
-    flag: &str,
 ) -> Option<Server> {
     let mut server = Server::default();
     for address in aaaa.iter().filter(|a| a.to_ipv4_mapped().is_none()) {
         server.has_aaaa = true;
         let about: Vec<&CheckRecord> = records
             .iter()
-            .filter(|r| r.check == check && r.address == Some(IpAddr::V6(*address)))
+            .filter(|r| r.check == probe.check() && r.address == Some(IpAddr::V6(*address)))
             .collect();
-        if about.iter().any(|r| r.evidence[flag] == true) {
+        if about.iter().any(|r| probe.answered(r)) {
             server.v6_good += 1;
         } else if about.iter().any(|r| r.status == Status::Error)
             && scan.usable(IpAddr::V6(*address))
@@ -212,13 +252,6 @@ async fn web(scan: &HostScan<'_>) -> Option<(Server, Similarity)> {
     };
     let (mut v4_ports, mut v6_ports) = (BTreeSet::new(), BTreeSet::new());
     let (mut v4_good, mut v6_good) = (None, None);
-    for address in scan.addresses(false) {
-        let open = open_ports(address).await?;
-        if !open.is_empty() && v4_good.is_none() {
-            v4_good = Some(address);
-        }
-        v4_ports.extend(open);
-    }
     let mut web = Server::default();
     for address in scan
         .facts
@@ -242,6 +275,18 @@ async fn web(scan: &HostScan<'_>) -> Option<(Server, Similarity)> {
             v6_good.get_or_insert(address);
         }
         v6_ports.extend(open);
+    }
+    if v6_good.is_none() {
+        // No points whatever IPv4 does: nothing more to ask of the host.
+        return Some((web, Similarity::NotRun));
+    }
+    // tcp.v6 has asked these of every IPv4 address already, so they come from its memo.
+    for address in scan.addresses(false) {
+        let open = open_ports(address).await?;
+        if !open.is_empty() && v4_good.is_none() {
+            v4_good = Some(address);
+        }
+        v4_ports.extend(open);
     }
     web.ports_lost = !v4_ports.is_subset(&v6_ports);
     let similarity = match (v4_good, v6_good) {
@@ -276,8 +321,8 @@ async fn similar(scan: &HostScan<'_>, v4: IpAddr, v6: IpAddr, open: &BTreeSet<u1
         return Similarity::Same;
     }
     let (t4, t6) = (
-        crate::probe::http::normalised(&r4.body),
-        crate::probe::http::normalised(&r6.body),
+        crate::probe::http::normalised_as_internet_nl(&r4.body),
+        crate::probe::http::normalised_as_internet_nl(&r6.body),
     );
     let distance = 100.0 - quick_ratio(t4.as_bytes(), t6.as_bytes()) * 100.0;
     if distance <= MAX_DISTANCE {

@@ -101,7 +101,7 @@ pub fn grade(
         host: host.to_owned(),
         level,
         score: score(&verdicts, gates),
-        // Computed from the probes themselves, not from verdicts (crate::internet_nl).
+        // Internet.nl's rules need the probes' evidence, not verdicts (crate::internet_nl).
         internet_nl: None,
         inconclusive,
         regressed,

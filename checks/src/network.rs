@@ -60,13 +60,17 @@ pub enum Refused {
 }
 
 /// Addresses never probed: an IPv4-mapped address sent from an IPv6 socket leaves over
-/// IPv4 (proving nothing about IPv6), and the others reach no host of the inventory.
-fn never_probed(address: IpAddr) -> Option<&'static str> {
+/// IPv4 (proving nothing about IPv6), loopback is the scanner itself, and the others reach
+/// no host of the inventory (link-local IPv4 holds cloud metadata services).
+pub fn never_probed(address: IpAddr) -> Option<&'static str> {
     match address {
         IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Some("an IPv4-mapped address"),
         IpAddr::V6(v6) if v6.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V6(v6) if v6.is_loopback() => Some("the loopback address"),
         IpAddr::V6(v6) if v6.is_multicast() => Some("a multicast address"),
         IpAddr::V6(v6) if v6.is_unicast_link_local() => Some("a link-local address"),
+        IpAddr::V4(v4) if v4.is_loopback() => Some("a loopback address"),
+        IpAddr::V4(v4) if v4.is_link_local() => Some("a link-local address"),
         IpAddr::V4(v4) if v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast() => {
             Some("not a unicast address")
         }
@@ -286,6 +290,9 @@ mod tests {
         for address in [
             "::ffff:198.18.1.20",
             "::",
+            "::1",
+            "127.0.0.1",
+            "169.254.169.254",
             "ff02::1",
             "fe80::1",
             "0.0.0.0",
@@ -301,7 +308,6 @@ mod tests {
             "fd00:1::10",
             "2a01:4f8::1",
             "198.18.1.10",
-            "::1",
             "64:ff9b::c612:114",
         ] {
             assert_eq!(never_probed(address.parse().unwrap()), None, "{address}");

@@ -136,7 +136,12 @@ impl Check for SmtpV6 {
                         (
                             mx.name.clone(),
                             mx.v6.records().iter().map(|a| IpAddr::V6(*a)).collect(),
-                            mx.v4.records().iter().map(|a| IpAddr::V4(*a)).collect(),
+                            mx.v4
+                                .records()
+                                .iter()
+                                .map(|a| IpAddr::V4(*a))
+                                .filter(|a| scan.usable(*a))
+                                .collect(),
                         )
                     })
                     .collect(),
@@ -148,12 +153,7 @@ impl Check for SmtpV6 {
                         .iter()
                         .map(|a| IpAddr::V6(*a))
                         .collect(),
-                    scan.facts
-                        .v4
-                        .records()
-                        .iter()
-                        .map(|a| IpAddr::V4(*a))
-                        .collect(),
+                    scan.addresses(false),
                 )],
             };
             let mut records = Vec::new();

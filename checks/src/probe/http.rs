@@ -241,10 +241,15 @@ where
         .map_err(|e| Fetch::Http(e.to_string()))?;
     tokio::spawn(connection);
     let default_port = if target.tls { 443 } else { 80 };
-    let host_header = if target.port == default_port {
-        target.host.clone()
+    let host = if target.host.contains(':') {
+        format!("[{}]", target.host)
     } else {
-        format!("{}:{}", target.host, target.port)
+        target.host.clone()
+    };
+    let host_header = if target.port == default_port {
+        host
+    } else {
+        format!("{host}:{}", target.port)
     };
     let request = http::Request::get(&target.path)
         .header(http::header::HOST, host_header)
@@ -284,7 +289,13 @@ where
         }
     }
     let wire_bytes = wire.len();
-    let (body, cut) = decode(encoding.as_deref(), wire, truncated).map_err(Fetch::Http)?;
+    // A browser never reads a redirect's body; only bodies it shows are decoded.
+    let shown = !(300..400).contains(&status) || location.is_none();
+    let (body, cut) = if shown {
+        decode(encoding.as_deref(), wire, truncated).map_err(Fetch::Http)?
+    } else {
+        (wire, false)
+    };
     Ok(Fetch::Response(Box::new(Response {
         status,
         location,
@@ -361,7 +372,8 @@ const ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 const ACCEPT_ENCODING: &str = "gzip, deflate, br";
 
 /// Undoes a Content-Encoding (a list is undone last first) into at most [`MAX_BODY`]
-/// bytes; says whether the result was cut there. A body cut on the wire decodes as far as
+/// bytes; says whether the result was cut there. An empty body stays empty, a coding
+/// sixfive does not know is left as it came, and a body cut on the wire decodes as far as
 /// it goes. A body that does not decode is what a browser shows as an error page.
 pub fn decode(
     encoding: Option<&str>,
@@ -369,57 +381,71 @@ pub fn decode(
     wire_cut: bool,
 ) -> Result<(Vec<u8>, bool), String> {
     use std::io::Read;
-    let Some(encoding) = encoding else {
+    let (Some(encoding), false) = (encoding, wire.is_empty()) else {
         return Ok((wire, false));
     };
-    let mut body = wire;
+    let (mut body, mut cut) = (wire, wire_cut);
     for coding in encoding.rsplit(',').map(str::trim) {
         let reader: Box<dyn Read + '_> = match coding {
-            "identity" | "" => continue,
             "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(&body[..])),
-            // HTTP's deflate is zlib-wrapped; some servers send it raw.
-            "deflate" if body.first().is_some_and(|b| b & 0x0f == 8) => {
-                Box::new(flate2::read::ZlibDecoder::new(&body[..]))
-            }
+            // HTTP's deflate is zlib-wrapped (RFC 1950's header); some servers send it raw.
+            "deflate" if zlib_header(&body) => Box::new(flate2::read::ZlibDecoder::new(&body[..])),
             "deflate" => Box::new(flate2::read::DeflateDecoder::new(&body[..])),
             "br" => Box::new(brotli_decompressor::Decompressor::new(&body[..], 4096)),
-            other => return Err(format!("the body comes in an unknown encoding `{other}`")),
+            _ => continue,
         };
         let mut decoded = Vec::new();
-        let read = reader.take(MAX_BODY as u64 + 1).read_to_end(&mut decoded);
-        match read {
-            Err(e) if !wire_cut || decoded.is_empty() => {
-                return Err(format!("the {coding} body cannot be decoded: {e}"));
-            }
-            _ => body = decoded,
+        // A cut input ends in an error where it was cut: what came before is kept.
+        if let Err(e) = reader.take(MAX_BODY as u64 + 1).read_to_end(&mut decoded)
+            && (!cut || decoded.is_empty())
+        {
+            return Err(format!("the {coding} body cannot be decoded: {e}"));
         }
+        cut |= decoded.len() > MAX_BODY;
+        body = decoded;
     }
-    let cut = body.len() > MAX_BODY;
     body.truncate(MAX_BODY);
     Ok((body, cut))
+}
+
+/// Whether `body` starts with a zlib header: deflate method, checksum a multiple of 31.
+fn zlib_header(body: &[u8]) -> bool {
+    matches!(body, [cmf, flg, ..] if cmf & 0x0f == 8 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0)
 }
 
 /// Markup that changes on every load, removed before bodies are compared: script and
 /// style nonces, and the hidden fields of ASP.NET view state and CSRF tokens (Internet.nl
 /// strips nonces and `__VIEWSTATE`; the others change the same way).
-fn per_request_markup() -> &'static [regex::Regex; 3] {
-    static PATTERNS: std::sync::OnceLock<[regex::Regex; 3]> = std::sync::OnceLock::new();
+fn per_request_markup() -> &'static [regex::Regex; 4] {
+    static PATTERNS: std::sync::OnceLock<[regex::Regex; 4]> = std::sync::OnceLock::new();
     PATTERNS.get_or_init(|| {
         let compile = |pattern: &str| regex::Regex::new(pattern).expect("a valid pattern");
         [
+            // The two that Internet.nl removes (strip_irrelevant_html) come first.
             compile(r#"(?i)\snonce\s*=\s*("[^"]*"|'[^']*'|[^\s>]*)"#),
+            compile(r#"(?i)<input\b[^>]*\bname\s*=\s*["']?__VIEWSTATE\b[^>]*>"#),
             compile(
-                r#"(?i)<input\b[^>]*\bname\s*=\s*["']?(__VIEWSTATE\w*|__EVENTVALIDATION|__REQUESTVERIFICATIONTOKEN|csrfmiddlewaretoken|authenticity_token|_csrf|_token|csrf_token)\b[^>]*>"#,
+                r#"(?i)<input\b[^>]*\bname\s*=\s*["']?(__VIEWSTATE\w+|__EVENTVALIDATION|__REQUESTVERIFICATIONTOKEN|csrfmiddlewaretoken|authenticity_token|_csrf|_token|csrf_token)\b[^>]*>"#,
             ),
             compile(r#"(?i)<meta\b[^>]*\bname\s*=\s*["']?csrf[-_]?(token|param)\b[^>]*>"#),
         ]
     })
 }
 
-/// A body as text with its per-request markup removed.
+/// A body as text with its per-request markup removed: nonces, view state, CSRF tokens.
 pub fn normalised(body: &[u8]) -> String {
+    without(body, per_request_markup())
+}
+
+/// A body as text without what Internet.nl removes: script and style nonces and the
+/// `__VIEWSTATE` field (for the `internet_nl` score).
+pub fn normalised_as_internet_nl(body: &[u8]) -> String {
+    without(body, &per_request_markup()[..2])
+}
+
+fn without(body: &[u8], patterns: &[regex::Regex]) -> String {
     let mut text = String::from_utf8_lossy(body).into_owned();
-    for pattern in per_request_markup() {
+    for pattern in patterns {
         text = pattern.replace_all(&text, "").into_owned();
     }
     text
@@ -683,7 +709,11 @@ mod tests {
             matches!(&broken, Err(why) if why.contains("gzip")),
             "{broken:?}"
         );
-        assert!(decode(Some("zstd"), b"x".to_vec(), false).is_err());
+        // A coding sixfive does not know, and an empty body, are left as they came.
+        assert_eq!(decode(Some("UTF-8"), b"x".to_vec(), false).unwrap().0, b"x");
+        for coding in ["gzip", "deflate", "br"] {
+            assert_eq!(decode(Some(coding), Vec::new(), false).unwrap().0, b"");
+        }
         // 10 MB of zeros compress to a few KB; only MAX_BODY of them are kept.
         let bomb = compressed("gzip", &vec![0u8; 10 * 1024 * 1024]);
         assert!(bomb.len() < 100 * 1024);

@@ -261,7 +261,7 @@ pub struct Facts {
     /// Looked up only for hosts with the smtp service.
     pub mail: Option<Mail>,
     /// Every zone the answer passes through: the name's own, then each CNAME target's
-    /// (Internet.nl counts only the last), or why one could not be found.
+    /// (Internet.nl counts only the first), or why one could not be found.
     pub zones: Vec<Result<Zone, String>>,
 }
 
