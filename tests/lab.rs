@@ -321,6 +321,14 @@ fn every_lab_case_gets_its_outcome() {
             .detail("dns.aaaa_global")
             .contains("IPv4 behind a translator")
     );
+    // Every finding that holds a host back says what it saw.
+    for (name, h) in &hosts {
+        for entry in &h.checks {
+            if entry["status"] == "warn" || entry["status"] == "fail" {
+                assert!(!entry["evidence"].is_null(), "{name}: {entry:#}");
+            }
+        }
+    }
     for transition in ["teredo", "6to4"] {
         let name = format!("bogus-{transition}.lab.test");
         // Their addresses lie outside scan.scope: reported, never probed.
@@ -507,6 +515,65 @@ fn verdicts_checked_against_internet_nl_give_no_false_ready() {
         Some(50),
         "a mapped AAAA is none"
     );
+}
+
+/// A resolver that refuses (nothing listens) or never answers (its packets are dropped)
+/// leaves every DNS verdict undecided: `error`, never `fail`, and the run exits 3.
+#[test]
+fn a_dead_or_silent_resolver_is_inconclusive_never_failing() {
+    let Some((netns, _)) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(inventory()).unwrap();
+    let resolvers = r#"resolvers: ["[fd00:53::153]:53", "198.18.0.153:53"]"#;
+    assert!(text.contains(resolvers));
+    // ready's addresses have no DNS server (refused); dropped6's drop every packet.
+    for (case, instead) in [
+        (
+            "dead",
+            r#"resolvers: ["[fd00:1::10]:53", "198.18.1.10:53"]"#,
+        ),
+        ("silent", r#"resolvers: ["[fd00:1::14]:53"]"#),
+    ] {
+        let city = dir.path().join(format!("{case}.yaml"));
+        std::fs::write(
+            &city,
+            text.replace(resolvers, instead)
+                .replace("dns: 2s", "dns: 1s"),
+        )
+        .unwrap();
+        let out = sixfive(
+            &netns,
+            &dir.path().join(format!("{case}.db")),
+            &city,
+            &[
+                "check",
+                "--format",
+                "json",
+                "--host",
+                "ready.lab.test",
+                "--host",
+                "v4only.lab.test",
+                "--host",
+                "mailok.lab.test",
+                "--host",
+                "www.nsv4.test",
+            ],
+        );
+        let document: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{case}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(out.status.code(), Some(3), "{case}: {document:#}");
+        for (name, host) in hosts(&document) {
+            assert_eq!(
+                host.verdict("dns.aaaa"),
+                "error",
+                "{case} {name}: {}",
+                host.detail("dns.aaaa")
+            );
+            for entry in &host.checks {
+                assert_ne!(entry["status"], "fail", "{case} {name}: {entry:#}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -241,7 +241,9 @@ impl Check for AaaaGlobal {
                     let (status, kind) = classify(*address, scan.host.internal);
                     let record = scan
                         .record(self.id(), status, format!("{address} is {kind}"))
-                        .at(IpAddr::V6(*address), None);
+                        .at(IpAddr::V6(*address), None)
+                        .evidence(json!({"address": address, "class": kind, "internal": scan.host.internal,
+                            "chain": scan.facts.chain}));
                     match status {
                         Status::Fail if kind.contains("NAT64") => record.hint(
                             "remove this AAAA: a translator's address in authoritative data is IPv4, not IPv6; publish the service's native IPv6 address",
@@ -313,6 +315,26 @@ impl Check for NsAaaa {
                     })
                     .collect();
                 let total = zone.name_servers.len();
+                let failed: Vec<String> = zone
+                    .name_servers
+                    .iter()
+                    .filter_map(|ns| match &ns.v6 {
+                        Resolution::Failed(why) => Some(format!("{}: {why}", ns.name)),
+                        _ => None,
+                    })
+                    .collect();
+                if with_aaaa.len() < 2 && !failed.is_empty() {
+                    // "No AAAA" is only an answer when every lookup answered.
+                    records.push(
+                        scan.record(
+                            self.id(),
+                            Status::Error,
+                            format!("cannot tell: AAAA lookups failed ({})", failed.join("; ")),
+                        )
+                        .evidence(json!({"zone": zone})),
+                    );
+                    continue;
+                }
                 let status = if with_aaaa.len() >= 2 {
                     Status::Pass
                 } else {
@@ -563,7 +585,7 @@ impl Ptr {
         };
         let reverse = Name::from(IpAddr::V6(address));
         let answer = resolvers.lookup(&reverse, RecordType::PTR).await;
-        let Some(message) = answer.message() else {
+        let Some(message) = answer.conclusive() else {
             return base(
                 Status::Error,
                 format!("PTR lookup failed: {}", answer.describe()),
@@ -725,13 +747,15 @@ impl Check for V6Only {
                             Err(why) => refused = Some(why.detail(ip)),
                         }
                     }
+                    if let Resolution::Failed(why) = &ns.v6 {
+                        refused = Some(format!("AAAA lookup of {} failed: {why}", ns.name));
+                    }
                 }
                 if let (None, Some(why)) = (&answered, refused) {
-                    records.push(scan.record(
-                        self.id(),
-                        Status::Error,
-                        format!("zone {apex}: {why}"),
-                    ));
+                    records.push(
+                        scan.record(self.id(), Status::Error, format!("zone {apex}: {why}"))
+                            .evidence(json!({"zone": zone})),
+                    );
                     continue;
                 }
                 let evidence = json!({"zone": zone});

@@ -153,10 +153,11 @@ impl IcmpV6 {
                     .took(rtts[0])
                     .evidence(json!({ "rtt_ms": rtt_ms }))
             }
-            Ok(_) => base(
+            Ok(Pings { sent, .. }) => base(
                 Status::Warn,
                 "no echo reply (ICMPv6 echo is often filtered)".into(),
             )
+            .evidence(json!({ "sent": sent, "replies": 0, "timeout_ms": millis(timeout) }))
             .hint(
                 "allowing ICMPv6 echo helps operators diagnose; Packet Too Big must never be filtered",
             ),

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use hickory_net::NetError;
 use hickory_net::client::Client;
 use hickory_net::runtime::TokioRuntimeProvider;
 use hickory_net::tcp::TcpClientStream;
@@ -51,6 +52,17 @@ impl Answer {
             Answer::Message { message, .. } => Some(message),
             _ => None,
         }
+    }
+
+    /// The message when it says yes or no (NOERROR, NXDOMAIN); a SERVFAIL or REFUSED from
+    /// the scanner's resolver says nothing about the name.
+    pub fn conclusive(&self) -> Option<&Message> {
+        self.message().filter(|m| {
+            matches!(
+                m.metadata.response_code,
+                ResponseCode::NoError | ResponseCode::NXDomain
+            )
+        })
     }
 
     pub fn rcode(&self) -> Option<ResponseCode> {
@@ -140,14 +152,14 @@ impl DnsClient {
             let options = DnsRequestOptions::default();
             match client.send(DnsRequest::new(message, options)).next().await {
                 Some(Ok(response)) => Ok(response),
-                Some(Err(e)) => Err(e.to_string()),
-                None => Err("timed out: no response".to_owned()),
+                Some(Err(e)) => Err(e),
+                None => Err(NetError::Timeout),
             }
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Err(_) => Answer::Timeout,
-            Ok(Err(why)) if why.contains("timed out") => Answer::Timeout,
-            Ok(Err(why)) => Answer::Failed(why),
+            Ok(Err(e)) if timed_out(&e) => Answer::Timeout,
+            Ok(Err(e)) => Answer::Failed(e.to_string()),
             Ok(Ok(response)) => Answer::Message {
                 message: Box::new(response.into_message()),
                 elapsed: started.elapsed(),
@@ -171,13 +183,22 @@ impl DnsClient {
     }
 }
 
+/// Whether a query ended because no answer came in time, told by the error's kind.
+fn timed_out(error: &NetError) -> bool {
+    match error {
+        NetError::Timeout => true,
+        NetError::Io(e) => e.kind() == std::io::ErrorKind::TimedOut,
+        _ => false,
+    }
+}
+
 async fn tcp_client(
     server: SocketAddr,
     timeout: Duration,
-) -> Result<Client<TokioRuntimeProvider>, String> {
+) -> Result<Client<TokioRuntimeProvider>, NetError> {
     let (connect, sender) =
         TcpClientStream::new(server, None, Some(timeout), TokioRuntimeProvider::default());
-    let stream = connect.await.map_err(|e| e.to_string())?;
+    let stream = connect.await?;
     let (client, background) = Client::with_timeout(stream, sender, timeout);
     tokio::spawn(background);
     Ok(client)

@@ -316,7 +316,7 @@ pub fn display_name(name: &Name) -> String {
 
 async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
     let answer = resolvers.lookup(name, RecordType::MX).await;
-    let Some(message) = answer.message() else {
+    let Some(message) = answer.conclusive() else {
         return Mail::Failed {
             reason: answer.describe(),
         };
@@ -364,7 +364,7 @@ impl Resolvers {
     /// section), with its name servers, looked up once per zone.
     pub async fn zone(&self, name: &Name) -> Result<Zone, String> {
         let answer = self.lookup(name, RecordType::SOA).await;
-        let message = answer.message().ok_or_else(|| answer.describe())?;
+        let message = answer.conclusive().ok_or_else(|| answer.describe())?;
         // A resolver follows an alias, answering for its target's zone; an alias is never
         // a zone's apex, so its own zone is its parent's.
         let alias = message
@@ -408,7 +408,7 @@ impl Resolvers {
 
 async fn name_servers(resolvers: &Resolvers, apex: Name) -> Result<Zone, String> {
     let answer = resolvers.lookup(&apex, RecordType::NS).await;
-    let message = answer.message().ok_or_else(|| {
+    let message = answer.conclusive().ok_or_else(|| {
         format!(
             "NS lookup for {} failed: {}",
             display_name(&apex),
