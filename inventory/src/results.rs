@@ -26,8 +26,8 @@ pub enum Family {
     V6,
 }
 
-/// A site's health (sites.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A site's health (sites.md), best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteState {
     Ok,

@@ -550,3 +550,171 @@ async fn an_import_that_fails_half_way_leaves_the_store_as_it_was() {
         store.close().await;
     }
 }
+
+/// The store as the last landed release left it (migrations up to 0003), with a run, its
+/// results, grades and a site sample written in that schema.
+async fn previous_release(backend: &Backend) -> i64 {
+    let insert = [
+        "INSERT INTO scan_runs (agent, kind, started_at, finished_at, status)
+         VALUES ('check@ops', 'hosts', '2026-11-30T08:00:00Z', '2026-11-30T08:01:00Z', 'complete')",
+        "INSERT INTO check_results (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
+         VALUES (1, 'a.danang.test', 'tcp.v6', 'fail', 'v6', 'fd00:1::10', 443, 4.5, 'refused', 'listen on [::]:443', '{\"v6\": \"refused\"}')",
+        "INSERT INTO host_levels (run_id, host, level, score, inconclusive, regressed)
+         VALUES (1, 'a.danang.test', 'BROKEN', 61, false, false)",
+        "INSERT INTO site_samples (run_id, site, at, state, reasons, data)
+         VALUES (1, 'hai-chau-01', '2026-11-30T08:00:30Z', 'degraded', '[\"RSRP -95 dBm is fair\"]', '{\"radio\": {\"rsrp_dbm\": -95.0}}')",
+    ];
+    match &backend.url {
+        StoreUrl::Sqlite(path) => {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .foreign_keys(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            let mut migrator = sqlx::migrate!("./migrations/sqlite");
+            migrator.migrations = migrator.migrations[..3].to_vec().into();
+            migrator.run(&pool).await.unwrap();
+            for statement in insert {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            pool.close().await;
+        }
+        StoreUrl::Postgres(options) => {
+            let pool = sqlx::PgPool::connect_with((**options).clone())
+                .await
+                .unwrap();
+            let mut migrator = sqlx::migrate!("./migrations/postgres");
+            migrator.migrations = migrator.migrations[..3].to_vec().into();
+            migrator.run(&pool).await.unwrap();
+            for statement in insert {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            pool.close().await;
+        }
+    }
+    1
+}
+
+#[tokio::test]
+async fn a_store_made_by_the_previous_release_opens_and_reads_the_same() {
+    for backend in backends().await {
+        let run = previous_release(&backend).await;
+        let store = Store::open(&backend.url).await.unwrap();
+        let runs = store.runs().await.unwrap();
+        assert_eq!(runs.len(), 1, "{}", backend.name);
+        assert_eq!(
+            (runs[0].id, runs[0].kind, runs[0].status),
+            (run, RunKind::Hosts, RunStatus::Complete)
+        );
+        let results = store.results(run).await.unwrap();
+        assert_eq!(
+            results.len(),
+            1,
+            "{}: the rebuilt runs table kept its results",
+            backend.name
+        );
+        assert_eq!(
+            (results[0].status, results[0].port),
+            (Status::Fail, Some(443))
+        );
+        assert_eq!(results[0].evidence, json!({"v6": "refused"}));
+        let levels = store.levels(run).await.unwrap();
+        assert_eq!(
+            (levels[0].level, levels[0].score, levels[0].internet_nl),
+            (Level::Broken, 61, None)
+        );
+        let samples = store.samples("hai-chau-01", 10).await.unwrap();
+        assert_eq!(samples[0].state, SiteState::Degraded);
+        // The new schema takes what the previous one could not.
+        let both = store.begin_run("scan@ops", RunKind::Scan).await.unwrap();
+        store.finish_run(both, RunStatus::Complete).await.unwrap();
+        assert_eq!(store.runs().await.unwrap()[0].kind, RunKind::Scan);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_run_whose_owner_died_is_closed_on_the_next_open_and_a_live_one_is_not() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let dead = store
+            .begin_run("check@killed", RunKind::Hosts)
+            .await
+            .unwrap();
+        let alive = store.begin_run("agent@alive", RunKind::Scan).await.unwrap();
+        // The dead owner's last heartbeat was two minutes ago; the live one beats now.
+        let old = Utc::now() - chrono::Duration::minutes(2);
+        match &backend.url {
+            StoreUrl::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .unwrap();
+                sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id = $2")
+                    .bind(old)
+                    .bind(dead)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            StoreUrl::Postgres(options) => {
+                let mut conn = sqlx::PgConnection::connect_with(options).await.unwrap();
+                sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id = $2")
+                    .bind(old)
+                    .bind(dead)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+        store.beat(alive).await.unwrap();
+        let reopened = Store::open(&backend.url).await.unwrap();
+        let runs = reopened.runs().await.unwrap();
+        let status = |id| runs.iter().find(|r| r.id == id).unwrap().status;
+        assert_eq!(status(dead), RunStatus::Incomplete, "{}", backend.name);
+        assert_eq!(status(alive), RunStatus::Running, "{}", backend.name);
+        // The live run goes on writing.
+        store.record_levels(alive, &[]).await.unwrap();
+        store.finish_run(alive, RunStatus::Complete).await.unwrap();
+        reopened.close().await;
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_latest_level_of_each_host_comes_from_the_newest_complete_run_that_graded_it() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let grade = |host: &str, level| HostLevel {
+            host: host.into(),
+            level,
+            score: 50,
+            internet_nl: None,
+            inconclusive: false,
+            regressed: false,
+        };
+        for (levels, status) in [
+            (
+                vec![grade("a.test", Level::L3), grade("b.test", Level::L2)],
+                RunStatus::Complete,
+            ),
+            (vec![grade("a.test", Level::L1)], RunStatus::Complete),
+            (vec![grade("b.test", Level::Broken)], RunStatus::Incomplete),
+        ] {
+            let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+            store.record_levels(run, &levels).await.unwrap();
+            store.finish_run(run, status).await.unwrap();
+        }
+        let latest = store.latest_levels().await.unwrap();
+        assert_eq!(latest.get("a.test"), Some(&Level::L1), "{}", backend.name);
+        assert_eq!(latest.get("b.test"), Some(&Level::L2), "{}", backend.name);
+        assert_eq!(latest.len(), 2);
+        store.close().await;
+    }
+}

@@ -212,18 +212,23 @@ text_enum!(RunStatus {
     Incomplete = "incomplete",
 });
 
-/// What a run polls.
+/// What a run polls: hosts, sites, or both (`sixfive scan`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunKind {
     Hosts,
     Sites,
+    Scan,
 }
 
 text_enum!(RunKind {
     Hosts = "hosts",
     Sites = "sites",
+    Scan = "scan",
 });
+
+/// A running run whose owner has not beaten its heart for this long is taken as dead.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
@@ -308,10 +313,12 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        Ok(Store {
+        let store = Store {
             backend,
             url: url.clone(),
-        })
+        };
+        store.expire_runs(STALE_AFTER).await?;
+        Ok(store)
     }
 
     pub fn url(&self) -> &StoreUrl {
@@ -637,17 +644,89 @@ impl Store {
             .collect()
     }
 
-    /// Starts a scan run; it stays `running` until [`Store::finish_run`].
+    /// Starts a scan run; it stays `running` until [`Store::finish_run`], its owner calling
+    /// [`Store::beat`] well within [`STALE_AFTER`] meanwhile.
     pub async fn begin_run(&self, agent: &str, kind: RunKind) -> Result<i64, StoreError> {
+        let now = Utc::now();
         Ok(on_pool!(self, pool => sqlx::query_scalar(
-            "INSERT INTO scan_runs (agent, kind, started_at, status)
-             VALUES ($1, $2, $3, 'running') RETURNING id",
+            "INSERT INTO scan_runs (agent, kind, started_at, heartbeat_at, status)
+             VALUES ($1, $2, $3, $3, 'running') RETURNING id",
         )
         .bind(agent)
         .bind(kind.as_str())
-        .bind(Utc::now())
+        .bind(now)
         .fetch_one(pool)
         .await?))
+    }
+
+    /// Says the run's owner is alive.
+    pub async fn beat(&self, run: i64) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE scan_runs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'",
+        )
+        .bind(Utc::now())
+        .bind(run)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Marks runs still `running` whose heartbeat is older than `stale_after` as
+    /// incomplete: their owner was killed. A run whose owner beats is never touched, even if
+    /// it beats while this looks.
+    pub async fn expire_runs(&self, stale_after: std::time::Duration) -> Result<u64, StoreError> {
+        let cutoff = Utc::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
+        let running = on_pool!(self, pool => sqlx::query(
+            "SELECT id, started_at, heartbeat_at FROM scan_runs WHERE status = 'running'",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<i64, _>("id")?,
+            row.try_get::<DateTime<Utc>, _>("started_at")?,
+            row.try_get::<Option<DateTime<Utc>>, _>("heartbeat_at")?,
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        let mut expired = 0;
+        for (id, started_at, heartbeat_at) in running {
+            if heartbeat_at.unwrap_or(started_at) >= cutoff {
+                continue;
+            }
+            expired += on_pool!(self, pool => sqlx::query(
+                "UPDATE scan_runs SET status = 'incomplete', finished_at = $1
+                 WHERE id = $2 AND status = 'running'
+                 AND (heartbeat_at IS NULL AND $3 IS NULL OR heartbeat_at = $3)",
+            )
+            .bind(Utc::now())
+            .bind(id)
+            .bind(heartbeat_at)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        }
+        Ok(expired)
+    }
+
+    /// Each host's level in the newest complete run that graded it: what a regression is
+    /// measured against, whichever hosts that run covered.
+    pub async fn latest_levels(&self) -> Result<HashMap<String, Level>, StoreError> {
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT l.host, l.level FROM host_levels l
+             JOIN (SELECT h.host, MAX(h.run_id) AS run_id FROM host_levels h
+                   JOIN scan_runs r ON r.id = h.run_id WHERE r.status = 'complete'
+                   GROUP BY h.host) newest
+             ON newest.host = l.host AND newest.run_id = l.run_id",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((row.try_get::<String, _>("host")?, row.try_get::<String, _>("level")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(host, level)| Ok((host, stored(&level, "host level")?)))
+            .collect()
     }
 
     /// Adds a batch of results to a running scan, all or none.
