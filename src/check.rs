@@ -6,43 +6,31 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use serde_json::{Value, json};
-use sixfive_checks::{HostReport, Scanner};
+use sixfive_checks::network::OwnV6;
+use sixfive_checks::poller::PINGS;
+use sixfive_checks::{Engine, RunRequest};
 use sixfive_inventory::Place;
 use sixfive_inventory::model::{Host, Level};
 use sixfive_inventory::results::Status;
-use sixfive_inventory::store::RunKind;
+use sixfive_inventory::run::{Finished, HostReport};
 
 use crate::Failure;
-use crate::cli::{CheckArgs, CheckFormat, Global};
-use crate::inventory::{
-    block_on, close_run, inventory_path, load, load_options, open_store, profiles, who,
-};
+use crate::cli::{CheckArgs, CheckFormat, Global, HostSelection};
+use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 use crate::table::Table;
-
-/// Results are written to the store in batches of this many hosts.
-const BATCH: usize = 100;
 
 pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
-    let options = load_options(false, &profiles(global)?);
+    let profiles = profiles(global)?;
+    let options = load_options(false, &profiles);
     let loaded = load(&path, &options)?;
     let places = loaded.host_places;
     let inventory = loaded.inventory;
     let require = args.require.unwrap_or(inventory.scan.require);
-    let hosts: Vec<Host> = inventory
-        .hosts
-        .iter()
-        .filter(|h| args.agency.is_empty() || args.agency.contains(&h.agency))
-        .filter(|h| args.tag.is_empty() || h.tags.iter().any(|t| args.tag.contains(t)))
-        .filter(|h| {
-            args.host.is_empty() || args.host.iter().any(|f| f.eq_ignore_ascii_case(&h.fqdn))
-        })
-        .cloned()
-        .collect();
-    let scanner = Arc::new(Scanner::new(&inventory.scan).map_err(Failure::Scanner)?);
+    let hosts = select_hosts(&inventory, &args.select);
     let format = args.format.unwrap_or_else(default_format);
+    let inventory = Arc::new(inventory);
     block_on(async {
         let store = Arc::new(open_store(global).await?);
         let hosts = match &args.changed_since {
@@ -52,59 +40,25 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         if hosts.is_empty() {
             return Err(Failure::Usage("no host matches the selection".into()));
         }
-        let previous: HashMap<String, Level> =
-            match store.latest_complete_run(RunKind::Hosts).await? {
-                Some(run) => store
-                    .levels(run.id)
-                    .await?
-                    .into_iter()
-                    .map(|l| (l.host, l.level))
-                    .collect(),
-                None => HashMap::new(),
-            };
-        let run = store
-            .begin_run(&format!("check@{}", who()), RunKind::Hosts)
-            .await?;
+        let engine = Engine::new(&inventory.scan, profiles, PINGS, Arc::clone(&store))
+            .map_err(Failure::Scanner)?;
         let started = Utc::now();
-        let progress = progress_bar(hosts.len(), "hosts");
-
-        // The store writes in its own task, so scanning never waits for it.
-        let (batches, mut inbox) = tokio::sync::mpsc::channel::<Batch>(4);
-        let writer = tokio::spawn({
-            let store = Arc::clone(&store);
-            async move {
-                while let Some(batch) = inbox.recv().await {
-                    store.record_results(run, &batch.records).await?;
-                    store.record_levels(run, &batch.levels).await?;
-                }
-                Ok::<(), sixfive_inventory::StoreError>(())
-            }
-        });
-        let mut kept = Kept::default();
-        let mut batch = Batch::default();
-        let mut stream = std::pin::pin!(scanner.scan_all(hosts, Arc::new(previous)));
-        let interrupted = loop {
-            tokio::select! {
-                next = stream.next() => match next {
-                    Some(report) => {
-                        progress.inc(1);
-                        kept.keep(report, format, &mut batch);
-                        if batch.levels.len() >= BATCH && batches.send(std::mem::take(&mut batch)).await.is_err() {
-                            break false;
-                        }
-                    }
-                    None => break false,
-                },
-                _ = tokio::signal::ctrl_c() => break true,
-            }
+        let request = RunRequest {
+            hosts,
+            sites: Vec::new(),
+            owner: format!("check@{}", who()),
+            source: path.display().to_string(),
         };
-        let _ = batches.send(batch).await;
-        drop(batches);
-        writer.await.expect("the store writer never panics")?;
-        progress.finish_and_clear();
-        close_run(&store, run, interrupted).await?;
+        let mut kept = Kept::default();
+        crate::run::drive(&engine, Arc::clone(&inventory), request, |finished| {
+            if let Finished::Host(report) = finished {
+                kept.keep(*report, format);
+            }
+        })
+        .await?;
+        store.close().await;
         let finished = Utc::now();
-        let summary = Summary::of(&kept.levels, require, &scanner);
+        let summary = Summary::of(&kept.levels, require, engine.own_v6());
         let mut reports = kept.reports;
         reports.sort_by(|a, b| a.host.fqdn.cmp(&b.host.fqdn));
         let mut out = std::io::stdout().lock();
@@ -112,7 +66,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
             CheckFormat::Json => {
                 let mut hosts = kept.json_hosts;
                 hosts.sort();
-                write_json(&mut out, &hosts, &summary, &scanner, started, finished)?;
+                write_json(&mut out, &hosts, &summary, &engine, started, finished)?;
             }
             CheckFormat::Junit => write!(out, "{}", junit(&reports, require))?,
             CheckFormat::Sarif => {
@@ -152,6 +106,19 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         }
         Ok(summary.exit_code())
     })
+}
+
+/// The inventory's hosts that `select` names.
+pub fn select_hosts(inventory: &sixfive_inventory::Inventory, select: &HostSelection) -> Vec<Host> {
+    let HostSelection { agency, tag, host } = select;
+    inventory
+        .hosts
+        .iter()
+        .filter(|h| agency.is_empty() || agency.contains(&h.agency))
+        .filter(|h| tag.is_empty() || h.tags.iter().any(|t| tag.contains(t)))
+        .filter(|h| host.is_empty() || host.iter().any(|f| f.eq_ignore_ascii_case(&h.fqdn)))
+        .cloned()
+        .collect()
 }
 
 /// The hosts among `hosts` added or changed since `since`: a date, judged by the store's
@@ -202,13 +169,6 @@ fn default_format() -> CheckFormat {
     }
 }
 
-/// Results on their way to the store.
-#[derive(Default)]
-struct Batch {
-    records: Vec<sixfive_inventory::results::CheckRecord>,
-    levels: Vec<sixfive_inventory::results::HostLevel>,
-}
-
 /// What the chosen output needs of each report, kept small: for JSON the host's finished
 /// JSON text, for the other formats the report without its evidence.
 #[derive(Default)]
@@ -219,15 +179,12 @@ struct Kept {
 }
 
 impl Kept {
-    fn keep(&mut self, mut report: HostReport, format: CheckFormat, batch: &mut Batch) {
+    fn keep(&mut self, mut report: HostReport, format: CheckFormat) {
         self.levels.push(report.level.clone());
-        batch.levels.push(report.level.clone());
         if format == CheckFormat::Json {
             let text = serde_json::to_string(&host_json(&report)).expect("JSON values serialise");
             self.json_hosts.push((report.host.fqdn.clone(), text));
-            batch.records.append(&mut report.records);
         } else {
-            batch.records.extend(report.records.iter().cloned());
             for record in &mut report.records {
                 record.evidence = Value::Null;
             }
@@ -236,35 +193,20 @@ impl Kept {
     }
 }
 
-/// A progress bar on stderr when it is a terminal, counting `noun`.
-pub fn progress_bar(total: usize, noun: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{spinner}} {{pos}}/{{len}} {noun} {{wide_bar}} {{eta}}"
-        ))
-        .expect("the template is valid"),
-    );
-    bar
-}
-
-struct Summary {
-    require: Level,
-    hosts: usize,
-    by_level: BTreeMap<Level, usize>,
-    ready: usize,
-    broken: usize,
+pub struct Summary {
+    pub require: Level,
+    pub hosts: usize,
+    pub by_level: BTreeMap<Level, usize>,
+    pub ready: usize,
+    pub broken: usize,
     inconclusive: bool,
 }
 
 impl Summary {
-    fn of(
+    pub fn of(
         levels: &[sixfive_inventory::results::HostLevel],
         require: Level,
-        scanner: &Scanner,
+        own_v6: &OwnV6,
     ) -> Self {
         let mut by_level = BTreeMap::new();
         for level in levels {
@@ -275,14 +217,14 @@ impl Summary {
             hosts: levels.len(),
             ready: levels.iter().filter(|l| l.level >= require).count(),
             broken: by_level.get(&Level::Broken).copied().unwrap_or(0),
-            inconclusive: !matches!(scanner.own_v6(), sixfive_checks::network::OwnV6::Ready)
+            inconclusive: !matches!(own_v6, OwnV6::Ready)
                 || levels.iter().any(|l| l.inconclusive && l.level < require),
             by_level,
         }
     }
 
     /// 2 broken or regressed, 3 inconclusive, 1 below the required level, 0 all ready.
-    fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> u8 {
         if self.broken > 0 {
             2
         } else if self.inconclusive {
@@ -316,7 +258,7 @@ fn write_json(
     out: &mut impl Write,
     hosts: &[(String, String)],
     summary: &Summary,
-    scanner: &Scanner,
+    engine: &Engine,
     started: DateTime<Utc>,
     finished: DateTime<Utc>,
 ) -> std::io::Result<()> {
@@ -330,7 +272,7 @@ fn write_json(
         "started": started.to_rfc3339(),
         "finished": finished.to_rfc3339(),
         "require": summary.require,
-        "scanner": {"ipv6": scanner.own_v6()},
+        "scanner": {"ipv6": engine.own_v6()},
         "summary": {"hosts": summary.hosts, "ready": summary.ready, "broken": summary.broken, "by_level": by_level},
     });
     let head = serde_json::to_string(&head).expect("JSON values serialise");

@@ -69,6 +69,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Poll the 5G sites' routers (SNMP, ICMP), grade them and store the samples.
     Sites(SitesArgs),
+    /// Scan the hosts and poll the sites in one stored run; print a summary.
+    Scan(ScanArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -116,15 +118,8 @@ pub struct CheckArgs {
     /// Output on stdout [default: table on a terminal, else json].
     #[arg(long, value_enum)]
     pub format: Option<CheckFormat>,
-    /// Only hosts of this agency (repeatable).
-    #[arg(long, value_name = "ID")]
-    pub agency: Vec<String>,
-    /// Only hosts with this tag (repeatable).
-    #[arg(long, value_name = "TAG")]
-    pub tag: Vec<String>,
-    /// Only this host (repeatable).
-    #[arg(long, value_name = "FQDN")]
-    pub host: Vec<String>,
+    #[command(flatten)]
+    pub select: HostSelection,
     /// Only hosts added or changed since a date (YYYY-MM-DD, from the store's import
     /// history) or a git revision of the inventory (a commit, tag or branch).
     #[arg(long, value_name = "DATE|REV")]
@@ -142,6 +137,54 @@ pub struct SitesArgs {
     /// ICMP echo requests per address family and site; 0 leaves ICMP out.
     #[arg(long, value_name = "N", default_value_t = sixfive_checks::poller::PINGS)]
     pub pings: u32,
+    /// Exit 1 when some site is in this state or worse (auth_failed and unreachable are
+    /// worse than critical).
+    #[arg(long, value_enum, default_value_t = FailOn::Critical)]
+    pub fail_on: FailOn,
+}
+
+/// Which hosts a command takes; each option narrows, repeatable, none for all.
+#[derive(Debug, Args)]
+pub struct HostSelection {
+    /// Only hosts of this agency (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub agency: Vec<String>,
+    /// Only hosts with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Only this host (repeatable).
+    #[arg(long, value_name = "FQDN")]
+    pub host: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The level every selected host must reach [default: the inventory's scan.require, else L2].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub require: Option<sixfive_inventory::model::Level>,
+    /// Exit 1 when some site is in this state or worse.
+    #[arg(long, value_enum, default_value_t = FailOn::Critical)]
+    pub fail_on: FailOn,
+    /// Summary on stdout [default: table on a terminal, else json (`sixfive.scan/v1`)].
+    #[arg(long, value_enum)]
+    pub format: Option<SitesFormat>,
+    // --agency selects that agency's sites too.
+    #[command(flatten)]
+    pub select: HostSelection,
+    /// Only this site (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub site: Vec<String>,
+    /// ICMP echo requests per address family and site; 0 leaves ICMP out.
+    #[arg(long, value_name = "N", default_value_t = sixfive_checks::poller::PINGS)]
+    pub pings: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Degraded,
+    Critical,
+    /// Also auth_failed.
+    Unreachable,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use sixfive_checks::profiles::{Profile, shipped, with_user_profiles};
-use sixfive_inventory::store::{Kind, RunStatus, Stored};
+use sixfive_inventory::store::{Kind, Stored};
 use sixfive_inventory::{LoadOptions, Loaded, Store, StoreUrl};
 
 use crate::Failure;
@@ -131,24 +131,6 @@ pub async fn open_store(global: &Global) -> Result<Store, Failure> {
     };
     tracing::info!(store = %url, "opening the store");
     Ok(Store::open(&url).await?)
-}
-
-/// Closes a run and the store: complete, or incomplete when Ctrl-C cut it short, which
-/// is then the command's failure.
-pub async fn close_run(store: &Store, run: i64, interrupted: bool) -> Result<(), Failure> {
-    let status = if interrupted {
-        RunStatus::Incomplete
-    } else {
-        RunStatus::Complete
-    };
-    store.finish_run(run, status).await?;
-    store.close().await;
-    if interrupted {
-        return Err(Failure::Usage(
-            "interrupted: the run is stored as incomplete".into(),
-        ));
-    }
-    Ok(())
 }
 
 pub fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {

@@ -4,6 +4,8 @@
 mod check;
 mod cli;
 mod inventory;
+mod run;
+mod scan;
 mod sites;
 mod table;
 
@@ -33,6 +35,9 @@ pub enum Failure {
     #[error("cannot write the output: {0}")]
     #[diagnostic(code(sixfive::output))]
     Output(#[from] std::io::Error),
+    #[error("interrupted: the run is stored as incomplete")]
+    #[diagnostic(code(sixfive::interrupted))]
+    Interrupted,
 }
 
 impl Failure {
@@ -45,6 +50,8 @@ impl Failure {
             Failure::Store(_) => 69,
             Failure::Scanner(_) => 3,
             Failure::Output(_) => 74,
+            // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.
+            Failure::Interrupted => 130,
         }
     }
 }
@@ -85,6 +92,7 @@ fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
         Command::Inventory(command) => inventory::run(command, &cli.global, color).map(|()| 0),
         Command::Check(args) => check::run(args, &cli.global, color),
         Command::Sites(args) => sites::run(args, &cli.global, color),
+        Command::Scan(args) => scan::run(args, &cli.global),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "sixfive", &mut std::io::stdout());

@@ -1,32 +1,25 @@
 //! `sixfive sites`: polls the selected sites once, stores the samples as a run and prints
 //! a table or the `sixfive.sites/v1` document.
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::json;
-use sixfive_checks::SitePoller;
+use sixfive_checks::{Engine, RunRequest};
 use sixfive_inventory::model::Site;
 use sixfive_inventory::results::{SiteReport, SiteState};
-use sixfive_inventory::store::RunKind;
+use sixfive_inventory::run::Finished;
 
 use crate::Failure;
-use crate::check::progress_bar;
-use crate::cli::{Global, SitesArgs, SitesFormat};
-use crate::inventory::{
-    block_on, close_run, inventory_path, load, load_options, open_store, profiles, who,
-};
+use crate::cli::{FailOn, Global, SitesArgs, SitesFormat};
+use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 use crate::table::Table;
-
-/// Samples are written to the store in batches of this many sites.
-const BATCH: usize = 100;
 
 pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
     let profiles = profiles(global)?;
     let inventory = load(&path, &load_options(true, &profiles))?.inventory;
+    let fail_on = args.fail_on;
     let unknown: Vec<&str> = args
         .site
         .iter()
@@ -41,63 +34,37 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     }
     let sites: Vec<Site> = inventory
         .sites
-        .into_iter()
+        .iter()
         .filter(|s| args.site.is_empty() || args.site.contains(&s.id))
+        .cloned()
         .collect();
     if sites.is_empty() {
         return Err(Failure::Usage("the inventory has no sites".into()));
     }
-    let poller =
-        Arc::new(SitePoller::new(&inventory.scan, profiles, args.pings).map_err(Failure::Scanner)?);
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         SitesFormat::Table
     } else {
         SitesFormat::Json
     });
+    let inventory = Arc::new(inventory);
     let mut reports = block_on(async {
         let store = Arc::new(open_store(global).await?);
-        let mut previous: HashMap<String, SiteReport> = store
-            .latest_samples(None)
-            .await?
-            .iter()
-            .filter_map(|sample| Some((sample.site.clone(), SiteReport::from_sample(sample)?)))
-            .collect();
-        let jobs_count = sites.len();
-        let jobs = sites
-            .into_iter()
-            .map(|site| {
-                let before = previous.remove(&site.id);
-                (site, before)
-            })
-            .collect();
-        let run = store
-            .begin_run(&format!("sites@{}", who()), RunKind::Sites)
-            .await?;
-        let progress = progress_bar(jobs_count, "sites");
-        let mut reports = Vec::new();
-        let mut written = 0;
-        let mut stream = std::pin::pin!(poller.poll_all(jobs));
-        let interrupted = loop {
-            tokio::select! {
-                next = stream.next() => match next {
-                    Some(report) => {
-                        progress.inc(1);
-                        reports.push(report);
-                        if reports.len() - written >= BATCH {
-                            store.record_samples(run, &samples(&reports[written..])).await?;
-                            written = reports.len();
-                        }
-                    }
-                    None => break false,
-                },
-                _ = tokio::signal::ctrl_c() => break true,
-            }
+        let engine = Engine::new(&inventory.scan, profiles, args.pings, Arc::clone(&store))
+            .map_err(Failure::Scanner)?;
+        let request = RunRequest {
+            hosts: Vec::new(),
+            sites,
+            owner: format!("sites@{}", who()),
+            source: path.display().to_string(),
         };
-        progress.finish_and_clear();
-        store
-            .record_samples(run, &samples(&reports[written..]))
-            .await?;
-        close_run(&store, run, interrupted).await?;
+        let mut reports = Vec::new();
+        crate::run::drive(&engine, Arc::clone(&inventory), request, |finished| {
+            if let Finished::Site(report) = finished {
+                reports.push(*report);
+            }
+        })
+        .await?;
+        store.close().await;
         Ok(reports)
     })?;
     reports.sort_by(|a, b| a.id.cmp(&b.id));
@@ -112,11 +79,28 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
             table(&reports, color && std::io::stdout().is_terminal()).write(&mut out, color)?
         }
     }
-    Ok(0)
+    Ok(exit_code(reports.iter().map(|r| r.state), fail_on))
 }
 
-fn samples(reports: &[SiteReport]) -> Vec<sixfive_inventory::results::SiteSample> {
-    reports.iter().map(SiteReport::sample).collect()
+/// How bad a state is for `--fail-on`: refused credentials and silence are worse than a
+/// critical radio, since nothing at all is known of the site.
+fn severity(state: SiteState) -> u8 {
+    match state {
+        SiteState::Ok => 0,
+        SiteState::Degraded => 1,
+        SiteState::Critical => 2,
+        SiteState::Unreachable | SiteState::AuthFailed => 3,
+    }
+}
+
+/// The sites' CI contract: 1 when some site is at least as bad as `fail_on`, else 0.
+pub fn exit_code(states: impl IntoIterator<Item = SiteState>, fail_on: FailOn) -> u8 {
+    let threshold = match fail_on {
+        FailOn::Degraded => 1,
+        FailOn::Critical => 2,
+        FailOn::Unreachable => 3,
+    };
+    u8::from(states.into_iter().any(|state| severity(state) >= threshold))
 }
 
 fn table(reports: &[SiteReport], color: bool) -> Table {
@@ -186,4 +170,22 @@ fn table(reports: &[SiteReport], color: bool) -> Table {
         ]);
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_failed_and_unreachable_are_worse_than_critical() {
+        use SiteState::*;
+        assert_eq!(exit_code([Ok, Degraded], FailOn::Critical), 0);
+        assert_eq!(exit_code([Ok, Degraded], FailOn::Degraded), 1);
+        assert_eq!(exit_code([Critical], FailOn::Critical), 1);
+        assert_eq!(exit_code([Critical], FailOn::Unreachable), 0);
+        assert_eq!(exit_code([AuthFailed], FailOn::Critical), 1);
+        assert_eq!(exit_code([AuthFailed], FailOn::Unreachable), 1);
+        assert_eq!(exit_code([Unreachable], FailOn::Unreachable), 1);
+        assert_eq!(exit_code([], FailOn::Degraded), 0);
+    }
 }

@@ -516,3 +516,116 @@ fn fresh_postgres_db(admin: &str, name: &str) -> String {
     }
     format!("{}/{db}", admin.rsplit_once('/').unwrap().0)
 }
+
+/// Waits until the store at `db` holds a run in `status`, and returns it.
+fn wait_for_run(
+    db: &str,
+    status: sixfive_inventory::store::RunStatus,
+) -> sixfive_inventory::store::Run {
+    let url: sixfive_inventory::StoreUrl = db.parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Let the command create and migrate the store before this process opens it too.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    for _ in 0..100 {
+        let runs = runtime.block_on(async {
+            let store = sixfive_inventory::Store::open(&url).await.unwrap();
+            let runs = store.runs().await.unwrap();
+            store.close().await;
+            runs
+        });
+        if let Some(run) = runs.into_iter().find(|r| r.status == status) {
+            return run;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{db}: no run became {status:?}");
+}
+
+#[test]
+fn an_interrupted_check_is_stored_incomplete_and_a_killed_one_is_closed_later() {
+    use sixfive_inventory::store::RunStatus;
+    let sandbox = Sandbox::new();
+    let mut stores = vec![sandbox.db()];
+    if let Some(url) = postgres_url() {
+        stores.push(fresh_postgres_db(&url, "interrupted"));
+    }
+    // A resolver on loopback that never answers: every host waits out its DNS deadline,
+    // and nothing but that socket is ever sent a packet.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let city = sandbox.write(
+        "city.yaml",
+        &format!(
+            "version: 1\nscan: {{resolvers: [\"{}\"], timeouts: {{dns: 5s}}, scope: [198.18.0.0/15]}}\n\
+             agencies: [{{id: dict, name: D}}]\nhosts:\n  - {{fqdn: a.danang.test, agency: dict}}\n  - {{fqdn: b.danang.test, agency: dict}}\n",
+            silent.local_addr().unwrap()
+        ),
+    );
+    let check = |db: &str| {
+        sandbox
+            .cmd()
+            .args(["--db", db, "--inventory"])
+            .arg(&city)
+            .args(["check", "--format", "json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for db in &stores {
+        // Ctrl-C: the run is stored incomplete, the command exits 130 with nothing on stdout.
+        let child = check(db);
+        let run = wait_for_run(db, RunStatus::Running);
+        let signalled = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(signalled.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{db}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("stored as incomplete"));
+        assert_eq!(wait_for_run(db, RunStatus::Incomplete).id, run.id);
+
+        // kill -9: the run stays `running` while its heartbeat is fresh (its owner might be
+        // alive), and is closed as incomplete once the heartbeat has expired.
+        let mut child = check(db);
+        let killed = wait_for_run(db, RunStatus::Running);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let url: sixfive_inventory::StoreUrl = db.parse().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let store = sixfive_inventory::Store::open(&url).await.unwrap();
+            let status = |runs: Vec<sixfive_inventory::store::Run>| {
+                runs.into_iter().find(|r| r.id == killed.id).unwrap().status
+            };
+            assert_eq!(
+                status(store.runs().await.unwrap()),
+                RunStatus::Running,
+                "{db}"
+            );
+            assert_eq!(
+                store.expire_runs(std::time::Duration::ZERO).await.unwrap(),
+                1,
+                "{db}"
+            );
+            assert_eq!(
+                status(store.runs().await.unwrap()),
+                RunStatus::Incomplete,
+                "{db}"
+            );
+            store.close().await;
+        });
+    }
+}

@@ -37,28 +37,66 @@ fn sites(netns: &str, db: &Path, args: &[&str]) -> Output {
         .expect("ip netns exec runs")
 }
 
-/// Polls and returns each site's report by id.
+/// Polls and returns each site's report by id; the exit code is the CI contract's for the
+/// states reported (`--fail-on critical`: 1 when some site is critical or worse).
 fn poll(netns: &str, db: &Path, args: &[&str]) -> BTreeMap<String, Value> {
     let out = sites(netns, db, &[&["--format", "json"], args].concat());
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let document: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "stdout is not JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
         )
     });
     assert_eq!(document["schema"], "sixfive.sites/v1");
-    document["sites"]
+    let sites: BTreeMap<String, Value> = document["sites"]
         .as_array()
         .unwrap()
         .iter()
         .map(|site| (site["id"].as_str().unwrap().to_owned(), site.clone()))
-        .collect()
+        .collect();
+    let failing = sites.values().any(|s| {
+        ["critical", "unreachable", "auth_failed"].contains(&s["state"].as_str().unwrap())
+    });
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(failing)),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sites
+}
+
+#[test]
+fn the_exit_code_says_whether_a_site_is_as_bad_as_fail_on() {
+    let Some((netns, _)) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let code = |args: &[&str]| {
+        sites(
+            &netns,
+            &db,
+            &[&["--format", "json", "--pings", "0"], args].concat(),
+        )
+        .status
+        .code()
+    };
+    // rt-ok is healthy, sim-lte-fair degraded, rt-down critical, wrong-community refused.
+    assert_eq!(code(&["--site", "rt-ok", "--fail-on", "degraded"]), Some(0));
+    assert_eq!(code(&["--site", "sim-lte-fair"]), Some(0));
+    assert_eq!(
+        code(&["--site", "sim-lte-fair", "--fail-on", "degraded"]),
+        Some(1)
+    );
+    assert_eq!(code(&["--site", "rt-down"]), Some(1));
+    assert_eq!(
+        code(&["--site", "rt-down", "--fail-on", "unreachable"]),
+        Some(0)
+    );
+    assert_eq!(
+        code(&["--site", "wrong-community", "--fail-on", "unreachable"]),
+        Some(1)
+    );
 }
 
 fn reasons(site: &Value) -> String {
@@ -293,4 +331,65 @@ fn no_secret_appears_in_any_output_log_or_the_store() {
             assert!(!found, "the secret `{secret}` appears in the {what}");
         }
     }
+}
+
+/// `sixfive scan`: hosts of the network lab and sites of the sites lab in one stored run,
+/// one summary, and one exit code for both contracts.
+#[test]
+fn a_scan_runs_hosts_and_sites_in_one_run_with_one_exit_code() {
+    let Some((netns, _)) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(lab_dir().join("inventory.yaml")).unwrap();
+    let scan = "scan:\n  timeouts: { snmp: 1s }\n  scope: [fd00:5c::/64, 198.18.92.0/24]\n";
+    assert!(text.contains(scan));
+    let city = text.replace(
+        scan,
+        "scan:\n  timeouts: { snmp: 1s, dns: 2s, connect: 2s, http: 4s, smtp: 4s }\n  \
+         scope: [fd00::/8, 198.18.0.0/15]\n  resolvers: [\"[fd00:53::153]:53\"]\n  \
+         ca_file: /tmp/sixfive-lab/ca.pem\n",
+    ) + "hosts:\n  - { fqdn: ready.lab.test, agency: lab, internal: true, services: [https, http] }\n  \
+         - { fqdn: noservice6.lab.test, agency: lab, internal: true, services: [https, http] }\n";
+    // Secret files are read relative to the inventory.
+    std::fs::create_dir(dir.path().join("secrets")).unwrap();
+    for entry in std::fs::read_dir(lab_dir().join("secrets")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join("secrets").join(entry.file_name())).unwrap();
+    }
+    let inventory = dir.path().join("city.yaml");
+    std::fs::write(&inventory, city).unwrap();
+    let db = dir.path().join("store.db");
+    let scan = |args: &[&str]| {
+        let out = sixfive_in(&netns, &db, &inventory)
+            .env("SIXFIVE_LAB_COMMUNITY", &secrets()[0])
+            .args(["scan", "--format", "json", "--pings", "0"])
+            .args(args)
+            .output()
+            .unwrap();
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))
+        });
+        (out.status.code(), summary)
+    };
+    let (code, summary) = scan(&["--host", "ready.lab.test", "--site", "rt-ok"]);
+    assert_eq!(code, Some(0), "{summary:#}");
+    assert_eq!(summary["schema"], "sixfive.scan/v1");
+    assert_eq!((summary["hosts"]["total"].as_u64(), summary["hosts"]["ready"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(summary["sites"]["by_state"]["ok"], 1);
+    // One run holds the host's grade and the site's sample.
+    let run = summary["run"].as_i64().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = sixfive_inventory::Store::open(&sixfive_inventory::StoreUrl::Sqlite(db.clone()))
+            .await
+            .unwrap();
+        let runs = store.runs().await.unwrap();
+        let stored = runs.iter().find(|r| r.id == run).unwrap();
+        assert_eq!(stored.kind, sixfive_inventory::store::RunKind::Scan);
+        assert_eq!(store.levels(run).await.unwrap().len(), 1);
+        assert_eq!(store.samples("rt-ok", 1).await.unwrap().len(), 1);
+        store.close().await;
+    });
+    // A critical site alone fails the sites' contract; a BROKEN host outranks it.
+    assert_eq!(scan(&["--host", "ready.lab.test", "--site", "rt-down"]).0, Some(1));
+    assert_eq!(scan(&["--host", "noservice6.lab.test", "--site", "rt-down"]).0, Some(2));
 }

@@ -1,4 +1,4 @@
-//! The scan engine: resolves each selected host, runs every registered check on it, and
+//! The host scanner: resolves each selected host, runs every registered check on it, and
 //! grades it. Hosts run side by side up to the scan's concurrency; every probe still goes
 //! through the network guard (scope, rate, per-address and global limits), so one slow or
 //! black-holed host costs only its own deadlines.
@@ -8,41 +8,35 @@ use std::sync::Arc;
 
 use futures::stream::{self, Stream, StreamExt};
 use sixfive_inventory::model::{Host, Level, Scan, Service};
-use sixfive_inventory::results::{CheckRecord, HostLevel};
+use sixfive_inventory::results::{CheckRecord, HostLevel, Status};
+use sixfive_inventory::run::HostReport;
 
 use crate::check::{Check, Gate, HostScan, registry};
 use crate::level::grade;
 use crate::network::{Network, OwnV6};
 use crate::probe::resolve::Facts;
 
-/// One host's results and grade.
-#[derive(Debug, Clone)]
-pub struct HostReport {
-    pub host: Host,
-    pub records: Vec<CheckRecord>,
-    pub level: HostLevel,
-}
-
 pub struct Scanner {
-    network: Network,
+    network: Arc<Network>,
     checks: Vec<Box<dyn Check>>,
     gates: BTreeMap<&'static str, Gate>,
     hosts_in_flight: usize,
 }
 
 impl Scanner {
-    pub fn new(scan: &Scan) -> Result<Self, String> {
+    /// A scanner probing through `network`, which it may share with a site poller.
+    pub fn new(scan: &Scan, network: Arc<Network>) -> Self {
         let checks = registry();
         let gates = checks
             .iter()
             .filter_map(|check| check.gate().map(|gate| (check.id(), gate)))
             .collect();
-        Ok(Self {
-            network: Network::new(scan)?,
+        Self {
+            network,
             checks,
             gates,
             hosts_in_flight: scan.concurrency.max(1) as usize,
-        })
+        }
     }
 
     /// The scanner's own IPv6: without it every IPv6 result is inconclusive.
@@ -78,7 +72,8 @@ impl Scanner {
     }
 
     /// Scans `hosts`, yielding each report as it completes (not in input order). Each host
-    /// is its own task, so a multi-threaded runtime spreads hosts over every core.
+    /// is its own task, so a multi-threaded runtime spreads hosts over every core, and a
+    /// task that fails is reported as that host's `error`, never the run's end.
     pub fn scan_all(
         self: &Arc<Self>,
         hosts: Vec<Host>,
@@ -89,12 +84,45 @@ impl Scanner {
         stream::iter(hosts)
             .map(move |host| {
                 let (scanner, previous) = (Arc::clone(&scanner), Arc::clone(&previous));
-                tokio::spawn(async move {
-                    let before = previous.get(&host.fqdn).copied();
-                    scanner.scan_host(&host, before).await
-                })
+                let task = tokio::spawn({
+                    let host = host.clone();
+                    async move {
+                        let before = previous.get(&host.fqdn).copied();
+                        scanner.scan_host(&host, before).await
+                    }
+                });
+                async move {
+                    match task.await {
+                        Ok(report) => report,
+                        Err(failure) => failed(host, &crate::run::why(failure)),
+                    }
+                }
             })
             .buffer_unordered(in_flight)
-            .map(|joined| joined.expect("a host scan never panics"))
+    }
+}
+
+/// The report of a host whose scan failed inside sixfive: one `error` record, and a level
+/// claimed by nothing (inconclusive, never a regression).
+fn failed(host: Host, why: &str) -> HostReport {
+    let record = CheckRecord::new(
+        &host.fqdn,
+        "scan",
+        Status::Error,
+        format!("sixfive failed while scanning this host: {why}"),
+    )
+    .hint("a bug in sixfive: please report it with this message")
+    .evidence(serde_json::json!({"failure": why}));
+    HostReport {
+        level: HostLevel {
+            host: host.fqdn.clone(),
+            level: Level::L0,
+            score: 0,
+            internet_nl: None,
+            inconclusive: true,
+            regressed: false,
+        },
+        host,
+        records: vec![record],
     }
 }

@@ -15,10 +15,12 @@ pub mod pmtu;
 pub mod poller;
 pub mod probe;
 pub mod profiles;
+pub mod run;
 pub mod sites;
 pub mod smtp;
 pub mod tcp;
 pub mod tls;
 
-pub use engine::{HostReport, Scanner};
+pub use engine::Scanner;
 pub use poller::SitePoller;
+pub use run::{Engine, Run, RunOutcome, RunRequest};

@@ -15,7 +15,7 @@ use hickory_proto::rr::Name;
 use sixfive_inventory::load::read_secret;
 use sixfive_inventory::model::{self, Endpoint, Scan, Site, SnmpVersion};
 use sixfive_inventory::results::{
-    Family, PerFamily, RadioQuality, RadioReport, SiteReport, SystemInfo, UplinkReport,
+    Family, PerFamily, RadioQuality, RadioReport, SiteReport, SiteState, SystemInfo, UplinkReport,
 };
 
 use crate::icmp::{Pings, series};
@@ -23,6 +23,40 @@ use crate::network::Network;
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 use crate::profiles::{Metric, MetricSpec, Oid, Profile, ValueType};
 use crate::sites::{self, Bands, CounterWidth, Observation};
+
+/// A report with nothing read yet: every value unknown, the site unreachable.
+fn unread(site: &Site, polled_at: chrono::DateTime<Utc>) -> SiteReport {
+    SiteReport {
+        id: site.id.clone(),
+        state: SiteState::Unreachable,
+        reasons: Vec::new(),
+        polled_via: None,
+        address: None,
+        profile: site.profile.clone(),
+        system: SystemInfo::default(),
+        radio: RadioReport::default(),
+        uplink: UplinkReport::default(),
+        uptime_s: None,
+        rebooted: false,
+        wan_ipv6: None,
+        latency_ms: PerFamily::default(),
+        jitter_ms: PerFamily::default(),
+        loss: PerFamily::default(),
+        quality: RadioQuality::default(),
+        polled_at,
+        took_ms: 0.0,
+    }
+}
+
+/// The report of a site whose poll failed inside sixfive: nothing is known of it.
+fn failed(site: &Site, why: &str) -> SiteReport {
+    SiteReport {
+        reasons: vec![format!(
+            "sixfive failed while polling this site (a bug, please report it): {why}"
+        )],
+        ..unread(site, Utc::now())
+    }
+}
 
 /// Retries per SNMP request after its timeout: one, as LibreNMS and snmp_exporter do.
 const RETRIES: u32 = 1;
@@ -46,7 +80,7 @@ const IF_HC_OUT_OCTETS: [u32; 11] = [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 10];
 const IP_ADDRESS_IF_INDEX_V6: [u32; 11] = [1, 3, 6, 1, 2, 1, 4, 34, 1, 3, 2];
 
 pub struct SitePoller {
-    network: Network,
+    network: Arc<Network>,
     sockets: Sockets,
     profiles: HashMap<String, Profile>,
     bands: Bands,
@@ -56,10 +90,11 @@ pub struct SitePoller {
 }
 
 impl SitePoller {
-    pub fn new(scan: &Scan, profiles: Vec<Profile>, pings: u32) -> Result<Self, String> {
+    /// A poller probing through `network`, which it may share with a host scanner.
+    pub fn new(scan: &Scan, profiles: Vec<Profile>, pings: u32, network: Arc<Network>) -> Self {
         let snmp = scan.timeouts.snmp.0;
-        Ok(Self {
-            network: Network::new(scan)?,
+        Self {
+            network,
             sockets: Sockets::default(),
             profiles: profiles.into_iter().map(|p| (p.name.clone(), p)).collect(),
             bands: Bands::default().with(&scan.grading),
@@ -70,7 +105,7 @@ impl SitePoller {
             // SNMP sessions are held to the concurrency by the network guard; more sites
             // than that are under way so that their pings overlap other sites' SNMP.
             sites_in_flight: scan.concurrency.max(1) as usize * 4,
-        })
+        }
     }
 
     /// Polls `sites`, yielding each report as it completes (not in input order); each
@@ -83,10 +118,18 @@ impl SitePoller {
         stream::iter(sites)
             .map(move |(site, previous)| {
                 let poller = Arc::clone(&poller);
-                tokio::spawn(async move { poller.poll(&site, previous.as_ref()).await })
+                let task = tokio::spawn({
+                    let site = site.clone();
+                    async move { poller.poll(&site, previous.as_ref()).await }
+                });
+                async move {
+                    match task.await {
+                        Ok(report) => report,
+                        Err(failure) => failed(&site, &crate::run::why(failure)),
+                    }
+                }
             })
             .buffer_unordered(self.sites_in_flight)
-            .map(|joined| joined.expect("a site poll never panics"))
     }
 
     pub async fn poll(&self, site: &Site, previous: Option<&SiteReport>) -> SiteReport {
@@ -96,24 +139,10 @@ impl SitePoller {
         let snmp = self.read_snmp(site, &addresses);
         let (snmp, (pings_v6, pings_v4)) = futures::join!(snmp, self.ping(&addresses, &mut notes));
         let mut report = SiteReport {
-            id: site.id.clone(),
-            state: sixfive_inventory::results::SiteState::Unreachable,
-            reasons: Vec::new(),
-            polled_via: None,
-            address: None,
-            profile: site.profile.clone(),
-            system: SystemInfo::default(),
-            radio: RadioReport::default(),
-            uplink: UplinkReport::default(),
-            uptime_s: None,
-            rebooted: false,
-            wan_ipv6: None,
             latency_ms: per_family(&pings_v6, &pings_v4, Pings::latency_ms),
             jitter_ms: per_family(&pings_v6, &pings_v4, Pings::jitter_ms),
             loss: per_family(&pings_v6, &pings_v4, Pings::loss),
-            quality: RadioQuality::default(),
-            polled_at,
-            took_ms: 0.0,
+            ..unread(site, polled_at)
         };
         let answered = |p: &Option<Pings>| p.as_ref().is_some_and(|p| !p.rtts.is_empty());
         let mut seen = Observation {

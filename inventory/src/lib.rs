@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod load;
 pub mod model;
 pub mod results;
+pub mod run;
 pub mod schema;
 pub mod store;
 

@@ -1,0 +1,285 @@
+//! The run driver: the one engine under every front end (`check`, `sites`, `scan`, the
+//! agent, the TUI's re-check, the demo). It syncs the inventory into the store, runs the
+//! selected hosts and sites through one [`Network`] (one rate limit, one set of
+//! per-address limits), writes what they find from its own task in batches, publishes
+//! progress snapshots, and stores the run complete, or incomplete when it is cancelled.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use sixfive_inventory::model::{Host, Inventory, Scan, Site};
+use sixfive_inventory::results::{CheckRecord, HostLevel, SiteReport, SiteSample};
+use sixfive_inventory::run::{Finished, Progress, RunId};
+use sixfive_inventory::store::{RunKind, RunStatus};
+use sixfive_inventory::{Store, StoreError};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+pub use tokio_util::sync::CancellationToken;
+
+use crate::engine::Scanner;
+use crate::network::{Network, OwnV6};
+use crate::poller::SitePoller;
+use crate::profiles::Profile;
+
+/// Hosts and sites written to the store per batch.
+const BATCH: usize = 100;
+/// How often a run says its owner is alive (well within the store's STALE_AFTER).
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// What to run: the hosts and sites the caller selected, and who asks.
+pub struct RunRequest {
+    pub hosts: Vec<Host>,
+    pub sites: Vec<Site>,
+    /// Recorded with the run, e.g. `check@alice`.
+    pub owner: String,
+    /// The inventory's source, recorded with the import the run makes first.
+    pub source: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub run: RunId,
+    pub status: RunStatus,
+}
+
+/// A run under way: watch it, cancel it, take what it finishes, await its end.
+pub struct Run {
+    pub progress: watch::Receiver<Progress>,
+    pub cancel: CancellationToken,
+    /// Every host and site as it finishes; dropping the receiver loses nothing stored.
+    pub finished: mpsc::UnboundedReceiver<Finished>,
+    task: JoinHandle<Result<RunOutcome, StoreError>>,
+}
+
+impl Run {
+    /// Waits for the run to end, stored complete or (cancelled) incomplete.
+    pub async fn finish(self) -> Result<RunOutcome, StoreError> {
+        match self.task.await {
+            Ok(outcome) => outcome,
+            Err(failure) => std::panic::resume_unwind(failure.into_panic()),
+        }
+    }
+}
+
+/// The engine: one network, the host scanner and the site poller on it, and the store.
+pub struct Engine {
+    scanner: Arc<Scanner>,
+    poller: Arc<SitePoller>,
+    network: Arc<Network>,
+    store: Arc<Store>,
+}
+
+impl Engine {
+    pub fn new(
+        scan: &Scan,
+        profiles: Vec<Profile>,
+        pings: u32,
+        store: Arc<Store>,
+    ) -> Result<Self, String> {
+        let network = Arc::new(Network::new(scan)?);
+        Ok(Self {
+            scanner: Arc::new(Scanner::new(scan, Arc::clone(&network))),
+            poller: Arc::new(SitePoller::new(scan, profiles, pings, Arc::clone(&network))),
+            network,
+            store,
+        })
+    }
+
+    /// The scanner's own IPv6: without it every IPv6 result is inconclusive.
+    pub fn own_v6(&self) -> &OwnV6 {
+        &self.network.own_v6
+    }
+
+    pub fn check_ids(&self) -> Vec<&'static str> {
+        self.scanner.check_ids()
+    }
+
+    /// Starts one stored run of `request` against `inventory` (imported first).
+    pub fn start(&self, inventory: Arc<Inventory>, request: RunRequest) -> Run {
+        let (progress_tx, progress) = watch::channel(Progress {
+            hosts_total: request.hosts.len(),
+            sites_total: request.sites.len(),
+            ..Progress::default()
+        });
+        let (finished_tx, finished) = mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        let driver = Driver {
+            scanner: Arc::clone(&self.scanner),
+            poller: Arc::clone(&self.poller),
+            store: Arc::clone(&self.store),
+            progress: progress_tx,
+            finished: finished_tx,
+            cancel: cancel.clone(),
+        };
+        let task = tokio::spawn(driver.drive(inventory, request));
+        Run {
+            progress,
+            cancel,
+            finished,
+            task,
+        }
+    }
+}
+
+struct Driver {
+    scanner: Arc<Scanner>,
+    poller: Arc<SitePoller>,
+    store: Arc<Store>,
+    progress: watch::Sender<Progress>,
+    finished: mpsc::UnboundedSender<Finished>,
+    cancel: CancellationToken,
+}
+
+/// Rows on their way to the store.
+#[derive(Default)]
+struct Batch {
+    records: Vec<CheckRecord>,
+    levels: Vec<HostLevel>,
+    samples: Vec<SiteSample>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.levels.len() + self.samples.len()
+    }
+
+    fn add(&mut self, finished: &Finished) {
+        match finished {
+            Finished::Host(report) => {
+                self.records.extend(report.records.iter().cloned());
+                self.levels.push(report.level.clone());
+            }
+            Finished::Site(report) => self.samples.push(report.sample()),
+        }
+    }
+}
+
+impl Driver {
+    async fn drive(
+        self,
+        inventory: Arc<Inventory>,
+        request: RunRequest,
+    ) -> Result<RunOutcome, StoreError> {
+        let store = &self.store;
+        // Every stored result refers to a host or site the store knows.
+        store
+            .import(&inventory, &request.source, &request.owner)
+            .await?;
+        let previous_levels = Arc::new(store.latest_levels().await?);
+        let mut previous_samples: HashMap<String, SiteReport> = store
+            .latest_samples(None)
+            .await?
+            .iter()
+            .filter_map(|sample| Some((sample.site.clone(), SiteReport::from_sample(sample)?)))
+            .collect();
+        let kind = match (request.hosts.is_empty(), request.sites.is_empty()) {
+            (false, true) => RunKind::Hosts,
+            (true, false) => RunKind::Sites,
+            _ => RunKind::Scan,
+        };
+        let run = store.begin_run(&request.owner, kind).await?;
+        self.progress.send_modify(|p| p.run = Some(run));
+
+        let (batches, inbox) = mpsc::channel::<Batch>(4);
+        let writer = tokio::spawn(write(Arc::clone(store), run, inbox));
+        let sites = request
+            .sites
+            .into_iter()
+            .map(|site| {
+                let before = previous_samples.remove(&site.id);
+                (site, before)
+            })
+            .collect();
+        let hosts = self
+            .scanner
+            .scan_all(request.hosts, previous_levels)
+            .map(|report| Finished::Host(Box::new(report)));
+        let sites = self
+            .poller
+            .poll_all(sites)
+            .map(|report| Finished::Site(Box::new(report)));
+        let mut work = std::pin::pin!(futures::stream::select(hosts, sites));
+        let mut batch = Batch::default();
+        let cancelled = loop {
+            let next = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => break true,
+                next = work.next() => next,
+            };
+            let Some(finished) = next else { break false };
+            batch.add(&finished);
+            self.progress.send_modify(|p| p.count(&finished));
+            let _ = self.finished.send(finished);
+            if batch.len() >= BATCH && batches.send(std::mem::take(&mut batch)).await.is_err() {
+                break false;
+            }
+        };
+        // The writer ends with the inbox: what it failed on is the run's error.
+        let _ = batches.send(batch).await;
+        drop(batches);
+        let written = writer
+            .await
+            .unwrap_or_else(|failure| std::panic::resume_unwind(failure.into_panic()));
+        let status = if cancelled || written.is_err() {
+            RunStatus::Incomplete
+        } else {
+            RunStatus::Complete
+        };
+        store.finish_run(run, status).await?;
+        written?;
+        Ok(RunOutcome { run, status })
+    }
+}
+
+/// Writes batches as they come, and beats the run's heart meanwhile.
+async fn write(
+    store: Arc<Store>,
+    run: RunId,
+    mut inbox: mpsc::Receiver<Batch>,
+) -> Result<(), StoreError> {
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    loop {
+        tokio::select! {
+            batch = inbox.recv() => {
+                let Some(batch) = batch else { return Ok(()) };
+                store.record_results(run, &batch.records).await?;
+                store.record_levels(run, &batch.levels).await?;
+                store.record_samples(run, &batch.samples).await?;
+            }
+            _ = heartbeat.tick() => store.beat(run).await?,
+        }
+    }
+}
+
+/// What a failed task says, for the record that stands in for its host or site.
+pub fn why(failure: tokio::task::JoinError) -> String {
+    if failure.is_cancelled() {
+        return "the task was cancelled".into();
+    }
+    let panic = failure.into_panic();
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "it panicked".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_task_is_told_by_its_message() {
+        let failure = tokio::spawn(async { panic!("index out of bounds") })
+            .await
+            .unwrap_err();
+        assert_eq!(why(failure), "index out of bounds");
+        let owned = tokio::spawn(async { panic!("{} of {}", 3, 2) })
+            .await
+            .unwrap_err();
+        assert_eq!(why(owned), "3 of 2");
+    }
+}

@@ -1,0 +1,195 @@
+//! The run driver end to end on loopback: hosts are resolved through an in-process name
+//! server (nothing else is probed: every name is NXDOMAIN, or never answered), results go
+//! to a SQLite store, and the run is watched and cancelled as the CLI, TUI and agent do.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::{Message, OpCode, ResponseCode};
+use sixfive_checks::{Engine, RunRequest};
+use sixfive_inventory::model::Level;
+use sixfive_inventory::run::Finished;
+use sixfive_inventory::store::{RunKind, RunStatus};
+use sixfive_inventory::{LoadOptions, Store, StoreUrl};
+use tokio::net::UdpSocket;
+
+/// A name server on 127.0.0.1 answering NXDOMAIN to everything, or nothing when `silent`.
+async fn name_server(silent: bool) -> SocketAddr {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let address = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            if silent {
+                continue;
+            }
+            let Ok(query) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let mut answer = Message::response(query.metadata.id, OpCode::Query);
+            answer.metadata.response_code = ResponseCode::NXDomain;
+            answer.add_queries(query.queries.clone());
+            let _ = socket.send_to(&answer.to_vec().unwrap(), from).await;
+        }
+    });
+    address
+}
+
+/// A city of `hosts` hosts resolved through `resolver`, and a store for it.
+async fn city(
+    hosts: usize,
+    resolver: SocketAddr,
+) -> (
+    Arc<sixfive_inventory::Inventory>,
+    Arc<Store>,
+    tempfile::TempDir,
+) {
+    let mut text = format!(
+        "version: 1\nscan:\n  resolvers: [\"{resolver}\"]\n  timeouts: {{ dns: 2s }}\n  scope: [198.18.0.0/15]\n\
+         agencies: [{{ id: dict, name: DICT }}]\nhosts:\n"
+    );
+    for i in 0..hosts {
+        text.push_str(&format!(
+            "  - {{ fqdn: h{i}.run.test, agency: dict, services: [https] }}\n"
+        ));
+    }
+    let options = LoadOptions {
+        profiles: vec!["generic".into()],
+        secrets: false,
+    };
+    let inventory = sixfive_inventory::load_str("city.yaml", &text, &options)
+        .unwrap()
+        .inventory;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&StoreUrl::Sqlite(dir.path().join("store.db")))
+        .await
+        .unwrap();
+    (Arc::new(inventory), Arc::new(store), dir)
+}
+
+fn engine(inventory: &sixfive_inventory::Inventory, store: &Arc<Store>) -> Engine {
+    Engine::new(
+        &inventory.scan,
+        sixfive_checks::profiles::shipped(),
+        0,
+        Arc::clone(store),
+    )
+    .unwrap()
+}
+
+fn request(inventory: &sixfive_inventory::Inventory) -> RunRequest {
+    RunRequest {
+        hosts: inventory.hosts.clone(),
+        sites: Vec::new(),
+        owner: "test@run".into(),
+        source: "city.yaml".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_imports_stores_and_reports_its_progress() {
+    let (inventory, store, _dir) = city(12, name_server(false).await).await;
+    let engine = engine(&inventory, &store);
+    let mut run = engine.start(Arc::clone(&inventory), request(&inventory));
+    assert_eq!(run.progress.borrow().hosts_total, 12);
+    let mut finished = 0;
+    while let Some(item) = run.finished.recv().await {
+        assert!(matches!(item, Finished::Host(ref r) if r.level.level == Level::L0));
+        finished += 1;
+    }
+    let last = run.progress.borrow().clone();
+    let outcome = run.finish().await.unwrap();
+    assert_eq!(outcome.status, RunStatus::Complete);
+    assert_eq!(finished, 12);
+    assert_eq!((last.hosts_done, last.run), (12, Some(outcome.run)));
+    assert_eq!(last.by_level.get(&Level::L0), Some(&12));
+    assert_eq!(last.last.len(), sixfive_inventory::run::LAST_FINISHED);
+    // The inventory was imported first, and every host's grade and results are stored.
+    assert_eq!(store.hosts(false).await.unwrap().len(), 12);
+    assert_eq!(store.levels(outcome.run).await.unwrap().len(), 12);
+    assert!(!store.results(outcome.run).await.unwrap().is_empty());
+    let runs = store.runs().await.unwrap();
+    assert_eq!(
+        (runs[0].kind, runs[0].status),
+        (RunKind::Hosts, RunStatus::Complete)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_is_stored_incomplete() {
+    // Nothing answers: every host waits for its DNS deadline.
+    let (inventory, store, _dir) = city(4, name_server(true).await).await;
+    let engine = engine(&inventory, &store);
+    let run = engine.start(Arc::clone(&inventory), request(&inventory));
+    let mut progress = run.progress.clone();
+    // Cancel once the run is stored, well before any host could finish.
+    while progress.borrow().run.is_none() {
+        progress.changed().await.unwrap();
+    }
+    run.cancel.cancel();
+    let started = std::time::Instant::now();
+    let outcome = run.finish().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "cancelling does not wait for hosts"
+    );
+    assert_eq!(outcome.status, RunStatus::Incomplete);
+    assert_eq!(store.runs().await.unwrap()[0].status, RunStatus::Incomplete);
+    assert!(
+        store
+            .latest_complete_run(RunKind::Hosts)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_is_judged_against_its_last_level_in_any_complete_run() {
+    let (inventory, store, _dir) = city(2, name_server(false).await).await;
+    // h0 was L3 in an older complete run, then graded again by a run that did not cover h1.
+    let old = store.begin_run("earlier", RunKind::Hosts).await.unwrap();
+    let level = |host: &str, level| sixfive_inventory::results::HostLevel {
+        host: host.into(),
+        level,
+        score: 90,
+        internet_nl: None,
+        inconclusive: false,
+        regressed: false,
+    };
+    store
+        .record_levels(
+            old,
+            &[
+                level("h0.run.test", Level::L3),
+                level("h1.run.test", Level::L3),
+            ],
+        )
+        .await
+        .unwrap();
+    store.finish_run(old, RunStatus::Complete).await.unwrap();
+    let newer = store.begin_run("earlier", RunKind::Hosts).await.unwrap();
+    store
+        .record_levels(newer, &[level("h0.run.test", Level::L0)])
+        .await
+        .unwrap();
+    store.finish_run(newer, RunStatus::Complete).await.unwrap();
+    let cut = store.begin_run("earlier", RunKind::Hosts).await.unwrap();
+    store
+        .record_levels(cut, &[level("h1.run.test", Level::L0)])
+        .await
+        .unwrap();
+    store.finish_run(cut, RunStatus::Incomplete).await.unwrap();
+
+    let engine = engine(&inventory, &store);
+    let mut run = engine.start(Arc::clone(&inventory), request(&inventory));
+    let mut regressed = std::collections::BTreeMap::new();
+    while let Some(Finished::Host(report)) = run.finished.recv().await {
+        regressed.insert(report.host.fqdn.clone(), report.level.regressed);
+    }
+    run.finish().await.unwrap();
+    // h0's last level is L0 (the newer run); h1's is L3 (the incomplete run does not count).
+    assert_eq!(regressed["h0.run.test"], false);
+    assert_eq!(regressed["h1.run.test"], true);
+}

@@ -1,0 +1,63 @@
+//! Wiring between a command and the run driver: the progress bar on a terminal, one Ctrl-C
+//! handler for the whole run, and each finished host or site handed to the command's output.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use sixfive_checks::{Engine, RunOutcome, RunRequest};
+use sixfive_inventory::Inventory;
+use sixfive_inventory::run::Finished;
+use sixfive_inventory::store::RunStatus;
+
+use crate::Failure;
+
+/// Runs `request`, handing each finished host or site to `each` as it comes; a run cut
+/// short by Ctrl-C is stored incomplete and is [`Failure::Interrupted`].
+pub async fn drive(
+    engine: &Engine,
+    inventory: Arc<Inventory>,
+    request: RunRequest,
+    mut each: impl FnMut(Finished),
+) -> Result<RunOutcome, Failure> {
+    let mut run = engine.start(inventory, request);
+    // One handler for the run: a press while a batch is being written is not lost.
+    let cancel = run.cancel.clone();
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+        }
+    });
+    let bar = progress_bar(run.progress.borrow().total());
+    let mut progress = run.progress.clone();
+    let shown = bar.clone();
+    let watcher = tokio::spawn(async move {
+        while progress.changed().await.is_ok() {
+            shown.set_position(progress.borrow().done() as u64);
+        }
+    });
+    while let Some(finished) = run.finished.recv().await {
+        each(finished);
+    }
+    let outcome = run.finish().await;
+    interrupt.abort();
+    watcher.abort();
+    bar.finish_and_clear();
+    let outcome = outcome?;
+    if outcome.status == RunStatus::Incomplete {
+        return Err(Failure::Interrupted);
+    }
+    Ok(outcome)
+}
+
+/// A progress bar on stderr when it is a terminal.
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_bar} {eta}")
+            .expect("the template is valid"),
+    );
+    bar
+}

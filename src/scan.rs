@@ -1,0 +1,144 @@
+//! `sixfive scan`: the selected hosts and sites in one stored run, a summary on stdout, and
+//! an exit code that combines `check`'s contract with `sites --fail-on`.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use serde_json::json;
+use sixfive_checks::{Engine, RunRequest};
+use sixfive_inventory::results::{HostLevel, SiteState};
+use sixfive_inventory::run::Finished;
+
+use crate::Failure;
+use crate::check::{Summary, select_hosts};
+use crate::cli::{Global, ScanArgs, SitesFormat};
+use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
+
+pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
+    let path = inventory_path(None, global)?;
+    let profiles = profiles(global)?;
+    let inventory = load(&path, &load_options(true, &profiles))?.inventory;
+    let require = args.require.unwrap_or(inventory.scan.require);
+    let hosts = select_hosts(&inventory, &args.select);
+    let agency = &args.select.agency;
+    let sites: Vec<_> = inventory
+        .sites
+        .iter()
+        .filter(|s| agency.is_empty() || agency.contains(&s.agency))
+        .filter(|s| args.site.is_empty() || args.site.contains(&s.id))
+        .cloned()
+        .collect();
+    if hosts.is_empty() && sites.is_empty() {
+        return Err(Failure::Usage(
+            "no host or site matches the selection".into(),
+        ));
+    }
+    let inventory = Arc::new(inventory);
+    let (outcome, levels, states, own_v6) =
+        block_on(async {
+            let store = Arc::new(open_store(global).await?);
+            let engine = Engine::new(&inventory.scan, profiles, args.pings, Arc::clone(&store))
+                .map_err(Failure::Scanner)?;
+            let request = RunRequest {
+                hosts,
+                sites,
+                owner: format!("scan@{}", who()),
+                source: path.display().to_string(),
+            };
+            let (mut levels, mut states): (Vec<HostLevel>, Vec<SiteState>) = Default::default();
+            let outcome = crate::run::drive(&engine, Arc::clone(&inventory), request, |finished| {
+                match finished {
+                    Finished::Host(report) => levels.push(report.level),
+                    Finished::Site(report) => states.push(report.state),
+                }
+            })
+            .await?;
+            store.close().await;
+            Ok((outcome, levels, states, engine.own_v6().clone()))
+        })?;
+    let hosts = Summary::of(&levels, require, &own_v6);
+    let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+    for state in &states {
+        *by_state.entry(state.as_str()).or_default() += 1;
+    }
+    let code = combined(
+        hosts.exit_code(),
+        crate::sites::exit_code(states.iter().copied(), args.fail_on),
+    );
+    let by_level: BTreeMap<&str, usize> = hosts
+        .by_level
+        .iter()
+        .map(|(l, n)| (l.as_str(), *n))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        SitesFormat::Table
+    } else {
+        SitesFormat::Json
+    });
+    match format {
+        SitesFormat::Json => {
+            let document = json!({
+                "schema": "sixfive.scan/v1",
+                "run": outcome.run,
+                "require": hosts.require,
+                "hosts": {"total": hosts.hosts, "ready": hosts.ready, "broken": hosts.broken, "by_level": by_level},
+                "sites": {"total": states.len(), "by_state": by_state},
+                "exit_code": code,
+            });
+            serde_json::to_writer(&mut out, &document).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        SitesFormat::Table => {
+            let counts = |counts: &BTreeMap<&str, usize>| {
+                counts
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            };
+            writeln!(
+                out,
+                "hosts  {} scanned, {} at {} or above, {} BROKEN  ({})",
+                hosts.hosts,
+                hosts.ready,
+                hosts.require,
+                hosts.broken,
+                counts(&by_level)
+            )?;
+            writeln!(
+                out,
+                "sites  {} polled  ({})",
+                states.len(),
+                counts(&by_state)
+            )?;
+            writeln!(out, "run    {} stored complete", outcome.run)?;
+        }
+    }
+    Ok(code)
+}
+
+/// One exit code for both contracts, the worse first: 2 (BROKEN or regressed), 3
+/// (inconclusive), 1 (a host below the level, or a site at or past `--fail-on`), 0.
+fn combined(hosts: u8, sites: u8) -> u8 {
+    match (hosts, sites) {
+        (0, sites) => sites,
+        (hosts, _) => hosts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::combined;
+
+    #[test]
+    fn the_worse_contract_decides() {
+        assert_eq!(combined(0, 0), 0);
+        assert_eq!(combined(0, 1), 1);
+        assert_eq!(combined(1, 1), 1);
+        assert_eq!(combined(2, 1), 2);
+        assert_eq!(combined(3, 1), 3);
+        assert_eq!(combined(3, 0), 3);
+    }
+}
