@@ -420,3 +420,31 @@ fn only_the_roots_dot_is_dropped_from_a_name() {
     assert_eq!(line, 4);
     assert!(message.contains("is not a host name"), "{message}");
 }
+
+#[test]
+fn a_city_of_200000_hosts_in_one_file_loads() {
+    let mut text = String::from("version: 1\nagencies:\n  - { id: dict, name: DICT }\nhosts:\n");
+    for i in 0..200_000 {
+        text.push_str(&format!(
+            "  - fqdn: h{i}.danang.test\n    agency: dict\n    services: [https, http]\n    tags: [ward-{}]\n",
+            i % 56
+        ));
+    }
+    let loaded = load_str("city.yaml", &text, &options()).unwrap();
+    assert_eq!(loaded.inventory.hosts.len(), 200_000);
+}
+
+#[test]
+fn a_yaml_bomb_is_refused_naming_the_budget() {
+    // Nine levels of ten aliases each would expand to a billion values.
+    let mut text =
+        String::from("version: 1\nagencies: []\nx0: &x0 [a, a, a, a, a, a, a, a, a, a]\n");
+    for level in 1..10 {
+        let refs = vec![format!("*x{}", level - 1); 10].join(", ");
+        text.push_str(&format!("x{level}: &x{level} [{refs}]\n"));
+    }
+    let (line, _, message, hint) = only_error(&text);
+    assert!(message.contains("parser budget"), "{message}");
+    assert!(hint.unwrap().contains("YAML bombs"));
+    assert!(line >= 3, "the place the budget ran out: line {line}");
+}

@@ -390,6 +390,20 @@ fn load_sources(
     })
 }
 
+/// Which budget a YAML file went past, in words.
+fn breached(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Aliases { aliases } => format!("{aliases} aliases (`*name`)"),
+        B::Anchors { anchors } => format!("{anchors} anchors (`&name`)"),
+        B::Depth { depth } => format!("nesting {depth} levels deep"),
+        B::Nodes { nodes } => format!("{nodes} mappings, lists and values"),
+        B::Events { events } => format!("{events} parser events"),
+        B::Documents { documents } => format!("{documents} documents in one file"),
+        other => format!("{other:?}"),
+    }
+}
+
 fn read_file(cx: &mut Context, file: usize) -> Part {
     let mut part = Part::default();
     let root = match Node::parse(&cx.sources[file].text) {
@@ -399,15 +413,33 @@ fn read_file(cx: &mut Context, file: usize) -> Part {
             let pos = error
                 .location()
                 .map_or_else(|| Pos::at(source, 1, 1), |l| Node::pos(l, source));
-            let message = error
-                .without_snippet()
-                .render_with_formatter(&serde_saphyr::UserMessageFormatter);
+            // Budget breaches reached through an alias come wrapped in its locations.
+            let mut cause = &error;
+            while let serde_saphyr::Error::AliasError { error, .. }
+            | serde_saphyr::Error::WithSnippet { error, .. } = cause
+            {
+                cause = error;
+            }
+            let (message, hint) = match cause {
+                serde_saphyr::Error::Budget { breach, .. } => (
+                    format!("the YAML goes past a parser budget: {}", breached(breach)),
+                    "anchors, aliases and nesting are limited to guard against YAML bombs: \
+                     write the entries out, or split the file in a folder of files",
+                ),
+                other => (
+                    format!(
+                        "not valid YAML: {}",
+                        other.render_with_formatter(&serde_saphyr::UserMessageFormatter)
+                    ),
+                    "check the indentation and quoting around this place",
+                ),
+            };
             let problem = Problem::new(
                 Severity::Error,
                 &cx.sources[file],
                 pos,
-                format!("not valid YAML: {message}"),
-                Some("check the indentation and quoting around this place".into()),
+                message,
+                Some(hint.into()),
             );
             cx.problems.push(problem);
             return part;

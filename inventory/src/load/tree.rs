@@ -84,6 +84,18 @@ pub fn path_text(path: &[Step]) -> String {
     text
 }
 
+/// Parser budgets for an input of `bytes`: what every byte can hold grows with the input,
+/// so a city of 200,000 hosts in one file loads, while what anchors and aliases can expand
+/// to keeps serde-saphyr's defaults, the guard against YAML bombs.
+pub fn budget_for(bytes: usize) -> serde_saphyr::budget::Budget {
+    let mut budget = serde_saphyr::budget::Budget::default();
+    // A node or an event takes at least a byte of input (anchors and aliases aside).
+    budget.max_nodes = budget.max_nodes.max(bytes);
+    budget.max_events = budget.max_events.max(2 * bytes);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(bytes);
+    budget
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub value: Value,
@@ -104,7 +116,10 @@ pub enum Value {
 
 impl Node {
     pub fn parse(source: &str) -> Result<Node, serde_saphyr::Error> {
-        let options = serde_saphyr::options! { with_snippet: false };
+        let options = serde_saphyr::options! {
+            with_snippet: false,
+            budget: Some(budget_for(source.len())),
+        };
         serde_saphyr::from_str_with_options(source, options)
     }
 
