@@ -174,6 +174,22 @@ mod tests {
     }
 
     #[test]
+    fn the_level_table_and_the_checks_gates_agree() {
+        let gates: BTreeMap<&str, Level> = crate::check::registry()
+            .iter()
+            .filter_map(|check| check.gate().map(|gate| (check.id(), gate.level)))
+            .collect();
+        let table: BTreeMap<&str, Level> = LEVEL_CHECKS
+            .iter()
+            .flat_map(|(level, ids)| ids.iter().map(move |id| (*id, *level)))
+            .collect();
+        assert_eq!(
+            gates, table,
+            "every gated check is in the table at its gate's level"
+        );
+    }
+
+    #[test]
     fn a_level_needs_every_check_it_asks_for() {
         let mut partial = results(&[]);
         partial.retain(|r| r.check != "dns.dnssec");
