@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
-use sixfive_inventory::results::{CheckRecord, Status};
+use sixfive_inventory::results::{CheckRecord, Status, millis, thousandths};
 use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence, SurgeError};
 
 use crate::check::{Check, Gate, HostScan};
@@ -51,12 +51,12 @@ pub struct Pings {
 
 impl Pings {
     pub fn loss(&self) -> Option<f64> {
-        (self.sent > 0).then(|| 1.0 - self.rtts.len() as f64 / f64::from(self.sent))
+        (self.sent > 0).then(|| thousandths(1.0 - self.rtts.len() as f64 / f64::from(self.sent)))
     }
 
     pub fn latency_ms(&self) -> Option<f64> {
         let total: Duration = self.rtts.iter().sum();
-        (!self.rtts.is_empty()).then(|| millis(total) / self.rtts.len() as f64)
+        (!self.rtts.is_empty()).then(|| thousandths(millis(total) / self.rtts.len() as f64))
     }
 
     /// Mean difference between consecutive round trips.
@@ -66,12 +66,8 @@ impl Pings {
             .windows(2)
             .map(|w| (millis(w[1]) - millis(w[0])).abs())
             .collect();
-        (!steps.is_empty()).then(|| steps.iter().sum::<f64>() / steps.len() as f64)
+        (!steps.is_empty()).then(|| thousandths(steps.iter().sum::<f64>() / steps.len() as f64))
     }
-}
-
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// Sends `count` echoes to `address`, `interval` apart without waiting for replies (as

@@ -172,7 +172,7 @@ impl SitePoller {
         report.reasons = graded.reasons;
         report.reasons.extend(notes);
         report.quality = graded.quality;
-        report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        report.took_ms = sixfive_inventory::results::millis(started.elapsed());
         report
     }
 
@@ -594,7 +594,8 @@ fn set_metric(
             _ => return None,
         };
         let sentinel = raw.fract() == 0.0 && spec.not_available.contains(&(raw as i64));
-        (!sentinel && raw.is_finite()).then(|| raw / spec.divisor)
+        (!sentinel && raw.is_finite())
+            .then(|| sixfive_inventory::results::thousandths(raw / spec.divisor))
     };
     let words = || match value? {
         SnmpValue::Integer(i) => Some(i.to_string()),

@@ -306,7 +306,7 @@ pub fn bits_per_second(
         CounterWidth::Bits32 => (now as u32).wrapping_sub(before as u32).into(),
     };
     let bps = delta as f64 * 8.0 / elapsed.as_secs_f64();
-    (bps <= max_bps).then_some(bps)
+    (bps <= max_bps).then_some(bps.round())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

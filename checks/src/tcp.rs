@@ -175,7 +175,7 @@ impl Check for HappyEyeballs {
             ) else {
                 return scan.skip(self.id(), "needs the port open over both families");
             };
-            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            let ms = sixfive_inventory::results::millis;
             let evidence = json!({"port": port, "v4": {"address": a4, "connect_ms": ms(took4)}, "v6": {"address": a6, "connect_ms": ms(took6)}});
             let detail = format!(
                 "IPv6 connects in {:.1} ms, IPv4 in {:.1} ms",

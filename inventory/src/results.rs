@@ -131,7 +131,7 @@ impl CheckRecord {
     }
 
     pub fn took(mut self, elapsed: std::time::Duration) -> Self {
-        self.duration_ms = Some(elapsed.as_secs_f64() * 1000.0);
+        self.duration_ms = Some(millis(elapsed));
         self
     }
 }
@@ -144,6 +144,18 @@ impl Family {
             IpAddr::V6(_) => Family::V6,
         }
     }
+}
+
+/// A duration in milliseconds as JSON and the store show it: to the microsecond, what the
+/// clocks measure, so `0.028` and never `0.02757099999999999`.
+pub fn millis(elapsed: std::time::Duration) -> f64 {
+    thousandths(elapsed.as_secs_f64() * 1000.0)
+}
+
+/// `value` to three decimals: a measurement computed from others (a mean, a ratio, a
+/// reading divided by a profile's divisor) shown to the precision it has.
+pub fn thousandths(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
 }
 
 /// A host's grade in one scan run.
@@ -276,5 +288,21 @@ impl SiteReport {
     /// The report a sample was made from; None for a sample of another shape.
     pub fn from_sample(sample: &SiteSample) -> Option<SiteReport> {
         serde_json::from_value(sample.data.clone()).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measurements_are_written_to_the_microsecond() {
+        let took = std::time::Duration::from_nanos(27_571);
+        assert_eq!(millis(took), 0.028);
+        let record = CheckRecord::new("h.test", "tcp.v6", Status::Pass, "").took(took);
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(json.contains("\"duration_ms\":0.028"), "{json}");
+        assert_eq!(thousandths(0.1 + 0.2), 0.3);
+        assert_eq!(thousandths(-95.0 / 10.0), -9.5);
     }
 }

@@ -304,7 +304,7 @@ where
         wire_bytes,
         body,
         truncated: truncated || cut,
-        took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        took_ms: sixfive_inventory::results::millis(started.elapsed()),
         certificate,
     })))
 }
