@@ -14,6 +14,8 @@ use sixfive_inventory::Place;
 use sixfive_inventory::model::{Host, Level};
 use sixfive_inventory::results::Status;
 use sixfive_inventory::run::{Finished, HostReport};
+use sixfive_report::document::Ipv6State;
+use sixfive_report::{CheckHead, CheckSummary, HostEntry, ScannerInfo};
 
 use crate::Failure;
 use crate::cli::{CheckArgs, CheckFormat, Global, HostSelection};
@@ -34,7 +36,13 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
     block_on(async {
         let store = Arc::new(open_store(global).await?);
         let hosts = match &args.changed_since {
-            Some(since) => changed_since(&store, &path, since, hosts, &options).await?,
+            Some(since) => {
+                // The import history must hold this inventory before it can say what changed.
+                store
+                    .import(&inventory, &path.display().to_string(), &who())
+                    .await?;
+                changed_since(&store, &path, since, hosts, &options).await?
+            }
             None => hosts,
         };
         if hosts.is_empty() {
@@ -182,7 +190,8 @@ impl Kept {
     fn keep(&mut self, mut report: HostReport, format: CheckFormat) {
         self.levels.push(report.level.clone());
         if format == CheckFormat::Json {
-            let text = serde_json::to_string(&host_json(&report)).expect("JSON values serialise");
+            let text =
+                serde_json::to_string(&HostEntry::from(&report)).expect("the document serialises");
             self.json_hosts.push((report.host.fqdn.clone(), text));
         } else {
             for record in &mut report.records {
@@ -217,9 +226,20 @@ impl Summary {
             hosts: levels.len(),
             ready: levels.iter().filter(|l| l.level >= require).count(),
             broken: by_level.get(&Level::Broken).copied().unwrap_or(0),
-            inconclusive: !matches!(own_v6, OwnV6::Ready)
+            // Without hosts, the scanner's own IPv6 decides nothing.
+            inconclusive: (!levels.is_empty() && !matches!(own_v6, OwnV6::Ready))
                 || levels.iter().any(|l| l.inconclusive && l.level < require),
             by_level,
+        }
+    }
+
+    /// The summary as `sixfive.check/v1` and `sixfive.scan/v1` write it.
+    pub fn document(&self) -> CheckSummary {
+        CheckSummary {
+            hosts: self.hosts,
+            ready: self.ready,
+            broken: self.broken,
+            by_level: self.by_level.clone(),
         }
     }
 
@@ -237,21 +257,6 @@ impl Summary {
     }
 }
 
-fn host_json(r: &HostReport) -> Value {
-    let checks: Vec<Value> = r
-        .records
-        .iter()
-        .map(|c| {
-            json!({"id": c.check, "status": c.status, "family": c.family, "address": c.address,
-                   "port": c.port, "duration_ms": c.duration_ms, "detail": c.detail,
-                   "hint": c.hint, "evidence": c.evidence})
-        })
-        .collect();
-    json!({"fqdn": r.host.fqdn, "agency": r.host.agency, "level": r.level.level,
-           "score": r.level.score, "internet_nl": r.level.internet_nl, "regressed": r.level.regressed,
-           "inconclusive": r.level.inconclusive, "checks": checks})
-}
-
 /// The `sixfive.check/v1` document, one host per line so that a large city streams out
 /// without building the whole document in memory.
 fn write_json(
@@ -262,20 +267,20 @@ fn write_json(
     started: DateTime<Utc>,
     finished: DateTime<Utc>,
 ) -> std::io::Result<()> {
-    let by_level: BTreeMap<&str, usize> = summary
-        .by_level
-        .iter()
-        .map(|(l, n)| (l.as_str(), *n))
-        .collect();
-    let head = json!({
-        "schema": "sixfive.check/v1",
-        "started": started.to_rfc3339(),
-        "finished": finished.to_rfc3339(),
-        "require": summary.require,
-        "scanner": {"ipv6": engine.own_v6()},
-        "summary": {"hosts": summary.hosts, "ready": summary.ready, "broken": summary.broken, "by_level": by_level},
-    });
-    let head = serde_json::to_string(&head).expect("JSON values serialise");
+    let head = CheckHead {
+        schema: "sixfive.check/v1".into(),
+        started,
+        finished,
+        require: summary.require,
+        scanner: ScannerInfo {
+            ipv6: match engine.own_v6() {
+                OwnV6::Ready => Ipv6State::Ready,
+                OwnV6::Missing(why) => Ipv6State::Missing(why.clone()),
+            },
+        },
+        summary: summary.document(),
+    };
+    let head = serde_json::to_string(&head).expect("the document serialises");
     let open = head.strip_suffix('}').expect("a JSON object ends with }");
     writeln!(out, "{open},")?;
     writeln!(out, "\"hosts\": [")?;

@@ -69,7 +69,13 @@ pub enum Command {
     Check(CheckArgs),
     /// Poll the 5G sites' routers (SNMP, ICMP), grade them and store the samples.
     Sites(SitesArgs),
-    /// Scan the hosts and poll the sites in one stored run; print a summary.
+    /// Print the JSON Schema of a machine-readable output.
+    Schema {
+        #[arg(value_enum)]
+        document: SchemaDocument,
+    },
+    /// Scan the hosts and poll the sites in one stored run; print a summary. --agency
+    /// narrows both, --tag and --host the hosts, --site the sites.
     Scan(ScanArgs),
     /// Print a shell completion script.
     Completions {
@@ -168,15 +174,25 @@ pub struct ScanArgs {
     /// Summary on stdout [default: table on a terminal, else json (`sixfive.scan/v1`)].
     #[arg(long, value_enum)]
     pub format: Option<SitesFormat>,
-    // --agency selects that agency's sites too.
+    // --agency selects that agency's sites too; --tag and --host narrow the hosts only.
     #[command(flatten)]
     pub select: HostSelection,
-    /// Only this site (repeatable).
+    /// Only this site (repeatable; narrows the sites only).
     #[arg(long, value_name = "ID")]
     pub site: Vec<String>,
     /// ICMP echo requests per address family and site; 0 leaves ICMP out.
     #[arg(long, value_name = "N", default_value_t = sixfive_checks::poller::PINGS)]
     pub pings: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaDocument {
+    /// `sixfive.check/v1`
+    Check,
+    /// `sixfive.sites/v1`
+    Sites,
+    /// `sixfive.scan/v1`
+    Scan,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

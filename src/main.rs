@@ -9,7 +9,7 @@ mod scan;
 mod sites;
 mod table;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -93,6 +93,14 @@ fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
         Command::Check(args) => check::run(args, &cli.global, color),
         Command::Sites(args) => sites::run(args, &cli.global, color),
         Command::Scan(args) => scan::run(args, &cli.global),
+        Command::Schema { document } => {
+            let name = format!("{document:?}").to_lowercase();
+            let schema = sixfive_report::schema(&name).expect("every document has a schema");
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &schema).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+            Ok(0)
+        }
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "sixfive", &mut std::io::stdout());

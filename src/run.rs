@@ -8,24 +8,35 @@ use sixfive_checks::{Engine, RunOutcome, RunRequest};
 use sixfive_inventory::Inventory;
 use sixfive_inventory::run::Finished;
 use sixfive_inventory::store::RunStatus;
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::Failure;
 
 /// Runs `request`, handing each finished host or site to `each` as it comes; a run cut
-/// short by Ctrl-C is stored incomplete and is [`Failure::Interrupted`].
+/// short by Ctrl-C or SIGTERM is stored incomplete and is [`Failure::Interrupted`].
 pub async fn drive(
     engine: &Engine,
     inventory: Arc<Inventory>,
     request: RunRequest,
     mut each: impl FnMut(Finished),
 ) -> Result<RunOutcome, Failure> {
+    // One handler for the run, listening before the run starts: a press while a batch is
+    // being written is not lost. SIGTERM (systemd, a container) stops it the same way; a
+    // second signal while the run closes ends the process at once.
+    let listen = |kind| {
+        signal(kind).map_err(|e| Failure::Scanner(format!("cannot listen for signals: {e}")))
+    };
+    let (mut interrupts, mut terms) = (
+        listen(SignalKind::interrupt())?,
+        listen(SignalKind::terminate())?,
+    );
     let mut run = engine.start(inventory, request);
-    // One handler for the run: a press while a batch is being written is not lost.
     let cancel = run.cancel.clone();
     let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            cancel.cancel();
-        }
+        tokio::select! { _ = interrupts.recv() => {}, _ = terms.recv() => {} }
+        cancel.cancel();
+        tokio::select! { _ = interrupts.recv() => {}, _ = terms.recv() => {} }
+        std::process::exit(130);
     });
     let bar = progress_bar(run.progress.borrow().total());
     let mut progress = run.progress.clone();

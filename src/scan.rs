@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
-use serde_json::json;
 use sixfive_checks::{Engine, RunRequest};
 use sixfive_inventory::results::{HostLevel, SiteState};
 use sixfive_inventory::run::Finished;
+use sixfive_report::ScanDocument;
+use sixfive_report::document::SitesSummary;
 
 use crate::Failure;
 use crate::check::{Summary, select_hosts};
@@ -20,6 +21,7 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
     let profiles = profiles(global)?;
     let inventory = load(&path, &load_options(true, &profiles))?.inventory;
     let require = args.require.unwrap_or(inventory.scan.require);
+    crate::sites::unknown_sites(&inventory.sites, &args.site)?;
     let hosts = select_hosts(&inventory, &args.select);
     let agency = &args.select.agency;
     let sites: Vec<_> = inventory
@@ -58,19 +60,14 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
             Ok((outcome, levels, states, engine.own_v6().clone()))
         })?;
     let hosts = Summary::of(&levels, require, &own_v6);
-    let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_state: BTreeMap<SiteState, usize> = BTreeMap::new();
     for state in &states {
-        *by_state.entry(state.as_str()).or_default() += 1;
+        *by_state.entry(*state).or_default() += 1;
     }
     let code = combined(
         hosts.exit_code(),
         crate::sites::exit_code(states.iter().copied(), args.fail_on),
     );
-    let by_level: BTreeMap<&str, usize> = hosts
-        .by_level
-        .iter()
-        .map(|(l, n)| (l.as_str(), *n))
-        .collect();
     let mut out = std::io::stdout().lock();
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         SitesFormat::Table
@@ -79,25 +76,28 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
     });
     match format {
         SitesFormat::Json => {
-            let document = json!({
-                "schema": "sixfive.scan/v1",
-                "run": outcome.run,
-                "require": hosts.require,
-                "hosts": {"total": hosts.hosts, "ready": hosts.ready, "broken": hosts.broken, "by_level": by_level},
-                "sites": {"total": states.len(), "by_state": by_state},
-                "exit_code": code,
-            });
+            let document = ScanDocument {
+                schema: "sixfive.scan/v1".into(),
+                run: outcome.run,
+                require: hosts.require,
+                summary: hosts.document(),
+                sites: SitesSummary {
+                    total: states.len(),
+                    by_state,
+                },
+                exit_code: code,
+            };
             serde_json::to_writer(&mut out, &document).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         SitesFormat::Table => {
-            let counts = |counts: &BTreeMap<&str, usize>| {
+            fn counts<K: std::fmt::Display>(counts: &BTreeMap<K, usize>) -> String {
                 counts
                     .iter()
                     .map(|(k, n)| format!("{k} {n}"))
                     .collect::<Vec<_>>()
                     .join(" · ")
-            };
+            }
             writeln!(
                 out,
                 "hosts  {} scanned, {} at {} or above, {} BROKEN  ({})",
@@ -105,7 +105,7 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
                 hosts.ready,
                 hosts.require,
                 hosts.broken,
-                counts(&by_level)
+                counts(&hosts.by_level)
             )?;
             writeln!(
                 out,

@@ -4,11 +4,11 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
-use serde_json::json;
 use sixfive_checks::{Engine, RunRequest};
 use sixfive_inventory::model::Site;
 use sixfive_inventory::results::{SiteReport, SiteState};
 use sixfive_inventory::run::Finished;
+use sixfive_report::SitesDocument;
 
 use crate::Failure;
 use crate::cli::{FailOn, Global, SitesArgs, SitesFormat};
@@ -20,18 +20,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let profiles = profiles(global)?;
     let inventory = load(&path, &load_options(true, &profiles))?.inventory;
     let fail_on = args.fail_on;
-    let unknown: Vec<&str> = args
-        .site
-        .iter()
-        .filter(|id| !inventory.sites.iter().any(|s| &s.id == *id))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        return Err(Failure::Usage(format!(
-            "no site with id {} in the inventory",
-            unknown.join(", ")
-        )));
-    }
+    unknown_sites(&inventory.sites, &args.site)?;
     let sites: Vec<Site> = inventory
         .sites
         .iter()
@@ -71,8 +60,8 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let mut out = std::io::stdout().lock();
     match format {
         SitesFormat::Json => {
-            let document = json!({ "schema": "sixfive.sites/v1", "sites": reports });
-            serde_json::to_writer(&mut out, &document).map_err(std::io::Error::from)?;
+            serde_json::to_writer(&mut out, &SitesDocument::new(reports.clone()))
+                .map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         SitesFormat::Table => {
@@ -82,25 +71,32 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     Ok(exit_code(reports.iter().map(|r| r.state), fail_on))
 }
 
-/// How bad a state is for `--fail-on`: refused credentials and silence are worse than a
-/// critical radio, since nothing at all is known of the site.
-fn severity(state: SiteState) -> u8 {
-    match state {
-        SiteState::Ok => 0,
-        SiteState::Degraded => 1,
-        SiteState::Critical => 2,
-        SiteState::Unreachable | SiteState::AuthFailed => 3,
-    }
-}
-
 /// The sites' CI contract: 1 when some site is at least as bad as `fail_on`, else 0.
+/// States order best to worst, unreachable and auth_failed past critical: nothing at all
+/// is known of such a site.
 pub fn exit_code(states: impl IntoIterator<Item = SiteState>, fail_on: FailOn) -> u8 {
     let threshold = match fail_on {
-        FailOn::Degraded => 1,
-        FailOn::Critical => 2,
-        FailOn::Unreachable => 3,
+        FailOn::Degraded => SiteState::Degraded,
+        FailOn::Critical => SiteState::Critical,
+        FailOn::Unreachable => SiteState::Unreachable,
     };
-    u8::from(states.into_iter().any(|state| severity(state) >= threshold))
+    u8::from(states.into_iter().any(|state| state >= threshold))
+}
+
+/// The ids in `wanted` that name no site of `sites`, as a usage error.
+pub fn unknown_sites(sites: &[Site], wanted: &[String]) -> Result<(), Failure> {
+    let unknown: Vec<&str> = wanted
+        .iter()
+        .filter(|id| !sites.iter().any(|s| &s.id == *id))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::Usage(format!(
+        "no site with id {} in the inventory",
+        unknown.join(", ")
+    )))
 }
 
 fn table(reports: &[SiteReport], color: bool) -> Table {

@@ -629,3 +629,41 @@ fn an_interrupted_check_is_stored_incomplete_and_a_killed_one_is_closed_later() 
         });
     }
 }
+
+#[test]
+fn the_output_schemas_are_printed_and_refuse_what_is_not_a_document() {
+    for (name, title) in [
+        ("check", "sixfive.check/v1"),
+        ("sites", "sixfive.sites/v1"),
+        ("scan", "sixfive.scan/v1"),
+    ] {
+        let out = Sandbox::new()
+            .cmd()
+            .args(["schema", name])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(schema["title"], title);
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        assert!(
+            !validator.is_valid(&serde_json::json!({"schema": title})),
+            "{name}"
+        );
+    }
+    let schema: Value = serde_json::from_slice(
+        &Sandbox::new()
+            .cmd()
+            .args(["schema", "sites"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&serde_json::json!({"schema": "sixfive.sites/v1", "sites": []})));
+    assert!(
+        !validator
+            .is_valid(&serde_json::json!({"schema": "sixfive.sites/v1", "sites": [{"id": 7}]}))
+    );
+}

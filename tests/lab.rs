@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod common;
-use common::{lab, sixfive_in};
+use common::{assert_valid, lab, sixfive_in};
 
 fn inventory() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/inventory.yaml")
@@ -121,6 +121,7 @@ fn every_lab_case_gets_its_outcome() {
     let Some((netns, _)) = lab() else { return };
     let (code, document) = check(&netns, &[]);
     assert_eq!(document["schema"], "sixfive.check/v1");
+    assert_valid("check", &document);
     assert_eq!(document["scanner"]["ipv6"]["state"], "ready");
     assert_eq!(code, 2, "BROKEN hosts make the run exit 2");
     let hosts = hosts(&document);

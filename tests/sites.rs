@@ -10,7 +10,7 @@ use std::process::Output;
 use serde_json::Value;
 
 mod common;
-use common::{lab, sixfive_in};
+use common::{assert_valid, lab, sixfive_in};
 
 fn lab_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/sites")
@@ -49,6 +49,7 @@ fn poll(netns: &str, db: &Path, args: &[&str]) -> BTreeMap<String, Value> {
         )
     });
     assert_eq!(document["schema"], "sixfive.sites/v1");
+    assert_valid("sites", &document);
     let sites: BTreeMap<String, Value> = document["sites"]
         .as_array()
         .unwrap()
@@ -353,7 +354,11 @@ fn a_scan_runs_hosts_and_sites_in_one_run_with_one_exit_code() {
     std::fs::create_dir(dir.path().join("secrets")).unwrap();
     for entry in std::fs::read_dir(lab_dir().join("secrets")).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join("secrets").join(entry.file_name())).unwrap();
+        std::fs::copy(
+            entry.path(),
+            dir.path().join("secrets").join(entry.file_name()),
+        )
+        .unwrap();
     }
     let inventory = dir.path().join("city.yaml");
     std::fs::write(&inventory, city).unwrap();
@@ -365,23 +370,33 @@ fn a_scan_runs_hosts_and_sites_in_one_run_with_one_exit_code() {
             .args(args)
             .output()
             .unwrap();
-        let summary: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))
-        });
+        let summary: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
         (out.status.code(), summary)
     };
     let (code, summary) = scan(&["--host", "ready.lab.test", "--site", "rt-ok"]);
     assert_eq!(code, Some(0), "{summary:#}");
     assert_eq!(summary["schema"], "sixfive.scan/v1");
-    assert_eq!((summary["hosts"]["total"].as_u64(), summary["hosts"]["ready"].as_u64()), (Some(1), Some(1)));
+    assert_valid("scan", &summary);
+    assert_eq!(
+        (
+            summary["summary"]["hosts"].as_u64(),
+            summary["summary"]["ready"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     assert_eq!(summary["sites"]["by_state"]["ok"], 1);
     // One run holds the host's grade and the site's sample.
     let run = summary["run"].as_i64().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        let store = sixfive_inventory::Store::open(&sixfive_inventory::StoreUrl::Sqlite(db.clone()))
-            .await
-            .unwrap();
+        let store =
+            sixfive_inventory::Store::open(&sixfive_inventory::StoreUrl::Sqlite(db.clone()))
+                .await
+                .unwrap();
         let runs = store.runs().await.unwrap();
         let stored = runs.iter().find(|r| r.id == run).unwrap();
         assert_eq!(stored.kind, sixfive_inventory::store::RunKind::Scan);
@@ -390,6 +405,12 @@ fn a_scan_runs_hosts_and_sites_in_one_run_with_one_exit_code() {
         store.close().await;
     });
     // A critical site alone fails the sites' contract; a BROKEN host outranks it.
-    assert_eq!(scan(&["--host", "ready.lab.test", "--site", "rt-down"]).0, Some(1));
-    assert_eq!(scan(&["--host", "noservice6.lab.test", "--site", "rt-down"]).0, Some(2));
+    assert_eq!(
+        scan(&["--host", "ready.lab.test", "--site", "rt-down"]).0,
+        Some(1)
+    );
+    assert_eq!(
+        scan(&["--host", "noservice6.lab.test", "--site", "rt-down"]).0,
+        Some(2)
+    );
 }

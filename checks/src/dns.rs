@@ -173,7 +173,17 @@ impl Check for AaaaRecords {
                     .map(|mx| mx.name.as_str())
                     .collect();
                 let evidence = json!({"mx": hosts});
-                return vec![if with_aaaa.is_empty() {
+                let failed = hosts
+                    .iter()
+                    .any(|mx| matches!(mx.v6, Resolution::Failed(_)));
+                return vec![if with_aaaa.is_empty() && failed {
+                    scan.record(
+                        self.id(),
+                        Status::Error,
+                        "cannot tell: AAAA lookups of the mail exchangers failed",
+                    )
+                    .evidence(evidence)
+                } else if with_aaaa.is_empty() {
                     scan.record(
                         self.id(),
                         Status::Fail,
@@ -666,6 +676,12 @@ impl Check for Dnssec {
                         _ => scan.record(self.id(), Status::Error, format!("the resolver fails for {canonical}: {}", retry.describe())),
                     }
                 }
+                // REFUSED, NOTIMP, FORMERR from the scanner's resolver: no verdict on the zone.
+                Some(_) if answer.conclusive().is_none() => scan.record(
+                    self.id(),
+                    Status::Error,
+                    format!("the resolver gave no answer for {canonical}: {}", answer.describe()),
+                ),
                 Some(m) if m.metadata.authentic_data => scan
                     .record(self.id(), Status::Pass, format!("{canonical} validates (secure)"))
                     .evidence(evidence(json!({"signed": signed(m)}))),

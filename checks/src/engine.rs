@@ -10,6 +10,7 @@ use futures::stream::{self, Stream, StreamExt};
 use sixfive_inventory::model::{Host, Level, Scan, Service};
 use sixfive_inventory::results::{CheckRecord, HostLevel, Status};
 use sixfive_inventory::run::HostReport;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::check::{Check, Gate, HostScan, registry};
 use crate::level::grade;
@@ -37,6 +38,12 @@ impl Scanner {
             gates,
             hosts_in_flight: scan.concurrency.max(1) as usize,
         }
+    }
+
+    /// Drops the answers cached by earlier runs (zones and name servers' answers): they
+    /// live for one run, never longer.
+    pub async fn forget(&self) {
+        self.network.forget().await;
     }
 
     /// The scanner's own IPv6: without it every IPv6 result is inconclusive.
@@ -84,13 +91,14 @@ impl Scanner {
         stream::iter(hosts)
             .map(move |host| {
                 let (scanner, previous) = (Arc::clone(&scanner), Arc::clone(&previous));
-                let task = tokio::spawn({
+                // Dropped with the stream when a run is cancelled: the host's probes stop.
+                let task = AbortOnDropHandle::new(tokio::spawn({
                     let host = host.clone();
                     async move {
                         let before = previous.get(&host.fqdn).copied();
                         scanner.scan_host(&host, before).await
                     }
-                });
+                }));
                 async move {
                     match task.await {
                         Ok(report) => report,

@@ -91,7 +91,9 @@ pub fn grade(
             level = candidate;
         }
     }
-    let regressed = previous.is_some_and(|before| before > level && before != Level::Broken);
+    // A grade the scan could not decide is no evidence of a fall.
+    let regressed =
+        !inconclusive && previous.is_some_and(|before| before > level && before != Level::Broken);
     let level = if broken || regressed {
         Level::Broken
     } else {
@@ -300,6 +302,14 @@ mod tests {
         assert_eq!(
             graded.score, 100,
             "an undecided check is left out of the score"
+        );
+        let was_l3 = level_of(
+            &[("dns.aaaa", Status::Error), ("tcp.v6", Status::Skip)],
+            Some(Level::L3),
+        );
+        assert!(
+            !was_l3.regressed && was_l3.level == Level::L0,
+            "a scan that could not decide is no regression"
         );
     }
 

@@ -18,6 +18,11 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         }
     }
 
+    /// Forgets every value; a computation under way still finishes for those waiting on it.
+    pub async fn clear(&self) {
+        self.cells.lock().await.clear();
+    }
+
     /// The value for `key`, running `compute` only if no one has.
     pub async fn get<F: Future<Output = V>>(&self, key: &K, compute: impl FnOnce() -> F) -> V {
         let cell = {

@@ -116,6 +116,12 @@ impl Network {
         })
     }
 
+    /// Drops the answers cached across hosts (see [`crate::Scanner::forget`]).
+    pub async fn forget(&self) {
+        self.authoritative.clear().await;
+        self.resolvers.forget().await;
+    }
+
     /// Whether `address` may be probed at all: in scope, and IPv6 only with our own IPv6.
     pub fn admit(&self, address: IpAddr) -> Result<(), Refused> {
         if let Some(why) = never_probed(address) {

@@ -118,10 +118,11 @@ impl SitePoller {
         stream::iter(sites)
             .map(move |(site, previous)| {
                 let poller = Arc::clone(&poller);
-                let task = tokio::spawn({
+                // Dropped with the stream when a run is cancelled: the site's probes stop.
+                let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn({
                     let site = site.clone();
                     async move { poller.poll(&site, previous.as_ref()).await }
-                });
+                }));
                 async move {
                     match task.await {
                         Ok(report) => report,

@@ -14,19 +14,25 @@ use sixfive_inventory::store::{RunKind, RunStatus};
 use sixfive_inventory::{LoadOptions, Store, StoreUrl};
 use tokio::net::UdpSocket;
 
-/// A name server on 127.0.0.1 answering NXDOMAIN to everything, or nothing when `silent`.
+/// A name server on 127.0.0.1 answering NXDOMAIN to every name, or nothing when `silent`.
 async fn name_server(silent: bool) -> SocketAddr {
+    name_server_for(move |_| !silent).await
+}
+
+/// A name server on 127.0.0.1 answering NXDOMAIN to the names `answers` picks, and nothing
+/// to the others.
+async fn name_server_for(answers: impl Fn(&str) -> bool + Send + 'static) -> SocketAddr {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let address = socket.local_addr().unwrap();
     tokio::spawn(async move {
         let mut buf = [0u8; 1500];
         while let Ok((n, from)) = socket.recv_from(&mut buf).await {
-            if silent {
-                continue;
-            }
             let Ok(query) = Message::from_vec(&buf[..n]) else {
                 continue;
             };
+            if !query.queries.iter().all(|q| answers(&q.name().to_string())) {
+                continue;
+            }
             let mut answer = Message::response(query.metadata.id, OpCode::Query);
             answer.metadata.response_code = ResponseCode::NXDomain;
             answer.add_queries(query.queries.clone());
@@ -142,6 +148,35 @@ async fn a_cancelled_run_is_stored_incomplete() {
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_keeps_every_result_finished_before_it() {
+    // h0..h5 resolve at once (NXDOMAIN); h6..h8 never do.
+    let resolver = name_server_for(|name| {
+        name.trim_start_matches('h')
+            .split('.')
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n < 6)
+    })
+    .await;
+    let (inventory, store, _dir) = city(9, resolver).await;
+    let engine = engine(&inventory, &store);
+    let mut run = engine.start(Arc::clone(&inventory), request(&inventory));
+    let mut finished = 0;
+    while finished < 6 {
+        assert!(run.finished.recv().await.is_some());
+        finished += 1;
+    }
+    run.cancel.cancel();
+    let outcome = run.finish().await.unwrap();
+    assert_eq!(outcome.status, RunStatus::Incomplete);
+    assert_eq!(
+        store.levels(outcome.run).await.unwrap().len(),
+        6,
+        "no finished host is lost"
     );
 }
 

@@ -4,11 +4,14 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The outcome of one check (readiness.md). `Error` means the scan could not decide and
 /// never counts against the host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -19,7 +22,7 @@ pub enum Status {
 }
 
 /// The address family a result is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
     V4,
@@ -27,7 +30,9 @@ pub enum Family {
 }
 
 /// A site's health (sites.md), best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteState {
     Ok,
@@ -187,7 +192,9 @@ pub struct SiteSample {
 }
 
 /// Radio quality, worst first (sites.md's bands).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Quality {
     Poor,
@@ -198,7 +205,7 @@ pub enum Quality {
 
 /// One poll of a site, as `sixfive sites` prints it (`sixfive.sites/v1`) and the store
 /// keeps it in a sample. Unknown values are null, never 0.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SiteReport {
     pub id: String,
     pub state: SiteState,
@@ -223,7 +230,7 @@ pub struct SiteReport {
     pub took_ms: f64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SystemInfo {
     pub name: Option<String>,
     pub descr: Option<String>,
@@ -231,7 +238,7 @@ pub struct SystemInfo {
 }
 
 /// Radio values as the profile reads them; NR values sit next to the LTE anchor's in NSA.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RadioReport {
     pub technology: Option<String>,
     pub rsrp_dbm: Option<f64>,
@@ -247,7 +254,7 @@ pub struct RadioReport {
     pub band: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UplinkReport {
     pub name: Option<String>,
     pub if_index: Option<u32>,
@@ -261,13 +268,13 @@ pub struct UplinkReport {
     pub out_bps: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PerFamily {
     pub v6: Option<f64>,
     pub v4: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RadioQuality {
     pub rsrp: Option<Quality>,
     pub rsrq: Option<Quality>,

@@ -563,6 +563,10 @@ async fn previous_release(backend: &Backend) -> i64 {
          VALUES (1, 'a.danang.test', 'BROKEN', 61, false, false)",
         "INSERT INTO site_samples (run_id, site, at, state, reasons, data)
          VALUES (1, 'hai-chau-01', '2026-11-30T08:00:30Z', 'degraded', '[\"RSRP -95 dBm is fair\"]', '{\"radio\": {\"rsrp_dbm\": -95.0}}')",
+            // A second run, since deleted: its id is not handed out again.
+        "INSERT INTO scan_runs (agent, kind, started_at, status)
+         VALUES ('check@ops', 'hosts', '2026-11-30T09:00:00Z', 'incomplete')",
+        "DELETE FROM scan_runs WHERE id = 2",
     ];
     match &backend.url {
         StoreUrl::Sqlite(path) => {
@@ -631,8 +635,10 @@ async fn a_store_made_by_the_previous_release_opens_and_reads_the_same() {
         );
         let samples = store.samples("hai-chau-01", 10).await.unwrap();
         assert_eq!(samples[0].state, SiteState::Degraded);
-        // The new schema takes what the previous one could not.
+        // The new schema takes what the previous one could not, and ids go on from the
+        // last one ever given.
         let both = store.begin_run("scan@ops", RunKind::Scan).await.unwrap();
+        assert_eq!(both, 3, "{}", backend.name);
         store.finish_run(both, RunStatus::Complete).await.unwrap();
         assert_eq!(store.runs().await.unwrap()[0].kind, RunKind::Scan);
         store.close().await;
@@ -648,7 +654,7 @@ async fn a_run_whose_owner_died_is_closed_on_the_next_open_and_a_live_one_is_not
             .await
             .unwrap();
         let alive = store.begin_run("agent@alive", RunKind::Scan).await.unwrap();
-        // The dead owner's last heartbeat was two minutes ago; the live one beats now.
+        // Both last beat two minutes ago; then the live one's owner beats again.
         let old = Utc::now() - chrono::Duration::minutes(2);
         match &backend.url {
             StoreUrl::Sqlite(path) => {
@@ -656,18 +662,20 @@ async fn a_run_whose_owner_died_is_closed_on_the_next_open_and_a_live_one_is_not
                 let mut conn = sqlx::SqliteConnection::connect_with(&options)
                     .await
                     .unwrap();
-                sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id = $2")
+                sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id IN ($2, $3)")
                     .bind(old)
                     .bind(dead)
+                    .bind(alive)
                     .execute(&mut conn)
                     .await
                     .unwrap();
             }
             StoreUrl::Postgres(options) => {
                 let mut conn = sqlx::PgConnection::connect_with(options).await.unwrap();
-                sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id = $2")
+                sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id IN ($2, $3)")
                     .bind(old)
                     .bind(dead)
+                    .bind(alive)
                     .execute(&mut conn)
                     .await
                     .unwrap();
@@ -704,7 +712,17 @@ async fn the_latest_level_of_each_host_comes_from_the_newest_complete_run_that_g
                 vec![grade("a.test", Level::L3), grade("b.test", Level::L2)],
                 RunStatus::Complete,
             ),
-            (vec![grade("a.test", Level::L1)], RunStatus::Complete),
+            // b's grade here could not be decided: it is no baseline.
+            (
+                vec![
+                    grade("a.test", Level::L1),
+                    HostLevel {
+                        inconclusive: true,
+                        ..grade("b.test", Level::L0)
+                    },
+                ],
+                RunStatus::Complete,
+            ),
             (vec![grade("b.test", Level::Broken)], RunStatus::Incomplete),
         ] {
             let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();

@@ -29,3 +29,19 @@ pub fn sixfive_in(netns: &str, db: &Path, inventory: &Path) -> Command {
         .arg(inventory);
     command
 }
+
+/// Fails unless `document` is valid against the JSON Schema `sixfive schema NAME` prints.
+#[allow(dead_code)]
+pub fn assert_valid(name: &str, document: &serde_json::Value) {
+    let schema = sixfive_report::schema(name).expect("a known document");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let problems: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(5)
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "not a valid {name} document: {problems:#?}"
+    );
+}

@@ -68,6 +68,11 @@ impl Resolvers {
         })
     }
 
+    /// Drops the zones looked up so far.
+    pub async fn forget(&self) {
+        self.zones.clear().await;
+    }
+
     pub fn client(&self) -> &Arc<DnsClient> {
         &self.client
     }

@@ -25,8 +25,9 @@ use crate::profiles::Profile;
 
 /// Hosts and sites written to the store per batch.
 const BATCH: usize = 100;
-/// How often a run says its owner is alive (well within the store's STALE_AFTER).
+/// How often a run says its owner is alive, well within the store's STALE_AFTER.
 const HEARTBEAT: Duration = Duration::from_secs(5);
+const _: () = assert!(HEARTBEAT.as_secs() * 4 <= sixfive_inventory::store::STALE_AFTER.as_secs());
 
 /// What to run: the hosts and sites the caller selected, and who asks.
 pub struct RunRequest {
@@ -146,6 +147,10 @@ impl Batch {
         self.levels.len() + self.samples.len()
     }
 
+    fn is_empty(&self) -> bool {
+        self.len() == 0 && self.records.is_empty()
+    }
+
     fn add(&mut self, finished: &Finished) {
         match finished {
             Finished::Host(report) => {
@@ -182,6 +187,8 @@ impl Driver {
         };
         let run = store.begin_run(&request.owner, kind).await?;
         self.progress.send_modify(|p| p.run = Some(run));
+        // Answers cached by an earlier run are not this run's.
+        self.scanner.forget().await;
 
         let (batches, inbox) = mpsc::channel::<Batch>(4);
         let writer = tokio::spawn(write(Arc::clone(store), run, inbox));
@@ -207,6 +214,8 @@ impl Driver {
             let next = tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => break true,
+                // The writer stopped on a store error: probing on would store nothing.
+                () = batches.closed() => break false,
                 next = work.next() => next,
             };
             let Some(finished) = next else { break false };
@@ -217,7 +226,8 @@ impl Driver {
                 break false;
             }
         };
-        // The writer ends with the inbox: what it failed on is the run's error.
+        // The writer ends with the inbox: what it failed on is the run's error, before any
+        // error closing the run.
         let _ = batches.send(batch).await;
         drop(batches);
         let written = writer
@@ -228,8 +238,9 @@ impl Driver {
         } else {
             RunStatus::Complete
         };
-        store.finish_run(run, status).await?;
+        let closed = store.finish_run(run, status).await;
         written?;
+        closed?;
         Ok(RunOutcome { run, status })
     }
 }
@@ -241,15 +252,22 @@ async fn write(
     mut inbox: mpsc::Receiver<Batch>,
 ) -> Result<(), StoreError> {
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             batch = inbox.recv() => {
                 let Some(batch) = batch else { return Ok(()) };
+                if batch.is_empty() {
+                    continue;
+                }
                 store.record_results(run, &batch.records).await?;
                 store.record_levels(run, &batch.levels).await?;
                 store.record_samples(run, &batch.samples).await?;
             }
-            _ = heartbeat.tick() => store.beat(run).await?,
+            // A missed beat is no reason to lose the run: the next one comes in seconds.
+            _ = heartbeat.tick() => if let Err(error) = store.beat(run).await {
+                tracing::warn!(run, %error, "the run's heartbeat was not stored");
+            },
         }
     }
 }

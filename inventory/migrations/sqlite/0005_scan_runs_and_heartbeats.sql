@@ -16,6 +16,12 @@ CREATE TABLE scan_runs_new (
 );
 INSERT INTO scan_runs_new (id, agent, started_at, finished_at, status, kind)
     SELECT id, agent, started_at, finished_at, status, kind FROM scan_runs;
+-- Ids are never handed out twice, not even those of runs since deleted.
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'scan_runs_new', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'scan_runs_new');
+UPDATE sqlite_sequence
+    SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'scan_runs'), 0))
+    WHERE name = 'scan_runs_new';
 DROP TABLE scan_runs;
 ALTER TABLE scan_runs_new RENAME TO scan_runs;
 COMMIT;

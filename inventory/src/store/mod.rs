@@ -676,7 +676,12 @@ impl Store {
     /// incomplete: their owner was killed. A run whose owner beats is never touched, even if
     /// it beats while this looks.
     pub async fn expire_runs(&self, stale_after: std::time::Duration) -> Result<u64, StoreError> {
-        let cutoff = Utc::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
+        let Some(cutoff) = chrono::Duration::from_std(stale_after)
+            .ok()
+            .and_then(|after| Utc::now().checked_sub_signed(after))
+        else {
+            return Ok(0);
+        };
         let running = on_pool!(self, pool => sqlx::query(
             "SELECT id, started_at, heartbeat_at FROM scan_runs WHERE status = 'running'",
         )
@@ -709,13 +714,14 @@ impl Store {
         Ok(expired)
     }
 
-    /// Each host's level in the newest complete run that graded it: what a regression is
-    /// measured against, whichever hosts that run covered.
+    /// Each host's level in the newest complete run that graded it conclusively: what a
+    /// regression is measured against, whichever hosts that run covered.
     pub async fn latest_levels(&self) -> Result<HashMap<String, Level>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
             "SELECT l.host, l.level FROM host_levels l
              JOIN (SELECT h.host, MAX(h.run_id) AS run_id FROM host_levels h
-                   JOIN scan_runs r ON r.id = h.run_id WHERE r.status = 'complete'
+                   JOIN scan_runs r ON r.id = h.run_id
+                   WHERE r.status = 'complete' AND NOT h.inconclusive
                    GROUP BY h.host) newest
              ON newest.host = l.host AND newest.run_id = l.run_id",
         )
@@ -880,7 +886,7 @@ impl Store {
     ) -> Result<Vec<Run>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
             "SELECT id, agent, kind, started_at, finished_at, status FROM scan_runs
-             WHERE ($1 IS NULL OR kind = $1) AND (NOT $2 OR status = 'complete')
+             WHERE ($1 IS NULL OR kind = $1 OR kind = 'scan') AND (NOT $2 OR status = 'complete')
              ORDER BY id DESC LIMIT $3",
         )
         .bind(kind.map(RunKind::as_str))
@@ -912,8 +918,7 @@ impl Store {
             .collect()
     }
 
-    /// The newest run of `kind` that finished complete: what readers should treat as
-    /// current.
+    /// The newest complete run that covered `kind` (a `scan` run covers hosts and sites).
     pub async fn latest_complete_run(&self, kind: RunKind) -> Result<Option<Run>, StoreError> {
         Ok(self.select_runs(Some(kind), true, 1).await?.pop())
     }
