@@ -120,6 +120,16 @@ async fn a_run_imports_stores_and_reports_its_progress() {
         (runs[0].kind, runs[0].status),
         (RunKind::Hosts, RunStatus::Complete)
     );
+    assert_eq!(runs[0].import, Some(1));
+    // A second run of the unchanged inventory imports nothing and runs against the same.
+    let again = engine.start(Arc::clone(&inventory), request(&inventory));
+    let second = again.finish().await.unwrap();
+    let runs = store.runs().await.unwrap();
+    let stored = runs.iter().find(|r| r.id == second.run).unwrap();
+    assert_eq!(
+        (stored.import, stored.status),
+        (Some(1), RunStatus::Complete)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -169,10 +169,15 @@ impl Driver {
         request: RunRequest,
     ) -> Result<RunOutcome, StoreError> {
         let store = &self.store;
-        // Every stored result refers to a host or site the store knows.
-        store
+        // Every stored result refers to a host or site the store knows, and the run notes
+        // the import it ran against.
+        let imported = store
             .import(&inventory, &request.source, &request.owner)
             .await?;
+        let import = match imported.import_id {
+            Some(id) => Some(id),
+            None => store.latest_import().await?,
+        };
         let previous_levels = Arc::new(store.latest_levels().await?);
         let mut previous_samples: HashMap<String, SiteReport> = store
             .latest_samples(None)
@@ -185,7 +190,9 @@ impl Driver {
             (true, false) => RunKind::Sites,
             _ => RunKind::Scan,
         };
-        let run = store.begin_run(&request.owner, kind).await?;
+        let run = store
+            .begin_run_against(&request.owner, kind, import)
+            .await?;
         self.progress.send_modify(|p| p.run = Some(run));
         // Answers cached by an earlier run are not this run's.
         self.scanner.forget().await;

@@ -1,6 +1,7 @@
 -- no-transaction
--- A run may poll hosts and sites together (`sixfive scan`), and its owner beats a heart while
--- it runs, so a run whose owner died can be told from one still going. SQLite cannot change
+-- A run may poll hosts and sites together (`sixfive scan`), records the import it ran
+-- against, and its owner beats a heart while it runs, so a run whose owner died can be told
+-- from one still going. SQLite cannot change
 -- a CHECK constraint in place, so the table is rebuilt; foreign keys are off meanwhile, since
 -- dropping the old table with them on would delete every result it holds.
 PRAGMA foreign_keys = OFF;
@@ -12,7 +13,8 @@ CREATE TABLE scan_runs_new (
     finished_at TEXT,
     status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'incomplete')),
     kind TEXT NOT NULL DEFAULT 'hosts' CHECK (kind IN ('hosts', 'sites', 'scan')),
-    heartbeat_at TEXT
+    heartbeat_at TEXT,
+    import_id INTEGER REFERENCES imports (id)
 );
 INSERT INTO scan_runs_new (id, agent, started_at, finished_at, status, kind)
     SELECT id, agent, started_at, finished_at, status, kind FROM scan_runs;

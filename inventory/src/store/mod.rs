@@ -238,6 +238,8 @@ pub struct Run {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub status: RunStatus,
+    /// The inventory import the run ran against; None for runs before imports were noted.
+    pub import: Option<i64>,
 }
 
 /// An inventory entry as the store keeps it: its key, its agency and its JSON form.
@@ -647,16 +649,36 @@ impl Store {
     /// Starts a scan run; it stays `running` until [`Store::finish_run`], its owner calling
     /// [`Store::beat`] well within [`STALE_AFTER`] meanwhile.
     pub async fn begin_run(&self, agent: &str, kind: RunKind) -> Result<i64, StoreError> {
+        self.begin_run_against(agent, kind, None).await
+    }
+
+    /// [`Store::begin_run`], noting the inventory import the run runs against.
+    pub async fn begin_run_against(
+        &self,
+        agent: &str,
+        kind: RunKind,
+        import: Option<i64>,
+    ) -> Result<i64, StoreError> {
         let now = Utc::now();
         Ok(on_pool!(self, pool => sqlx::query_scalar(
-            "INSERT INTO scan_runs (agent, kind, started_at, heartbeat_at, status)
-             VALUES ($1, $2, $3, $3, 'running') RETURNING id",
+            "INSERT INTO scan_runs (agent, kind, started_at, heartbeat_at, status, import_id)
+             VALUES ($1, $2, $3, $3, 'running', $4) RETURNING id",
         )
         .bind(agent)
         .bind(kind.as_str())
         .bind(now)
+        .bind(import)
         .fetch_one(pool)
         .await?))
+    }
+
+    /// The newest import, which the stored inventory is as of.
+    pub async fn latest_import(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            on_pool!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM imports")
+            .fetch_one(pool)
+            .await?),
+        )
     }
 
     /// Says the run's owner is alive.
@@ -885,7 +907,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Run>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT id, agent, kind, started_at, finished_at, status FROM scan_runs
+            "SELECT id, agent, kind, started_at, finished_at, status, import_id FROM scan_runs
              WHERE ($1 IS NULL OR kind = $1 OR kind = 'scan') AND (NOT $2 OR status = 'complete')
              ORDER BY id DESC LIMIT $3",
         )
@@ -901,20 +923,23 @@ impl Store {
             row.try_get::<String, _>("kind")?,
             row.try_get::<DateTime<Utc>, _>("started_at")?,
             row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
-            row.try_get::<String, _>("status")?,
+            (row.try_get::<String, _>("status")?, row.try_get::<Option<i64>, _>("import_id")?),
         )))
         .collect::<Result<Vec<_>, sqlx::Error>>()?);
         rows.into_iter()
-            .map(|(id, agent, kind, started_at, finished_at, status)| {
-                Ok(Run {
-                    id,
-                    agent,
-                    kind: stored(&kind, "run kind")?,
-                    started_at,
-                    finished_at,
-                    status: stored(&status, "run status")?,
-                })
-            })
+            .map(
+                |(id, agent, kind, started_at, finished_at, (status, import))| {
+                    Ok(Run {
+                        id,
+                        agent,
+                        kind: stored(&kind, "run kind")?,
+                        started_at,
+                        finished_at,
+                        status: stored(&status, "run status")?,
+                        import,
+                    })
+                },
+            )
             .collect()
     }
 
