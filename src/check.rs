@@ -6,13 +6,11 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sixfive_checks::network::OwnV6;
 use sixfive_checks::poller::PINGS;
 use sixfive_checks::{Engine, RunRequest};
-use sixfive_inventory::Place;
 use sixfive_inventory::model::{Host, Level};
-use sixfive_inventory::results::Status;
 use sixfive_inventory::run::{Finished, HostReport};
 use sixfive_report::document::Ipv6State;
 use sixfive_report::{CheckHead, CheckSummary, HostEntry, ScannerInfo};
@@ -20,7 +18,6 @@ use sixfive_report::{CheckHead, CheckSummary, HostEntry, ScannerInfo};
 use crate::Failure;
 use crate::cli::{CheckArgs, CheckFormat, Global, HostSelection};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
-use crate::table::Table;
 
 pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
@@ -74,42 +71,17 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
             CheckFormat::Json => {
                 let mut hosts = kept.json_hosts;
                 hosts.sort();
-                write_json(&mut out, &hosts, &summary, &engine, started, finished)?;
+                let head = head(&summary, &engine, started, finished);
+                sixfive_report::json::write_check(&mut out, &head, &hosts)?;
             }
-            CheckFormat::Junit => write!(out, "{}", junit(&reports, require))?,
-            CheckFormat::Sarif => {
-                let document = sarif(&reports, &places);
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&document).expect("JSON values serialise")
-                )?;
+            CheckFormat::Junit => {
+                write!(out, "{}", sixfive_report::junit::check(&reports, require))?
             }
+            CheckFormat::Sarif => sixfive_report::sarif::write_check(&mut out, &reports, &places)?,
             CheckFormat::Github => {
-                for finding in findings(&reports, &places) {
-                    let kind = if finding.record.status == Status::Fail {
-                        "error"
-                    } else {
-                        "warning"
-                    };
-                    let place = finding.place.map_or_else(String::new, |p| {
-                        format!(
-                            " file={},line={},col={}",
-                            p.file.display(),
-                            p.line,
-                            p.column
-                        )
-                    });
-                    writeln!(
-                        out,
-                        "::{kind}{place},title={} {}::{}",
-                        finding.record.host,
-                        finding.record.check,
-                        annotation_text(&finding.message())
-                    )?;
-                }
+                sixfive_report::github::write_check(&mut out, &reports, &places)?
             }
-            CheckFormat::Table => table(&reports, require)
+            CheckFormat::Table => sixfive_report::table::check(&reports, require)
                 .write(&mut out, color && std::io::stdout().is_terminal())?,
         }
         Ok(summary.exit_code())
@@ -257,17 +229,14 @@ impl Summary {
     }
 }
 
-/// The `sixfive.check/v1` document, one host per line so that a large city streams out
-/// without building the whole document in memory.
-fn write_json(
-    out: &mut impl Write,
-    hosts: &[(String, String)],
+/// The `sixfive.check/v1` head of this run.
+fn head(
     summary: &Summary,
     engine: &Engine,
     started: DateTime<Utc>,
     finished: DateTime<Utc>,
-) -> std::io::Result<()> {
-    let head = CheckHead {
+) -> CheckHead {
+    CheckHead {
         schema: "sixfive.check/v1".into(),
         started,
         finished,
@@ -279,186 +248,5 @@ fn write_json(
             },
         },
         summary: summary.document(),
-    };
-    let head = serde_json::to_string(&head).expect("the document serialises");
-    let open = head.strip_suffix('}').expect("a JSON object ends with }");
-    writeln!(out, "{open},")?;
-    writeln!(out, "\"hosts\": [")?;
-    for (i, (_, host)) in hosts.iter().enumerate() {
-        let comma = if i + 1 < hosts.len() { "," } else { "" };
-        writeln!(out, "{host}{comma}")?;
     }
-    writeln!(out, "]}}")
-}
-
-/// One test case per host and check; a check whose worst entry fails is a failure.
-fn junit(reports: &[HostReport], require: Level) -> String {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut report = Report::new("sixfive check");
-    for r in reports {
-        let mut suite = TestSuite::new(format!("{} ({})", r.host.fqdn, r.level.level));
-        suite.add_property(quick_junit::Property::new("agency", r.host.agency.as_str()));
-        suite.add_property(quick_junit::Property::new("require", require.as_str()));
-        let mut by_check: BTreeMap<&str, Vec<&sixfive_inventory::results::CheckRecord>> =
-            BTreeMap::new();
-        for record in &r.records {
-            by_check
-                .entry(record.check.as_str())
-                .or_default()
-                .push(record);
-        }
-        for (id, records) in by_check {
-            let worst = records
-                .iter()
-                .map(|c| c.status)
-                .max()
-                .unwrap_or(Status::Pass);
-            let details: Vec<String> = records
-                .iter()
-                .map(|c| match (&c.address, &c.hint) {
-                    (Some(a), Some(h)) => format!("{} {a}: {} (hint: {h})", c.status, c.detail),
-                    (Some(a), None) => format!("{} {a}: {}", c.status, c.detail),
-                    (None, Some(h)) => format!("{}: {} (hint: {h})", c.status, c.detail),
-                    (None, None) => format!("{}: {}", c.status, c.detail),
-                })
-                .collect();
-            let status = match worst {
-                Status::Pass | Status::Warn => TestCaseStatus::success(),
-                Status::Skip => TestCaseStatus::skipped(),
-                Status::Fail => {
-                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    status.set_message(details.join("; "));
-                    status
-                }
-                Status::Error => {
-                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-                    status.set_message(details.join("; "));
-                    status
-                }
-            };
-            let mut case = TestCase::new(format!("{} {id}", r.host.fqdn), status);
-            case.set_classname(r.host.agency.as_str());
-            case.set_system_out(details.join("\n"));
-            suite.add_test_case(case);
-        }
-        report.add_test_suite(suite);
-    }
-    report.to_string().expect("a JUnit report serialises")
-}
-
-fn table(reports: &[HostReport], require: Level) -> Table {
-    let mut table = Table::new(["FQDN", "AGENCY", "LEVEL", "SCORE", "READY", "FAILING"]);
-    for r in reports {
-        let mut failing: Vec<&str> = r
-            .records
-            .iter()
-            .filter(|c| matches!(c.status, Status::Fail | Status::Error))
-            .map(|c| c.check.as_str())
-            .collect();
-        failing.dedup();
-        table.row([
-            r.host.fqdn.clone(),
-            r.host.agency.clone(),
-            r.level.level.to_string()
-                + if r.level.regressed {
-                    " (regressed)"
-                } else {
-                    ""
-                },
-            r.level.score.to_string(),
-            if r.level.level >= require {
-                "yes"
-            } else {
-                "no"
-            }
-            .into(),
-            failing.join(","),
-        ]);
-    }
-    table
-}
-
-/// A non-passing result and where its host is written in the inventory.
-struct Finding<'a> {
-    record: &'a sixfive_inventory::results::CheckRecord,
-    place: Option<&'a Place>,
-}
-
-impl Finding<'_> {
-    fn message(&self) -> String {
-        let r = self.record;
-        let at = r.address.map_or_else(String::new, |a| match r.port {
-            Some(port) => format!(" [{a}]:{port}"),
-            None => format!(" {a}"),
-        });
-        let hint = r
-            .hint
-            .as_deref()
-            .map_or_else(String::new, |h| format!(" Hint: {h}"));
-        format!("{} {}{at}: {}.{hint}", r.host, r.check, r.detail)
-    }
-}
-
-/// Failures and warnings, the results CI should surface.
-fn findings<'a>(
-    reports: &'a [HostReport],
-    places: &'a BTreeMap<String, Place>,
-) -> Vec<Finding<'a>> {
-    reports
-        .iter()
-        .flat_map(|r| r.records.iter())
-        .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
-        .map(|record| Finding {
-            record,
-            place: places.get(&record.host),
-        })
-        .collect()
-}
-
-/// GitHub's workflow commands end at a line break and treat `%` specially.
-fn annotation_text(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// SARIF 2.1.0, written directly: the handful of fields code-scanning tools read.
-fn sarif(reports: &[HostReport], places: &BTreeMap<String, Place>) -> Value {
-    let findings = findings(reports, places);
-    let mut rules: Vec<&str> = findings.iter().map(|f| f.record.check.as_str()).collect();
-    rules.sort_unstable();
-    rules.dedup();
-    let results: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            let locations: Vec<Value> = f
-                .place
-                .map(|p| {
-                    json!({"physicalLocation": {
-                        "artifactLocation": {"uri": p.file.display().to_string()},
-                        "region": {"startLine": p.line, "startColumn": p.column}}})
-                })
-                .into_iter()
-                .collect();
-            json!({
-                "ruleId": f.record.check,
-                "level": if f.record.status == Status::Fail { "error" } else { "warning" },
-                "message": {"text": f.message()},
-                "locations": locations,
-                "properties": {"host": f.record.host, "address": f.record.address, "port": f.record.port},
-            })
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "sixfive",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.iter().map(|id| json!({"id": id, "shortDescription": {"text": id}})).collect::<Vec<_>>(),
-            }},
-            "results": results,
-        }],
-    })
 }

@@ -10,7 +10,7 @@ use sixfive_inventory::{LoadOptions, Loaded, Store, StoreUrl};
 
 use crate::Failure;
 use crate::cli::{Global, InventoryCommand, ListFormat, ListWhat};
-use crate::table::Table;
+use sixfive_report::table::Table;
 
 pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<(), Failure> {
     match command {

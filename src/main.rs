@@ -7,7 +7,6 @@ mod inventory;
 mod run;
 mod scan;
 mod sites;
-mod table;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;

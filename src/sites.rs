@@ -1,19 +1,18 @@
 //! `sixfive sites`: polls the selected sites once, stores the samples as a run and prints
 //! a table or the `sixfive.sites/v1` document.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use sixfive_checks::{Engine, RunRequest};
 use sixfive_inventory::model::Site;
-use sixfive_inventory::results::{SiteReport, SiteState};
+use sixfive_inventory::results::SiteState;
 use sixfive_inventory::run::Finished;
 use sixfive_report::SitesDocument;
 
 use crate::Failure;
 use crate::cli::{FailOn, Global, SitesArgs, SitesFormat};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
-use crate::table::Table;
 
 pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
@@ -60,12 +59,11 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let mut out = std::io::stdout().lock();
     match format {
         SitesFormat::Json => {
-            serde_json::to_writer(&mut out, &SitesDocument::new(reports.clone()))
-                .map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            sixfive_report::json::write_sites(&mut out, &SitesDocument::new(reports.clone()))?
         }
         SitesFormat::Table => {
-            table(&reports, color && std::io::stdout().is_terminal()).write(&mut out, color)?
+            sixfive_report::table::sites(&reports, color && std::io::stdout().is_terminal())
+                .write(&mut out, color)?
         }
     }
     Ok(exit_code(reports.iter().map(|r| r.state), fail_on))
@@ -97,75 +95,6 @@ pub fn unknown_sites(sites: &[Site], wanted: &[String]) -> Result<(), Failure> {
         "no site with id {} in the inventory",
         unknown.join(", ")
     )))
-}
-
-fn table(reports: &[SiteReport], color: bool) -> Table {
-    let mut table = Table::new([
-        "SITE",
-        "STATE",
-        "VIA",
-        "RADIO",
-        "RSRP",
-        "RSRQ",
-        "SINR",
-        "UPLINK",
-        "RTT v6/v4",
-        "LOSS",
-        "WAN IPv6",
-        "REASONS",
-    ]);
-    let number = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v}"));
-    let pair = |v6: Option<f64>, v4: Option<f64>, show: fn(f64) -> String| {
-        format!(
-            "{}/{}",
-            v6.map_or("-".into(), show),
-            v4.map_or("-".into(), show)
-        )
-    };
-    for r in reports {
-        let name = match r.state {
-            SiteState::AuthFailed => "AUTH FAILED".to_owned(),
-            other => other.as_str().to_uppercase(),
-        };
-        // Green, yellow, red; refused credentials in magenta, apart from the dead.
-        let paint = match r.state {
-            SiteState::Ok => "32",
-            SiteState::Degraded => "33",
-            SiteState::Critical | SiteState::Unreachable => "31",
-            SiteState::AuthFailed => "35",
-        };
-        let state = if color {
-            format!("\x1b[{paint}m{name}\x1b[0m")
-        } else {
-            name
-        };
-        table.row([
-            r.id.clone(),
-            state,
-            r.polled_via.map_or("-".into(), |f| f.as_str().to_owned()),
-            r.radio.technology.clone().unwrap_or_else(|| "-".into()),
-            number(r.radio.rsrp_dbm),
-            number(r.radio.rsrq_db),
-            number(r.radio.sinr_db),
-            match (&r.uplink.name, &r.uplink.oper_status) {
-                (Some(name), Some(status)) => format!("{name} {status}"),
-                _ => "-".into(),
-            },
-            pair(r.latency_ms.v6, r.latency_ms.v4, |ms| format!("{ms:.1}")),
-            pair(r.loss.v6, r.loss.v4, |loss| format!("{:.0}%", loss * 100.0)),
-            match &r.wan_ipv6 {
-                Some(addresses) if addresses.is_empty() => "none".into(),
-                Some(addresses) => addresses
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                None => "-".into(),
-            },
-            r.reasons.join("; "),
-        ]);
-    }
-    table
 }
 
 #[cfg(test)]

@@ -1,10 +1,16 @@
-//! sixfive's machine-readable outputs as typed documents: `sixfive.check/v1`,
-//! `sixfive.sites/v1` and `sixfive.scan/v1`, built from the store's types only, and the JSON
-//! Schemas generated from the same types (`sixfive schema check|sites|scan`), so what is
-//! written and what is promised cannot drift apart. It never probes and never reads the
-//! store itself: callers hand it what a run found.
+//! sixfive's outputs: typed documents (`sixfive.check/v1`, `sixfive.sites/v1`,
+//! `sixfive.scan/v1`) with the JSON Schemas generated from the same types (`sixfive schema`),
+//! and one writer per format (json, junit, sarif, github, table), built from the store's
+//! types only and shared by `check`, `sites`, `scan` and later the reports. It never probes
+//! and never reads the store itself: callers hand it what a run found.
 
 pub mod document;
+pub mod finding;
+pub mod github;
+pub mod json;
+pub mod junit;
+pub mod sarif;
+pub mod table;
 
 pub use document::{
     CheckDocument, CheckHead, CheckSummary, HostEntry, ScanDocument, ScannerInfo, SitesDocument,
