@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sixfive_checks::network::OwnV6;
-use sixfive_checks::poller::PINGS;
+use sixfive_checks::sites::poller::PINGS;
 use sixfive_checks::{Engine, RunRequest};
 use sixfive_inventory::model::{Host, Level};
 use sixfive_inventory::run::{Finished, HostReport};

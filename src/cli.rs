@@ -141,7 +141,7 @@ pub struct SitesArgs {
     #[arg(long, value_name = "ID")]
     pub site: Vec<String>,
     /// ICMP echo requests per address family and site; 0 leaves ICMP out.
-    #[arg(long, value_name = "N", default_value_t = sixfive_checks::poller::PINGS)]
+    #[arg(long, value_name = "N", default_value_t = sixfive_checks::sites::poller::PINGS)]
     pub pings: u32,
     /// Exit 1 when some site is in this state or worse (auth_failed and unreachable are
     /// worse than critical).
@@ -181,7 +181,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ID")]
     pub site: Vec<String>,
     /// ICMP echo requests per address family and site; 0 leaves ICMP out.
-    #[arg(long, value_name = "N", default_value_t = sixfive_checks::poller::PINGS)]
+    #[arg(long, value_name = "N", default_value_t = sixfive_checks::sites::poller::PINGS)]
     pub pings: u32,
 }
 

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use sixfive_checks::profiles::{Profile, shipped, with_user_profiles};
+use sixfive_checks::sites::profiles::{Profile, shipped, with_user_profiles};
 use sixfive_inventory::store::{Kind, Stored};
 use sixfive_inventory::{LoadOptions, Loaded, Store, StoreUrl};
 

@@ -177,7 +177,7 @@ impl Network {
         } else {
             (&self.icmp_v4, surge_ping::ICMP::V4)
         };
-        cell.get_or_init(|| crate::icmp::client(kind))
+        cell.get_or_init(|| crate::probe::icmp::client(kind))
             .as_ref()
             .map_err(Clone::clone)
     }

@@ -77,7 +77,7 @@ async fn city(
 fn engine(inventory: &sixfive_inventory::Inventory, store: &Arc<Store>) -> Engine {
     Engine::new(
         &inventory.scan,
-        sixfive_checks::profiles::shipped(),
+        sixfive_checks::sites::profiles::shipped(),
         0,
         Arc::clone(store),
     )

@@ -18,10 +18,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 pub use tokio_util::sync::CancellationToken;
 
-use crate::engine::Scanner;
 use crate::network::{Network, OwnV6};
-use crate::poller::SitePoller;
-use crate::profiles::Profile;
+use crate::readiness::scanner::Scanner;
+use crate::sites::poller::SitePoller;
+use crate::sites::profiles::Profile;
 
 /// Hosts and sites written to the store per batch.
 const BATCH: usize = 100;

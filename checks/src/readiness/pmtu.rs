@@ -8,9 +8,9 @@ use serde_json::json;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::check::{Check, Gate, HostScan};
-use crate::http::fetch_text;
 use crate::probe::http::Fetch;
+use crate::readiness::http::fetch_text;
+use crate::readiness::{Check, Gate, HostScan};
 
 /// A body this large cannot have fitted in one IPv6 packet on a 1500-byte path.
 const MORE_THAN_ONE_PACKET: usize = 1500;

@@ -1,21 +1,14 @@
-//! icmp.v6: an ICMPv6 echo to every IPv6 address. Informational only: many networks
-//! filter echo, so a silent address holds no level back.
+//! ICMP and ICMPv6 echo: the socket, a paced series of echoes to one address, and what came
+//! back. icmp.v6 and the site poller's latency and loss are measured with it.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
-use futures::future::{BoxFuture, FutureExt};
-use serde_json::json;
-use sixfive_inventory::results::{CheckRecord, Status, millis, thousandths};
+use sixfive_inventory::results::{millis, thousandths};
 use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence, SurgeError};
 
-use crate::check::{Check, Gate, HostScan};
 use crate::probe::snmp::Pace;
-
-pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![Box::new(IcmpV6)]
-}
 
 /// Echo identifiers, distinct per ping so concurrent pings never take each other's replies.
 static NEXT_IDENT: AtomicU16 = AtomicU16::new(1);
@@ -103,61 +96,4 @@ pub async fn series(
         }
     }
     Ok(Pings { sent: count, rtts })
-}
-
-struct IcmpV6;
-
-impl Check for IcmpV6 {
-    fn id(&self) -> &'static str {
-        "icmp.v6"
-    }
-    fn gate(&self) -> Option<Gate> {
-        None
-    }
-    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
-        async move {
-            let addresses = scan.addresses(true);
-            if addresses.is_empty() {
-                return scan.skip(self.id(), "no usable AAAA record");
-            }
-            let client = match scan.network.icmp(true) {
-                Ok(client) => client,
-                Err(why) => return vec![scan.record(self.id(), Status::Error, why)],
-            };
-            let pings = addresses
-                .into_iter()
-                .map(|address| self.ping(scan, client, address));
-            futures::future::join_all(pings).await
-        }
-        .boxed()
-    }
-}
-
-impl IcmpV6 {
-    async fn ping(&self, scan: &HostScan<'_>, client: &Client, address: IpAddr) -> CheckRecord {
-        let base =
-            |status, detail: String| scan.record(self.id(), status, detail).at(address, None);
-        let _guard = match scan.network.guard(address).await {
-            Ok(guard) => guard,
-            Err(refused) => return base(Status::Error, refused.detail(address)),
-        };
-        let timeout = scan.network.timeouts.connect.0;
-        match series(client, address, 1, (Duration::ZERO, timeout), None).await {
-            Ok(Pings { rtts, .. }) if !rtts.is_empty() => {
-                let rtt_ms = millis(rtts[0]);
-                base(Status::Pass, format!("echo reply in {rtt_ms:.1} ms"))
-                    .took(rtts[0])
-                    .evidence(json!({ "rtt_ms": rtt_ms }))
-            }
-            Ok(Pings { sent, .. }) => base(
-                Status::Warn,
-                "no echo reply (ICMPv6 echo is often filtered)".into(),
-            )
-            .evidence(json!({ "sent": sent, "replies": 0, "timeout_ms": millis(timeout) }))
-            .hint(
-                "allowing ICMPv6 echo helps operators diagnose; Packet Too Big must never be filtered",
-            ),
-            Err(why) => base(Status::Error, why),
-        }
-    }
 }

@@ -12,21 +12,24 @@ use serde::Deserialize;
 
 /// The profiles that ship with sixfive, by file.
 const SHIPPED: [(&str, &str); 6] = [
-    ("generic.yaml", include_str!("../profiles/generic.yaml")),
+    ("generic.yaml", include_str!("../../profiles/generic.yaml")),
     (
         "teltonika-rutx.yaml",
-        include_str!("../profiles/teltonika-rutx.yaml"),
+        include_str!("../../profiles/teltonika-rutx.yaml"),
     ),
     (
         "teltonika-rutm.yaml",
-        include_str!("../profiles/teltonika-rutm.yaml"),
+        include_str!("../../profiles/teltonika-rutm.yaml"),
     ),
     (
         "cisco-cellular.yaml",
-        include_str!("../profiles/cisco-cellular.yaml"),
+        include_str!("../../profiles/cisco-cellular.yaml"),
     ),
-    ("peplink.yaml", include_str!("../profiles/peplink.yaml")),
-    ("mikrotik.yaml", include_str!("../profiles/mikrotik.yaml")),
+    ("peplink.yaml", include_str!("../../profiles/peplink.yaml")),
+    (
+        "mikrotik.yaml",
+        include_str!("../../profiles/mikrotik.yaml"),
+    ),
 ];
 
 /// A radio metric a profile can map. NR (5G) values sit next to the LTE anchor's in NSA.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, HostLevel, Status};
 
-use crate::check::Gate;
+use crate::readiness::Gate;
 
 /// What each level asks for (readiness.md). A level is claimed only when each of these
 /// checks ran, so a build that lacks a check never grades a host above it.
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn the_level_table_and_the_checks_gates_agree() {
-        let gates: BTreeMap<&str, Level> = crate::check::registry()
+        let gates: BTreeMap<&str, Level> = crate::readiness::registry()
             .iter()
             .filter_map(|check| check.gate().map(|gate| (check.id(), gate.level)))
             .collect();

@@ -9,8 +9,8 @@ use serde_json::json;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::check::{Check, Gate, HostScan};
 use crate::network::Connect;
+use crate::readiness::{Check, Gate, HostScan};
 
 /// RFC 8305's connection attempt delay: how much slower IPv6 may be before users notice.
 const HAPPY_EYEBALLS_SLACK: Duration = Duration::from_millis(250);

@@ -1,5 +1,19 @@
-//! The shape every check takes, and the per-host context checks share: the host, its DNS
-//! facts, the network guard, and probes memoised so two checks never send the same probe.
+//! IPv6 readiness of application hosts: the shape every check takes and their registry, the
+//! per-host context checks share (the host, its DNS facts, the network guard, and probes
+//! memoised so two checks never send the same probe), the scanner that runs them, and the
+//! grading of their results into a level and scores. A new check is a file here plus a
+//! line in [`registry`].
+
+pub mod dns;
+pub mod http;
+pub mod icmp;
+pub mod internet_nl;
+pub mod level;
+pub mod pmtu;
+pub mod scanner;
+pub mod smtp;
+pub mod tcp;
+pub mod tls;
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
@@ -9,11 +23,11 @@ use futures::future::BoxFuture;
 use sixfive_inventory::model::{Host, Level, Service};
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::http::Chain;
 use crate::memo::Memo;
 use crate::network::{Connect, Network, Refused, connect};
 use crate::probe::http::{Fetch, Target, fetch};
 use crate::probe::resolve::{Facts, Resolution};
+use crate::readiness::http::Chain;
 
 /// The level a check gates, and how much it weighs in the score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,13 +84,13 @@ pub trait Check: Send + Sync {
 /// Every check this build runs, in report order. A new check registers here.
 pub fn registry() -> Vec<Box<dyn Check>> {
     let mut checks: Vec<Box<dyn Check>> = Vec::new();
-    checks.extend(crate::dns::checks());
-    checks.extend(crate::tcp::checks());
-    checks.extend(crate::icmp::checks());
-    checks.extend(crate::http::checks());
-    checks.extend(crate::tls::checks());
-    checks.extend(crate::pmtu::checks());
-    checks.extend(crate::smtp::checks());
+    checks.extend(crate::readiness::dns::checks());
+    checks.extend(crate::readiness::tcp::checks());
+    checks.extend(crate::readiness::icmp::checks());
+    checks.extend(crate::readiness::http::checks());
+    checks.extend(crate::readiness::tls::checks());
+    checks.extend(crate::readiness::pmtu::checks());
+    checks.extend(crate::readiness::smtp::checks());
     checks
 }
 
@@ -139,7 +153,7 @@ impl<'a> HostScan<'a> {
         match address {
             IpAddr::V4(_) => crate::network::never_probed(address).is_none(),
             IpAddr::V6(v6) => matches!(
-                crate::dns::classify(v6, self.host.internal).0,
+                crate::probe::address::classify(v6, self.host.internal).0,
                 Status::Pass | Status::Warn
             ),
         }
@@ -187,7 +201,7 @@ impl<'a> HostScan<'a> {
     pub async fn chain(&self, start: &Target) -> Arc<Chain> {
         self.chains
             .get(start, || async {
-                Arc::new(crate::http::follow(self, start).await)
+                Arc::new(crate::readiness::http::follow(self, start).await)
             })
             .await
     }

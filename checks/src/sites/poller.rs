@@ -18,11 +18,11 @@ use sixfive_inventory::results::{
     Family, PerFamily, RadioQuality, RadioReport, SiteReport, SiteState, SystemInfo, UplinkReport,
 };
 
-use crate::icmp::{Pings, series};
 use crate::network::Network;
+use crate::probe::icmp::{Pings, series};
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
-use crate::profiles::{Metric, MetricSpec, Oid, Profile, ValueType};
-use crate::sites::{self, Bands, CounterWidth, Observation};
+use crate::sites::grading::{self as sites, Bands, CounterWidth, Observation};
+use crate::sites::profiles::{Metric, MetricSpec, Oid, Profile, ValueType};
 
 /// A report with nothing read yet: every value unknown, the site unreachable.
 fn unread(site: &Site, polled_at: chrono::DateTime<Utc>) -> SiteReport {
@@ -704,7 +704,7 @@ fn priv_protocol(protocol: model::PrivProtocol) -> async_snmp::PrivProtocol {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profiles::shipped;
+    use crate::sites::profiles::shipped;
     use futures::future::{BoxFuture, FutureExt};
 
     /// An agent answering from a table of OIDs, walking it in order; `broken` makes walks

@@ -7,8 +7,8 @@ use serde_json::json;
 use sixfive_inventory::model::{Level, Service};
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::check::{Check, Gate, HostScan};
 use crate::probe::http::Fetch;
+use crate::readiness::{Check, Gate, HostScan};
 
 /// A certificate expiring sooner than this is a failure waiting to happen.
 const EXPIRY_MARGIN_DAYS: i64 = 21;

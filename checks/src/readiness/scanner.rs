@@ -12,10 +12,10 @@ use sixfive_inventory::results::{CheckRecord, HostLevel, Status};
 use sixfive_inventory::run::HostReport;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::check::{Check, Gate, HostScan, registry};
-use crate::level::grade;
 use crate::network::{Network, OwnV6};
 use crate::probe::resolve::Facts;
+use crate::readiness::level::grade;
+use crate::readiness::{Check, Gate, HostScan, registry};
 
 pub struct Scanner {
     network: Arc<Network>,
@@ -70,7 +70,7 @@ impl Scanner {
             .flatten()
             .collect();
         let mut level = grade(&host.fqdn, &records, &self.gates, previous);
-        level.internet_nl = crate::internet_nl::score(&scan, &records).await;
+        level.internet_nl = crate::readiness::internet_nl::score(&scan, &records).await;
         HostReport {
             host: host.clone(),
             records,

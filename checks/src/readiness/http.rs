@@ -14,10 +14,10 @@ use serde_json::json;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::check::{Check, Gate, HostScan};
 use crate::network::Refused;
 use crate::probe::http::{Fetch, Response, Target, body_distance};
 use crate::probe::resolve::Resolution;
+use crate::readiness::{Check, Gate, HostScan};
 
 /// Bodies further apart than this are a different site (Internet.nl's threshold).
 const PARITY_LIMIT: f64 = 0.10;

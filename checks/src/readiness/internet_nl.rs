@@ -10,9 +10,9 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use sixfive_inventory::model::Service;
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::check::HostScan;
 use crate::network::Connect;
 use crate::probe::resolve::{Mail, Resolution};
+use crate::readiness::HostScan;
 
 /// Points for a server whose every IPv6 address answers, some of them, none
 /// (scoring.py: FULL_WEIGHT_POINTS, LESS_WEIGHT_POINTS, NO_POINTS).
