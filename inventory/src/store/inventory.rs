@@ -1,0 +1,327 @@
+//! The inventory in the store: one idempotent import transaction, the stored entries and
+//! the history of every addition, change and removal.
+
+use super::*;
+
+/// What kind of entry an inventory row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Agency,
+    Host,
+    Site,
+}
+
+text_enum!(Kind {
+    Agency = "agency",
+    Host = "host",
+    Site = "site",
+});
+
+/// What one import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// None when the inventory matched the store and nothing was written.
+    pub import_id: Option<i64>,
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+}
+
+/// One entry of an entity's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub import_id: i64,
+    pub at: DateTime<Utc>,
+    pub who: String,
+    pub kind: Kind,
+    pub key: String,
+    pub change: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// A stored entry with when it came and, if it left the inventory, when it went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stored<T> {
+    #[serde(flatten)]
+    pub entry: T,
+    pub added_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Hand edits (stage, owner, note) over what the inventory file says.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// An inventory entry as the store keeps it: its key, its agency and its JSON form.
+struct Entity {
+    kind: Kind,
+    key: String,
+    agency: Option<String>,
+    doc: Value,
+}
+
+fn entities(inventory: &Inventory) -> Result<Vec<Entity>, serde_json::Error> {
+    let mut out = Vec::new();
+    for agency in &inventory.agencies {
+        out.push(Entity {
+            kind: Kind::Agency,
+            key: agency.id.clone(),
+            agency: None,
+            doc: serde_json::to_value(agency)?,
+        });
+    }
+    for host in &inventory.hosts {
+        out.push(Entity {
+            kind: Kind::Host,
+            key: host.fqdn.clone(),
+            agency: Some(host.agency.clone()),
+            doc: serde_json::to_value(host)?,
+        });
+    }
+    for site in &inventory.sites {
+        out.push(Entity {
+            kind: Kind::Site,
+            key: site.id.clone(),
+            agency: Some(site.agency.clone()),
+            doc: serde_json::to_value(site)?,
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Brings the stored inventory in line with `inventory` in one transaction: new entries
+    /// are added, changed ones updated, missing ones marked removed (their history and
+    /// results stay). Importing an unchanged inventory writes nothing.
+    pub async fn import(
+        &self,
+        inventory: &Inventory,
+        source: &str,
+        who: &str,
+    ) -> Result<ImportSummary, StoreError> {
+        let wanted = entities(inventory).map_err(|e| StoreError::Corrupt {
+            kind: "inventory entry",
+            reason: e.to_string(),
+        })?;
+        let now = Utc::now();
+        on_pool!(self, pool, dialect => {
+            let mut tx = pool.begin_with(dialect.begin_write).await?;
+            if let Some(lock) = dialect.lock_inventory {
+                sqlx::query(lock).execute(&mut *tx).await?;
+            }
+            let rows = sqlx::query("SELECT kind, key, doc, removed_at FROM entities")
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut current: HashMap<(Kind, String), (Value, bool)> = HashMap::new();
+            for row in rows {
+                let kind = stored(&row.try_get::<String, _>("kind")?, "entity kind")?;
+                let Json(doc): Json<Value> = row.try_get("doc")?;
+                let removed = row.try_get::<Option<DateTime<Utc>>, _>("removed_at")?.is_some();
+                current.insert((kind, row.try_get("key")?), (doc, removed));
+            }
+
+            let mut summary = ImportSummary::default();
+            let mut pending: Vec<(&Entity, &'static str, Option<Value>)> = Vec::new();
+            for entity in &wanted {
+                match current.remove(&(entity.kind, entity.key.clone())) {
+                    None => pending.push((entity, "added", None)),
+                    Some((_, true)) => pending.push((entity, "added", None)),
+                    Some((doc, false)) if doc != entity.doc => pending.push((entity, "changed", Some(doc))),
+                    Some(_) => {}
+                }
+            }
+            let gone: Vec<((Kind, String), Value)> = current
+                .into_iter()
+                .filter(|(_, (_, removed))| !removed)
+                .map(|(id, (doc, _))| (id, doc))
+                .collect();
+            if pending.is_empty() && gone.is_empty() {
+                tx.rollback().await?;
+                return Ok(summary);
+            }
+            summary.added = pending.iter().filter(|p| p.1 == "added").count();
+            summary.changed = pending.len() - summary.added;
+            summary.removed = gone.len();
+
+            let import_id: i64 = sqlx::query_scalar(
+                "INSERT INTO imports (at, source, who, added, changed, removed)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(now)
+            .bind(source)
+            .bind(who)
+            .bind(summary.added as i64)
+            .bind(summary.changed as i64)
+            .bind(summary.removed as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+
+            for (entity, change, before) in &pending {
+                sqlx::query(
+                    "INSERT INTO entities (kind, key, agency, doc, added_at, updated_at, removed_at)
+                     VALUES ($1, $2, $3, $4, $5, $5, NULL)
+                     ON CONFLICT (kind, key) DO UPDATE SET agency = $3, doc = $4, updated_at = $5,
+                        removed_at = NULL,
+                        added_at = CASE WHEN entities.removed_at IS NULL THEN entities.added_at ELSE $5 END",
+                )
+                .bind(entity.kind.as_str())
+                .bind(&entity.key)
+                .bind(&entity.agency)
+                .bind(Json(&entity.doc))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                record_change(&mut tx, import_id, entity.kind, &entity.key, change, before.as_ref(), Some(&entity.doc)).await?;
+            }
+            for ((kind, key), doc) in &gone {
+                sqlx::query("UPDATE entities SET removed_at = $1 WHERE kind = $2 AND key = $3")
+                    .bind(now)
+                    .bind(kind.as_str())
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                record_change(&mut tx, import_id, *kind, key, "removed", Some(doc), None).await?;
+            }
+            tx.commit().await?;
+            summary.import_id = Some(import_id);
+            Ok(summary)
+        })
+    }
+
+    pub async fn agencies(&self, with_removed: bool) -> Result<Vec<Stored<Agency>>, StoreError> {
+        self.stored(Kind::Agency, with_removed).await
+    }
+
+    pub async fn hosts(&self, with_removed: bool) -> Result<Vec<Stored<Host>>, StoreError> {
+        self.stored(Kind::Host, with_removed).await
+    }
+
+    pub async fn sites(&self, with_removed: bool) -> Result<Vec<Stored<Site>>, StoreError> {
+        self.stored(Kind::Site, with_removed).await
+    }
+
+    async fn stored<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: Kind,
+        with_removed: bool,
+    ) -> Result<Vec<Stored<T>>, StoreError> {
+        let (rows, notes) = on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT key, doc, added_at, removed_at FROM entities
+                 WHERE kind = $1 AND ($2 OR removed_at IS NULL) ORDER BY key",
+            )
+            .bind(kind.as_str())
+            .bind(with_removed)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<String, _>("key")?,
+                    row.try_get::<Json<Value>, _>("doc")?.0,
+                    row.try_get::<DateTime<Utc>, _>("added_at")?,
+                    row.try_get::<Option<DateTime<Utc>>, _>("removed_at")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let notes = sqlx::query("SELECT key, field, value FROM annotations WHERE kind = $1")
+                .bind(kind.as_str())
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| Ok((row.try_get::<String, _>("key")?, row.try_get::<String, _>("field")?, row.try_get::<String, _>("value")?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            (rows, notes)
+        });
+        let mut annotations: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+        for (key, field, value) in notes {
+            annotations.entry(key).or_default().insert(field, value);
+        }
+        rows.into_iter()
+            .map(|(key, doc, added_at, removed_at)| {
+                let entry = serde_json::from_value(doc).map_err(|e| StoreError::Corrupt {
+                    kind: kind.as_str(),
+                    reason: format!("{key}: {e}"),
+                })?;
+                Ok(Stored {
+                    entry,
+                    added_at,
+                    removed_at,
+                    annotations: annotations.remove(&key).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// The changes imports made, oldest first; for one entry when `key` is given.
+    pub async fn history(&self, key: Option<(Kind, &str)>) -> Result<Vec<Change>, StoreError> {
+        let (kind, key) = key.map_or((None, None), |(k, key)| (Some(k.as_str()), Some(key)));
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT h.import_id, i.at, i.who, h.kind, h.key, h.change, h.before, h.after
+             FROM entity_history h JOIN imports i ON i.id = h.import_id
+             WHERE ($1 IS NULL OR h.kind = $1) AND ($2 IS NULL OR h.key = $2)
+             ORDER BY h.id",
+        )
+        .bind(kind)
+        .bind(key)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<i64, _>("import_id")?,
+            row.try_get::<DateTime<Utc>, _>("at")?,
+            row.try_get::<String, _>("who")?,
+            row.try_get::<String, _>("kind")?,
+            row.try_get::<String, _>("key")?,
+            row.try_get::<String, _>("change")?,
+            row.try_get::<Option<Json<Value>>, _>("before")?.map(|j| j.0),
+            row.try_get::<Option<Json<Value>>, _>("after")?.map(|j| j.0),
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(import_id, at, who, kind, key, change, before, after)| {
+                Ok(Change {
+                    import_id,
+                    at,
+                    who,
+                    kind: stored(&kind, "entity kind")?,
+                    key,
+                    change,
+                    before,
+                    after,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn record_change<DB: sqlx::Database>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    import_id: i64,
+    kind: Kind,
+    key: &str,
+    change: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<Json<&'q Value>>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    sqlx::query::<DB>(
+        "INSERT INTO entity_history (import_id, kind, key, change, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(import_id)
+    .bind(kind.as_str())
+    .bind(key)
+    .bind(change)
+    .bind(before.map(Json))
+    .bind(after.map(Json))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Site samples: one per poll, with each site's newest as the next poll's starting point.
+
+use super::*;
+
+impl Store {
+    /// Adds a batch of site samples to a running scan, all or none.
+    pub async fn record_samples(&self, run: i64, samples: &[SiteSample]) -> Result<(), StoreError> {
+        in_running_run!(self, run, tx => for s in samples {
+                sqlx::query(
+                    "INSERT INTO site_samples (run_id, site, at, state, reasons, data)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(run)
+                .bind(&s.site)
+                .bind(s.at)
+                .bind(s.state.as_str())
+                .bind(Json(&s.reasons))
+                .bind(Json(&s.data))
+                .execute(&mut *tx)
+                .await?;
+        })
+    }
+
+    /// Each site's newest sample (or only `site`'s), whatever run it came from: where the
+    /// next poll's counter deltas, reboot check and hysteresis start.
+    pub async fn latest_samples(&self, site: Option<&str>) -> Result<Vec<SiteSample>, StoreError> {
+        self.select_samples(
+            "SELECT site, at, state, reasons, data FROM site_samples
+             WHERE id IN (SELECT MAX(id) FROM site_samples GROUP BY site)
+             AND ($1 = '' OR site = $1) ORDER BY site LIMIT $2",
+            site.unwrap_or(""),
+            i64::MAX,
+        )
+        .await
+    }
+
+    /// A site's samples, newest first, at most `limit`.
+    pub async fn samples(&self, site: &str, limit: i64) -> Result<Vec<SiteSample>, StoreError> {
+        self.select_samples(
+            "SELECT site, at, state, reasons, data FROM site_samples
+             WHERE site = $1 ORDER BY at DESC, id DESC LIMIT $2",
+            site,
+            limit,
+        )
+        .await
+    }
+
+    async fn select_samples(
+        &self,
+        sql: &'static str,
+        site: &str,
+        limit: i64,
+    ) -> Result<Vec<SiteSample>, StoreError> {
+        let rows = on_pool!(self, pool => sqlx::query(sql)
+        .bind(site)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<String, _>("site")?,
+            row.try_get::<DateTime<Utc>, _>("at")?,
+            row.try_get::<String, _>("state")?,
+            row.try_get::<Json<Vec<String>>, _>("reasons")?.0,
+            row.try_get::<Json<Value>, _>("data")?.0,
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(site, at, state, reasons, data)| {
+                Ok(SiteSample {
+                    site,
+                    at,
+                    state: stored(&state, "site sample")?,
+                    reasons,
+                    data,
+                })
+            })
+            .collect()
+    }
+}
