@@ -736,3 +736,24 @@ async fn the_latest_level_of_each_host_comes_from_the_newest_complete_run_that_g
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_batch_larger_than_one_insert_is_stored_whole_and_in_order() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        // 2,500 rows: three multi-row INSERTs in one transaction.
+        let results: Vec<CheckRecord> = (0..2_500)
+            .map(|i| result(&format!("h{i}.danang.test"), "tcp.v6", Status::Pass))
+            .collect();
+        store.record_results(run, &results).await.unwrap();
+        store.finish_run(run, RunStatus::Complete).await.unwrap();
+        assert_eq!(
+            store.results(run).await.unwrap(),
+            results,
+            "{}",
+            backend.name
+        );
+        store.close().await;
+    }
+}

@@ -105,6 +105,10 @@ macro_rules! on_pool {
     };
 }
 
+/// Rows per multi-row INSERT: one statement for a batch rather than one per row (SQLite
+/// takes at most 32,766 bound values a statement; 1,000 rows of 11 stay well inside).
+const ROWS_PER_INSERT: usize = 1000;
+
 /// Writes a batch for a running scan in one transaction: all of it, or none when the run
 /// was already finished or interrupted.
 macro_rules! in_running_run {

@@ -30,44 +30,44 @@ impl Store {
         run: i64,
         results: &[CheckRecord],
     ) -> Result<(), StoreError> {
-        in_running_run!(self, run, tx => for r in results {
-                sqlx::query(
-                    "INSERT INTO check_results
-                     (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(run)
-                .bind(&r.host)
-                .bind(&r.check)
-                .bind(r.status.as_str())
-                .bind(r.family.map(|f| f.as_str()))
-                .bind(r.address.map(|a| a.to_string()))
-                .bind(r.port.map(i64::from))
-                .bind(r.duration_ms)
-                .bind(&r.detail)
-                .bind(&r.hint)
-                .bind(Json(&r.evidence))
-                .execute(&mut *tx)
-                .await?;
+        in_running_run!(self, run, tx => for rows in results.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO check_results
+                 (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence) ",
+            );
+            insert.push_values(rows, |mut row, r| {
+                row.push_bind(run)
+                    .push_bind(&r.host)
+                    .push_bind(&r.check)
+                    .push_bind(r.status.as_str())
+                    .push_bind(r.family.map(|f| f.as_str()))
+                    .push_bind(r.address.map(|a| a.to_string()))
+                    .push_bind(r.port.map(i64::from))
+                    .push_bind(r.duration_ms)
+                    .push_bind(&r.detail)
+                    .push_bind(&r.hint)
+                    .push_bind(Json(&r.evidence));
+            });
+            insert.build().execute(&mut *tx).await?;
         })
     }
 
     /// Adds hosts' grades to a running scan, all or none.
     pub async fn record_levels(&self, run: i64, levels: &[HostLevel]) -> Result<(), StoreError> {
-        in_running_run!(self, run, tx => for l in levels {
-                sqlx::query(
-                    "INSERT INTO host_levels (run_id, host, level, score, internet_nl, inconclusive, regressed)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(run)
-                .bind(&l.host)
-                .bind(l.level.as_str())
-                .bind(i64::from(l.score))
-                .bind(l.internet_nl.map(i64::from))
-                .bind(l.inconclusive)
-                .bind(l.regressed)
-                .execute(&mut *tx)
-                .await?;
+        in_running_run!(self, run, tx => for rows in levels.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO host_levels (run_id, host, level, score, internet_nl, inconclusive, regressed) ",
+            );
+            insert.push_values(rows, |mut row, l| {
+                row.push_bind(run)
+                    .push_bind(&l.host)
+                    .push_bind(l.level.as_str())
+                    .push_bind(i64::from(l.score))
+                    .push_bind(l.internet_nl.map(i64::from))
+                    .push_bind(l.inconclusive)
+                    .push_bind(l.regressed);
+            });
+            insert.build().execute(&mut *tx).await?;
         })
     }
 

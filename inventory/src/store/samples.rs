@@ -5,19 +5,19 @@ use super::*;
 impl Store {
     /// Adds a batch of site samples to a running scan, all or none.
     pub async fn record_samples(&self, run: i64, samples: &[SiteSample]) -> Result<(), StoreError> {
-        in_running_run!(self, run, tx => for s in samples {
-                sqlx::query(
-                    "INSERT INTO site_samples (run_id, site, at, state, reasons, data)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(run)
-                .bind(&s.site)
-                .bind(s.at)
-                .bind(s.state.as_str())
-                .bind(Json(&s.reasons))
-                .bind(Json(&s.data))
-                .execute(&mut *tx)
-                .await?;
+        in_running_run!(self, run, tx => for rows in samples.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO site_samples (run_id, site, at, state, reasons, data) ",
+            );
+            insert.push_values(rows, |mut row, s| {
+                row.push_bind(run)
+                    .push_bind(&s.site)
+                    .push_bind(s.at)
+                    .push_bind(s.state.as_str())
+                    .push_bind(Json(&s.reasons))
+                    .push_bind(Json(&s.data));
+            });
+            insert.build().execute(&mut *tx).await?;
         })
     }
 
