@@ -63,7 +63,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
         }
         SitesFormat::Table => {
             sixfive_report::table::sites(&reports, color && std::io::stdout().is_terminal())
-                .write(&mut out, color)?
+                .write(&mut out, color && std::io::stdout().is_terminal())?
         }
     }
     Ok(exit_code(reports.iter().map(|r| r.state), fail_on))

@@ -637,8 +637,18 @@ async fn a_store_made_by_the_previous_release_opens_and_reads_the_same() {
         assert_eq!(samples[0].state, SiteState::Degraded);
         // The new schema takes what the previous one could not, and ids go on from the
         // last one ever given.
+        assert_eq!(runs[0].import, None, "runs before imports were noted");
         let both = store.begin_run("scan@ops", RunKind::Scan).await.unwrap();
         assert_eq!(both, 3, "{}", backend.name);
+        // Foreign keys hold on the rebuilt table: a run names only an import that exists.
+        assert!(
+            store
+                .begin_run_against("scan@ops", RunKind::Scan, Some(999))
+                .await
+                .is_err(),
+            "{}",
+            backend.name
+        );
         store.finish_run(both, RunStatus::Complete).await.unwrap();
         assert_eq!(store.runs().await.unwrap()[0].kind, RunKind::Scan);
         store.close().await;

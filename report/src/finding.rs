@@ -8,7 +8,7 @@ use sixfive_inventory::results::Status;
 use sixfive_inventory::run::HostReport;
 
 /// A non-passing result and where its host is written in the inventory.
-pub struct Finding<'a> {
+pub(crate) struct Finding<'a> {
     pub record: &'a sixfive_inventory::results::CheckRecord,
     pub place: Option<&'a Place>,
 }
@@ -29,7 +29,7 @@ impl Finding<'_> {
 }
 
 /// Failures and warnings, the results CI should surface.
-pub fn findings<'a>(
+pub(crate) fn findings<'a>(
     reports: &'a [HostReport],
     places: &'a BTreeMap<String, Place>,
 ) -> Vec<Finding<'a>> {

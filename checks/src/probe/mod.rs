@@ -1,6 +1,6 @@
-//! Network primitives the checks and the site poller share: DNS queries and lookups, HTTP
-//! and TLS to one address, ICMP echo series, SMTP sessions and SNMP. They measure; they do
-//! not judge.
+//! Network primitives: DNS queries and lookups, HTTP and TLS to one address, ICMP echo
+//! series, SMTP sessions, SNMP, and the classes of addresses (which ones an IPv6 user can
+//! reach). The checks and the site poller judge what they measure.
 pub mod address;
 pub mod dns;
 pub mod http;

@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use crate::network::{Connect, connect};
 
 /// Where mail is delivered.
-pub const SMTP_PORT: u16 = 25;
+pub(crate) const SMTP_PORT: u16 = 25;
 /// A greeting longer than this is not a mail server worth waiting for.
 const MAX_REPLY_BYTES: usize = 8 * 1024;
 

@@ -174,10 +174,7 @@ impl Driver {
         let imported = store
             .import(&inventory, &request.source, &request.owner)
             .await?;
-        let import = match imported.import_id {
-            Some(id) => Some(id),
-            None => store.latest_import().await?,
-        };
+        let import = imported.as_of;
         let previous_levels = Arc::new(store.latest_levels().await?);
         let mut previous_samples: HashMap<String, SiteReport> = store
             .latest_samples(None)

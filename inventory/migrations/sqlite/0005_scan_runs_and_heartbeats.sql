@@ -1,8 +1,8 @@
 -- no-transaction
 -- A run may poll hosts and sites together (`sixfive scan`), records the import it ran
 -- against, and its owner beats a heart while it runs, so a run whose owner died can be told
--- from one still going. SQLite cannot change
--- a CHECK constraint in place, so the table is rebuilt; foreign keys are off meanwhile, since
+-- from one still going. SQLite cannot change a CHECK constraint in place, so the table is
+-- rebuilt; foreign keys are off meanwhile, since
 -- dropping the old table with them on would delete every result it holds.
 PRAGMA foreign_keys = OFF;
 BEGIN;

@@ -23,6 +23,9 @@ text_enum!(Kind {
 pub struct ImportSummary {
     /// None when the inventory matched the store and nothing was written.
     pub import_id: Option<i64>,
+    /// The import the store is as of once this one is done: this one, or when nothing was
+    /// written the newest before it, read under the same lock (None if none ever was).
+    pub as_of: Option<i64>,
     pub added: usize,
     pub changed: usize,
     pub removed: usize,
@@ -136,6 +139,9 @@ impl Store {
                 .map(|(id, (doc, _))| (id, doc))
                 .collect();
             if pending.is_empty() && gone.is_empty() {
+                summary.as_of = sqlx::query_scalar("SELECT MAX(id) FROM imports")
+                    .fetch_one(&mut *tx)
+                    .await?;
                 tx.rollback().await?;
                 return Ok(summary);
             }
@@ -184,6 +190,7 @@ impl Store {
             }
             tx.commit().await?;
             summary.import_id = Some(import_id);
+            summary.as_of = Some(import_id);
             Ok(summary)
         })
     }

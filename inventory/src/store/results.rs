@@ -48,7 +48,8 @@ impl Store {
                     .push_bind(&r.hint)
                     .push_bind(Json(&r.evidence));
             });
-            insert.build().execute(&mut *tx).await?;
+            // A statement of this many rows is rarely seen twice: not worth a cache slot.
+            insert.build().persistent(false).execute(&mut *tx).await?;
         })
     }
 
@@ -67,7 +68,8 @@ impl Store {
                     .push_bind(l.inconclusive)
                     .push_bind(l.regressed);
             });
-            insert.build().execute(&mut *tx).await?;
+            // A statement of this many rows is rarely seen twice: not worth a cache slot.
+            insert.build().persistent(false).execute(&mut *tx).await?;
         })
     }
 

@@ -43,7 +43,8 @@ pub struct Run {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub status: RunStatus,
-    /// The inventory import the run ran against; None for runs before imports were noted.
+    /// The inventory import the run ran against; None for runs from before imports were
+    /// noted, or when nothing was ever imported.
     pub import: Option<i64>,
 }
 
@@ -72,15 +73,6 @@ impl Store {
         .bind(import)
         .fetch_one(pool)
         .await?))
-    }
-
-    /// The newest import, which the stored inventory is as of.
-    pub async fn latest_import(&self) -> Result<Option<i64>, StoreError> {
-        Ok(
-            on_pool!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM imports")
-            .fetch_one(pool)
-            .await?),
-        )
     }
 
     /// Says the run's owner is alive.

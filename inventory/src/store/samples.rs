@@ -17,7 +17,8 @@ impl Store {
                     .push_bind(Json(&s.reasons))
                     .push_bind(Json(&s.data));
             });
-            insert.build().execute(&mut *tx).await?;
+            // A statement of this many rows is rarely seen twice: not worth a cache slot.
+            insert.build().persistent(false).execute(&mut *tx).await?;
         })
     }
 
