@@ -87,8 +87,7 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
                 },
                 exit_code: code,
             };
-            serde_json::to_writer(&mut out, &document).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            sixfive_report::json::write_line(&mut out, &document)?;
         }
         SitesFormat::Table => {
             fn counts<K: std::fmt::Display>(counts: &BTreeMap<K, usize>) -> String {

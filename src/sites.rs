@@ -59,11 +59,11 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let mut out = std::io::stdout().lock();
     match format {
         SitesFormat::Json => {
-            sixfive_report::json::write_sites(&mut out, &SitesDocument::new(reports.clone()))?
+            sixfive_report::json::write_line(&mut out, &SitesDocument::new(reports.clone()))?
         }
         SitesFormat::Table => {
-            sixfive_report::table::sites(&reports, color && std::io::stdout().is_terminal())
-                .write(&mut out, color && std::io::stdout().is_terminal())?
+            let color = color && std::io::stdout().is_terminal();
+            sixfive_report::table::sites(&reports, color).write(&mut out, color)?
         }
     }
     Ok(exit_code(reports.iter().map(|r| r.state), fail_on))

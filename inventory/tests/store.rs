@@ -551,6 +551,33 @@ async fn an_import_that_fails_half_way_leaves_the_store_as_it_was() {
     }
 }
 
+/// Runs `$body` with `$pool` connected to `$backend`'s database and `$migrations` its
+/// backend's migrations: the same statements on either pool type.
+macro_rules! on_backend {
+    ($backend:expr, $pool:ident, $migrations:ident => $body:expr) => {
+        match &$backend.url {
+            StoreUrl::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .foreign_keys(true);
+                let $pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                let $migrations = sqlx::migrate!("./migrations/sqlite");
+                $body;
+                $pool.close().await;
+            }
+            StoreUrl::Postgres(options) => {
+                let $pool = sqlx::PgPool::connect_with((**options).clone())
+                    .await
+                    .unwrap();
+                let $migrations = sqlx::migrate!("./migrations/postgres");
+                $body;
+                $pool.close().await;
+            }
+        }
+    };
+}
+
 /// The store as the last landed release left it (migrations up to 0003), with a run, its
 /// results, grades and a site sample written in that schema.
 async fn previous_release(backend: &Backend) -> i64 {
@@ -568,40 +595,17 @@ async fn previous_release(backend: &Backend) -> i64 {
          VALUES ('check@ops', 'hosts', '2026-11-30T09:00:00Z', 'incomplete')",
         "DELETE FROM scan_runs WHERE id = 2",
     ];
-    match &backend.url {
-        StoreUrl::Sqlite(path) => {
-            let options = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
-                .foreign_keys(true);
-            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-            let mut migrator = sqlx::migrate!("./migrations/sqlite");
-            migrator.migrations = migrator.migrations[..3].to_vec().into();
-            migrator.run(&pool).await.unwrap();
-            for statement in insert {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-            }
-            pool.close().await;
-        }
-        StoreUrl::Postgres(options) => {
-            let pool = sqlx::PgPool::connect_with((**options).clone())
+    on_backend!(backend, pool, migrator => {
+        let mut migrator = migrator;
+        migrator.migrations = migrator.migrations[..3].to_vec().into();
+        migrator.run(&pool).await.unwrap();
+        for statement in insert {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&pool)
                 .await
                 .unwrap();
-            let mut migrator = sqlx::migrate!("./migrations/postgres");
-            migrator.migrations = migrator.migrations[..3].to_vec().into();
-            migrator.run(&pool).await.unwrap();
-            for statement in insert {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-            }
-            pool.close().await;
         }
-    }
+    });
     1
 }
 
@@ -666,31 +670,15 @@ async fn a_run_whose_owner_died_is_closed_on_the_next_open_and_a_live_one_is_not
         let alive = store.begin_run("agent@alive", RunKind::Scan).await.unwrap();
         // Both last beat two minutes ago; then the live one's owner beats again.
         let old = Utc::now() - chrono::Duration::minutes(2);
-        match &backend.url {
-            StoreUrl::Sqlite(path) => {
-                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
-                let mut conn = sqlx::SqliteConnection::connect_with(&options)
-                    .await
-                    .unwrap();
-                sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id IN ($2, $3)")
-                    .bind(old)
-                    .bind(dead)
-                    .bind(alive)
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-            }
-            StoreUrl::Postgres(options) => {
-                let mut conn = sqlx::PgConnection::connect_with(options).await.unwrap();
-                sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id IN ($2, $3)")
-                    .bind(old)
-                    .bind(dead)
-                    .bind(alive)
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-            }
-        }
+        on_backend!(backend, pool, _migrations => {
+            sqlx::query("UPDATE scan_runs SET heartbeat_at = $1 WHERE id IN ($2, $3)")
+                .bind(old)
+                .bind(dead)
+                .bind(alive)
+                .execute(&pool)
+                .await
+                .unwrap();
+        });
         store.beat(alive).await.unwrap();
         let reopened = Store::open(&backend.url).await.unwrap();
         let runs = reopened.runs().await.unwrap();

@@ -1,9 +1,9 @@
-//! `sixfive.check/v1` and `sixfive.sites/v1` as JSON. A check document is streamed: its head,
+//! The documents as JSON. A check document is streamed: its head,
 //! then one host a line, so a large city is never built whole in memory.
 
 use std::io::{self, Write};
 
-use crate::document::{CheckHead, SitesDocument};
+use crate::document::CheckHead;
 
 /// Writes a `sixfive.check/v1` document of `head` and `hosts` (each host's JSON, in order).
 pub fn write_check(
@@ -22,8 +22,8 @@ pub fn write_check(
     writeln!(out, "]}}")
 }
 
-/// Writes a `sixfive.sites/v1` document on one line.
-pub fn write_sites(out: &mut impl Write, document: &SitesDocument) -> io::Result<()> {
+/// Writes a document (`sixfive.sites/v1`, `sixfive.scan/v1`) on one line.
+pub fn write_line(out: &mut impl Write, document: &impl serde::Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *out, document).map_err(io::Error::from)?;
     writeln!(out)
 }

@@ -12,7 +12,7 @@ use futures::future::{BoxFuture, FutureExt};
 use serde::Serialize;
 use serde_json::json;
 use sixfive_inventory::model::Level;
-use sixfive_inventory::results::{CheckRecord, Status};
+use sixfive_inventory::results::{CheckRecord, Status, thousandths};
 
 use crate::network::Refused;
 use crate::probe::http::{Fetch, Response, Target, body_distance};
@@ -553,14 +553,10 @@ fn compare(record: CheckRecord, v4: &Chain, v6: &Chain) -> CheckRecord {
         .hint("serve the same site on both families: compare the server blocks listening on [::] and 0.0.0.0");
     }
     let distance = body_distance(&a4.body, &a6.body);
-    let record = CheckRecord {
-        evidence: with(
-            &record.evidence,
-            "body_distance",
-            json!((distance * 1000.0).round() / 1000.0),
-        ),
-        ..record
-    };
+    let mut record = record;
+    if let Some(evidence) = record.evidence.as_object_mut() {
+        evidence.insert("body_distance".into(), json!(thousandths(distance)));
+    }
     let verdict = |status, detail: String| CheckRecord {
         status,
         detail,
@@ -593,15 +589,6 @@ fn shown(targets: &[String]) -> String {
     } else {
         targets.join(" → ")
     }
-}
-
-/// `value` with one more field.
-fn with(value: &serde_json::Value, key: &str, field: serde_json::Value) -> serde_json::Value {
-    let mut value = value.clone();
-    if let Some(object) = value.as_object_mut() {
-        object.insert(key.to_owned(), field);
-    }
-    value
 }
 
 struct RedirectV6;

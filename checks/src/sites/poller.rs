@@ -21,7 +21,7 @@ use sixfive_inventory::results::{
 use crate::network::Network;
 use crate::probe::icmp::{Pings, series};
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
-use crate::sites::grading::{self as sites, Bands, CounterWidth, Observation};
+use crate::sites::grading::{self, Bands, CounterWidth, Observation};
 use crate::sites::profiles::{Metric, MetricSpec, Oid, Profile, ValueType};
 
 /// A report with nothing read yet: every value unknown, the site unreachable.
@@ -168,7 +168,7 @@ impl SitePoller {
             }
         }
         let bands = self.bands.with(&site.grading);
-        let graded = sites::grade(&seen, previous.map(|p| &p.quality), &bands);
+        let graded = grading::grade(&seen, previous.map(|p| &p.quality), &bands);
         report.state = graded.state;
         report.reasons = graded.reasons;
         report.reasons.extend(notes);
@@ -196,14 +196,14 @@ impl SitePoller {
         report.rebooted = match (previous.and_then(|p| p.uptime_s), readings.uptime_ticks) {
             (Some(before), Some(now)) => {
                 let before = u32::try_from(before.saturating_mul(100)).unwrap_or(u32::MAX);
-                sites::rebooted(before, now, elapsed)
+                grading::rebooted(before, now, elapsed)
             }
             _ => false,
         };
         let mut uplink = readings.uplink;
         let before = previous.map(|p| &p.uplink);
         let rate = |old: Option<u64>, new: Option<u64>| {
-            sites::bits_per_second(
+            grading::bits_per_second(
                 old?,
                 new?,
                 CounterWidth::Bits64,

@@ -102,7 +102,7 @@ impl Store {
                         |value: i64| u8::try_from(value).map_err(|e| corrupt(e.to_string()));
                     Ok(HostLevel {
                         host,
-                        level: level.parse::<Level>().map_err(corrupt)?,
+                        level: stored(&level, "host level")?,
                         score: percent(score)?,
                         internet_nl: internet_nl.map(percent).transpose()?,
                         inconclusive,
