@@ -204,25 +204,26 @@ async fn a_host_is_judged_against_its_last_level_in_any_complete_run() {
         regressed: false,
     };
     store
-        .record_levels(
+        .record_hosts(
             old,
             &[
                 level("h0.run.test", Level::L3),
                 level("h1.run.test", Level::L3),
             ],
+            &[],
         )
         .await
         .unwrap();
     store.finish_run(old, RunStatus::Complete).await.unwrap();
     let newer = store.begin_run("earlier", RunKind::Hosts).await.unwrap();
     store
-        .record_levels(newer, &[level("h0.run.test", Level::L0)])
+        .record_hosts(newer, &[level("h0.run.test", Level::L0)], &[])
         .await
         .unwrap();
     store.finish_run(newer, RunStatus::Complete).await.unwrap();
     let cut = store.begin_run("earlier", RunKind::Hosts).await.unwrap();
     store
-        .record_levels(cut, &[level("h1.run.test", Level::L0)])
+        .record_hosts(cut, &[level("h1.run.test", Level::L0)], &[])
         .await
         .unwrap();
     store.finish_run(cut, RunStatus::Incomplete).await.unwrap();

@@ -1,6 +1,7 @@
 //! What probing produces and the store keeps: check results with their evidence, and site
 //! samples. The checks crate fills these in; the TUI, reports and metrics read them.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -92,7 +93,13 @@ pub struct CheckRecord {
     pub detail: String,
     /// A one-line remedy for a non-pass.
     pub hint: Option<String>,
+    /// What was found, as plain facts: no durations, round trips or byte counts, so that
+    /// two runs that found the same compare equal and the store keeps one copy.
     pub evidence: serde_json::Value,
+    /// What was measured on the way (round trips, connect times, bytes), by name with
+    /// its unit (`rtt_ms`, `wire_bytes`): kept beside the finding, latest only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub measurements: BTreeMap<String, f64>,
 }
 
 impl CheckRecord {
@@ -109,6 +116,7 @@ impl CheckRecord {
             detail: detail.into(),
             hint: None,
             evidence: serde_json::Value::Null,
+            measurements: BTreeMap::new(),
         }
     }
 
@@ -137,6 +145,12 @@ impl CheckRecord {
 
     pub fn took(mut self, elapsed: std::time::Duration) -> Self {
         self.duration_ms = Some(millis(elapsed));
+        self
+    }
+
+    /// Notes a measurement, named with its unit (`rtt_ms`).
+    pub fn measured(mut self, name: &str, value: f64) -> Self {
+        self.measurements.insert(name.to_owned(), value);
         self
     }
 }

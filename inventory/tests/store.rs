@@ -328,7 +328,19 @@ fn result(host: &str, check: &str, status: Status) -> CheckRecord {
         duration_ms: Some(3.5),
         detail: "connected".into(),
         hint: (status != Status::Pass).then(|| "nginx: add `listen [::]:443 ssl;`".into()),
-        evidence: json!({"rtt_ms": 3.5, "chain": ["a", "b"]}),
+        evidence: json!({"chain": ["a", "b"]}),
+        measurements: [("rtt_ms".to_owned(), 3.5)].into(),
+    }
+}
+
+fn graded(host: &str) -> HostLevel {
+    HostLevel {
+        host: host.into(),
+        level: Level::L1,
+        score: 50,
+        internet_nl: None,
+        inconclusive: false,
+        regressed: false,
     }
 }
 
@@ -341,7 +353,6 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
             result("a.danang.test", "tcp.v6", Status::Pass),
             result("a.danang.test", "http.v6", Status::Fail),
         ];
-        store.record_results(first, &results).await.unwrap();
         let sample = SiteSample {
             site: "hai-chau-01".into(),
             at: Utc::now(),
@@ -365,7 +376,7 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
             grade("a.danang.test", Level::Broken, Some(45)),
             grade("b.danang.test", Level::L0, None),
         ];
-        store.record_levels(first, &levels).await.unwrap();
+        store.record_hosts(first, &levels, &results).await.unwrap();
         store.finish_run(first, RunStatus::Complete).await.unwrap();
         assert_eq!(
             store.levels(first).await.unwrap(),
@@ -388,7 +399,11 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
         let second = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
         let other_agent = store.begin_run("agent-2", RunKind::Hosts).await.unwrap();
         store
-            .record_results(second, &[result("b.danang.test", "tcp.v6", Status::Pass)])
+            .record_hosts(
+                second,
+                &[grade("b.danang.test", Level::L0, None)],
+                &[result("b.danang.test", "tcp.v6", Status::Pass)],
+            )
             .await
             .unwrap();
         store.close().await;
@@ -418,7 +433,11 @@ async fn a_scan_run_is_complete_or_visibly_incomplete() {
             first
         );
         let late = store
-            .record_results(second, &[result("c.danang.test", "tcp.v6", Status::Pass)])
+            .record_hosts(
+                second,
+                &[grade("c.danang.test", Level::L0, None)],
+                &[result("c.danang.test", "tcp.v6", Status::Pass)],
+            )
             .await;
         assert!(
             matches!(late, Err(StoreError::RunClosed(id)) if id == second),
@@ -578,22 +597,31 @@ macro_rules! on_backend {
     };
 }
 
-/// The store as the last landed release left it (migrations up to 0003), with a run, its
-/// results, grades and a site sample written in that schema.
+/// The store as an earlier release left it (migrations up to 0003), with two runs, their
+/// results a row per run, grades and a site sample written in that schema.
 async fn previous_release(backend: &Backend) -> i64 {
     let insert = [
         "INSERT INTO scan_runs (agent, kind, started_at, finished_at, status)
          VALUES ('check@ops', 'hosts', '2026-11-30T08:00:00Z', '2026-11-30T08:01:00Z', 'complete')",
         "INSERT INTO check_results (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
          VALUES (1, 'a.danang.test', 'tcp.v6', 'fail', 'v6', 'fd00:1::10', 443, 4.5, 'refused', 'listen on [::]:443', '{\"v6\": \"refused\"}')",
+        "INSERT INTO check_results (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
+         VALUES (1, 'a.danang.test', 'dns.aaaa', 'pass', NULL, NULL, NULL, NULL, 'AAAA fd00:1::10', NULL, 'null')",
         "INSERT INTO host_levels (run_id, host, level, score, inconclusive, regressed)
          VALUES (1, 'a.danang.test', 'BROKEN', 61, false, false)",
+        // The next run found the same refusal, and no longer ran dns.aaaa.
+        "INSERT INTO scan_runs (agent, kind, started_at, finished_at, status)
+         VALUES ('check@ops', 'hosts', '2026-11-30T08:30:00Z', '2026-11-30T08:31:00Z', 'complete')",
+        "INSERT INTO check_results (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
+         VALUES (2, 'a.danang.test', 'tcp.v6', 'fail', 'v6', 'fd00:1::10', 443, 2.5, 'refused', 'listen on [::]:443', '{\"v6\": \"refused\"}')",
+        "INSERT INTO host_levels (run_id, host, level, score, inconclusive, regressed)
+         VALUES (2, 'a.danang.test', 'BROKEN', 61, false, false)",
         "INSERT INTO site_samples (run_id, site, at, state, reasons, data)
          VALUES (1, 'hai-chau-01', '2026-11-30T08:00:30Z', 'degraded', '[\"RSRP -95 dBm is fair\"]', '{\"radio\": {\"rsrp_dbm\": -95.0}}')",
-            // A second run, since deleted: its id is not handed out again.
+        // A third run, since deleted: its id is not handed out again.
         "INSERT INTO scan_runs (agent, kind, started_at, status)
          VALUES ('check@ops', 'hosts', '2026-11-30T09:00:00Z', 'incomplete')",
-        "DELETE FROM scan_runs WHERE id = 2",
+        "DELETE FROM scan_runs WHERE id = 3",
     ];
     on_backend!(backend, pool, migrator => {
         let mut migrator = migrator;
@@ -615,23 +643,44 @@ async fn a_store_made_by_the_previous_release_opens_and_reads_the_same() {
         let run = previous_release(&backend).await;
         let store = Store::open(&backend.url).await.unwrap();
         let runs = store.runs().await.unwrap();
-        assert_eq!(runs.len(), 1, "{}", backend.name);
+        assert_eq!(runs.len(), 2, "{}", backend.name);
+        let first = runs.iter().find(|r| r.id == run).unwrap();
         assert_eq!(
-            (runs[0].id, runs[0].kind, runs[0].status),
-            (run, RunKind::Hosts, RunStatus::Complete)
+            (first.kind, first.status),
+            (RunKind::Hosts, RunStatus::Complete)
         );
         let results = store.results(run).await.unwrap();
+        let checks: Vec<&str> = results.iter().map(|r| r.check.as_str()).collect();
         assert_eq!(
-            results.len(),
-            1,
-            "{}: the rebuilt runs table kept its results",
+            checks,
+            ["tcp.v6", "dns.aaaa"],
+            "{}: the first run reads back whole, in the order it ran",
             backend.name
         );
         assert_eq!(
-            (results[0].status, results[0].port),
-            (Status::Fail, Some(443))
+            (results[0].status, results[0].port, results[0].family),
+            (Status::Fail, Some(443), Some(Family::V6))
         );
         assert_eq!(results[0].evidence, json!({"v6": "refused"}));
+        assert_eq!(
+            (results[1].family, results[1].address, results[1].port),
+            (None, None, None)
+        );
+        assert_eq!(
+            results[0].duration_ms, None,
+            "only the latest timings are kept"
+        );
+        let second = store.results(run + 1).await.unwrap();
+        assert_eq!(
+            second.len(),
+            1,
+            "{}: dns.aaaa ended with run 1",
+            backend.name
+        );
+        assert_eq!(
+            (second[0].status, second[0].duration_ms),
+            (Status::Fail, Some(2.5))
+        );
         let levels = store.levels(run).await.unwrap();
         assert_eq!(
             (levels[0].level, levels[0].score, levels[0].internet_nl),
@@ -643,7 +692,7 @@ async fn a_store_made_by_the_previous_release_opens_and_reads_the_same() {
         // last one ever given.
         assert_eq!(runs[0].import, None, "runs before imports were noted");
         let both = store.begin_run("scan@ops", RunKind::Scan).await.unwrap();
-        assert_eq!(both, 3, "{}", backend.name);
+        assert_eq!(both, 4, "{}", backend.name);
         // Foreign keys hold on the rebuilt table: a run names only an import that exists.
         assert!(
             store
@@ -686,7 +735,7 @@ async fn a_run_whose_owner_died_is_closed_on_the_next_open_and_a_live_one_is_not
         assert_eq!(status(dead), RunStatus::Incomplete, "{}", backend.name);
         assert_eq!(status(alive), RunStatus::Running, "{}", backend.name);
         // The live run goes on writing.
-        store.record_levels(alive, &[]).await.unwrap();
+        store.record_hosts(alive, &[], &[]).await.unwrap();
         store.finish_run(alive, RunStatus::Complete).await.unwrap();
         reopened.close().await;
         store.close().await;
@@ -724,7 +773,7 @@ async fn the_latest_level_of_each_host_comes_from_the_newest_complete_run_that_g
             (vec![grade("b.test", Level::Broken)], RunStatus::Incomplete),
         ] {
             let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
-            store.record_levels(run, &levels).await.unwrap();
+            store.record_hosts(run, &levels, &[]).await.unwrap();
             store.finish_run(run, status).await.unwrap();
         }
         let latest = store.latest_levels().await.unwrap();
@@ -740,11 +789,14 @@ async fn a_batch_larger_than_one_insert_is_stored_whole_and_in_order() {
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();
         let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
-        // 2,500 rows: three multi-row INSERTs in one transaction.
-        let results: Vec<CheckRecord> = (0..2_500)
-            .map(|i| result(&format!("h{i}.danang.test"), "tcp.v6", Status::Pass))
+        // 2,500 hosts: three multi-row INSERTs a table in one transaction, listed in host order.
+        let mut results: Vec<CheckRecord> = (0..2_500)
+            .map(|i| result(&format!("h{i:04}.danang.test"), "tcp.v6", Status::Pass))
             .collect();
-        store.record_results(run, &results).await.unwrap();
+        results.swap(0, 2_499);
+        let levels: Vec<HostLevel> = results.iter().map(|r| graded(&r.host)).collect();
+        store.record_hosts(run, &levels, &results).await.unwrap();
+        results.swap(0, 2_499);
         store.finish_run(run, RunStatus::Complete).await.unwrap();
         assert_eq!(
             store.results(run).await.unwrap(),
@@ -752,6 +804,216 @@ async fn a_batch_larger_than_one_insert_is_stored_whole_and_in_order() {
             "{}",
             backend.name
         );
+        store.close().await;
+    }
+}
+
+/// Rows in `table`, counted over a connection of its own.
+async fn rows(backend: &Backend, table: &str) -> i64 {
+    let query = format!("SELECT COUNT(*) FROM {table}");
+    let count;
+    on_backend!(backend, pool, _migrator => {
+        count = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    count
+}
+
+#[tokio::test]
+async fn a_result_is_stored_again_only_when_what_it_found_changed() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let hosts = ["a.danang.test", "b.danang.test"];
+        let found = |status| -> Vec<CheckRecord> {
+            hosts
+                .iter()
+                .flat_map(|h| {
+                    [
+                        result(h, "tcp.v6", status),
+                        CheckRecord::new(h, "dns.aaaa", Status::Pass, "AAAA fd00:1::80"),
+                    ]
+                })
+                .collect()
+        };
+        let levels: Vec<HostLevel> = hosts.iter().map(|h| graded(h)).collect();
+        let scan = |results: Vec<CheckRecord>, levels: Vec<HostLevel>| {
+            let store = &store;
+            async move {
+                let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+                store.record_hosts(run, &levels, &results).await.unwrap();
+                store.finish_run(run, RunStatus::Complete).await.unwrap();
+                run
+            }
+        };
+        let first = scan(found(Status::Pass), levels.clone()).await;
+        assert_eq!(
+            rows(&backend, "result_versions").await,
+            4,
+            "{}",
+            backend.name
+        );
+
+        // The same findings, other timings: no new version, the timings overwritten.
+        let mut again = found(Status::Pass);
+        for record in &mut again {
+            record.duration_ms = Some(9.0);
+            record.measurements.insert("rtt_ms".into(), 9.0);
+        }
+        let second = scan(again.clone(), levels.clone()).await;
+        assert_eq!(
+            rows(&backend, "result_versions").await,
+            4,
+            "{}: an unchanged run stores no result",
+            backend.name
+        );
+        assert_eq!(
+            store.results(second).await.unwrap(),
+            again,
+            "{}",
+            backend.name
+        );
+        let mut then = found(Status::Pass);
+        for record in &mut then {
+            record.duration_ms = None;
+            record.measurements.clear();
+        }
+        assert_eq!(
+            store.results(first).await.unwrap(),
+            then,
+            "{}: run 1 reads back whole, its timings overwritten",
+            backend.name
+        );
+
+        // b's tcp.v6 fails and a loses dns.aaaa; a run of b alone leaves a's results be.
+        let mut third_found = found(Status::Pass);
+        third_found.retain(|r| !(r.host == hosts[0] && r.check == "dns.aaaa"));
+        third_found[1] = result(hosts[1], "tcp.v6", Status::Fail);
+        let third = scan(third_found.clone(), levels.clone()).await;
+        assert_eq!(
+            rows(&backend, "result_versions").await,
+            5,
+            "{}",
+            backend.name
+        );
+        let only_b = scan(
+            third_found
+                .iter()
+                .filter(|r| r.host == hosts[1])
+                .cloned()
+                .collect(),
+            vec![graded(hosts[1])],
+        )
+        .await;
+        assert_eq!(
+            rows(&backend, "result_versions").await,
+            5,
+            "{}",
+            backend.name
+        );
+        let statuses = |results: Vec<CheckRecord>| -> Vec<(String, String, Status)> {
+            results
+                .into_iter()
+                .map(|r| (r.host, r.check, r.status))
+                .collect()
+        };
+        let expect = |list: &[(&str, &str, Status)]| -> Vec<(String, String, Status)> {
+            list.iter()
+                .map(|(h, c, s)| (h.to_string(), c.to_string(), *s))
+                .collect()
+        };
+        assert_eq!(
+            statuses(store.results(third).await.unwrap()),
+            expect(&[
+                (hosts[0], "tcp.v6", Status::Pass),
+                (hosts[1], "tcp.v6", Status::Fail),
+                (hosts[1], "dns.aaaa", Status::Pass),
+            ]),
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            statuses(store.results(only_b).await.unwrap()),
+            expect(&[
+                (hosts[1], "tcp.v6", Status::Fail),
+                (hosts[1], "dns.aaaa", Status::Pass),
+            ]),
+            "{}: a run reads back the hosts it covered",
+            backend.name
+        );
+        assert_eq!(
+            statuses(store.results(second).await.unwrap()),
+            expect(&[
+                (hosts[0], "tcp.v6", Status::Pass),
+                (hosts[0], "dns.aaaa", Status::Pass),
+                (hosts[1], "tcp.v6", Status::Pass),
+                (hosts[1], "dns.aaaa", Status::Pass),
+            ]),
+            "{}: later changes leave earlier runs as they were",
+            backend.name
+        );
+        assert_eq!(
+            rows(&backend, "result_latest").await,
+            3,
+            "{}: a's dns.aaaa has no latest measurements",
+            backend.name
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_writes_after_a_newer_one_fits_its_results_between() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let host = "a.danang.test";
+        let older = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
+        let newer = store.begin_run("agent-2", RunKind::Hosts).await.unwrap();
+        // The newer run writes first (another agent, a faster batch).
+        store
+            .record_hosts(
+                newer,
+                &[graded(host)],
+                &[result(host, "tcp.v6", Status::Pass)],
+            )
+            .await
+            .unwrap();
+        store
+            .record_hosts(
+                older,
+                &[graded(host)],
+                &[result(host, "tcp.v6", Status::Fail)],
+            )
+            .await
+            .unwrap();
+        let status =
+            |results: Vec<CheckRecord>| results.iter().map(|r| r.status).collect::<Vec<_>>();
+        assert_eq!(
+            status(store.results(older).await.unwrap()),
+            [Status::Fail],
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            status(store.results(newer).await.unwrap()),
+            [Status::Pass],
+            "{}",
+            backend.name
+        );
+        let latest = store.results(newer).await.unwrap();
+        assert_eq!(
+            latest[0].duration_ms,
+            Some(3.5),
+            "the newer run's timings stay"
+        );
+        // A result without its host's grade is refused: a run covers the hosts it graded.
+        assert!(matches!(
+            store
+                .record_hosts(newer, &[], &[result(host, "tcp.v6", Status::Pass)])
+                .await,
+            Err(StoreError::Ungraded(h)) if h == host
+        ));
         store.close().await;
     }
 }

@@ -264,8 +264,7 @@ async fn write(
                 if batch.is_empty() {
                     continue;
                 }
-                store.record_results(run, &batch.records).await?;
-                store.record_levels(run, &batch.levels).await?;
+                store.record_hosts(run, &batch.levels, &batch.records).await?;
                 store.record_samples(run, &batch.samples).await?;
             }
             // A missed beat is no reason to lose the run: the next one comes in seconds.

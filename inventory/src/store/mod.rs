@@ -11,7 +11,7 @@ pub use audit::{AuditEntry, EditField};
 pub use inventory::{Change, ImportSummary, Kind, Stored};
 pub use runs::{Run, RunKind, RunStatus, STALE_AFTER};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -46,6 +46,10 @@ pub enum StoreError {
     NotFound { kind: &'static str, key: String },
     #[error("{0}")]
     BadEdit(String),
+    #[error(
+        "a result of host `{0}` came without the host's grade: a run covers the hosts it graded"
+    )]
+    Ungraded(String),
     #[error("scan run {0} is not running: it was finished or interrupted")]
     RunClosed(i64),
     #[error("a stored {kind} is not readable: {reason}")]

@@ -24,52 +24,147 @@ impl Store {
             .collect()
     }
 
-    /// Adds a batch of results to a running scan, all or none.
-    pub async fn record_results(
+    /// Adds a batch of graded hosts to a running scan, all or none: their grades, and
+    /// their results as versions (a row only where a finding changed since the version the
+    /// run reads, engine.md) with the latest measurements beside them. Every result must
+    /// belong to a host graded in the same batch: a run covers the hosts it graded.
+    pub async fn record_hosts(
         &self,
         run: i64,
+        levels: &[HostLevel],
         results: &[CheckRecord],
     ) -> Result<(), StoreError> {
-        in_running_run!(self, run, tx => for rows in results.chunks(ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO check_results
-                 (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence) ",
-            );
-            insert.push_values(rows, |mut row, r| {
-                row.push_bind(run)
-                    .push_bind(&r.host)
-                    .push_bind(&r.check)
-                    .push_bind(r.status.as_str())
-                    .push_bind(r.family.map(|f| f.as_str()))
-                    .push_bind(r.address.map(|a| a.to_string()))
-                    .push_bind(r.port.map(i64::from))
-                    .push_bind(r.duration_ms)
-                    .push_bind(&r.detail)
-                    .push_bind(&r.hint)
-                    .push_bind(Json(&r.evidence));
-            });
-            // A statement of this many rows is rarely seen twice: not worth a cache slot.
-            insert.build().persistent(false).execute(&mut *tx).await?;
-        })
-    }
-
-    /// Adds hosts' grades to a running scan, all or none.
-    pub async fn record_levels(&self, run: i64, levels: &[HostLevel]) -> Result<(), StoreError> {
-        in_running_run!(self, run, tx => for rows in levels.chunks(ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO host_levels (run_id, host, level, score, internet_nl, inconclusive, regressed) ",
-            );
-            insert.push_values(rows, |mut row, l| {
-                row.push_bind(run)
-                    .push_bind(&l.host)
-                    .push_bind(l.level.as_str())
-                    .push_bind(i64::from(l.score))
-                    .push_bind(l.internet_nl.map(i64::from))
-                    .push_bind(l.inconclusive)
-                    .push_bind(l.regressed);
-            });
-            // A statement of this many rows is rarely seen twice: not worth a cache slot.
-            insert.build().persistent(false).execute(&mut *tx).await?;
+        let graded: HashSet<&str> = levels.iter().map(|l| l.host.as_str()).collect();
+        if let Some(stray) = results.iter().find(|r| !graded.contains(r.host.as_str())) {
+            return Err(StoreError::Ungraded(stray.host.clone()));
+        }
+        let hosts: Vec<&str> = graded.into_iter().collect();
+        in_running_run!(self, run, tx => {
+            for rows in levels.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO host_levels (run_id, host, level, score, internet_nl, inconclusive, regressed) ",
+                );
+                insert.push_values(rows, |mut row, l| {
+                    row.push_bind(run)
+                        .push_bind(&l.host)
+                        .push_bind(l.level.as_str())
+                        .push_bind(i64::from(l.score))
+                        .push_bind(l.internet_nl.map(i64::from))
+                        .push_bind(l.inconclusive)
+                        .push_bind(l.regressed);
+                });
+                // A statement of this many rows is rarely seen twice: not worth a cache slot.
+                insert.build().persistent(false).execute(&mut *tx).await?;
+            }
+            let mut known = Vec::new();
+            for chunk in hosts.chunks(ROWS_PER_INSERT) {
+                let mut select = sqlx::QueryBuilder::new(
+                    "SELECT id, host, check_id, family, address, port, status, detail, hint, evidence, from_run, to_run
+                     FROM result_versions WHERE (to_run IS NULL OR to_run > ",
+                );
+                select.push_bind(run).push(") AND host IN (");
+                let mut list = select.separated(", ");
+                for host in chunk {
+                    list.push_bind(*host);
+                }
+                select.push(")");
+                for row in select.build().persistent(false).fetch_all(&mut *tx).await? {
+                    known.push(Version {
+                        id: row.try_get("id")?,
+                        key: Key {
+                            host: row.try_get("host")?,
+                            check: row.try_get("check_id")?,
+                            family: row.try_get("family")?,
+                            address: row.try_get("address")?,
+                            port: row.try_get("port")?,
+                        },
+                        finding: Finding {
+                            status: row.try_get("status")?,
+                            detail: row.try_get("detail")?,
+                            hint: row.try_get("hint")?,
+                            evidence: row.try_get::<Json<Value>, _>("evidence")?.0,
+                        },
+                        from_run: row.try_get("from_run")?,
+                        to_run: row.try_get("to_run")?,
+                    });
+                }
+            }
+            let changes = Changes::between(run, known, results);
+            for ids in changes.closed.chunks(ROWS_PER_INSERT) {
+                let mut close = sqlx::QueryBuilder::new("UPDATE result_versions SET to_run = ");
+                close.push_bind(run).push(" WHERE id IN (");
+                let mut list = close.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                close.push(")");
+                close.build().persistent(false).execute(&mut *tx).await?;
+            }
+            for ids in changes.replaced.chunks(ROWS_PER_INSERT) {
+                let mut delete = sqlx::QueryBuilder::new("DELETE FROM result_versions WHERE id IN (");
+                let mut list = delete.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                delete.push(")");
+                delete.build().persistent(false).execute(&mut *tx).await?;
+            }
+            for rows in changes.opened.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO result_versions
+                     (host, check_id, family, address, port, status, detail, hint, evidence, position, from_run, to_run) ",
+                );
+                insert.push_values(rows, |mut row, (key, record, position, to_run)| {
+                    row.push_bind(&key.host)
+                        .push_bind(&key.check)
+                        .push_bind(&key.family)
+                        .push_bind(&key.address)
+                        .push_bind(key.port)
+                        .push_bind(record.status.as_str())
+                        .push_bind(&record.detail)
+                        .push_bind(&record.hint)
+                        .push_bind(Json(&record.evidence))
+                        .push_bind(*position)
+                        .push_bind(run)
+                        .push_bind(*to_run);
+                });
+                insert.build().persistent(false).execute(&mut *tx).await?;
+            }
+            for rows in changes.latest.chunks(ROWS_PER_INSERT) {
+                let mut upsert = sqlx::QueryBuilder::new(
+                    "INSERT INTO result_latest
+                     (host, check_id, family, address, port, run_id, duration_ms, measurements) ",
+                );
+                upsert.push_values(rows, |mut row, (key, record)| {
+                    row.push_bind(&key.host)
+                        .push_bind(&key.check)
+                        .push_bind(&key.family)
+                        .push_bind(&key.address)
+                        .push_bind(key.port)
+                        .push_bind(run)
+                        .push_bind(record.duration_ms)
+                        .push_bind(Json(&record.measurements));
+                });
+                // A run that started earlier but writes later does not undo a newer one.
+                upsert.push(
+                    " ON CONFLICT (host, check_id, family, address, port) DO UPDATE SET
+                     run_id = excluded.run_id, duration_ms = excluded.duration_ms,
+                     measurements = excluded.measurements
+                     WHERE result_latest.run_id <= excluded.run_id",
+                );
+                upsert.build().persistent(false).execute(&mut *tx).await?;
+            }
+            // Keys the run no longer found: their measurements are nobody's latest.
+            for chunk in hosts.chunks(ROWS_PER_INSERT) {
+                let mut delete = sqlx::QueryBuilder::new("DELETE FROM result_latest WHERE run_id < ");
+                delete.push_bind(run).push(" AND host IN (");
+                let mut list = delete.separated(", ");
+                for host in chunk {
+                    list.push_bind(*host);
+                }
+                delete.push(")");
+                delete.build().persistent(false).execute(&mut *tx).await?;
+            }
         })
     }
 
@@ -113,67 +208,226 @@ impl Store {
             .collect()
     }
 
-    /// A run's check results, in the order they were recorded.
+    /// Every result of a run, as it read then: for each host the run graded, the version
+    /// of each result valid at that run, by host and in the order its checks ran. Timings
+    /// and measurements come along only while no later run has overwritten them.
     pub async fn results(&self, run: i64) -> Result<Vec<CheckRecord>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT host, check_id, status, family, address, port, duration_ms, detail, hint, evidence
-             FROM check_results WHERE run_id = $1 ORDER BY id",
+            "SELECT v.host, v.check_id, v.status, v.family, v.address, v.port, v.detail, v.hint,
+                    v.evidence, l.duration_ms, l.measurements
+             FROM host_levels h
+             JOIN result_versions v ON v.host = h.host AND v.from_run <= h.run_id
+                  AND (v.to_run IS NULL OR v.to_run > h.run_id)
+             LEFT JOIN result_latest l ON l.host = v.host AND l.check_id = v.check_id
+                  AND l.family = v.family AND l.address = v.address AND l.port = v.port
+                  AND l.run_id = h.run_id
+             WHERE h.run_id = $1
+             ORDER BY v.host, v.position, v.id",
         )
         .bind(run)
         .fetch_all(pool)
         .await?
         .into_iter()
-        .map(|row| Ok((
-            row.try_get::<String, _>("host")?,
-            row.try_get::<String, _>("check_id")?,
-            row.try_get::<String, _>("status")?,
-            row.try_get::<Option<String>, _>("family")?,
-            row.try_get::<Option<String>, _>("address")?,
-            row.try_get::<Option<i64>, _>("port")?,
-            row.try_get::<Option<f64>, _>("duration_ms")?,
-            row.try_get::<String, _>("detail")?,
-            row.try_get::<Option<String>, _>("hint")?,
-            row.try_get::<Json<Value>, _>("evidence")?.0,
-        )))
+        .map(|row| Ok(StoredResult {
+            key: Key {
+                host: row.try_get("host")?,
+                check: row.try_get("check_id")?,
+                family: row.try_get("family")?,
+                address: row.try_get("address")?,
+                port: row.try_get("port")?,
+            },
+            finding: Finding {
+                status: row.try_get("status")?,
+                detail: row.try_get("detail")?,
+                hint: row.try_get("hint")?,
+                evidence: row.try_get::<Json<Value>, _>("evidence")?.0,
+            },
+            duration_ms: row.try_get("duration_ms")?,
+            measurements: row
+                .try_get::<Option<Json<BTreeMap<String, f64>>>, _>("measurements")?
+                .map(|m| m.0)
+                .unwrap_or_default(),
+        }))
         .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter().map(StoredResult::into_record).collect()
+    }
+}
+
+/// What identifies a result across runs: '' and 0 stand for no family, address or port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    host: String,
+    check: String,
+    family: String,
+    address: String,
+    port: i64,
+}
+
+impl Key {
+    fn of(record: &CheckRecord) -> Self {
+        Self {
+            host: record.host.clone(),
+            check: record.check.clone(),
+            family: record
+                .family
+                .map(|f| f.as_str().to_owned())
+                .unwrap_or_default(),
+            address: record.address.map(|a| a.to_string()).unwrap_or_default(),
+            port: record.port.map(i64::from).unwrap_or_default(),
+        }
+    }
+}
+
+/// What a result found, measurements aside: two runs that found the same compare equal.
+#[derive(Debug, PartialEq)]
+struct Finding {
+    status: String,
+    detail: String,
+    hint: Option<String>,
+    evidence: Value,
+}
+
+impl Finding {
+    fn of(record: &CheckRecord) -> Self {
+        Self {
+            status: record.status.as_str().to_owned(),
+            detail: record.detail.clone(),
+            hint: record.hint.clone(),
+            evidence: record.evidence.clone(),
+        }
+    }
+}
+
+/// A stored version of a result, valid for runs from `from_run` up to `to_run`.
+struct Version {
+    id: i64,
+    key: Key,
+    finding: Finding,
+    from_run: i64,
+    to_run: Option<i64>,
+}
+
+/// What a batch changes in the versions a run reads.
+#[derive(Default)]
+struct Changes<'a> {
+    /// Versions that end at this run.
+    closed: Vec<i64>,
+    /// Versions this same run wrote before and now finds otherwise.
+    replaced: Vec<i64>,
+    /// New versions: key, result, position among its host's, and the run they end at when
+    /// a later run already found otherwise (runs may write out of order).
+    opened: Vec<(Key, &'a CheckRecord, i64, Option<i64>)>,
+    /// Every result's key with its measurements.
+    latest: Vec<(Key, &'a CheckRecord)>,
+}
+
+impl<'a> Changes<'a> {
+    /// From `known`, every version of the batch's hosts that is valid at or after `run`.
+    fn between(run: i64, known: Vec<Version>, results: &'a [CheckRecord]) -> Self {
+        let mut valid: HashMap<Key, Version> = HashMap::new();
+        let mut next_from: HashMap<Key, i64> = HashMap::new();
+        for version in known {
+            if version.from_run <= run {
+                valid.insert(version.key.clone(), version);
+            } else {
+                let next = next_from.entry(version.key).or_insert(version.from_run);
+                *next = (*next).min(version.from_run);
+            }
+        }
+        // One result per key and run: a check that reports a key twice keeps its last.
+        let mut unique: Vec<(Key, &CheckRecord, i64)> = Vec::with_capacity(results.len());
+        let mut index: HashMap<Key, usize> = HashMap::new();
+        let mut positions: HashMap<&str, i64> = HashMap::new();
+        for record in results {
+            let key = Key::of(record);
+            let position = positions.entry(record.host.as_str()).or_default();
+            *position += 1;
+            match index.get(&key) {
+                Some(&earlier) => {
+                    tracing::warn!(
+                        host = record.host,
+                        check = record.check,
+                        "a result was reported twice in one run; the last is kept"
+                    );
+                    unique[earlier].1 = record;
+                }
+                None => {
+                    index.insert(key.clone(), unique.len());
+                    unique.push((key, record, *position));
+                }
+            }
+        }
+        let mut changes = Changes::default();
+        for (key, record, position) in unique {
+            changes.latest.push((key.clone(), record));
+            let ends = match valid.remove(&key) {
+                Some(version) if version.finding == Finding::of(record) => continue,
+                Some(version) => {
+                    changes.end(run, &version);
+                    version.to_run
+                }
+                None => next_from.get(&key).copied(),
+            };
+            changes.opened.push((key, record, position, ends));
+        }
+        // What the hosts no longer show ends here.
+        for version in valid.values() {
+            changes.end(run, version);
+        }
+        changes
+    }
+
+    fn end(&mut self, run: i64, version: &Version) {
+        if version.from_run == run {
+            self.replaced.push(version.id);
+        } else {
+            self.closed.push(version.id);
+        }
+    }
+}
+
+/// A result as read back, before its texts are parsed.
+struct StoredResult {
+    key: Key,
+    finding: Finding,
+    duration_ms: Option<f64>,
+    measurements: BTreeMap<String, f64>,
+}
+
+impl StoredResult {
+    fn into_record(self) -> Result<CheckRecord, StoreError> {
         let corrupt = |reason: String| StoreError::Corrupt {
             kind: "check result",
             reason,
         };
-        rows.into_iter()
-            .map(
-                |(
-                    host,
-                    check,
-                    status,
-                    family,
-                    address,
-                    port,
-                    duration_ms,
-                    detail,
-                    hint,
-                    evidence,
-                )| {
-                    Ok(CheckRecord {
-                        host,
-                        check,
-                        status: status.parse().map_err(corrupt)?,
-                        family: family.map(|f| f.parse()).transpose().map_err(corrupt)?,
-                        address: address
-                            .map(|a| a.parse())
-                            .transpose()
-                            .map_err(|e: std::net::AddrParseError| corrupt(e.to_string()))?,
-                        port: port
-                            .map(u16::try_from)
-                            .transpose()
-                            .map_err(|e| corrupt(e.to_string()))?,
-                        duration_ms,
-                        detail,
-                        hint,
-                        evidence,
-                    })
-                },
-            )
-            .collect()
+        let Key {
+            host,
+            check,
+            family,
+            address,
+            port,
+        } = self.key;
+        Ok(CheckRecord {
+            host,
+            check,
+            status: stored(&self.finding.status, "check result")?,
+            family: (!family.is_empty())
+                .then(|| family.parse())
+                .transpose()
+                .map_err(corrupt)?,
+            address: (!address.is_empty())
+                .then(|| address.parse())
+                .transpose()
+                .map_err(|e: std::net::AddrParseError| corrupt(e.to_string()))?,
+            port: (port != 0)
+                .then(|| u16::try_from(port))
+                .transpose()
+                .map_err(|e| corrupt(e.to_string()))?,
+            duration_ms: self.duration_ms,
+            detail: self.finding.detail,
+            hint: self.finding.hint,
+            evidence: self.finding.evidence,
+            measurements: self.measurements,
+        })
     }
 }

@@ -1,0 +1,55 @@
+-- History without bloat (engine.md): a check result is stored once per finding, as a
+-- version valid from the run that found it up to (not including) the run that found
+-- otherwise; to_run is NULL while it is current. A result's key is (host, check_id,
+-- family, address, port), with '' and 0 standing for "none" so keys compare with =.
+CREATE TABLE result_versions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    host TEXT NOT NULL,
+    check_id TEXT NOT NULL,
+    family TEXT NOT NULL,
+    address TEXT NOT NULL,
+    port BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    hint TEXT,
+    evidence JSONB NOT NULL,
+    -- Where the result stands among its host's, for reading a run back in check order.
+    position BIGINT NOT NULL,
+    from_run BIGINT NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
+    to_run BIGINT
+);
+CREATE INDEX result_versions_host ON result_versions (host, from_run);
+CREATE INDEX result_versions_open ON result_versions (host) WHERE to_run IS NULL;
+CREATE INDEX result_versions_closed ON result_versions (to_run) WHERE to_run IS NOT NULL;
+
+-- The latest measurements per key, overwritten by every run that finds the key again.
+CREATE TABLE result_latest (
+    host TEXT NOT NULL,
+    check_id TEXT NOT NULL,
+    family TEXT NOT NULL,
+    address TEXT NOT NULL,
+    port BIGINT NOT NULL,
+    run_id BIGINT NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
+    duration_ms DOUBLE PRECISION,
+    measurements JSONB NOT NULL,
+    PRIMARY KEY (host, check_id, family, address, port)
+);
+
+-- Results stored a row per run become versions as they were: each valid until the next
+-- run that covered its host.
+INSERT INTO result_versions
+    (host, check_id, family, address, port, status, detail, hint, evidence, position, from_run, to_run)
+SELECT r.host, r.check_id, COALESCE(r.family, ''), COALESCE(r.address, ''), COALESCE(r.port, 0),
+       r.status, r.detail, r.hint, r.evidence,
+       ROW_NUMBER() OVER (PARTITION BY r.run_id, r.host ORDER BY r.id),
+       r.run_id,
+       (SELECT MIN(later.run_id) FROM check_results later
+        WHERE later.host = r.host AND later.run_id > r.run_id)
+FROM check_results r;
+INSERT INTO result_latest (host, check_id, family, address, port, run_id, duration_ms, measurements)
+SELECT r.host, r.check_id, COALESCE(r.family, ''), COALESCE(r.address, ''), COALESCE(r.port, 0),
+       r.run_id, MAX(r.duration_ms), '{}'
+FROM check_results r
+WHERE r.run_id = (SELECT MAX(newest.run_id) FROM check_results newest WHERE newest.host = r.host)
+GROUP BY r.host, r.check_id, COALESCE(r.family, ''), COALESCE(r.address, ''), COALESCE(r.port, 0), r.run_id;
+DROP TABLE check_results;
