@@ -3,7 +3,7 @@
 //! writes results through the store; it never draws anything.
 //!
 //! Laid out by concern: [`probe`] holds the network primitives, [`readiness`] the host checks
-//! (a file per family of checks) and their grading, [`sites`] the 5G site poller, its device
+//! (a file per check) and their grading, [`sites`] the 5G site poller, its device
 //! profiles and grading, and [`run`] the driver every front end runs them through.
 
 pub mod memo;

@@ -236,6 +236,6 @@ async fn a_host_is_judged_against_its_last_level_in_any_complete_run() {
     }
     run.finish().await.unwrap();
     // h0's last level is L0 (the newer run); h1's is L3 (the incomplete run does not count).
-    assert_eq!(regressed["h0.run.test"], false);
-    assert_eq!(regressed["h1.run.test"], true);
+    assert!(!regressed["h0.run.test"]);
+    assert!(regressed["h1.run.test"]);
 }

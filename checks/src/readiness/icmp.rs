@@ -12,11 +12,7 @@ use surge_ping::Client;
 use crate::probe::icmp::{Pings, series};
 use crate::readiness::{Check, Gate, HostScan};
 
-pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![Box::new(IcmpV6)]
-}
-
-struct IcmpV6;
+pub struct IcmpV6;
 
 impl Check for IcmpV6 {
     fn id(&self) -> &'static str {

@@ -1,10 +1,12 @@
 //! IPv6 readiness of application hosts: the shape every check takes and their registry, the
 //! per-host context checks share (the host, its DNS facts, the network guard, and probes
 //! memoised so two checks never send the same probe), the scanner that runs them, and the
-//! grading of their results into a level and scores. A new check is a file here plus a
-//! line in [`registry`].
+//! grading of their results into a level and scores. Each check is a file of its own (a
+//! family of several, such as dns/ and http/, is a folder); a new check is a file here
+//! plus a line in [`registry`].
 
 pub mod dns;
+pub mod happy_eyeballs;
 pub mod http;
 pub mod icmp;
 pub mod internet_nl;
@@ -83,15 +85,26 @@ pub trait Check: Send + Sync {
 
 /// Every check this build runs, in report order. A new check registers here.
 pub fn registry() -> Vec<Box<dyn Check>> {
-    let mut checks: Vec<Box<dyn Check>> = Vec::new();
-    checks.extend(crate::readiness::dns::checks());
-    checks.extend(crate::readiness::tcp::checks());
-    checks.extend(crate::readiness::icmp::checks());
-    checks.extend(crate::readiness::http::checks());
-    checks.extend(crate::readiness::tls::checks());
-    checks.extend(crate::readiness::pmtu::checks());
-    checks.extend(crate::readiness::smtp::checks());
-    checks
+    vec![
+        Box::new(dns::a::ARecords),
+        Box::new(dns::aaaa::AaaaRecords),
+        Box::new(dns::aaaa_global::AaaaGlobal),
+        Box::new(dns::ns_aaaa::NsAaaa),
+        Box::new(dns::ns_v6::NsV6),
+        Box::new(dns::mx_aaaa::MxAaaa),
+        Box::new(dns::ptr::Ptr),
+        Box::new(dns::dnssec::Dnssec),
+        Box::new(dns::v6_only::V6Only),
+        Box::new(tcp::TcpV6),
+        Box::new(happy_eyeballs::HappyEyeballs),
+        Box::new(icmp::IcmpV6),
+        Box::new(http::v6::HttpV6),
+        Box::new(http::parity::HttpParity),
+        Box::new(http::redirect_v6::RedirectV6),
+        Box::new(tls::TlsV6),
+        Box::new(pmtu::Pmtu),
+        Box::new(smtp::SmtpV6),
+    ]
 }
 
 /// One host being scanned.

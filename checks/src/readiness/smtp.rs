@@ -13,11 +13,7 @@ use crate::probe::resolve::Mail;
 use crate::probe::smtp::{SMTP_PORT, Session, session};
 use crate::readiness::{Check, Gate, HostScan};
 
-pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![Box::new(SmtpV6)]
-}
-
-struct SmtpV6;
+pub struct SmtpV6;
 
 impl Check for SmtpV6 {
     fn id(&self) -> &'static str {

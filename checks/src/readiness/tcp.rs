@@ -1,8 +1,7 @@
-//! TCP checks: every service port open over IPv4 is open over IPv6 on every address, and
-//! IPv6 connects are not slower than IPv4 by more than Happy Eyeballs tolerates.
+//! tcp.v6: every service port open over IPv4 is open over IPv6 on every address; and the
+//! connects and remedies other checks share (net.happy_eyeballs, smtp.v6).
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
@@ -12,15 +11,8 @@ use sixfive_inventory::results::{CheckRecord, Status};
 use crate::network::Connect;
 use crate::readiness::{Check, Gate, HostScan};
 
-/// RFC 8305's connection attempt delay: how much slower IPv6 may be before users notice.
-const HAPPY_EYEBALLS_SLACK: Duration = Duration::from_millis(250);
-
-pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![Box::new(TcpV6), Box::new(HappyEyeballs)]
-}
-
 /// Connect outcomes of one port over one family, address by address.
-async fn family_outcomes(
+pub(super) async fn family_outcomes(
     scan: &HostScan<'_>,
     addresses: &[IpAddr],
     port: u16,
@@ -34,7 +26,7 @@ async fn family_outcomes(
     futures::future::join_all(probes).await
 }
 
-struct TcpV6;
+pub struct TcpV6;
 
 impl Check for TcpV6 {
     fn id(&self) -> &'static str {
@@ -141,55 +133,5 @@ pub fn closed_hint(outcome: &Connect, address: IpAddr, port: u16) -> String {
         _ => {
             format!("[{address}]:{port} cannot be reached over IPv6: check routing to this address")
         }
-    }
-}
-
-struct HappyEyeballs;
-
-impl Check for HappyEyeballs {
-    fn id(&self) -> &'static str {
-        "net.happy_eyeballs"
-    }
-    fn gate(&self) -> Option<Gate> {
-        Some(Gate::at(Level::L4, 3))
-    }
-    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
-        async move {
-            let Some(port) = scan.web_ports().first().copied() else {
-                return scan.skip(self.id(), "no TCP service to time");
-            };
-            let v4 = scan.addresses(false);
-            let v6 = scan.addresses(true);
-            let fastest = |outcomes: Vec<(IpAddr, Result<Connect, _>)>| {
-                outcomes
-                    .into_iter()
-                    .filter_map(|(a, c)| match c {
-                        Ok(Connect::Open(took)) => Some((took, a)),
-                        _ => None,
-                    })
-                    .min()
-            };
-            let (Some((took4, a4)), Some((took6, a6))) = (
-                fastest(family_outcomes(scan, &v4, port).await),
-                fastest(family_outcomes(scan, &v6, port).await),
-            ) else {
-                return scan.skip(self.id(), "needs the port open over both families");
-            };
-            let ms = sixfive_inventory::results::millis;
-            let evidence = json!({"port": port, "v4": {"address": a4, "connect_ms": ms(took4)}, "v6": {"address": a6, "connect_ms": ms(took6)}});
-            let detail = format!(
-                "IPv6 connects in {:.1} ms, IPv4 in {:.1} ms",
-                ms(took6),
-                ms(took4)
-            );
-            let record = if took6 <= took4 + HAPPY_EYEBALLS_SLACK {
-                scan.record(self.id(), Status::Pass, detail)
-            } else {
-                scan.record(self.id(), Status::Warn, format!("{detail}: IPv6 is more than 250 ms slower"))
-                    .hint("look for lost SYNs or a long path over IPv6 (a tunnel, a far-away relay)")
-            };
-            vec![record.at(a6, Some(port)).took(took6).evidence(evidence)]
-        }
-        .boxed()
     }
 }

@@ -1,0 +1,67 @@
+//! net.happy_eyeballs: IPv6 connects are not slower than IPv4 by more than RFC 8305's
+//! connection attempt delay, after which clients fall back to IPv4 and users notice.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use futures::future::{BoxFuture, FutureExt};
+use serde_json::json;
+use sixfive_inventory::model::Level;
+use sixfive_inventory::results::{CheckRecord, Status};
+
+use crate::network::Connect;
+use crate::readiness::tcp::family_outcomes;
+use crate::readiness::{Check, Gate, HostScan};
+
+/// RFC 8305's connection attempt delay: how much slower IPv6 may be before users notice.
+const HAPPY_EYEBALLS_SLACK: Duration = Duration::from_millis(250);
+
+pub struct HappyEyeballs;
+
+impl Check for HappyEyeballs {
+    fn id(&self) -> &'static str {
+        "net.happy_eyeballs"
+    }
+    fn gate(&self) -> Option<Gate> {
+        Some(Gate::at(Level::L4, 3))
+    }
+    fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
+        async move {
+            let Some(port) = scan.web_ports().first().copied() else {
+                return scan.skip(self.id(), "no TCP service to time");
+            };
+            let v4 = scan.addresses(false);
+            let v6 = scan.addresses(true);
+            let fastest = |outcomes: Vec<(IpAddr, Result<Connect, _>)>| {
+                outcomes
+                    .into_iter()
+                    .filter_map(|(a, c)| match c {
+                        Ok(Connect::Open(took)) => Some((took, a)),
+                        _ => None,
+                    })
+                    .min()
+            };
+            let (Some((took4, a4)), Some((took6, a6))) = (
+                fastest(family_outcomes(scan, &v4, port).await),
+                fastest(family_outcomes(scan, &v6, port).await),
+            ) else {
+                return scan.skip(self.id(), "needs the port open over both families");
+            };
+            let ms = sixfive_inventory::results::millis;
+            let evidence = json!({"port": port, "v4": {"address": a4, "connect_ms": ms(took4)}, "v6": {"address": a6, "connect_ms": ms(took6)}});
+            let detail = format!(
+                "IPv6 connects in {:.1} ms, IPv4 in {:.1} ms",
+                ms(took6),
+                ms(took4)
+            );
+            let record = if took6 <= took4 + HAPPY_EYEBALLS_SLACK {
+                scan.record(self.id(), Status::Pass, detail)
+            } else {
+                scan.record(self.id(), Status::Warn, format!("{detail}: IPv6 is more than 250 ms slower"))
+                    .hint("look for lost SYNs or a long path over IPv6 (a tunnel, a far-away relay)")
+            };
+            vec![record.at(a6, Some(port)).took(took6).evidence(evidence)]
+        }
+        .boxed()
+    }
+}
