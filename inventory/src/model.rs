@@ -72,6 +72,9 @@ pub struct Scan {
     /// How sites are graded, for every site; unset fields keep sites.md's defaults.
     #[serde(skip_serializing_if = "Grading::is_unset")]
     pub grading: Grading,
+    /// How long superseded evidence and raw site readings are kept, written like `90d`;
+    /// levels, statuses and site states are kept forever.
+    pub retention: Period,
 }
 
 impl Default for Scan {
@@ -86,6 +89,7 @@ impl Default for Scan {
             require: Level::L2,
             ca_file: None,
             grading: Grading::default(),
+            retention: Period(Duration::from_secs(90 * 24 * 3600)),
         }
     }
 }
@@ -726,6 +730,10 @@ string_serde!(
     serde_json::json!({"type": "string", "pattern": "^[0-9]+/s$"})
 );
 string_serde!(
+    Period,
+    serde_json::json!({"type": "string", "description": "a period such as 90d or 4w"})
+);
+string_serde!(
     Timeout,
     serde_json::json!({"type": "string", "description": "a duration such as 5s or 1500ms"})
 );
@@ -772,6 +780,27 @@ impl FromStr for Rate {
             .ok_or_else(|| {
                 format!("`{s}` is not a rate: write a positive number per second, like 500/s")
             })
+    }
+}
+
+/// A span of days, written like `90d`, `4w` or `1y`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Period(pub Duration);
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        humantime::format_duration(self.0).fmt(f)
+    }
+}
+
+impl FromStr for Period {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        humantime::parse_duration(s)
+            .ok()
+            .filter(|d| *d >= Duration::from_secs(24 * 3600))
+            .map(Period)
+            .ok_or_else(|| format!("`{s}` is not a period of a day or more: write 90d, 4w or 1y"))
     }
 }
 

@@ -1017,3 +1017,53 @@ async fn a_run_that_writes_after_a_newer_one_fits_its_results_between() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn retention_forgets_old_evidence_and_keeps_what_was_found() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let host = "a.danang.test";
+        let mut evidence_of = Vec::new();
+        for status in [Status::Fail, Status::Pass] {
+            let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+            store
+                .record_hosts(run, &[graded(host)], &[result(host, "tcp.v6", status)])
+                .await
+                .unwrap();
+            store.finish_run(run, RunStatus::Complete).await.unwrap();
+            evidence_of.push(run);
+        }
+        let day = std::time::Duration::from_secs(24 * 3600);
+        assert_eq!(
+            store.apply_retention(day).await.unwrap(),
+            0,
+            "{}: nothing is a day old",
+            backend.name
+        );
+        // Once every run started before the cutoff, the superseded failure loses its evidence.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(
+            store
+                .apply_retention(std::time::Duration::from_secs(1))
+                .await
+                .unwrap(),
+            1,
+            "{}",
+            backend.name
+        );
+        let old = store.results(evidence_of[0]).await.unwrap();
+        assert_eq!(
+            (old[0].status, old[0].evidence.clone()),
+            (Status::Fail, serde_json::Value::Null)
+        );
+        assert_eq!(old[0].detail, "connected", "the finding's words stay");
+        let current = store.results(evidence_of[1]).await.unwrap();
+        assert_eq!(
+            current[0].evidence,
+            json!({"chain": ["a", "b"]}),
+            "{}: current evidence stays",
+            backend.name
+        );
+        store.close().await;
+    }
+}

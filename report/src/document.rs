@@ -73,6 +73,9 @@ pub struct CheckEntry {
     pub hint: Option<String>,
     /// What the check saw; present on every warning and failure.
     pub evidence: serde_json::Value,
+    /// What was measured on the way, by name with its unit (`rtt_ms`, `wire_bytes`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub measurements: std::collections::BTreeMap<String, f64>,
 }
 
 impl From<&CheckRecord> for CheckEntry {
@@ -87,6 +90,7 @@ impl From<&CheckRecord> for CheckEntry {
             detail: r.detail.clone(),
             hint: r.hint.clone(),
             evidence: r.evidence.clone(),
+            measurements: r.measurements.clone(),
         }
     }
 }

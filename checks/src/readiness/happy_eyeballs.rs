@@ -48,19 +48,29 @@ impl Check for HappyEyeballs {
                 return scan.skip(self.id(), "needs the port open over both families");
             };
             let ms = sixfive_inventory::results::millis;
-            let evidence = json!({"port": port, "v4": {"address": a4, "connect_ms": ms(took4)}, "v6": {"address": a6, "connect_ms": ms(took6)}});
-            let detail = format!(
-                "IPv6 connects in {:.1} ms, IPv4 in {:.1} ms",
-                ms(took6),
-                ms(took4)
-            );
+            let evidence = json!({"port": port, "v4": {"address": a4}, "v6": {"address": a6}});
             let record = if took6 <= took4 + HAPPY_EYEBALLS_SLACK {
-                scan.record(self.id(), Status::Pass, detail)
+                scan.record(
+                    self.id(),
+                    Status::Pass,
+                    "IPv6 connects within 250 ms of IPv4",
+                )
             } else {
-                scan.record(self.id(), Status::Warn, format!("{detail}: IPv6 is more than 250 ms slower"))
-                    .hint("look for lost SYNs or a long path over IPv6 (a tunnel, a far-away relay)")
+                scan.record(
+                    self.id(),
+                    Status::Warn,
+                    "IPv6 connects more than 250 ms slower than IPv4",
+                )
+                .hint("look for lost SYNs or a long path over IPv6 (a tunnel, a far-away relay)")
             };
-            vec![record.at(a6, Some(port)).took(took6).evidence(evidence)]
+            vec![
+                record
+                    .at(a6, Some(port))
+                    .took(took6)
+                    .evidence(evidence)
+                    .measured("v4_connect_ms", ms(took4))
+                    .measured("v6_connect_ms", ms(took6)),
+            ]
         }
         .boxed()
     }

@@ -47,19 +47,21 @@ impl Check for Pmtu {
                 let record = match scan.fetch(&target).await {
                     Err(refused) => base(Status::Error, refused.detail(address)),
                     Ok(Fetch::Response(r)) if r.wire_bytes > MORE_THAN_ONE_PACKET => {
-                        base(Status::Pass, format!("a {}-byte answer arrived whole over IPv6", r.wire_bytes))
-                            .evidence(json!({"wire_bytes": r.wire_bytes}))
+                        base(Status::Pass, "an answer larger than one packet arrived whole over IPv6".into())
+                            .measured("wire_bytes", r.wire_bytes as f64)
                     }
                     Ok(Fetch::Response(r)) => base(
                         Status::Skip,
-                        format!("the home page ({} bytes on the wire) fits in one packet: nothing to learn", r.wire_bytes),
-                    ),
+                        "the home page fits in one packet: nothing to learn".into(),
+                    )
+                    .measured("wire_bytes", r.wire_bytes as f64),
                     Ok(Fetch::Timeout) if v4_large.is_some_and(|bytes| bytes > MORE_THAN_ONE_PACKET) => base(
                         Status::Fail,
                         "the connection opens over IPv6 but the answer stalls, while IPv4 delivers it: large packets are lost (a path MTU black hole)".into(),
                     )
                     .hint("let ICMPv6 Packet Too Big through every firewall on the path (RFC 4890), or lower the server's MTU/MSS")
-                    .evidence(json!({"v4_wire_bytes": v4_large})),
+                    .evidence(json!({"v4": "a multi-packet answer arrived", "v6": "the answer stalled (timeout)"}))
+                    .measured("v4_wire_bytes", v4_large.unwrap_or_default() as f64),
                     Ok(other) => base(Status::Skip, format!("cannot tell: {} (see http.v6)", fetch_text(&other))),
                 };
                 records.push(record);

@@ -245,6 +245,8 @@ impl Driver {
         let closed = store.finish_run(run, status).await;
         written?;
         closed?;
+        // History thins after every run, so a year of daily scans keeps its size in check.
+        store.apply_retention(inventory.scan.retention.0).await?;
         Ok(RunOutcome { run, status })
     }
 }

@@ -431,3 +431,54 @@ impl StoredResult {
         })
     }
 }
+
+impl Store {
+    /// Forgets the evidence of results superseded before `retention` ago and the raw
+    /// readings of site samples as old (each site's newest stays: the next poll starts
+    /// there); statuses, details, levels and states stay. Returns the rows thinned.
+    pub async fn apply_retention(&self, retention: std::time::Duration) -> Result<u64, StoreError> {
+        let Some(cutoff) = chrono::Duration::from_std(retention)
+            .ok()
+            .and_then(|keep| Utc::now().checked_sub_signed(keep))
+        else {
+            return Ok(0);
+        };
+        let runs = on_pool!(self, pool => sqlx::query("SELECT id, started_at FROM scan_runs")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| Ok((row.try_get::<i64, _>("id")?, row.try_get::<DateTime<Utc>, _>("started_at")?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        // Run ids grow with their start: the newest run that started before the cutoff.
+        let Some(last_old_run) = runs
+            .iter()
+            .filter(|(_, at)| *at < cutoff)
+            .map(|(id, _)| *id)
+            .max()
+        else {
+            return Ok(0);
+        };
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let versions = sqlx::query(
+                "UPDATE result_versions SET evidence = 'null'
+                 WHERE to_run IS NOT NULL AND to_run <= $1 AND evidence != 'null'",
+            )
+            .bind(last_old_run)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let samples = sqlx::query(
+                "UPDATE site_samples SET data = 'null'
+                 WHERE run_id <= $1 AND data != 'null'
+                 AND id NOT IN (SELECT MAX(id) FROM site_samples GROUP BY site)",
+            )
+            .bind(last_old_run)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok(versions + samples)
+        })
+    }
+}

@@ -29,7 +29,7 @@ fn scheme(tls: bool) -> &'static str {
 
 pub fn fetch_text(fetch: &Fetch) -> String {
     match fetch {
-        Fetch::Response(r) => format!("HTTP {} in {:.0} ms", r.status, r.took_ms),
+        Fetch::Response(r) => format!("HTTP {}", r.status),
         Fetch::Connect(why) => why.clone(),
         Fetch::Tls(why) => why.clone(),
         Fetch::Http(why) => why.clone(),
@@ -161,8 +161,7 @@ impl Chain {
     pub fn evidence(&self) -> serde_json::Value {
         let end = match &self.end {
             End::Answered(response) => {
-                json!({"status": response.status, "encoding": response.encoding,
-                "body_bytes": response.body_bytes, "wire_bytes": response.wire_bytes})
+                json!({"status": response.status, "encoding": response.encoding})
             }
             End::NoAnswer(fetch) => json!({"no_answer": fetch}),
             End::LeavesFamily { host } => json!({"leaves_family_at": host}),
