@@ -39,9 +39,18 @@ fn scan() -> impl Strategy<Value = Scan> {
         any::<bool>(),
         prop_oneof![Just(Level::L0), Just(Level::L2), Just(Level::L5)],
         proptest::option::of(Just("certs/city-ca.pem")),
+        1u64..3650,
     )
         .prop_map(
-            |(resolvers, (dns_ms, http_ms), (concurrency, per_host, rate), scoped, require, ca)| {
+            |(
+                resolvers,
+                (dns_ms, http_ms),
+                (concurrency, per_host, rate),
+                scoped,
+                require,
+                ca,
+                retention_days,
+            )| {
                 let timeouts = Timeouts {
                     dns: Timeout(Duration::from_millis(dns_ms)),
                     http: Timeout(Duration::from_millis(http_ms)),
@@ -71,6 +80,7 @@ fn scan() -> impl Strategy<Value = Scan> {
                         ..Grading::default()
                     },
                     ca_file: ca.map(Into::into),
+                    retention: Period(Duration::from_secs(retention_days * 24 * 3600)),
                 }
             },
         )

@@ -614,6 +614,11 @@ async fn previous_release(backend: &Backend) -> i64 {
          VALUES ('check@ops', 'hosts', '2026-11-30T08:30:00Z', '2026-11-30T08:31:00Z', 'complete')",
         "INSERT INTO check_results (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
          VALUES (2, 'a.danang.test', 'tcp.v6', 'fail', 'v6', 'fd00:1::10', 443, 2.5, 'refused', 'listen on [::]:443', '{\"v6\": \"refused\"}')",
+        // That release could report one key twice in a run (http.parity's two skips).
+        "INSERT INTO check_results (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
+         VALUES (2, 'a.danang.test', 'http.parity', 'skip', NULL, NULL, NULL, NULL, 'no IPv4 (http)', NULL, 'null')",
+        "INSERT INTO check_results (run_id, host, check_id, status, family, address, port, duration_ms, detail, hint, evidence)
+         VALUES (2, 'a.danang.test', 'http.parity', 'skip', NULL, NULL, NULL, NULL, 'no IPv4 (https)', NULL, 'null')",
         "INSERT INTO host_levels (run_id, host, level, score, inconclusive, regressed)
          VALUES (2, 'a.danang.test', 'BROKEN', 61, false, false)",
         "INSERT INTO site_samples (run_id, site, at, state, reasons, data)
@@ -671,10 +676,14 @@ async fn a_store_made_by_the_previous_release_opens_and_reads_the_same() {
             "only the latest timings are kept"
         );
         let second = store.results(run + 1).await.unwrap();
+        let checks: Vec<(&str, &str)> = second
+            .iter()
+            .map(|r| (r.check.as_str(), r.detail.as_str()))
+            .collect();
         assert_eq!(
-            second.len(),
-            1,
-            "{}: dns.aaaa ended with run 1",
+            checks,
+            [("tcp.v6", "refused"), ("http.parity", "no IPv4 (https)")],
+            "{}: dns.aaaa ended with run 1; a key reported twice keeps its last",
             backend.name
         );
         assert_eq!(
@@ -1015,6 +1024,134 @@ async fn a_run_that_writes_after_a_newer_one_fits_its_results_between() {
             Err(StoreError::Ungraded(h)) if h == host
         ));
         store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_late_writer_does_not_rewrite_what_a_newer_run_read() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let host = "a.danang.test";
+        let found = [
+            result(host, "tcp.v6", Status::Pass),
+            result(host, "dns.aaaa", Status::Pass),
+        ];
+        let first = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
+        store
+            .record_hosts(first, &[graded(host)], &found)
+            .await
+            .unwrap();
+        store.finish_run(first, RunStatus::Complete).await.unwrap();
+        let older = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
+        let newer = store.begin_run("agent-2", RunKind::Hosts).await.unwrap();
+        // The newer run finds what the first did, and writes before the older one, which
+        // finds tcp.v6 failing and no longer runs dns.aaaa.
+        store
+            .record_hosts(newer, &[graded(host)], &found)
+            .await
+            .unwrap();
+        store
+            .record_hosts(
+                older,
+                &[graded(host)],
+                &[result(host, "tcp.v6", Status::Fail)],
+            )
+            .await
+            .unwrap();
+        let read = async |run| {
+            store
+                .results(run)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.check, r.status))
+                .collect::<Vec<_>>()
+        };
+        let both = vec![
+            ("tcp.v6".to_owned(), Status::Pass),
+            ("dns.aaaa".to_owned(), Status::Pass),
+        ];
+        assert_eq!(read(first).await, both, "{}", backend.name);
+        assert_eq!(
+            read(older).await,
+            [("tcp.v6".to_owned(), Status::Fail)],
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            read(newer).await,
+            both,
+            "{}: the newer run reads what it found",
+            backend.name
+        );
+        // And a run after both goes on from the newer one: nothing changed, nothing written.
+        let before = rows(&backend, "result_versions").await;
+        let after = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
+        store
+            .record_hosts(after, &[graded(host)], &found)
+            .await
+            .unwrap();
+        assert_eq!(
+            rows(&backend, "result_versions").await,
+            before,
+            "{}",
+            backend.name
+        );
+        assert_eq!(read(after).await, both, "{}", backend.name);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn two_agents_grading_the_same_hosts_at_once_both_store_their_runs() {
+    for backend in backends().await {
+        let agents = [
+            Store::open(&backend.url).await.unwrap(),
+            Store::open(&backend.url).await.unwrap(),
+        ];
+        // Batches this large keep both transactions open at once.
+        let hosts: Vec<String> = (0..2000).map(|n| format!("h{n}.danang.test")).collect();
+        let levels: Vec<HostLevel> = hosts.iter().map(|h| graded(h)).collect();
+        for round in 0..5 {
+            let mut runs = Vec::new();
+            for store in &agents {
+                runs.push(store.begin_run("agent", RunKind::Hosts).await.unwrap());
+            }
+            // Each agent finds otherwise than the other, so both close what is current.
+            let found = |n: usize| -> Vec<CheckRecord> {
+                let status = if (n + round).is_multiple_of(2) {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                };
+                hosts.iter().map(|h| result(h, "tcp.v6", status)).collect()
+            };
+            let (first, second) = (found(0), found(1));
+            let written = tokio::join!(
+                agents[0].record_hosts(runs[0], &levels, &first),
+                agents[1].record_hosts(runs[1], &levels, &second),
+            );
+            for outcome in [written.0, written.1] {
+                outcome.unwrap_or_else(|e| panic!("{}: {e}", backend.name));
+            }
+            for (n, (store, &run)) in agents.iter().zip(&runs).enumerate() {
+                let status = if (n + round).is_multiple_of(2) {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                };
+                let results = store.results(run).await.unwrap();
+                assert_eq!(results.len(), hosts.len(), "{}", backend.name);
+                assert!(
+                    results.iter().all(|r| r.status == status),
+                    "{}",
+                    backend.name
+                );
+            }
+        }
+        for store in agents {
+            store.close().await;
+        }
     }
 }
 

@@ -77,16 +77,21 @@ struct Dialect {
     begin_write: &'static str,
     /// Serialises imports against each other (SQLite's write lock already does).
     lock_inventory: Option<&'static str>,
+    /// Serialises writers of result versions, which read what they change: two agents'
+    /// runs grading one host must not both close its current version.
+    lock_results: Option<&'static str>,
 }
 
 const SQLITE: Dialect = Dialect {
     begin_write: "BEGIN IMMEDIATE",
     lock_inventory: None,
+    lock_results: None,
 };
 
 const POSTGRES: Dialect = Dialect {
     begin_write: "BEGIN",
     lock_inventory: Some("LOCK TABLE entities IN SHARE ROW EXCLUSIVE MODE"),
+    lock_results: Some("LOCK TABLE result_versions IN SHARE ROW EXCLUSIVE MODE"),
 };
 
 /// Runs the same code on whichever pool the store has; the SQL must suit both dialects,
@@ -117,7 +122,10 @@ const ROWS_PER_INSERT: usize = 1000;
 /// was already finished or interrupted.
 macro_rules! in_running_run {
     ($store:expr, $run:expr, $tx:ident => $body:expr) => {
-        on_pool!($store, pool => {
+        in_running_run!($store, $run, $tx, _dialect => $body)
+    };
+    ($store:expr, $run:expr, $tx:ident, $dialect:ident => $body:expr) => {
+        on_pool!($store, pool, $dialect => {
             let mut $tx = pool.begin().await?;
             $crate::store::runs::ensure_running(&mut $tx, $run).await?;
             $body;

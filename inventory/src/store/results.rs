@@ -39,7 +39,10 @@ impl Store {
             return Err(StoreError::Ungraded(stray.host.clone()));
         }
         let hosts: Vec<&str> = graded.into_iter().collect();
-        in_running_run!(self, run, tx => {
+        in_running_run!(self, run, tx, dialect => {
+            if let Some(lock) = dialect.lock_results {
+                sqlx::query(lock).execute(&mut *tx).await?;
+            }
             for rows in levels.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO host_levels (run_id, host, level, score, internet_nl, inconclusive, regressed) ",
@@ -57,17 +60,30 @@ impl Store {
                 insert.build().persistent(false).execute(&mut *tx).await?;
             }
             let mut known = Vec::new();
+            let mut next_graded = HashMap::new();
             for chunk in hosts.chunks(ROWS_PER_INSERT) {
-                let mut select = sqlx::QueryBuilder::new(
-                    "SELECT id, host, check_id, family, address, port, status, detail, hint, evidence, from_run, to_run
-                     FROM result_versions WHERE (to_run IS NULL OR to_run > ",
-                );
-                select.push_bind(run).push(") AND host IN (");
-                let mut list = select.separated(", ");
-                for host in chunk {
-                    list.push_bind(*host);
+                // Current versions, then those that ended after this run: two index ranges.
+                let mut select = sqlx::QueryBuilder::new("");
+                for (n, ended) in ["to_run IS NULL", "to_run > "].into_iter().enumerate() {
+                    if n > 0 {
+                        select.push(" UNION ALL ");
+                    }
+                    select.push(
+                        "SELECT id, host, check_id, family, address, port, status, detail, hint,
+                                evidence, position, from_run, to_run
+                         FROM result_versions WHERE ",
+                    );
+                    select.push(ended);
+                    if n > 0 {
+                        select.push_bind(run);
+                    }
+                    select.push(" AND host IN (");
+                    let mut list = select.separated(", ");
+                    for host in chunk {
+                        list.push_bind(*host);
+                    }
+                    select.push(")");
                 }
-                select.push(")");
                 for row in select.build().persistent(false).fetch_all(&mut *tx).await? {
                     known.push(Version {
                         id: row.try_get("id")?,
@@ -84,12 +100,30 @@ impl Store {
                             hint: row.try_get("hint")?,
                             evidence: row.try_get::<Json<Value>, _>("evidence")?.0,
                         },
+                        position: row.try_get("position")?,
                         from_run: row.try_get("from_run")?,
                         to_run: row.try_get("to_run")?,
                     });
                 }
+                // Runs may write out of order: a later run that already graded a host
+                // bounds what this one found.
+                let mut later = sqlx::QueryBuilder::new(
+                    "SELECT host, MIN(run_id) AS run_id FROM host_levels WHERE run_id > ",
+                );
+                later.push_bind(run).push(" AND host IN (");
+                let mut list = later.separated(", ");
+                for host in chunk {
+                    list.push_bind(*host);
+                }
+                later.push(") GROUP BY host");
+                for row in later.build().persistent(false).fetch_all(&mut *tx).await? {
+                    next_graded.insert(
+                        row.try_get::<String, _>("host")?,
+                        row.try_get::<i64, _>("run_id")?,
+                    );
+                }
             }
-            let changes = Changes::between(run, known, results);
+            let changes = Changes::between(run, &next_graded, known, results);
             for ids in changes.closed.chunks(ROWS_PER_INSERT) {
                 let mut close = sqlx::QueryBuilder::new("UPDATE result_versions SET to_run = ");
                 close.push_bind(run).push(" WHERE id IN (");
@@ -100,33 +134,24 @@ impl Store {
                 close.push(")");
                 close.build().persistent(false).execute(&mut *tx).await?;
             }
-            for ids in changes.replaced.chunks(ROWS_PER_INSERT) {
-                let mut delete = sqlx::QueryBuilder::new("DELETE FROM result_versions WHERE id IN (");
-                let mut list = delete.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                delete.push(")");
-                delete.build().persistent(false).execute(&mut *tx).await?;
-            }
             for rows in changes.opened.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO result_versions
                      (host, check_id, family, address, port, status, detail, hint, evidence, position, from_run, to_run) ",
                 );
-                insert.push_values(rows, |mut row, (key, record, position, to_run)| {
-                    row.push_bind(&key.host)
-                        .push_bind(&key.check)
-                        .push_bind(&key.family)
-                        .push_bind(&key.address)
-                        .push_bind(key.port)
-                        .push_bind(record.status.as_str())
-                        .push_bind(&record.detail)
-                        .push_bind(&record.hint)
-                        .push_bind(Json(&record.evidence))
-                        .push_bind(*position)
-                        .push_bind(run)
-                        .push_bind(*to_run);
+                insert.push_values(rows, |mut row, new| {
+                    row.push_bind(&new.key.host)
+                        .push_bind(&new.key.check)
+                        .push_bind(&new.key.family)
+                        .push_bind(&new.key.address)
+                        .push_bind(new.key.port)
+                        .push_bind(&new.finding.status)
+                        .push_bind(&new.finding.detail)
+                        .push_bind(&new.finding.hint)
+                        .push_bind(Json(&new.finding.evidence))
+                        .push_bind(new.position)
+                        .push_bind(new.from_run)
+                        .push_bind(new.to_run);
                 });
                 insert.build().persistent(false).execute(&mut *tx).await?;
             }
@@ -212,18 +237,25 @@ impl Store {
     /// of each result valid at that run, by host and in the order its checks ran. Timings
     /// and measurements come along only while no later run has overwritten them.
     pub async fn results(&self, run: i64) -> Result<Vec<CheckRecord>, StoreError> {
-        let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT v.host, v.check_id, v.status, v.family, v.address, v.port, v.detail, v.hint,
-                    v.evidence, l.duration_ms, l.measurements
-             FROM host_levels h
-             JOIN result_versions v ON v.host = h.host AND v.from_run <= h.run_id
-                  AND (v.to_run IS NULL OR v.to_run > h.run_id)
-             LEFT JOIN result_latest l ON l.host = v.host AND l.check_id = v.check_id
-                  AND l.family = v.family AND l.address = v.address AND l.port = v.port
-                  AND l.run_id = h.run_id
-             WHERE h.run_id = $1
-             ORDER BY v.host, v.position, v.id",
-        )
+        // Current versions, then those that ended after the run: two index ranges per host.
+        let valid_at = |ended: &str| {
+            format!(
+                "SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.detail,
+                        v.hint, v.evidence, v.position, l.duration_ms, l.measurements
+                 FROM host_levels h
+                 JOIN result_versions v ON v.host = h.host AND v.from_run <= h.run_id AND {ended}
+                 LEFT JOIN result_latest l ON l.host = v.host AND l.check_id = v.check_id
+                      AND l.family = v.family AND l.address = v.address AND l.port = v.port
+                      AND l.run_id = h.run_id
+                 WHERE h.run_id = $1"
+            )
+        };
+        let query = format!(
+            "SELECT * FROM ({} UNION ALL {}) valid ORDER BY host, position, id",
+            valid_at("v.to_run IS NULL"),
+            valid_at("v.to_run > h.run_id")
+        );
+        let rows = on_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(query.as_str()))
         .bind(run)
         .fetch_all(pool)
         .await?
@@ -303,27 +335,40 @@ struct Version {
     id: i64,
     key: Key,
     finding: Finding,
+    position: i64,
     from_run: i64,
     to_run: Option<i64>,
 }
 
-/// What a batch changes in the versions a run reads.
+/// A version to write.
+struct NewVersion {
+    key: Key,
+    finding: Finding,
+    position: i64,
+    from_run: i64,
+    to_run: Option<i64>,
+}
+
+/// What a batch changes in the versions of its hosts.
 #[derive(Default)]
 struct Changes<'a> {
     /// Versions that end at this run.
     closed: Vec<i64>,
-    /// Versions this same run wrote before and now finds otherwise.
-    replaced: Vec<i64>,
-    /// New versions: key, result, position among its host's, and the run they end at when
-    /// a later run already found otherwise (runs may write out of order).
-    opened: Vec<(Key, &'a CheckRecord, i64, Option<i64>)>,
+    /// Versions this run found, and the rest of those it ended that a later run still read.
+    opened: Vec<NewVersion>,
     /// Every result's key with its measurements.
     latest: Vec<(Key, &'a CheckRecord)>,
 }
 
 impl<'a> Changes<'a> {
-    /// From `known`, every version of the batch's hosts that is valid at or after `run`.
-    fn between(run: i64, known: Vec<Version>, results: &'a [CheckRecord]) -> Self {
+    /// From `known`, every version of the batch's hosts that is current or ended after
+    /// `run`, and `next_graded`, the first later run to grade each host, if any.
+    fn between(
+        run: i64,
+        next_graded: &HashMap<String, i64>,
+        known: Vec<Version>,
+        results: &'a [CheckRecord],
+    ) -> Self {
         let mut valid: HashMap<Key, Version> = HashMap::new();
         let mut next_from: HashMap<Key, i64> = HashMap::new();
         for version in known {
@@ -360,29 +405,54 @@ impl<'a> Changes<'a> {
         let mut changes = Changes::default();
         for (key, record, position) in unique {
             changes.latest.push((key.clone(), record));
-            let ends = match valid.remove(&key) {
-                Some(version) if version.finding == Finding::of(record) => continue,
+            let bound = next_graded.get(&key.host).copied();
+            let finding = Finding::of(record);
+            let to_run = match valid.remove(&key) {
+                Some(version) if version.finding == finding => continue,
                 Some(version) => {
-                    changes.end(run, &version);
-                    version.to_run
+                    let to_run = earliest(bound, version.to_run);
+                    changes.end(bound, version);
+                    to_run
                 }
-                None => next_from.get(&key).copied(),
+                None => earliest(bound, next_from.get(&key).copied()),
             };
-            changes.opened.push((key, record, position, ends));
+            changes.opened.push(NewVersion {
+                key,
+                finding,
+                position,
+                from_run: run,
+                to_run,
+            });
         }
         // What the hosts no longer show ends here.
-        for version in valid.values() {
-            changes.end(run, version);
+        for version in valid.into_values() {
+            let bound = next_graded.get(&version.key.host).copied();
+            changes.end(bound, version);
         }
         changes
     }
 
-    fn end(&mut self, run: i64, version: &Version) {
-        if version.from_run == run {
-            self.replaced.push(version.id);
-        } else {
-            self.closed.push(version.id);
+    /// Ends `version` at the batch's run; when a later run (`bound`, the next to grade its host)
+    /// read it too, that run and those after keep reading it.
+    fn end(&mut self, bound: Option<i64>, version: Version) {
+        self.closed.push(version.id);
+        if let Some(bound) = bound.filter(|&b| version.to_run.is_none_or(|end| b < end)) {
+            self.opened.push(NewVersion {
+                key: version.key,
+                finding: version.finding,
+                position: version.position,
+                from_run: bound,
+                to_run: version.to_run,
+            });
         }
+    }
+}
+
+/// The earlier of two ends, where `None` means "still current".
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -462,7 +532,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             let versions = sqlx::query(
                 "UPDATE result_versions SET evidence = 'null'
-                 WHERE to_run IS NOT NULL AND to_run <= $1 AND evidence != 'null'",
+                 WHERE to_run IS NOT NULL AND to_run <= $1 AND evidence <> 'null'",
             )
             .bind(last_old_run)
             .execute(&mut *tx)
@@ -470,7 +540,7 @@ impl Store {
             .rows_affected();
             let samples = sqlx::query(
                 "UPDATE site_samples SET data = 'null'
-                 WHERE run_id <= $1 AND data != 'null'
+                 WHERE run_id <= $1 AND data <> 'null'
                  AND id NOT IN (SELECT MAX(id) FROM site_samples GROUP BY site)",
             )
             .bind(last_old_run)
