@@ -1098,6 +1098,27 @@ async fn a_late_writer_does_not_rewrite_what_a_newer_run_read() {
             backend.name
         );
         assert_eq!(read(after).await, both, "{}", backend.name);
+        // The host's history: each finding with the runs it held for, oldest first.
+        let history: Vec<(String, Status, i64, Option<i64>)> = store
+            .result_history(host)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.record.check, v.record.status, v.from_run, v.to_run))
+            .collect();
+        let held = |check: &str, status, from, to| (check.to_owned(), status, from, to);
+        assert_eq!(
+            history,
+            [
+                held("tcp.v6", Status::Pass, first, Some(older)),
+                held("dns.aaaa", Status::Pass, first, Some(older)),
+                held("tcp.v6", Status::Fail, older, Some(newer)),
+                held("tcp.v6", Status::Pass, newer, None),
+                held("dns.aaaa", Status::Pass, newer, None),
+            ],
+            "{}",
+            backend.name
+        );
         store.close().await;
     }
 }

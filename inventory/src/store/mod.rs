@@ -9,6 +9,7 @@ mod url;
 
 pub use audit::{AuditEntry, EditField};
 pub use inventory::{Change, ImportSummary, Kind, Stored};
+pub use results::ResultVersion;
 pub use runs::{Run, RunKind, RunStatus, STALE_AFTER};
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -2,6 +2,32 @@
 
 use super::*;
 
+/// Reads a result row (key, finding, `duration_ms`, `measurements`) on either backend.
+macro_rules! stored_result {
+    ($row:expr) => {
+        Ok::<_, sqlx::Error>(StoredResult {
+            key: Key {
+                host: $row.try_get("host")?,
+                check: $row.try_get("check_id")?,
+                family: $row.try_get("family")?,
+                address: $row.try_get("address")?,
+                port: $row.try_get("port")?,
+            },
+            finding: Finding {
+                status: $row.try_get("status")?,
+                detail: $row.try_get("detail")?,
+                hint: $row.try_get("hint")?,
+                evidence: $row.try_get::<Json<Value>, _>("evidence")?.0,
+            },
+            duration_ms: $row.try_get("duration_ms")?,
+            measurements: $row
+                .try_get::<Option<Json<BTreeMap<String, f64>>>, _>("measurements")?
+                .map(|m| m.0)
+                .unwrap_or_default(),
+        })
+    };
+}
+
 impl Store {
     /// Each host's level in the newest complete run that graded it conclusively: what a
     /// regression is measured against, whichever hosts that run covered.
@@ -260,29 +286,53 @@ impl Store {
         .fetch_all(pool)
         .await?
         .into_iter()
-        .map(|row| Ok(StoredResult {
-            key: Key {
-                host: row.try_get("host")?,
-                check: row.try_get("check_id")?,
-                family: row.try_get("family")?,
-                address: row.try_get("address")?,
-                port: row.try_get("port")?,
-            },
-            finding: Finding {
-                status: row.try_get("status")?,
-                detail: row.try_get("detail")?,
-                hint: row.try_get("hint")?,
-                evidence: row.try_get::<Json<Value>, _>("evidence")?.0,
-            },
-            duration_ms: row.try_get("duration_ms")?,
-            measurements: row
-                .try_get::<Option<Json<BTreeMap<String, f64>>>, _>("measurements")?
-                .map(|m| m.0)
-                .unwrap_or_default(),
-        }))
+        .map(|row| stored_result!(row))
         .collect::<Result<Vec<_>, sqlx::Error>>()?);
         rows.into_iter().map(StoredResult::into_record).collect()
     }
+
+    /// What one host's checks found over time, oldest first: each version with the runs it
+    /// held for. The current versions carry the latest timings and measurements.
+    pub async fn result_history(&self, host: &str) -> Result<Vec<ResultVersion>, StoreError> {
+        let rows = on_pool!(self, pool => sqlx::query(
+            "SELECT v.host, v.check_id, v.status, v.family, v.address, v.port, v.detail, v.hint,
+                    v.evidence, v.from_run, v.to_run, l.duration_ms, l.measurements
+             FROM result_versions v
+             LEFT JOIN result_latest l ON v.to_run IS NULL AND l.host = v.host
+                  AND l.check_id = v.check_id AND l.family = v.family
+                  AND l.address = v.address AND l.port = v.port
+             WHERE v.host = $1
+             ORDER BY v.from_run, v.position, v.id",
+        )
+        .bind(host)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((
+            row.try_get::<i64, _>("from_run")?,
+            row.try_get::<Option<i64>, _>("to_run")?,
+            stored_result!(row)?,
+        )))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        rows.into_iter()
+            .map(|(from_run, to_run, stored)| {
+                Ok(ResultVersion {
+                    from_run,
+                    to_run,
+                    record: stored.into_record()?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A result as it held for the runs from `from_run` up to, not including, `to_run` (`None`
+/// while it is current).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultVersion {
+    pub from_run: i64,
+    pub to_run: Option<i64>,
+    pub record: CheckRecord,
 }
 
 /// What identifies a result across runs: '' and 0 stand for no family, address or port.
