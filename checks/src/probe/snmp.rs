@@ -62,7 +62,7 @@ pub enum SnmpValue {
     Unsigned(u64),
     TimeTicks(u32),
     Text(Vec<u8>),
-    Oid(Vec<u32>),
+    Oid(Oid),
     /// noSuchObject / noSuchInstance: the agent does not have it.
     Missing,
     Other(String),
@@ -95,15 +95,14 @@ impl From<Box<async_snmp::Error>> for SnmpError {
 }
 
 /// OIDs and their values, in the agent's order.
-pub type Bindings = Vec<(Vec<u32>, SnmpValue)>;
+pub type Bindings = Vec<(Oid, SnmpValue)>;
 
 /// What a site poller asks of an agent; tests and benchmarks can stand in their own.
 pub trait Snmp: Send + Sync {
-    fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>>;
+    fn get<'a>(&'a self, oids: &'a [Oid]) -> BoxFuture<'a, Result<Bindings, SnmpError>>;
     /// Walks several columns side by side (one GETBULK carries them all); one list of
     /// rows per root, in order.
-    fn walk<'a>(&'a self, roots: &'a [Vec<u32>])
-    -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>>;
+    fn walk<'a>(&'a self, roots: &'a [Oid]) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>>;
 }
 
 /// The scan's rate limit, which every request waits for.
@@ -229,7 +228,7 @@ impl Agent {
 
     async fn answers_us(&self) -> bool {
         self.pace().await;
-        self.client.get(&Oid::from_slice(&SYS_UPTIME)).await.is_ok()
+        self.client.get(&Oid::from(SYS_UPTIME)).await.is_ok()
     }
 
     async fn answers_unauthenticated(&self) -> bool {
@@ -242,7 +241,7 @@ impl Agent {
         .build_with(&self.socket)
         .await;
         let Ok(probe) = probe else { return false };
-        match probe.get(&Oid::from_slice(&SYS_UPTIME)).await {
+        match probe.get(&Oid::from(SYS_UPTIME)).await {
             Ok(_) => true,
             Err(e) => !matches!(
                 e.kind(),
@@ -252,47 +251,46 @@ impl Agent {
     }
 }
 
-fn convert(value: &Value) -> SnmpValue {
+fn convert(value: Value) -> SnmpValue {
     match value {
-        Value::Integer(i) => SnmpValue::Integer(i64::from(*i)),
+        Value::Integer(i) => SnmpValue::Integer(i64::from(i)),
         Value::Counter32(n) | Value::Gauge32(n) | Value::UInteger32(n) => {
-            SnmpValue::Unsigned(u64::from(*n))
+            SnmpValue::Unsigned(u64::from(n))
         }
-        Value::Counter64(n) => SnmpValue::Unsigned(*n),
-        Value::TimeTicks(t) => SnmpValue::TimeTicks(*t),
-        Value::OctetString(bytes) => SnmpValue::Text(bytes.to_vec()),
-        Value::ObjectIdentifier(oid) => SnmpValue::Oid(oid.arcs().to_vec()),
+        Value::Counter64(n) => SnmpValue::Unsigned(n),
+        Value::TimeTicks(t) => SnmpValue::TimeTicks(t),
+        Value::OctetString(bytes) => SnmpValue::Text(bytes.into()),
+        Value::ObjectIdentifier(oid) => SnmpValue::Oid(oid),
         Value::NoSuchObject | Value::NoSuchInstance => SnmpValue::Missing,
         other => SnmpValue::Other(format!("{other:?}")),
     }
 }
 
+/// Where a column's walk stands: its last row, else its root.
+fn cursor<'a>(roots: &'a [Oid], rows: &'a [Bindings], column: usize) -> &'a Oid {
+    rows[column].last().map_or(&roots[column], |(oid, _)| oid)
+}
+
 impl Snmp for Agent {
-    fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
+    fn get<'a>(&'a self, oids: &'a [Oid]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
         async move {
-            let oids: Vec<Oid> = oids.iter().map(|o| Oid::from_slice(o)).collect();
             self.pace().await;
-            let response = match self.client.get_many(&oids).await {
+            let response = match self.client.get_many(oids).await {
                 Ok(response) => response,
                 Err(e) => return Err(self.explain(e).await),
             };
             Ok(response
                 .varbinds
-                .iter()
-                .map(|vb| (vb.oid.arcs().to_vec(), convert(&vb.value)))
+                .into_iter()
+                .map(|vb| (vb.oid, convert(vb.value)))
                 .collect())
         }
         .boxed()
     }
 
-    fn walk<'a>(
-        &'a self,
-        roots: &'a [Vec<u32>],
-    ) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>> {
+    fn walk<'a>(&'a self, roots: &'a [Oid]) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>> {
         async move {
-            let roots: Vec<Oid> = roots.iter().map(|r| Oid::from_slice(r)).collect();
             let mut rows: Vec<Bindings> = vec![Vec::new(); roots.len()];
-            let mut cursors = roots.clone();
             let mut open: Vec<usize> = (0..roots.len()).collect();
             let columns = u32::try_from(roots.len()).unwrap_or(u32::MAX).max(1);
             let mut repetitions = (BINDINGS_PER_REQUEST / columns).clamp(1, MAX_REPETITIONS);
@@ -301,7 +299,10 @@ impl Snmp for Agent {
             let mut read = 0;
             while !open.is_empty() {
                 let asked: Vec<usize> = open.iter().copied().take(width).collect();
-                let request: Vec<Oid> = asked.iter().map(|&c| cursors[c].clone()).collect();
+                let request: Vec<Oid> = asked
+                    .iter()
+                    .map(|&c| cursor(roots, &rows, c).clone())
+                    .collect();
                 self.pace().await;
                 let varbinds = match self.client.get_bulk(&request, 0, repetitions).await {
                     Ok(varbinds) => varbinds,
@@ -319,7 +320,7 @@ impl Snmp for Agent {
                 // The answer runs row by row: the k-th binding continues column k mod n;
                 // an empty answer ends every column asked.
                 let mut finished = vec![varbinds.is_empty(); asked.len()];
-                for (k, vb) in varbinds.iter().enumerate() {
+                for (k, vb) in varbinds.into_iter().enumerate() {
                     let slot = k % asked.len();
                     let column = asked[slot];
                     if finished[slot] {
@@ -331,14 +332,14 @@ impl Snmp for Agent {
                         finished[slot] = true;
                         continue;
                     }
-                    if vb.oid <= cursors[column] {
+                    let previous = cursor(roots, &rows, column);
+                    if vb.oid <= *previous {
                         return Err(SnmpError::BrokenWalk(format!(
-                            "{} does not follow {}",
-                            vb.oid, cursors[column]
+                            "{} does not follow {previous}",
+                            vb.oid
                         )));
                     }
-                    cursors[column] = vb.oid.clone();
-                    rows[column].push((vb.oid.arcs().to_vec(), convert(&vb.value)));
+                    rows[column].push((vb.oid, convert(vb.value)));
                     read += 1;
                     if read >= MAX_WALK_ROWS {
                         return Err(SnmpError::BrokenWalk(format!(
