@@ -68,28 +68,66 @@ pub enum SnmpValue {
     Other(String),
 }
 
-/// Why a request got no usable answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a request got no usable answer. It holds async-snmp's errors and OIDs, which name
+/// the target and the failure but never a community or a v3 key.
+#[derive(Debug, thiserror::Error)]
 pub enum SnmpError {
     #[error("no answer (timeout)")]
     Timeout,
     #[error("the agent refused the credentials: {0}")]
-    AuthFailed(String),
+    AuthFailed(Refusal),
     #[error("cannot reach the agent: {0}")]
-    Unreachable(String),
+    Unreachable(Box<async_snmp::Error>),
+    /// Shared by every agent of the family, as the socket is.
+    #[error("cannot reach the agent: cannot open a UDP socket: {0}")]
+    Socket(Arc<async_snmp::Error>),
+    /// Boxed: its two OIDs would make every request's Result large.
     #[error("the agent broke the walk: {0}")]
-    BrokenWalk(String),
+    BrokenWalk(Box<BrokenWalk>),
+    #[error("SNMP error: SNMPv3 keys: {0}")]
+    Keys(async_snmp::CryptoError),
     #[error("SNMP error: {0}")]
-    Protocol(String),
+    Retries(async_snmp::RetryConfigError),
+    #[error("SNMP error: {0}")]
+    Protocol(Box<async_snmp::Error>),
+}
+
+/// How an agent refused the credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// An authentication failure or a Report that async-snmp read.
+    #[error("{0}")]
+    Agent(Box<async_snmp::Error>),
+    #[error(
+        "the agent answers SNMPv3 but ignores requests signed with these keys (user, auth or privacy key)"
+    )]
+    Keys,
+    #[error("the agent answers SNMPv3 discovery but ignores this community")]
+    Community,
+}
+
+/// How an agent broke a walk.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokenWalk {
+    #[error("{oid} does not follow {previous}")]
+    NotIncreasing { oid: Oid, previous: Oid },
+    #[error("more than {MAX_WALK_ROWS} rows, the last under {root}")]
+    TooManyRows { root: Oid },
+}
+
+impl From<BrokenWalk> for SnmpError {
+    fn from(broken: BrokenWalk) -> Self {
+        SnmpError::BrokenWalk(Box::new(broken))
+    }
 }
 
 impl From<Box<async_snmp::Error>> for SnmpError {
     fn from(error: Box<async_snmp::Error>) -> Self {
         match error.kind() {
             ErrorKind::Timeout | ErrorKind::ConstructionTimeout => SnmpError::Timeout,
-            ErrorKind::Auth | ErrorKind::Report => SnmpError::AuthFailed(error.to_string()),
-            ErrorKind::Network | ErrorKind::Closed => SnmpError::Unreachable(error.to_string()),
-            _ => SnmpError::Protocol(error.to_string()),
+            ErrorKind::Auth | ErrorKind::Report => SnmpError::AuthFailed(Refusal::Agent(error)),
+            ErrorKind::Network | ErrorKind::Closed => SnmpError::Unreachable(error),
+            _ => SnmpError::Protocol(error),
         }
     }
 }
@@ -114,8 +152,8 @@ pub type Pace = Arc<governor::DefaultDirectRateLimiter>;
 /// and time out (seen with 64 sites in flight). One shared socket per family cannot clash.
 #[derive(Default)]
 pub struct Sockets {
-    v6: tokio::sync::OnceCell<Result<UdpTransport, String>>,
-    v4: tokio::sync::OnceCell<Result<UdpTransport, String>>,
+    v6: tokio::sync::OnceCell<Result<UdpTransport, Arc<async_snmp::Error>>>,
+    v4: tokio::sync::OnceCell<Result<UdpTransport, Arc<async_snmp::Error>>>,
 }
 
 impl Sockets {
@@ -132,11 +170,11 @@ impl Sockets {
                 .recv_buffer_size(1 << 20)
                 .build()
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(Arc::from)
         })
         .await
         .as_ref()
-        .map_err(|e| SnmpError::Unreachable(format!("cannot open a UDP socket: {e}")))
+        .map_err(|e| SnmpError::Socket(Arc::clone(e)))
     }
 }
 
@@ -172,12 +210,12 @@ impl Agent {
                     (Some((a, a_pass)), None) => usm.auth(*a, a_pass),
                     (None, _) => Ok(usm),
                 }
-                .map_err(|e| SnmpError::Protocol(format!("SNMPv3 keys: {e}")))?;
+                .map_err(SnmpError::Keys)?;
                 usm.into()
             }
         };
-        let retry = async_snmp::Retry::fixed(retries, Duration::ZERO)
-            .map_err(|e| SnmpError::Protocol(e.to_string()))?;
+        let retry =
+            async_snmp::Retry::fixed(retries, Duration::ZERO).map_err(SnmpError::Retries)?;
         let socket = sockets.toward(target).await?.clone();
         let client = Client::builder(target, auth)
             .request_timeout(timeout)
@@ -217,9 +255,9 @@ impl Agent {
                 if self.answers_unauthenticated().await && !self.answers_us().await =>
             {
                 SnmpError::AuthFailed(if self.v3 {
-                    "the agent answers SNMPv3 but ignores requests signed with these keys (user, auth or privacy key)".into()
+                    Refusal::Keys
                 } else {
-                    "the agent answers SNMPv3 discovery but ignores this community".into()
+                    Refusal::Community
                 })
             }
             other => other,
@@ -334,18 +372,19 @@ impl Snmp for Agent {
                     }
                     let previous = cursor(roots, &rows, column);
                     if vb.oid <= *previous {
-                        return Err(SnmpError::BrokenWalk(format!(
-                            "{} does not follow {previous}",
-                            vb.oid
-                        )));
+                        return Err(BrokenWalk::NotIncreasing {
+                            oid: vb.oid,
+                            previous: previous.clone(),
+                        }
+                        .into());
                     }
                     rows[column].push((vb.oid, convert(vb.value)));
                     read += 1;
                     if read >= MAX_WALK_ROWS {
-                        return Err(SnmpError::BrokenWalk(format!(
-                            "more than {MAX_WALK_ROWS} rows, the last under {}",
-                            roots[column]
-                        )));
+                        return Err(BrokenWalk::TooManyRows {
+                            root: roots[column].clone(),
+                        }
+                        .into());
                     }
                 }
                 let ended: Vec<usize> = asked
@@ -358,5 +397,27 @@ impl Snmp for Agent {
             Ok(rows)
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_as_they_always_did() {
+        let broken = SnmpError::from(BrokenWalk::NotIncreasing {
+            oid: async_snmp::oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 8, 1),
+            previous: async_snmp::oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 8, 2),
+        });
+        assert_eq!(
+            broken.to_string(),
+            "the agent broke the walk: 1.3.6.1.2.1.2.2.1.8.1 does not follow 1.3.6.1.2.1.2.2.1.8.2"
+        );
+        assert_eq!(
+            SnmpError::AuthFailed(Refusal::Community).to_string(),
+            "the agent refused the credentials: the agent answers SNMPv3 discovery but ignores this community"
+        );
+        assert_eq!(SnmpError::Timeout.to_string(), "no answer (timeout)");
     }
 }

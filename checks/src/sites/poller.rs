@@ -698,6 +698,7 @@ fn priv_protocol(protocol: model::PrivProtocol) -> async_snmp::PrivProtocol {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::snmp::BrokenWalk;
     use crate::sites::profiles::shipped;
     use async_snmp::oid;
     use futures::future::{BoxFuture, FutureExt};
@@ -726,9 +727,11 @@ mod tests {
                 .iter()
                 .map(|root| {
                     if self.broken.as_ref().is_some_and(|b| root.starts_with(b)) {
-                        return Err(SnmpError::BrokenWalk(
-                            "1.3.6.1.2.1.2.2.1.8.1 does not follow 1.3.6.1.2.1.2.2.1.8.2".into(),
-                        ));
+                        return Err(BrokenWalk::NotIncreasing {
+                            oid: oid(&IF_OPER_STATUS, &[1]),
+                            previous: oid(&IF_OPER_STATUS, &[2]),
+                        }
+                        .into());
                     }
                     Ok(self
                         .values
