@@ -13,7 +13,7 @@ use async_snmp::Oid;
 use chrono::Utc;
 use futures::stream::{self, Stream, StreamExt};
 use hickory_proto::rr::Name;
-use sixfive_inventory::load::read_secret;
+use sixfive_inventory::load::{SecretError, read_secret};
 use sixfive_inventory::model::{self, Endpoint, Scan, Site, SnmpVersion};
 use sixfive_inventory::results::{
     Family, PerFamily, RadioQuality, RadioReport, SiteReport, SiteState, SystemInfo, UplinkReport,
@@ -272,7 +272,7 @@ impl SitePoller {
     async fn read_snmp(&self, site: &Site, addresses: &[IpAddr]) -> SnmpOutcome {
         let credentials = match credentials(&site.snmp) {
             Ok(credentials) => credentials,
-            Err(why) => return SnmpOutcome::Refused(why),
+            Err(why) => return SnmpOutcome::Refused(why.to_string()),
         };
         let Some(profile) = self.profiles.get(&site.profile) else {
             return SnmpOutcome::Silent(vec![format!("unknown profile `{}`", site.profile)]);
@@ -642,25 +642,34 @@ fn worst(values: PerFamily) -> Option<f64> {
     }
 }
 
-/// The site's credentials with their secrets read; errors name where, never the value.
-fn credentials(snmp: &model::Snmp) -> Result<Credentials, String> {
-    let secret = |name: &str| -> Result<String, String> {
+/// Why a site's credentials cannot be used: where a secret should come from, never its
+/// value.
+#[derive(Debug, thiserror::Error)]
+enum CredentialsError {
+    #[error("no SNMP {0} given")]
+    Missing(&'static str),
+    #[error("cannot read the SNMP secret: {0}")]
+    Unreadable(SecretError),
+    #[error("SNMPv3 without a `user`")]
+    NoUser,
+}
+
+/// The site's credentials with their secrets read.
+fn credentials(snmp: &model::Snmp) -> Result<Credentials, CredentialsError> {
+    let secret = |name: &'static str| {
         let reference = snmp
             .secrets()
             .into_iter()
             .find(|s| s.name == name)
-            .ok_or_else(|| format!("no SNMP {name} given"))?;
-        read_secret(&reference).map_err(|e| format!("cannot read the SNMP secret: {e}"))
+            .ok_or(CredentialsError::Missing(name))?;
+        read_secret(&reference).map_err(CredentialsError::Unreadable)
     };
     Ok(match snmp.version {
         SnmpVersion::V2c => Credentials::V2c {
             community: secret("community")?,
         },
         SnmpVersion::V3 => Credentials::V3 {
-            user: snmp
-                .user
-                .clone()
-                .ok_or("SNMPv3 without a `user`".to_owned())?,
+            user: snmp.user.clone().ok_or(CredentialsError::NoUser)?,
             auth: match snmp.auth {
                 Some(protocol) => Some((auth_protocol(protocol), secret("auth_pass")?)),
                 None => None,
@@ -797,6 +806,23 @@ mod tests {
 
     fn profile(name: &str) -> Profile {
         shipped().into_iter().find(|p| p.name == name).unwrap()
+    }
+
+    #[test]
+    fn credentials_that_cannot_be_used_say_where_never_what() {
+        let snmp = |yaml: &str| serde_saphyr::from_str::<model::Snmp>(yaml).unwrap();
+        let no_user = snmp("version: \"3\"\nauth: sha256\nauth_pass: s3cret-key\n");
+        assert_eq!(
+            credentials(&no_user).unwrap_err().to_string(),
+            "SNMPv3 without a `user`"
+        );
+        let unset = snmp("version: 2c\ncommunity_env: SIXFIVE_TEST_NEVER_SET\n");
+        let error = credentials(&unset).unwrap_err().to_string();
+        assert!(
+            error.starts_with("cannot read the SNMP secret: ")
+                && error.contains("SIXFIVE_TEST_NEVER_SET"),
+            "{error}"
+        );
     }
 
     #[tokio::test]
