@@ -5,6 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use async_snmp::Oid;
 use sixfive_checks::probe::snmp::{Agent, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 
 const COMMUNITY: &str = "sixfive-lab-ro";
@@ -106,7 +107,7 @@ async fn v2c_and_v3_read_the_agent_over_both_families() {
         for credentials in [&community, &v3("auth-pass-0123")] {
             let agent = agent(snmpd.port, v6, credentials).await.unwrap();
             let values = agent
-                .get(&[SYS_NAME.to_vec(), SYS_UPTIME.to_vec()])
+                .get(&[SYS_NAME.into(), SYS_UPTIME.into()])
                 .await
                 .unwrap();
             assert_eq!(
@@ -128,7 +129,7 @@ async fn a_walk_reads_columns_side_by_side_each_to_its_end() {
     let agent = agent(snmpd.port, true, &credentials).await.unwrap();
     // The system group outlasts the interface columns by many rows (sysORTable), so the
     // walk goes on with one column after the others ended.
-    let roots = [IF_DESCR.to_vec(), SYSTEM.to_vec(), IF_TYPE.to_vec()];
+    let roots: [Oid; 3] = [IF_DESCR.into(), SYSTEM.into(), IF_TYPE.into()];
     let columns = agent.walk(&roots).await.unwrap();
     assert_eq!(columns.len(), 3);
     for (root, rows) in roots.iter().zip(&columns) {
@@ -150,7 +151,7 @@ async fn a_walk_reads_columns_side_by_side_each_to_its_end() {
 async fn a_wrong_v3_key_or_community_is_refused_not_silent() {
     let Some(snmpd) = snmpd() else { return };
     let refused = match agent(snmpd.port, true, &v3("wrong-pass-999")).await {
-        Ok(agent) => agent.get(&[SYS_NAME.to_vec()]).await.unwrap_err(),
+        Ok(agent) => agent.get(&[SYS_NAME.into()]).await.unwrap_err(),
         Err(error) => error,
     };
     assert!(matches!(refused, SnmpError::AuthFailed(_)), "{refused:?}");
@@ -161,7 +162,7 @@ async fn a_wrong_v3_key_or_community_is_refused_not_silent() {
         community: "not-the-community".into(),
     };
     let agent = agent(snmpd.port, true, &wrong).await.unwrap();
-    let refused = agent.get(&[SYS_NAME.to_vec()]).await.unwrap_err();
+    let refused = agent.get(&[SYS_NAME.into()]).await.unwrap_err();
     assert!(matches!(refused, SnmpError::AuthFailed(_)), "{refused:?}");
     assert!(!refused.to_string().contains("not-the-community"));
 }
@@ -195,7 +196,7 @@ async fn a_dead_agent_is_silence_not_a_refusal() {
     };
     for credentials in [v3("auth-pass-0123"), community] {
         let outcome = match agent(port, true, &credentials).await {
-            Ok(agent) => agent.get(&[SYS_NAME.to_vec()]).await.unwrap_err(),
+            Ok(agent) => agent.get(&[SYS_NAME.into()]).await.unwrap_err(),
             Err(error) => error,
         };
         assert!(

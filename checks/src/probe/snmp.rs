@@ -62,48 +62,85 @@ pub enum SnmpValue {
     Unsigned(u64),
     TimeTicks(u32),
     Text(Vec<u8>),
-    Oid(Vec<u32>),
+    Oid(Oid),
     /// noSuchObject / noSuchInstance: the agent does not have it.
     Missing,
     Other(String),
 }
 
-/// Why a request got no usable answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a request got no usable answer. It holds async-snmp's errors and OIDs, which name
+/// the target and the failure but never a community or a v3 key.
+#[derive(Debug, thiserror::Error)]
 pub enum SnmpError {
     #[error("no answer (timeout)")]
     Timeout,
     #[error("the agent refused the credentials: {0}")]
-    AuthFailed(String),
+    AuthFailed(Refusal),
     #[error("cannot reach the agent: {0}")]
-    Unreachable(String),
+    Unreachable(Box<async_snmp::Error>),
+    /// Shared by every agent of the family, as the socket is.
+    #[error("cannot reach the agent: cannot open a UDP socket: {0}")]
+    Socket(Arc<async_snmp::Error>),
+    /// Boxed: its two OIDs would make every request's Result large.
     #[error("the agent broke the walk: {0}")]
-    BrokenWalk(String),
+    BrokenWalk(Box<BrokenWalk>),
+    #[error("SNMP error: SNMPv3 keys: {0}")]
+    Keys(async_snmp::CryptoError),
     #[error("SNMP error: {0}")]
-    Protocol(String),
+    Retries(async_snmp::RetryConfigError),
+    #[error("SNMP error: {0}")]
+    Protocol(Box<async_snmp::Error>),
+}
+
+/// How an agent refused the credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// An authentication failure or a Report that async-snmp read.
+    #[error("{0}")]
+    Agent(Box<async_snmp::Error>),
+    #[error(
+        "the agent answers SNMPv3 but ignores requests signed with these keys (user, auth or privacy key)"
+    )]
+    Keys,
+    #[error("the agent answers SNMPv3 discovery but ignores this community")]
+    Community,
+}
+
+/// How an agent broke a walk.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokenWalk {
+    #[error("{oid} does not follow {previous}")]
+    NotIncreasing { oid: Oid, previous: Oid },
+    #[error("more than {MAX_WALK_ROWS} rows, the last under {root}")]
+    TooManyRows { root: Oid },
+}
+
+impl From<BrokenWalk> for SnmpError {
+    fn from(broken: BrokenWalk) -> Self {
+        SnmpError::BrokenWalk(Box::new(broken))
+    }
 }
 
 impl From<Box<async_snmp::Error>> for SnmpError {
     fn from(error: Box<async_snmp::Error>) -> Self {
         match error.kind() {
             ErrorKind::Timeout | ErrorKind::ConstructionTimeout => SnmpError::Timeout,
-            ErrorKind::Auth | ErrorKind::Report => SnmpError::AuthFailed(error.to_string()),
-            ErrorKind::Network | ErrorKind::Closed => SnmpError::Unreachable(error.to_string()),
-            _ => SnmpError::Protocol(error.to_string()),
+            ErrorKind::Auth | ErrorKind::Report => SnmpError::AuthFailed(Refusal::Agent(error)),
+            ErrorKind::Network | ErrorKind::Closed => SnmpError::Unreachable(error),
+            _ => SnmpError::Protocol(error),
         }
     }
 }
 
 /// OIDs and their values, in the agent's order.
-pub type Bindings = Vec<(Vec<u32>, SnmpValue)>;
+pub type Bindings = Vec<(Oid, SnmpValue)>;
 
 /// What a site poller asks of an agent; tests and benchmarks can stand in their own.
 pub trait Snmp: Send + Sync {
-    fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>>;
+    fn get<'a>(&'a self, oids: &'a [Oid]) -> BoxFuture<'a, Result<Bindings, SnmpError>>;
     /// Walks several columns side by side (one GETBULK carries them all); one list of
     /// rows per root, in order.
-    fn walk<'a>(&'a self, roots: &'a [Vec<u32>])
-    -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>>;
+    fn walk<'a>(&'a self, roots: &'a [Oid]) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>>;
 }
 
 /// The scan's rate limit, which every request waits for.
@@ -115,8 +152,8 @@ pub type Pace = Arc<governor::DefaultDirectRateLimiter>;
 /// and time out (seen with 64 sites in flight). One shared socket per family cannot clash.
 #[derive(Default)]
 pub struct Sockets {
-    v6: tokio::sync::OnceCell<Result<UdpTransport, String>>,
-    v4: tokio::sync::OnceCell<Result<UdpTransport, String>>,
+    v6: tokio::sync::OnceCell<Result<UdpTransport, Arc<async_snmp::Error>>>,
+    v4: tokio::sync::OnceCell<Result<UdpTransport, Arc<async_snmp::Error>>>,
 }
 
 impl Sockets {
@@ -133,11 +170,11 @@ impl Sockets {
                 .recv_buffer_size(1 << 20)
                 .build()
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(Arc::from)
         })
         .await
         .as_ref()
-        .map_err(|e| SnmpError::Unreachable(format!("cannot open a UDP socket: {e}")))
+        .map_err(|e| SnmpError::Socket(Arc::clone(e)))
     }
 }
 
@@ -173,12 +210,12 @@ impl Agent {
                     (Some((a, a_pass)), None) => usm.auth(*a, a_pass),
                     (None, _) => Ok(usm),
                 }
-                .map_err(|e| SnmpError::Protocol(format!("SNMPv3 keys: {e}")))?;
+                .map_err(SnmpError::Keys)?;
                 usm.into()
             }
         };
-        let retry = async_snmp::Retry::fixed(retries, Duration::ZERO)
-            .map_err(|e| SnmpError::Protocol(e.to_string()))?;
+        let retry =
+            async_snmp::Retry::fixed(retries, Duration::ZERO).map_err(SnmpError::Retries)?;
         let socket = sockets.toward(target).await?.clone();
         let client = Client::builder(target, auth)
             .request_timeout(timeout)
@@ -218,9 +255,9 @@ impl Agent {
                 if self.answers_unauthenticated().await && !self.answers_us().await =>
             {
                 SnmpError::AuthFailed(if self.v3 {
-                    "the agent answers SNMPv3 but ignores requests signed with these keys (user, auth or privacy key)".into()
+                    Refusal::Keys
                 } else {
-                    "the agent answers SNMPv3 discovery but ignores this community".into()
+                    Refusal::Community
                 })
             }
             other => other,
@@ -229,7 +266,7 @@ impl Agent {
 
     async fn answers_us(&self) -> bool {
         self.pace().await;
-        self.client.get(&Oid::from_slice(&SYS_UPTIME)).await.is_ok()
+        self.client.get(&Oid::from(SYS_UPTIME)).await.is_ok()
     }
 
     async fn answers_unauthenticated(&self) -> bool {
@@ -242,7 +279,7 @@ impl Agent {
         .build_with(&self.socket)
         .await;
         let Ok(probe) = probe else { return false };
-        match probe.get(&Oid::from_slice(&SYS_UPTIME)).await {
+        match probe.get(&Oid::from(SYS_UPTIME)).await {
             Ok(_) => true,
             Err(e) => !matches!(
                 e.kind(),
@@ -252,47 +289,46 @@ impl Agent {
     }
 }
 
-fn convert(value: &Value) -> SnmpValue {
+fn convert(value: Value) -> SnmpValue {
     match value {
-        Value::Integer(i) => SnmpValue::Integer(i64::from(*i)),
+        Value::Integer(i) => SnmpValue::Integer(i64::from(i)),
         Value::Counter32(n) | Value::Gauge32(n) | Value::UInteger32(n) => {
-            SnmpValue::Unsigned(u64::from(*n))
+            SnmpValue::Unsigned(u64::from(n))
         }
-        Value::Counter64(n) => SnmpValue::Unsigned(*n),
-        Value::TimeTicks(t) => SnmpValue::TimeTicks(*t),
-        Value::OctetString(bytes) => SnmpValue::Text(bytes.to_vec()),
-        Value::ObjectIdentifier(oid) => SnmpValue::Oid(oid.arcs().to_vec()),
+        Value::Counter64(n) => SnmpValue::Unsigned(n),
+        Value::TimeTicks(t) => SnmpValue::TimeTicks(t),
+        Value::OctetString(bytes) => SnmpValue::Text(bytes.into()),
+        Value::ObjectIdentifier(oid) => SnmpValue::Oid(oid),
         Value::NoSuchObject | Value::NoSuchInstance => SnmpValue::Missing,
         other => SnmpValue::Other(format!("{other:?}")),
     }
 }
 
+/// Where a column's walk stands: its last row, else its root.
+fn cursor<'a>(roots: &'a [Oid], rows: &'a [Bindings], column: usize) -> &'a Oid {
+    rows[column].last().map_or(&roots[column], |(oid, _)| oid)
+}
+
 impl Snmp for Agent {
-    fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
+    fn get<'a>(&'a self, oids: &'a [Oid]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
         async move {
-            let oids: Vec<Oid> = oids.iter().map(|o| Oid::from_slice(o)).collect();
             self.pace().await;
-            let response = match self.client.get_many(&oids).await {
+            let response = match self.client.get_many(oids).await {
                 Ok(response) => response,
                 Err(e) => return Err(self.explain(e).await),
             };
             Ok(response
                 .varbinds
-                .iter()
-                .map(|vb| (vb.oid.arcs().to_vec(), convert(&vb.value)))
+                .into_iter()
+                .map(|vb| (vb.oid, convert(vb.value)))
                 .collect())
         }
         .boxed()
     }
 
-    fn walk<'a>(
-        &'a self,
-        roots: &'a [Vec<u32>],
-    ) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>> {
+    fn walk<'a>(&'a self, roots: &'a [Oid]) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>> {
         async move {
-            let roots: Vec<Oid> = roots.iter().map(|r| Oid::from_slice(r)).collect();
             let mut rows: Vec<Bindings> = vec![Vec::new(); roots.len()];
-            let mut cursors = roots.clone();
             let mut open: Vec<usize> = (0..roots.len()).collect();
             let columns = u32::try_from(roots.len()).unwrap_or(u32::MAX).max(1);
             let mut repetitions = (BINDINGS_PER_REQUEST / columns).clamp(1, MAX_REPETITIONS);
@@ -301,7 +337,10 @@ impl Snmp for Agent {
             let mut read = 0;
             while !open.is_empty() {
                 let asked: Vec<usize> = open.iter().copied().take(width).collect();
-                let request: Vec<Oid> = asked.iter().map(|&c| cursors[c].clone()).collect();
+                let request: Vec<Oid> = asked
+                    .iter()
+                    .map(|&c| cursor(roots, &rows, c).clone())
+                    .collect();
                 self.pace().await;
                 let varbinds = match self.client.get_bulk(&request, 0, repetitions).await {
                     Ok(varbinds) => varbinds,
@@ -319,7 +358,7 @@ impl Snmp for Agent {
                 // The answer runs row by row: the k-th binding continues column k mod n;
                 // an empty answer ends every column asked.
                 let mut finished = vec![varbinds.is_empty(); asked.len()];
-                for (k, vb) in varbinds.iter().enumerate() {
+                for (k, vb) in varbinds.into_iter().enumerate() {
                     let slot = k % asked.len();
                     let column = asked[slot];
                     if finished[slot] {
@@ -331,20 +370,21 @@ impl Snmp for Agent {
                         finished[slot] = true;
                         continue;
                     }
-                    if vb.oid <= cursors[column] {
-                        return Err(SnmpError::BrokenWalk(format!(
-                            "{} does not follow {}",
-                            vb.oid, cursors[column]
-                        )));
+                    let previous = cursor(roots, &rows, column);
+                    if vb.oid <= *previous {
+                        return Err(BrokenWalk::NotIncreasing {
+                            oid: vb.oid,
+                            previous: previous.clone(),
+                        }
+                        .into());
                     }
-                    cursors[column] = vb.oid.clone();
-                    rows[column].push((vb.oid.arcs().to_vec(), convert(&vb.value)));
+                    rows[column].push((vb.oid, convert(vb.value)));
                     read += 1;
                     if read >= MAX_WALK_ROWS {
-                        return Err(SnmpError::BrokenWalk(format!(
-                            "more than {MAX_WALK_ROWS} rows, the last under {}",
-                            roots[column]
-                        )));
+                        return Err(BrokenWalk::TooManyRows {
+                            root: roots[column].clone(),
+                        }
+                        .into());
                     }
                 }
                 let ended: Vec<usize> = asked
@@ -357,5 +397,27 @@ impl Snmp for Agent {
             Ok(rows)
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_as_they_always_did() {
+        let broken = SnmpError::from(BrokenWalk::NotIncreasing {
+            oid: async_snmp::oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 8, 1),
+            previous: async_snmp::oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 8, 2),
+        });
+        assert_eq!(
+            broken.to_string(),
+            "the agent broke the walk: 1.3.6.1.2.1.2.2.1.8.1 does not follow 1.3.6.1.2.1.2.2.1.8.2"
+        );
+        assert_eq!(
+            SnmpError::AuthFailed(Refusal::Community).to_string(),
+            "the agent refused the credentials: the agent answers SNMPv3 discovery but ignores this community"
+        );
+        assert_eq!(SnmpError::Timeout.to_string(), "no answer (timeout)");
     }
 }

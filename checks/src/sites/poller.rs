@@ -9,10 +9,11 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_snmp::Oid;
 use chrono::Utc;
 use futures::stream::{self, Stream, StreamExt};
 use hickory_proto::rr::Name;
-use sixfive_inventory::load::read_secret;
+use sixfive_inventory::load::{SecretError, read_secret};
 use sixfive_inventory::model::{self, Endpoint, Scan, Site, SnmpVersion};
 use sixfive_inventory::results::{
     Family, PerFamily, RadioQuality, RadioReport, SiteReport, SiteState, SystemInfo, UplinkReport,
@@ -22,7 +23,7 @@ use crate::network::Network;
 use crate::probe::icmp::{Pings, series};
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 use crate::sites::grading::{self, Bands, CounterWidth, Observation};
-use crate::sites::profiles::{Metric, MetricSpec, Oid, Profile, ValueType};
+use crate::sites::profiles::{Metric, MetricSpec, Profile, ValueType};
 
 /// A report with nothing read yet: every value unknown, the site unreachable.
 fn unread(site: &Site, polled_at: chrono::DateTime<Utc>) -> SiteReport {
@@ -66,6 +67,7 @@ const PING_INTERVAL: Duration = Duration::from_millis(100);
 /// No uplink moves more than this; a larger rate is a counter reset.
 const MAX_BPS: f64 = 100e9;
 
+// Arcs, not Oids: an Oid cannot be a constant.
 const SYS_DESCR: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 1, 0];
 const SYS_OBJECT_ID: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 2, 0];
 const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
@@ -270,7 +272,7 @@ impl SitePoller {
     async fn read_snmp(&self, site: &Site, addresses: &[IpAddr]) -> SnmpOutcome {
         let credentials = match credentials(&site.snmp) {
             Ok(credentials) => credentials,
-            Err(why) => return SnmpOutcome::Refused(why),
+            Err(why) => return SnmpOutcome::Refused(why.to_string()),
         };
         let Some(profile) = self.profiles.get(&site.profile) else {
             return SnmpOutcome::Silent(vec![format!("unknown profile `{}`", site.profile)]);
@@ -379,12 +381,7 @@ struct Readings {
 /// of the poll stands.
 async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError> {
     let system = agent
-        .get(&[
-            SYS_DESCR.to_vec(),
-            SYS_OBJECT_ID.to_vec(),
-            SYS_UPTIME.to_vec(),
-            SYS_NAME.to_vec(),
-        ])
+        .get(&[SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME].map(Oid::from))
         .await?;
     let mut readings = Readings {
         read_at: Utc::now(),
@@ -396,31 +393,28 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
         faults: Vec::new(),
     };
     for (oid, value) in &system {
-        match (oid.get(7), value) {
+        match (oid.arcs().get(7), value) {
             (Some(1), _) => readings.system.descr = text(value),
-            (Some(2), SnmpValue::Oid(arcs)) => {
-                readings.system.object_id = Some(Oid(arcs.clone()).to_string());
-            }
+            (Some(2), SnmpValue::Oid(id)) => readings.system.object_id = Some(id.to_string()),
             (Some(3), SnmpValue::TimeTicks(ticks)) => readings.uptime_ticks = Some(*ticks),
             (Some(5), _) => readings.system.name = text(value),
             _ => {}
         }
     }
-    let interface_roots = [
-        IF_NAME.to_vec(),
-        IF_OPER_STATUS.to_vec(),
-        IF_IN_ERRORS.to_vec(),
-        IF_OUT_ERRORS.to_vec(),
-        IF_HC_IN_OCTETS.to_vec(),
-        IF_HC_OUT_OCTETS.to_vec(),
+    let interface_roots: [Oid; 6] = [
+        IF_NAME.into(),
+        IF_OPER_STATUS.into(),
+        IF_IN_ERRORS.into(),
+        IF_OUT_ERRORS.into(),
+        IF_HC_IN_OCTETS.into(),
+        IF_HC_OUT_OCTETS.into(),
     ];
-    let address_roots = [IP_ADDRESS_IF_INDEX_V6.to_vec()];
-    let radio_columns: Vec<(Metric, &MetricSpec, Vec<u32>)> = profile
+    let address_roots = [Oid::from(IP_ADDRESS_IF_INDEX_V6)];
+    let (radio_metrics, radio_roots): (Vec<(Metric, &MetricSpec)>, Vec<Oid>) = profile
         .metrics
         .iter()
-        .filter_map(|(metric, spec)| Some((*metric, spec, profile.column(*metric)?.0)))
-        .collect();
-    let radio_roots: Vec<Vec<u32>> = radio_columns.iter().map(|(_, _, c)| c.clone()).collect();
+        .filter_map(|(metric, spec)| Some(((*metric, spec), profile.column(*metric)?)))
+        .unzip();
     let (interfaces, addresses, radio) = futures::join!(
         agent.walk(&interface_roots),
         agent.walk(&address_roots),
@@ -465,13 +459,13 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
             let first = || {
                 columns
                     .iter()
-                    .find_map(|rows| rows.first()?.0.last().copied())
+                    .find_map(|rows| rows.first()?.0.arcs().last().copied())
             };
             let row = profile.row.or_else(first);
-            for ((metric, spec, _), rows) in radio_columns.iter().zip(&columns) {
+            for ((metric, spec), rows) in radio_metrics.iter().zip(&columns) {
                 let value = rows
                     .iter()
-                    .find(|(oid, _)| oid.last().copied() == row)
+                    .find(|(oid, _)| oid.arcs().last().copied() == row)
                     .map(|(_, v)| v);
                 set_metric(&mut readings.radio, *metric, spec, value);
             }
@@ -483,11 +477,11 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
 
 /// The uplink's columns: the first interface the profile names as uplink, preferring
 /// one that is up.
-fn uplink(columns: &[Bindings], profile: &Profile) -> (UplinkReport, Option<u32>) {
-    let by_index = |column: &Bindings| -> BTreeMap<u32, SnmpValue> {
+fn uplink<'a>(columns: &'a [Bindings], profile: &Profile) -> (UplinkReport, Option<u32>) {
+    let by_index = |column: &'a Bindings| -> BTreeMap<u32, &'a SnmpValue> {
         column
             .iter()
-            .filter_map(|(oid, value)| Some((*oid.last()?, value.clone())))
+            .filter_map(|(oid, value)| Some((*oid.arcs().last()?, value)))
             .collect()
     };
     let [names, status, in_errors, out_errors, in_octets, out_octets] =
@@ -506,7 +500,7 @@ fn uplink(columns: &[Bindings], profile: &Profile) -> (UplinkReport, Option<u32>
     else {
         return (UplinkReport::default(), None);
     };
-    let number = |column: &BTreeMap<u32, SnmpValue>| match column.get(&index) {
+    let number = |column: &BTreeMap<u32, &SnmpValue>| match column.get(&index) {
         Some(SnmpValue::Unsigned(n)) => Some(*n),
         Some(SnmpValue::Integer(n)) => u64::try_from(*n).ok(),
         _ => None,
@@ -547,7 +541,7 @@ fn wan_ipv6(rows: &Bindings, uplink: u32) -> Vec<Ipv6Addr> {
     let mut addresses: Vec<Ipv6Addr> = rows
         .iter()
         .filter_map(|(oid, value)| {
-            let index = oid.get(IP_ADDRESS_IF_INDEX_V6.len()..)?;
+            let index = oid.arcs().get(IP_ADDRESS_IF_INDEX_V6.len()..)?;
             let (16, bytes) = index.split_first()? else {
                 return None;
             };
@@ -648,25 +642,34 @@ fn worst(values: PerFamily) -> Option<f64> {
     }
 }
 
-/// The site's credentials with their secrets read; errors name where, never the value.
-fn credentials(snmp: &model::Snmp) -> Result<Credentials, String> {
-    let secret = |name: &str| -> Result<String, String> {
+/// Why a site's credentials cannot be used: where a secret should come from, never its
+/// value.
+#[derive(Debug, thiserror::Error)]
+enum CredentialsError {
+    #[error("no SNMP {0} given")]
+    Missing(&'static str),
+    #[error("cannot read the SNMP secret: {0}")]
+    Unreadable(SecretError),
+    #[error("SNMPv3 without a `user`")]
+    NoUser,
+}
+
+/// The site's credentials with their secrets read.
+fn credentials(snmp: &model::Snmp) -> Result<Credentials, CredentialsError> {
+    let secret = |name: &'static str| {
         let reference = snmp
             .secrets()
             .into_iter()
             .find(|s| s.name == name)
-            .ok_or_else(|| format!("no SNMP {name} given"))?;
-        read_secret(&reference).map_err(|e| format!("cannot read the SNMP secret: {e}"))
+            .ok_or(CredentialsError::Missing(name))?;
+        read_secret(&reference).map_err(CredentialsError::Unreadable)
     };
     Ok(match snmp.version {
         SnmpVersion::V2c => Credentials::V2c {
             community: secret("community")?,
         },
         SnmpVersion::V3 => Credentials::V3 {
-            user: snmp
-                .user
-                .clone()
-                .ok_or("SNMPv3 without a `user`".to_owned())?,
+            user: snmp.user.clone().ok_or(CredentialsError::NoUser)?,
             auth: match snmp.auth {
                 Some(protocol) => Some((auth_protocol(protocol), secret("auth_pass")?)),
                 None => None,
@@ -704,18 +707,20 @@ fn priv_protocol(protocol: model::PrivProtocol) -> async_snmp::PrivProtocol {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::snmp::BrokenWalk;
     use crate::sites::profiles::shipped;
+    use async_snmp::oid;
     use futures::future::{BoxFuture, FutureExt};
 
     /// An agent answering from a table of OIDs, walking it in order; `broken` makes walks
     /// under that root fail as a non-increasing agent's would.
     struct Table {
-        values: BTreeMap<Vec<u32>, SnmpValue>,
-        broken: Option<Vec<u32>>,
+        values: BTreeMap<Oid, SnmpValue>,
+        broken: Option<Oid>,
     }
 
     impl Snmp for Table {
-        fn get<'a>(&'a self, oids: &'a [Vec<u32>]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
+        fn get<'a>(&'a self, oids: &'a [Oid]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
             let rows = oids
                 .iter()
                 .map(|oid| {
@@ -726,17 +731,16 @@ mod tests {
             async move { Ok(rows) }.boxed()
         }
 
-        fn walk<'a>(
-            &'a self,
-            roots: &'a [Vec<u32>],
-        ) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>> {
+        fn walk<'a>(&'a self, roots: &'a [Oid]) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>> {
             let result = roots
                 .iter()
                 .map(|root| {
                     if self.broken.as_ref().is_some_and(|b| root.starts_with(b)) {
-                        return Err(SnmpError::BrokenWalk(
-                            "1.3.6.1.2.1.2.2.1.8.1 does not follow 1.3.6.1.2.1.2.2.1.8.2".into(),
-                        ));
+                        return Err(BrokenWalk::NotIncreasing {
+                            oid: oid(&IF_OPER_STATUS, &[1]),
+                            previous: oid(&IF_OPER_STATUS, &[2]),
+                        }
+                        .into());
                     }
                     Ok(self
                         .values
@@ -750,15 +754,15 @@ mod tests {
         }
     }
 
-    fn oid(base: &[u32], index: &[u32]) -> Vec<u32> {
-        [base, index].concat()
+    fn oid(base: &[u32], index: &[u32]) -> Oid {
+        Oid::new(base.iter().chain(index).copied())
     }
 
     fn text(value: &str) -> SnmpValue {
         SnmpValue::Text(value.as_bytes().to_vec())
     }
 
-    fn address_row(address: &str) -> Vec<u32> {
+    fn address_row(address: &str) -> Oid {
         let bytes = address.parse::<Ipv6Addr>().unwrap().octets();
         let mut index = vec![16];
         index.extend(bytes.iter().map(|b| u32::from(*b)));
@@ -767,13 +771,13 @@ mod tests {
 
     /// A Teltonika RUTX with a down second modem interface before its live one.
     fn rutx() -> Table {
-        let modem = |column: u32| vec![1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, 1];
+        let modem = |column: u32| oid!(1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, 1);
         let values = BTreeMap::from([
-            (SYS_NAME.to_vec(), text("hai-chau-01")),
-            (SYS_UPTIME.to_vec(), SnmpValue::TimeTicks(4_320_000)),
+            (SYS_NAME.into(), text("hai-chau-01")),
+            (SYS_UPTIME.into(), SnmpValue::TimeTicks(4_320_000)),
             (
-                SYS_OBJECT_ID.to_vec(),
-                SnmpValue::Oid(vec![1, 3, 6, 1, 4, 1, 48690]),
+                SYS_OBJECT_ID.into(),
+                SnmpValue::Oid(oid!(1, 3, 6, 1, 4, 1, 48690)),
             ),
             (oid(&IF_NAME, &[1]), text("lo")),
             (oid(&IF_NAME, &[2]), text("mob1s1a1")),
@@ -802,6 +806,23 @@ mod tests {
 
     fn profile(name: &str) -> Profile {
         shipped().into_iter().find(|p| p.name == name).unwrap()
+    }
+
+    #[test]
+    fn credentials_that_cannot_be_used_say_where_never_what() {
+        let snmp = |yaml: &str| serde_saphyr::from_str::<model::Snmp>(yaml).unwrap();
+        let no_user = snmp("version: \"3\"\nauth: sha256\nauth_pass: s3cret-key\n");
+        assert_eq!(
+            credentials(&no_user).unwrap_err().to_string(),
+            "SNMPv3 without a `user`"
+        );
+        let unset = snmp("version: 2c\ncommunity_env: SIXFIVE_TEST_NEVER_SET\n");
+        let error = credentials(&unset).unwrap_err().to_string();
+        assert!(
+            error.starts_with("cannot read the SNMP secret: ")
+                && error.contains("SIXFIVE_TEST_NEVER_SET"),
+            "{error}"
+        );
     }
 
     #[tokio::test]
@@ -844,7 +865,7 @@ mod tests {
     #[tokio::test]
     async fn a_profile_row_picks_the_modem_among_several() {
         let mut router = rutx();
-        let second = |column: u32| vec![1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, 2];
+        let second = |column: u32| oid!(1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, 2);
         router.values.insert(second(20), text("-101"));
         router.values.insert(second(16), text("LTE"));
         let mut profile = profile("teltonika-rutx");
@@ -863,7 +884,7 @@ mod tests {
 
     #[tokio::test]
     async fn sentinels_and_divisors_and_a_broken_table_leave_the_rest_standing() {
-        let cisco = |column: u32| vec![1, 3, 6, 1, 4, 1, 9, 9, 817, 1, 1, 1, 1, 1, column, 1001];
+        let cisco = |column: u32| oid!(1, 3, 6, 1, 4, 1, 9, 9, 817, 1, 1, 1, 1, 1, column, 1001);
         let mut router = rutx();
         router.values.insert(cisco(1), SnmpValue::Integer(-82));
         router.values.insert(cisco(2), SnmpValue::Integer(-105));
@@ -882,10 +903,10 @@ mod tests {
             "nothing on the cellular interface"
         );
 
-        let peplink = |column: u32| vec![1, 3, 6, 1, 4, 1, 23695, 200, 1, 12, 1, 1, 1, column, 1];
+        let peplink = |column: u32| oid!(1, 3, 6, 1, 4, 1, 23695, 200, 1, 12, 1, 1, 1, column, 1);
         router.values.insert(peplink(7), SnmpValue::Integer(-9999));
         router.values.insert(peplink(8), SnmpValue::Integer(-11));
-        router.broken = Some(IF_OPER_STATUS.to_vec());
+        router.broken = Some(IF_OPER_STATUS.into());
         let readings = read(&router, &profile("peplink")).await.unwrap();
         assert_eq!(readings.radio.rsrp_dbm, None, "-9999 means not available");
         assert_eq!(readings.radio.rsrq_db, Some(-11.0));

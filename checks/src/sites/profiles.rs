@@ -4,10 +4,9 @@
 //! profile, so a profile only names its vendor table.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
+use async_snmp::Oid;
 use serde::Deserialize;
 
 /// The profiles that ship with sixfive, by file.
@@ -81,39 +80,16 @@ impl MetricSpec {
     }
 }
 
-/// A dotted numeric OID.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Oid(pub Vec<u32>);
-
-impl FromStr for Oid {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let arcs: Result<Vec<u32>, _> = s
-            .trim_start_matches('.')
-            .split('.')
-            .map(str::parse)
-            .collect();
-        match arcs {
-            Ok(arcs) if arcs.len() >= 2 => Ok(Oid(arcs)),
-            _ => Err(format!(
-                "`{s}` is not a numeric OID such as 1.3.6.1.4.1.48690.2.2.1"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Oid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text: Vec<String> = self.0.iter().map(u32::to_string).collect();
-        f.write_str(&text.join("."))
-    }
-}
-
-impl<'de> Deserialize<'de> for Oid {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+/// Reads a profile's OID from its dotted text: numeric, with at least two arcs.
+fn numeric_oid<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Oid>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    match Oid::parse(text.trim_start_matches('.')) {
+        Ok(oid) if oid.len() >= 2 => Ok(Some(oid)),
+        _ => Err(serde::de::Error::custom(format!(
+            "`{text}` is not a numeric OID such as 1.3.6.1.4.1.48690.2.2.1"
+        ))),
     }
 }
 
@@ -123,7 +99,7 @@ pub struct Profile {
     pub name: String,
     pub description: String,
     /// The vendor table the metrics' columns sit under.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "numeric_oid")]
     pub table: Option<Oid>,
     /// The modem's row in the table (its last index arc); the first row when absent.
     #[serde(default)]
@@ -154,9 +130,7 @@ impl Profile {
     /// The OID of a metric's column (the modem's row index follows it).
     pub fn column(&self, metric: Metric) -> Option<Oid> {
         let (table, spec) = (self.table.as_ref()?, self.metrics.get(&metric)?);
-        let mut arcs = table.0.clone();
-        arcs.push(spec.column);
-        Some(Oid(arcs))
+        Some(table.child(spec.column))
     }
 }
 
@@ -307,6 +281,31 @@ mod tests {
     }
 
     #[test]
+    fn a_table_is_a_numeric_oid_of_two_arcs_or_more() {
+        let with_table = |table: &str| {
+            parse(
+                Path::new("x.yaml"),
+                &format!("name: x\ndescription: y\ntable: {table}\nmetrics: {{}}\n"),
+            )
+        };
+        for bad in ["1", "\"\"", "1..3", "1.3.-6", "iso.3.6"] {
+            let error = with_table(bad).unwrap_err();
+            assert!(
+                error
+                    .message
+                    .contains("is not a numeric OID such as 1.3.6.1.4.1.48690.2.2.1"),
+                "{bad}: {error}"
+            );
+        }
+        let table = with_table(".1.3.6.1.4.1.9").unwrap().table.unwrap();
+        assert_eq!(
+            table.to_string(),
+            "1.3.6.1.4.1.9",
+            "a leading dot as net-snmp writes it"
+        );
+    }
+
+    #[test]
     fn a_user_profile_is_added_without_recompiling_and_can_replace_a_shipped_one() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -326,6 +325,6 @@ mod tests {
             "{names:?}"
         );
         let peplink = profiles.iter().find(|p| p.name == "peplink").unwrap();
-        assert_eq!(peplink.table.as_ref().unwrap().0[6], 27662);
+        assert_eq!(peplink.table.as_ref().unwrap().arcs()[6], 27662);
     }
 }
