@@ -256,9 +256,11 @@ pub enum Connect {
 }
 
 impl Connect {
+    /// The outcome in words, for details and evidence: the connect time is a measurement,
+    /// never part of the finding.
     pub fn describe(&self) -> String {
         match self {
-            Connect::Open(took) => format!("open in {:.1} ms", took.as_secs_f64() * 1000.0),
+            Connect::Open(_) => "open".into(),
             Connect::Refused => "connection refused".into(),
             Connect::Timeout => "no answer (timeout)".into(),
             Connect::ScannerFault(why) => format!("scanner cannot connect: {why}"),

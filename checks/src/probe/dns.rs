@@ -69,14 +69,22 @@ impl Answer {
         self.message().map(|m| m.metadata.response_code)
     }
 
-    /// A short description for evidence and error details.
+    /// How long the answer took to come, when one came.
+    pub fn elapsed(&self) -> Option<Duration> {
+        match self {
+            Answer::Message { elapsed, .. } => Some(*elapsed),
+            _ => None,
+        }
+    }
+
+    /// A short description for evidence and error details; the time the answer took is a
+    /// measurement ([`Answer::elapsed`]), never part of the finding.
     pub fn describe(&self) -> String {
         match self {
-            Answer::Message { message, elapsed } => format!(
-                "{} ({} answers, {:.0} ms{})",
+            Answer::Message { message, .. } => format!(
+                "{} ({} answers{})",
                 message.metadata.response_code,
                 message.answers.len(),
-                elapsed.as_secs_f64() * 1000.0,
                 if message.metadata.authoritative {
                     ", authoritative"
                 } else {

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
 use sixfive_inventory::model::Level;
-use sixfive_inventory::results::{CheckRecord, Status};
+use sixfive_inventory::results::{CheckRecord, Status, millis};
 
 use crate::network::Connect;
 use crate::readiness::{Check, Gate, HostScan};
@@ -83,7 +83,7 @@ impl Check for TcpV6 {
                         .at(*address, Some(port))
                         .evidence(json!({"v6": detail, "v4": v4_evidence}));
                     let record = match outcome {
-                        Ok(Connect::Open(took)) => base.took(took),
+                        Ok(Connect::Open(took)) => base.took(took).measured("connect_ms", millis(took)),
                         Err(_) | Ok(Connect::ScannerFault(_)) => CheckRecord { status: Status::Error, ..base },
                         Ok(closed) if open_v4 || (v4.is_empty() && unlisted.is_empty()) => CheckRecord {
                             status: Status::Fail,

@@ -59,21 +59,28 @@ impl Check for TlsV6 {
                     records.push(base(Status::Error, "no certificate was recorded".into()));
                     continue;
                 };
-                let days_left = certificate.not_after.map(|end| (end - Utc::now()).num_days());
-                let evidence = json!({"v6": certificate, "v4_leaf_sha256": v4_leaf, "days_left": days_left});
+                // The expiry date is the finding; the days left change daily, so they are a
+                // measurement.
+                let expiry = certificate.not_after.map(|end| (end.format("%Y-%m-%d"), (end - Utc::now()).num_days()));
+                let evidence = json!({"v6": certificate, "v4_leaf_sha256": v4_leaf});
                 let record = if let Some(problem) = &certificate.problem {
                     base(Status::Fail, format!("certificate over IPv6 is not valid for {}: {problem}", scan.fqdn()))
                         .hint("install the same valid certificate on the IPv6 listener (nginx: both `listen` lines in one server block)")
-                } else if days_left.is_some_and(|d| d < EXPIRY_MARGIN_DAYS) {
-                    base(Status::Fail, format!("certificate expires in {} days", days_left.unwrap_or_default()))
+                } else if let Some((on, _)) = expiry.as_ref().filter(|(_, days)| *days < EXPIRY_MARGIN_DAYS) {
+                    base(Status::Fail, format!("certificate expires on {on}, within {EXPIRY_MARGIN_DAYS} days"))
                         .hint("renew the certificate")
                 } else if v4_leaf.as_ref().is_some_and(|leaf| *leaf != certificate.leaf_sha256) {
                     base(Status::Fail, "IPv6 serves a different certificate than IPv4".into())
                         .hint("serve one certificate on both families; a second server block or proxy answers IPv6")
                 } else {
-                    base(Status::Pass, format!("valid certificate, {} days left", days_left.unwrap_or_default()))
+                    let until = expiry.as_ref().map(|(on, _)| format!(" until {on}")).unwrap_or_default();
+                    base(Status::Pass, format!("valid certificate{until}"))
                 };
-                records.push(record.evidence(evidence));
+                let record = record.evidence(evidence);
+                records.push(match expiry {
+                    Some((_, days)) => record.measured("days_left", days as f64),
+                    None => record,
+                });
             }
             if records.is_empty() {
                 return scan.skip(self.id(), "no usable AAAA record");

@@ -10,6 +10,7 @@ use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::probe::dns::Flags;
+use crate::readiness::dns::timed;
 use crate::readiness::{Check, Gate, HostScan};
 
 pub struct Dnssec;
@@ -68,7 +69,7 @@ impl Check for Dnssec {
                     .evidence(evidence(json!({"signed": signed(m)}))),
                 None => scan.record(self.id(), Status::Error, format!("lookup failed: {}", answer.describe())),
             };
-            vec![record]
+            vec![timed(record, &answer)]
         }
         .boxed()
     }
