@@ -16,8 +16,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::memo::Memo;
-use crate::probe::dns::{Answer, DnsClient, Transport};
-use crate::probe::http::Trust;
+use crate::probe::dns::{Answer, DnsClient, DnsError, Transport};
+use crate::probe::http::{Trust, TrustError};
 use crate::probe::resolve::Resolvers;
 
 /// DNS queries in flight at once, so a large scan paces its resolvers instead of
@@ -40,6 +40,15 @@ pub struct Network {
     icmp_v4: std::sync::OnceLock<Result<surge_ping::Client, String>>,
     /// Answers of name servers asked directly, shared by every host of their zone.
     authoritative: Memo<(SocketAddr, Name, Transport), Result<Answer, Refused>>,
+}
+
+/// Why the scanner cannot start: no resolver to ask, or trust anchors it cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Resolvers(#[from] DnsError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
 }
 
 /// The scanner's own IPv6, checked before anything else.
@@ -95,7 +104,7 @@ pub struct Guard {
 }
 
 impl Network {
-    pub fn new(scan: &Scan) -> Result<Self, String> {
+    pub fn new(scan: &Scan) -> Result<Self, SetupError> {
         let client = DnsClient::new(scan.timeouts.dns.0, DNS_WINDOW);
         let resolvers = Resolvers::new(scan.resolvers.iter().map(|r| r.0).collect(), client)?;
         let own_v6 = own_v6(&scan.scope, resolvers.servers());

@@ -55,7 +55,7 @@ impl Check for Dnssec {
                     }
                 }
                 // REFUSED, NOTIMP, FORMERR from the scanner's resolver: no verdict on the zone.
-                Some(_) if answer.conclusive().is_none() => scan.record(
+                Some(_) if answer.conclusive().is_err() => scan.record(
                     self.id(),
                     Status::Error,
                     format!("the resolver gave no answer for {canonical}: {}", answer.describe()),

@@ -50,7 +50,7 @@ impl Ptr {
             let record = scan.record(self.id(), status, detail);
             timed(record.at(IpAddr::V6(address), None), &answer)
         };
-        let Some(message) = answer.conclusive() else {
+        let Ok(message) = answer.conclusive() else {
             return base(
                 Status::Error,
                 format!("PTR lookup failed: {}", answer.describe()),
