@@ -1,6 +1,8 @@
 //! The scanner's side of the network: which addresses it may probe (scope, usable address
 //! kinds, its own IPv6), and how fast (a global rate, a global and a per-address limit on
-//! probes in flight). Every probe of a host goes through [`Network::guard`].
+//! probes in flight). Every probe of a host goes through [`Network::guard`], and the
+//! readiness checks send theirs through [`Probe`], which [`Network`] implements and their
+//! unit tests fake.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -8,6 +10,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::{BoxFuture, FutureExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use hickory_proto::rr::{Name, RecordType};
 use ipnet::IpNet;
@@ -17,7 +20,8 @@ use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::memo::Memo;
 use crate::probe::dns::{Answer, DnsClient, DnsError, Transport};
-use crate::probe::http::{Trust, TrustError};
+use crate::probe::http::{Fetch, Target, Trust, TrustError, fetch};
+use crate::probe::icmp::{Pings, series};
 use crate::probe::resolve::Resolvers;
 
 /// DNS queries in flight at once, so a large scan paces its resolvers instead of
@@ -211,6 +215,44 @@ impl Network {
                 Ok(client.query(server, apex, RecordType::SOA, transport).await)
             })
             .await
+    }
+}
+
+/// The probes the readiness checks send, once admitted by [`Network::guard`]: the real
+/// network sends them, a test answers them from a table.
+pub trait Probe: Send + Sync {
+    /// A TCP connect within the connect timeout.
+    fn connect(&self, target: SocketAddr) -> BoxFuture<'_, Connect>;
+    /// An HTTP(S) GET, with the TLS handshake's facts; also the path MTU probe (a large
+    /// answer that arrives whole or stalls).
+    fn fetch<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Fetch>;
+    /// Whether echoes of one family can be sent at all (an ICMP socket), or why not.
+    fn echo_ready(&self, v6: bool) -> Result<(), String>;
+    /// One echo to `address`, its reply awaited for the connect timeout.
+    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, String>>;
+}
+
+impl Probe for Network {
+    fn connect(&self, target: SocketAddr) -> BoxFuture<'_, Connect> {
+        async move { connect(target, self.timeouts.connect.0).await.0 }.boxed()
+    }
+
+    fn fetch<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Fetch> {
+        let timeouts = &self.timeouts;
+        fetch(target, &self.trust, timeouts.connect.0, timeouts.http.0).boxed()
+    }
+
+    fn echo_ready(&self, v6: bool) -> Result<(), String> {
+        self.icmp(v6).map(|_| ())
+    }
+
+    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, String>> {
+        async move {
+            let client = self.icmp(address.is_ipv6())?;
+            let timing = (Duration::ZERO, self.timeouts.connect.0);
+            series(client, address, 1, timing, None).await
+        }
+        .boxed()
     }
 }
 

@@ -2,14 +2,12 @@
 //! filter echo, so a silent address holds no level back.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
 use sixfive_inventory::results::{CheckRecord, Status, millis};
-use surge_ping::Client;
 
-use crate::probe::icmp::{Pings, series};
+use crate::probe::icmp::Pings;
 use crate::readiness::{Check, Gate, HostScan};
 
 pub struct IcmpV6;
@@ -27,13 +25,12 @@ impl Check for IcmpV6 {
             if addresses.is_empty() {
                 return scan.skip(self.id(), "no usable AAAA record");
             }
-            let client = match scan.network.icmp(true) {
-                Ok(client) => client,
-                Err(why) => return vec![scan.record(self.id(), Status::Error, why)],
-            };
+            if let Err(why) = scan.probe.echo_ready(true) {
+                return vec![scan.record(self.id(), Status::Error, why)];
+            }
             let pings = addresses
                 .into_iter()
-                .map(|address| self.ping(scan, client, address));
+                .map(|address| self.ping(scan, address));
             futures::future::join_all(pings).await
         }
         .boxed()
@@ -41,7 +38,7 @@ impl Check for IcmpV6 {
 }
 
 impl IcmpV6 {
-    async fn ping(&self, scan: &HostScan<'_>, client: &Client, address: IpAddr) -> CheckRecord {
+    async fn ping(&self, scan: &HostScan<'_>, address: IpAddr) -> CheckRecord {
         let base =
             |status, detail: String| scan.record(self.id(), status, detail).at(address, None);
         let _guard = match scan.network.guard(address).await {
@@ -49,7 +46,7 @@ impl IcmpV6 {
             Err(refused) => return base(Status::Error, refused.detail(address)),
         };
         let timeout = scan.network.timeouts.connect.0;
-        match series(client, address, 1, (Duration::ZERO, timeout), None).await {
+        match scan.probe.echo(address).await {
             Ok(Pings { rtts, .. }) if !rtts.is_empty() => {
                 let rtt_ms = millis(rtts[0]);
                 base(Status::Pass, "echo reply received".into())

@@ -26,8 +26,8 @@ use sixfive_inventory::model::{Host, Level, Service};
 use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::memo::Memo;
-use crate::network::{Connect, Network, Refused, connect};
-use crate::probe::http::{Fetch, Target, fetch};
+use crate::network::{Connect, Network, Probe, Refused};
+use crate::probe::http::{Fetch, Target};
 use crate::probe::resolve::{Facts, Resolution};
 use crate::readiness::http::Chain;
 
@@ -112,6 +112,8 @@ pub struct HostScan<'a> {
     pub host: &'a Host,
     pub facts: Facts,
     pub network: &'a Network,
+    /// Sends what `network` admits: `network` itself, or a test's fake.
+    probe: &'a dyn Probe,
     connects: Memo<SocketAddr, Result<Connect, Refused>>,
     fetches: Memo<Target, Result<Fetch, Refused>>,
     chains: Memo<Target, Arc<Chain>>,
@@ -123,6 +125,7 @@ impl<'a> HostScan<'a> {
             host,
             facts,
             network,
+            probe: network,
             connects: Memo::new(),
             fetches: Memo::new(),
             chains: Memo::new(),
@@ -187,7 +190,7 @@ impl<'a> HostScan<'a> {
         self.connects
             .get(&target, || async {
                 let _guard = self.network.guard(target.ip()).await?;
-                Ok(connect(target, self.network.timeouts.connect.0).await.0)
+                Ok(self.probe.connect(target).await)
             })
             .await
     }
@@ -197,14 +200,7 @@ impl<'a> HostScan<'a> {
         self.fetches
             .get(target, || async {
                 let _guard = self.network.guard(target.address).await?;
-                let timeouts = &self.network.timeouts;
-                Ok(fetch(
-                    target,
-                    &self.network.trust,
-                    timeouts.connect.0,
-                    timeouts.http.0,
-                )
-                .await)
+                Ok(self.probe.fetch(target).await)
             })
             .await
     }
