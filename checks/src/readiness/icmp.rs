@@ -65,3 +65,54 @@ impl IcmpV6 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::readiness::fake::{FakeNet, V6, host, network, run};
+
+    async fn judged(net: &FakeNet, own_v6: bool) -> Vec<CheckRecord> {
+        run(&IcmpV6, &host(&[]), &network(own_v6), net, false).await
+    }
+
+    #[tokio::test]
+    async fn a_reply_passes_with_its_round_trip_measured() {
+        let reply = Pings {
+            sent: 1,
+            rtts: vec![Duration::from_micros(2500)],
+        };
+        let records = judged(&FakeNet::default().echo(V6, Ok(reply)), true).await;
+        assert_eq!(records[0].status, Status::Pass, "{}", records[0].detail);
+        assert_eq!(records[0].measurements.get("rtt_ms"), Some(&2.5));
+    }
+
+    #[tokio::test]
+    async fn a_lost_echo_only_warns_and_says_what_was_sent() {
+        let records = judged(&FakeNet::default(), true).await;
+        assert_eq!(records[0].status, Status::Warn, "{}", records[0].detail);
+        assert_eq!(records[0].evidence["sent"], 1);
+        assert_eq!(records[0].evidence["replies"], 0);
+    }
+
+    #[tokio::test]
+    async fn a_scanner_that_cannot_ping_is_an_error() {
+        let failed = FakeNet::default().echo(V6, Err("ping failed: no buffer space".into()));
+        assert_eq!(judged(&failed, true).await[0].status, Status::Error);
+        let no_socket = FakeNet {
+            no_socket: Some("cannot open an ICMP socket".into()),
+            ..FakeNet::default()
+        };
+        let records = judged(&no_socket, true).await;
+        assert_eq!(
+            records.len(),
+            1,
+            "one record for the host, not one per address"
+        );
+        assert_eq!(records[0].address, None);
+        assert_eq!(records[0].status, Status::Error);
+        let records = judged(&FakeNet::default(), false).await;
+        assert_eq!(records[0].status, Status::Error, "{}", records[0].detail);
+    }
+}

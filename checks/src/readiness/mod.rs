@@ -6,6 +6,8 @@
 //! plus a line in [`registry`].
 
 pub mod dns;
+#[cfg(test)]
+mod fake;
 pub mod happy_eyeballs;
 pub mod http;
 pub mod icmp;
@@ -130,6 +132,12 @@ impl<'a> HostScan<'a> {
             fetches: Memo::new(),
             chains: Memo::new(),
         }
+    }
+
+    /// The same scan with its probes answered by `probe` instead of sent.
+    #[cfg(test)]
+    pub(crate) fn probing(self, probe: &'a dyn Probe) -> Self {
+        Self { probe, ..self }
     }
 
     pub fn fqdn(&self) -> &str {

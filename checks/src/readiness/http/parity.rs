@@ -325,6 +325,23 @@ mod tests {
         assert_eq!(judged(&v4, &v6).status, Status::Warn);
     }
 
+    #[tokio::test]
+    async fn a_host_without_ipv4_gets_one_skip_however_many_schemes_it_has() {
+        use crate::readiness::fake::{FakeNet, host, network, run};
+        use sixfive_inventory::model::Service;
+        let web = host(&[Service::Http, Service::Https]);
+        let records = run(
+            &HttpParity,
+            &web,
+            &network(true),
+            &FakeNet::default(),
+            false,
+        )
+        .await;
+        assert_eq!(records.len(), 1, "{records:?}");
+        assert_eq!(records[0].status, Status::Skip);
+    }
+
     #[test]
     fn a_hop_outside_the_scope_is_not_followed_and_not_held_against_the_host() {
         let out = |url: &str| Chain {
