@@ -46,7 +46,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
             return Err(Failure::Usage("no host matches the selection".into()));
         }
         let engine = Engine::new(&inventory.scan, profiles, PINGS, Arc::clone(&store))
-            .map_err(Failure::Scanner)?;
+            .map_err(|e| Failure::Scanner(e.to_string()))?;
         let started = Utc::now();
         let request = RunRequest {
             hosts,

@@ -41,7 +41,7 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
         block_on(async {
             let store = Arc::new(open_store(global).await?);
             let engine = Engine::new(&inventory.scan, profiles, args.pings, Arc::clone(&store))
-                .map_err(Failure::Scanner)?;
+                .map_err(|e| Failure::Scanner(e.to_string()))?;
             let request = RunRequest {
                 hosts,
                 sites,

@@ -38,7 +38,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let mut reports = block_on(async {
         let store = Arc::new(open_store(global).await?);
         let engine = Engine::new(&inventory.scan, profiles, args.pings, Arc::clone(&store))
-            .map_err(Failure::Scanner)?;
+            .map_err(|e| Failure::Scanner(e.to_string()))?;
         let request = RunRequest {
             hosts: Vec::new(),
             sites,

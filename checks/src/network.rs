@@ -1,6 +1,8 @@
 //! The scanner's side of the network: which addresses it may probe (scope, usable address
 //! kinds, its own IPv6), and how fast (a global rate, a global and a per-address limit on
-//! probes in flight). Every probe of a host goes through [`Network::guard`].
+//! probes in flight). Every probe of a host goes through [`Network::guard`], and the
+//! readiness checks send theirs through [`Probe`], which [`Network`] implements and their
+//! unit tests fake.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -8,6 +10,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::{BoxFuture, FutureExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use hickory_proto::rr::{Name, RecordType};
 use ipnet::IpNet;
@@ -16,8 +19,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::memo::Memo;
-use crate::probe::dns::{Answer, DnsClient, Transport};
-use crate::probe::http::Trust;
+use crate::probe::dns::{Answer, DnsClient, DnsError, Transport};
+use crate::probe::http::{Fetch, Target, Trust, TrustError, fetch};
+use crate::probe::icmp::{Pings, series};
 use crate::probe::resolve::Resolvers;
 
 /// DNS queries in flight at once, so a large scan paces its resolvers instead of
@@ -40,6 +44,15 @@ pub struct Network {
     icmp_v4: std::sync::OnceLock<Result<surge_ping::Client, String>>,
     /// Answers of name servers asked directly, shared by every host of their zone.
     authoritative: Memo<(SocketAddr, Name, Transport), Result<Answer, Refused>>,
+}
+
+/// Why the scanner cannot start: no resolver to ask, or trust anchors it cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Resolvers(#[from] DnsError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
 }
 
 /// The scanner's own IPv6, checked before anything else.
@@ -95,7 +108,7 @@ pub struct Guard {
 }
 
 impl Network {
-    pub fn new(scan: &Scan) -> Result<Self, String> {
+    pub fn new(scan: &Scan) -> Result<Self, SetupError> {
         let client = DnsClient::new(scan.timeouts.dns.0, DNS_WINDOW);
         let resolvers = Resolvers::new(scan.resolvers.iter().map(|r| r.0).collect(), client)?;
         let own_v6 = own_v6(&scan.scope, resolvers.servers());
@@ -205,6 +218,44 @@ impl Network {
     }
 }
 
+/// The probes the readiness checks send, once admitted by [`Network::guard`]: the real
+/// network sends them, a test answers them from a table.
+pub trait Probe: Send + Sync {
+    /// A TCP connect within the connect timeout.
+    fn connect(&self, target: SocketAddr) -> BoxFuture<'_, Connect>;
+    /// An HTTP(S) GET, with the TLS handshake's facts; also the path MTU probe (a large
+    /// answer that arrives whole or stalls).
+    fn fetch<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Fetch>;
+    /// Whether echoes of one family can be sent at all (an ICMP socket), or why not.
+    fn echo_ready(&self, v6: bool) -> Result<(), String>;
+    /// One echo to `address`, its reply awaited for the connect timeout.
+    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, String>>;
+}
+
+impl Probe for Network {
+    fn connect(&self, target: SocketAddr) -> BoxFuture<'_, Connect> {
+        async move { connect(target, self.timeouts.connect.0).await.0 }.boxed()
+    }
+
+    fn fetch<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Fetch> {
+        let timeouts = &self.timeouts;
+        fetch(target, &self.trust, timeouts.connect.0, timeouts.http.0).boxed()
+    }
+
+    fn echo_ready(&self, v6: bool) -> Result<(), String> {
+        self.icmp(v6).map(|_| ())
+    }
+
+    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, String>> {
+        async move {
+            let client = self.icmp(address.is_ipv6())?;
+            let timing = (Duration::ZERO, self.timeouts.connect.0);
+            series(client, address, 1, timing, None).await
+        }
+        .boxed()
+    }
+}
+
 /// Whether the kernel has a route for IPv6 toward what the scan will reach: a UDP connect
 /// sends no packet, it only asks the routing table.
 fn own_v6(scope: &[IpNet], resolvers: &[SocketAddr]) -> OwnV6 {
@@ -256,9 +307,11 @@ pub enum Connect {
 }
 
 impl Connect {
+    /// The outcome in words, for details and evidence: the connect time is a measurement,
+    /// never part of the finding.
     pub fn describe(&self) -> String {
         match self {
-            Connect::Open(took) => format!("open in {:.1} ms", took.as_secs_f64() * 1000.0),
+            Connect::Open(_) => "open".into(),
             Connect::Refused => "connection refused".into(),
             Connect::Timeout => "no answer (timeout)".into(),
             Connect::ScannerFault(why) => format!("scanner cannot connect: {why}"),

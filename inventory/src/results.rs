@@ -148,9 +148,12 @@ impl CheckRecord {
         self
     }
 
-    /// Notes a measurement, named with its unit (`rtt_ms`).
+    /// Notes a measurement, named with its unit (`rtt_ms`). A value that is not finite
+    /// (NaN, infinity) measured nothing and is left out: JSON cannot carry it.
     pub fn measured(mut self, name: &str, value: f64) -> Self {
-        self.measurements.insert(name.to_owned(), value);
+        if value.is_finite() {
+            self.measurements.insert(name.to_owned(), value);
+        }
         self
     }
 }
@@ -325,5 +328,18 @@ mod tests {
         assert!(json.contains("\"duration_ms\":0.028"), "{json}");
         assert_eq!(thousandths(0.1 + 0.2), 0.3);
         assert_eq!(thousandths(-95.0 / 10.0), -9.5);
+    }
+
+    #[test]
+    fn a_measurement_that_is_not_a_number_is_left_out() {
+        let record = CheckRecord::new("h.test", "net.pmtu", Status::Pass, "")
+            .measured("nan", f64::NAN)
+            .measured("inf", f64::INFINITY)
+            .measured("wire_bytes", 1500.0);
+        assert_eq!(
+            record.measurements.keys().collect::<Vec<_>>(),
+            ["wire_bytes"]
+        );
+        serde_json::to_string(&record).expect("finite measurements serialise");
     }
 }

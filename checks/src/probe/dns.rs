@@ -35,6 +35,77 @@ pub struct Flags {
     pub checking_disabled: bool,
 }
 
+/// Why DNS gave no usable answer. Whatever the kind, the scan cannot decide: a check that
+/// meets one says `error`, never `fail`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DnsError {
+    #[error("no answer (timeout)")]
+    Timeout,
+    /// The resolver could not be reached at all (no route, nothing listening).
+    #[error("cannot reach the resolver: {0}")]
+    Unreachable(String),
+    #[error("the resolver answered SERVFAIL")]
+    ServFail,
+    #[error("the resolver refused the query (REFUSED)")]
+    Refused,
+    /// Another rcode that says nothing about the name (NOTIMP, FORMERR …).
+    #[error("the resolver answered {0}")]
+    Rcode(ResponseCode),
+    #[error("no DNS resolver: set scan.resolvers")]
+    NoResolver,
+    #[error("cannot read the system's resolvers: {0}")]
+    SystemConfig(String),
+    #[error("more than {0} CNAME hops")]
+    TooManyHops(usize),
+    #[error("`{name}` is not a DNS name: {why}")]
+    NotAName { name: String, why: String },
+    #[error("no SOA for {name} ({answer})")]
+    NoSoa { name: String, answer: String },
+    #[error("NS lookup for {apex} failed: {reason}")]
+    NsLookup { apex: String, reason: Box<DnsError> },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl DnsError {
+    /// An rcode that says neither yes nor no about the name.
+    pub(crate) fn answered(rcode: ResponseCode) -> Self {
+        match rcode {
+            ResponseCode::ServFail => DnsError::ServFail,
+            ResponseCode::Refused => DnsError::Refused,
+            other => DnsError::Rcode(other),
+        }
+    }
+
+    /// What a failed exchange means, told by the error's kind, never by its text.
+    fn of(error: &NetError) -> Self {
+        use std::io::ErrorKind;
+        match error {
+            NetError::Timeout => DnsError::Timeout,
+            NetError::Io(e) if e.kind() == ErrorKind::TimedOut => DnsError::Timeout,
+            NetError::Io(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionRefused
+                        | ErrorKind::NetworkUnreachable
+                        | ErrorKind::HostUnreachable
+                        | ErrorKind::AddrNotAvailable
+                ) =>
+            {
+                DnsError::Unreachable(e.to_string())
+            }
+            other => DnsError::Other(other.to_string()),
+        }
+    }
+}
+
+/// Evidence shows the error as its message.
+impl serde::Serialize for DnsError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A DNS answer, or why there was none.
 #[derive(Debug, Clone)]
 pub enum Answer {
@@ -42,8 +113,7 @@ pub enum Answer {
         message: Box<Message>,
         elapsed: Duration,
     },
-    Timeout,
-    Failed(String),
+    Failed(DnsError),
 }
 
 impl Answer {
@@ -54,37 +124,45 @@ impl Answer {
         }
     }
 
-    /// The message when it says yes or no (NOERROR, NXDOMAIN); a SERVFAIL or REFUSED from
-    /// the scanner's resolver says nothing about the name.
-    pub fn conclusive(&self) -> Option<&Message> {
-        self.message().filter(|m| {
-            matches!(
-                m.metadata.response_code,
-                ResponseCode::NoError | ResponseCode::NXDomain
-            )
-        })
+    /// The message when it says yes or no (NOERROR, NXDOMAIN), else why it does not: a
+    /// SERVFAIL or REFUSED from the scanner's resolver says nothing about the name.
+    pub fn conclusive(&self) -> Result<&Message, DnsError> {
+        match self {
+            Answer::Failed(error) => Err(error.clone()),
+            Answer::Message { message, .. } => match message.metadata.response_code {
+                ResponseCode::NoError | ResponseCode::NXDomain => Ok(message),
+                rcode => Err(DnsError::answered(rcode)),
+            },
+        }
     }
 
     pub fn rcode(&self) -> Option<ResponseCode> {
         self.message().map(|m| m.metadata.response_code)
     }
 
-    /// A short description for evidence and error details.
+    /// How long the answer took to come, when one came.
+    pub fn elapsed(&self) -> Option<Duration> {
+        match self {
+            Answer::Message { elapsed, .. } => Some(*elapsed),
+            _ => None,
+        }
+    }
+
+    /// A short description for evidence and error details; the time the answer took is a
+    /// measurement ([`Answer::elapsed`]), never part of the finding.
     pub fn describe(&self) -> String {
         match self {
-            Answer::Message { message, elapsed } => format!(
-                "{} ({} answers, {:.0} ms{})",
+            Answer::Message { message, .. } => format!(
+                "{} ({} answers{})",
                 message.metadata.response_code,
                 message.answers.len(),
-                elapsed.as_secs_f64() * 1000.0,
                 if message.metadata.authoritative {
                     ", authoritative"
                 } else {
                     ""
                 }
             ),
-            Answer::Timeout => "no answer (timeout)".into(),
-            Answer::Failed(why) => why.clone(),
+            Answer::Failed(error) => error.to_string(),
         }
     }
 }
@@ -132,7 +210,7 @@ impl DnsClient {
         flags: Flags,
     ) -> Answer {
         let Ok(_permit) = self.window.acquire().await else {
-            return Answer::Failed("DNS client closed".into());
+            return Answer::Failed(DnsError::Other("DNS client closed".into()));
         };
         let started = Instant::now();
         let exchange = async {
@@ -157,9 +235,8 @@ impl DnsClient {
             }
         };
         match tokio::time::timeout(self.timeout, exchange).await {
-            Err(_) => Answer::Timeout,
-            Ok(Err(e)) if timed_out(&e) => Answer::Timeout,
-            Ok(Err(e)) => Answer::Failed(e.to_string()),
+            Err(_) => Answer::Failed(DnsError::Timeout),
+            Ok(Err(e)) => Answer::Failed(DnsError::of(&e)),
             Ok(Ok(response)) => Answer::Message {
                 message: Box::new(response.into_message()),
                 elapsed: started.elapsed(),
@@ -180,15 +257,6 @@ impl DnsClient {
                 client
             })
             .clone()
-    }
-}
-
-/// Whether a query ended because no answer came in time, told by the error's kind.
-fn timed_out(error: &NetError) -> bool {
-    match error {
-        NetError::Timeout => true,
-        NetError::Io(e) => e.kind() == std::io::ErrorKind::TimedOut,
-        _ => false,
     }
 }
 

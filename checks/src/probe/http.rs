@@ -3,7 +3,7 @@
 //! but a bad one does not stop the request, so checks can both fail TLS and compare content.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,26 +31,52 @@ pub struct Trust {
     provider: Arc<CryptoProvider>,
 }
 
+/// Why the inventory's trust anchors cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error("cannot read scan.ca_file {}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: rustls_pki_types::pem::Error,
+    },
+    #[error("bad certificate in {}: {error}", path.display())]
+    BadCertificate {
+        path: PathBuf,
+        error: rustls_pki_types::pem::Error,
+    },
+    #[error("unusable certificate in {}: {error}", path.display())]
+    Unusable { path: PathBuf, error: rustls::Error },
+    #[error("no usable trust anchors: {0}")]
+    NoAnchors(rustls::client::VerifierBuilderError),
+}
+
 impl Trust {
-    pub fn new(ca_file: Option<&Path>) -> Result<Self, String> {
+    pub fn new(ca_file: Option<&Path>) -> Result<Self, TrustError> {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(path) = ca_file {
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("cannot read scan.ca_file {}: {e}", path.display()))?;
+            let path = || path.to_path_buf();
+            let certs =
+                CertificateDer::pem_file_iter(path()).map_err(|error| TrustError::Read {
+                    path: path(),
+                    error,
+                })?;
             for cert in certs {
-                let cert =
-                    cert.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("unusable certificate in {}: {e}", path.display()))?;
+                let cert = cert.map_err(|error| TrustError::BadCertificate {
+                    path: path(),
+                    error,
+                })?;
+                roots.add(cert).map_err(|error| TrustError::Unusable {
+                    path: path(),
+                    error,
+                })?;
             }
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier =
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
                 .build()
-                .map_err(|e| format!("no usable trust anchors: {e}"))?;
+                .map_err(TrustError::NoAnchors)?;
         Ok(Self { verifier, provider })
     }
 }
@@ -292,7 +318,7 @@ where
     // A browser never reads a redirect's body; only bodies it shows are decoded.
     let shown = !(300..400).contains(&status) || location.is_none();
     let (body, cut) = if shown {
-        decode(encoding.as_deref(), wire, truncated).map_err(Fetch::Http)?
+        decode(encoding.as_deref(), wire, truncated).map_err(|e| Fetch::Http(e.to_string()))?
     } else {
         (wire, false)
     };
@@ -371,6 +397,14 @@ pub const USER_AGENT: &str = concat!(
 const ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 const ACCEPT_ENCODING: &str = "gzip, deflate, br";
 
+/// A body that does not decode as its Content-Encoding says.
+#[derive(Debug, thiserror::Error)]
+#[error("the {coding} body cannot be decoded: {error}")]
+pub struct DecodeError {
+    coding: String,
+    error: std::io::Error,
+}
+
 /// Undoes a Content-Encoding (a list is undone last first) into at most [`MAX_BODY`]
 /// bytes; says whether the result was cut there. An empty body stays empty, a coding
 /// sixfive does not know is left as it came, and a body cut on the wire decodes as far as
@@ -379,7 +413,7 @@ pub fn decode(
     encoding: Option<&str>,
     wire: Vec<u8>,
     wire_cut: bool,
-) -> Result<(Vec<u8>, bool), String> {
+) -> Result<(Vec<u8>, bool), DecodeError> {
     use std::io::Read;
     let (Some(encoding), false) = (encoding, wire.is_empty()) else {
         return Ok((wire, false));
@@ -396,10 +430,13 @@ pub fn decode(
         };
         let mut decoded = Vec::new();
         // A cut input ends in an error where it was cut: what came before is kept.
-        if let Err(e) = reader.take(MAX_BODY as u64 + 1).read_to_end(&mut decoded)
+        if let Err(error) = reader.take(MAX_BODY as u64 + 1).read_to_end(&mut decoded)
             && (!cut || decoded.is_empty())
         {
-            return Err(format!("the {coding} body cannot be decoded: {e}"));
+            return Err(DecodeError {
+                coding: coding.to_owned(),
+                error,
+            });
         }
         cut |= decoded.len() > MAX_BODY;
         body = decoded;
@@ -706,7 +743,7 @@ mod tests {
     fn a_body_that_does_not_decode_is_an_error_and_a_bomb_is_capped() {
         let broken = decode(Some("gzip"), b"not gzip at all".to_vec(), false);
         assert!(
-            matches!(&broken, Err(why) if why.contains("gzip")),
+            matches!(&broken, Err(DecodeError { coding, .. }) if coding == "gzip"),
             "{broken:?}"
         );
         // A coding sixfive does not know, and an empty body, are left as they came.

@@ -9,7 +9,7 @@ use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
 
-use super::dns::{Answer, DnsClient, Flags, Transport};
+use super::dns::{Answer, DnsClient, DnsError, Flags, Transport};
 use crate::memo::Memo;
 
 /// Hops followed before a chain of aliases is called a loop.
@@ -24,7 +24,7 @@ pub enum Resolution<T> {
     NoData,
     NxDomain,
     /// The resolvers gave no usable answer: the scan cannot decide.
-    Failed(String),
+    Failed(DnsError),
 }
 
 impl<T> Resolution<T> {
@@ -41,15 +41,15 @@ pub struct Resolvers {
     servers: Vec<SocketAddr>,
     client: Arc<DnsClient>,
     /// Name servers per zone apex, looked up once for all the zone's hosts.
-    zones: Memo<Name, Result<Zone, String>>,
+    zones: Memo<Name, Result<Zone, DnsError>>,
 }
 
 impl Resolvers {
     /// `servers`, or when empty the system's (resolv.conf).
-    pub fn new(servers: Vec<SocketAddr>, client: Arc<DnsClient>) -> Result<Self, String> {
+    pub fn new(servers: Vec<SocketAddr>, client: Arc<DnsClient>) -> Result<Self, DnsError> {
         let servers = if servers.is_empty() {
             let (config, _) = hickory_resolver::system_conf::read_system_conf()
-                .map_err(|e| format!("cannot read the system's resolvers: {e}"))?;
+                .map_err(|e| DnsError::SystemConfig(e.to_string()))?;
             config
                 .name_servers
                 .iter()
@@ -59,7 +59,7 @@ impl Resolvers {
             servers
         };
         if servers.is_empty() {
-            return Err("no DNS resolver: set scan.resolvers".into());
+            return Err(DnsError::NoResolver);
         }
         Ok(Self {
             servers,
@@ -102,7 +102,7 @@ impl Resolvers {
 
     /// [`Resolvers::lookup`] with DNSSEC flags.
     pub async fn lookup_with(&self, name: &Name, record_type: RecordType, flags: Flags) -> Answer {
-        let mut last = Answer::Failed("no resolver".into());
+        let mut last = Answer::Failed(DnsError::NoResolver);
         for server in &self.servers {
             let ask = |transport| {
                 self.client
@@ -134,17 +134,17 @@ impl Resolvers {
                 .last()
                 .expect("the chain starts with the name")
                 .clone();
-            let answer = self.lookup(&current, record_type).await;
-            let Some(message) = answer.message() else {
-                return (chain, Resolution::Failed(answer.describe()));
+            let message = match self.lookup(&current, record_type).await {
+                Answer::Message { message, .. } => message,
+                Answer::Failed(error) => return (chain, Resolution::Failed(error)),
             };
-            let (mut hops, records) = walk(message, &current, &pick);
+            let (mut hops, records) = walk(&message, &current, &pick);
             let ended_on_alias = !hops.is_empty() && records.is_empty();
             chain.append(&mut hops);
             if chain.len() > MAX_CNAME_HOPS + 1 {
                 return (
                     chain,
-                    Resolution::Failed(format!("more than {MAX_CNAME_HOPS} CNAME hops")),
+                    Resolution::Failed(DnsError::TooManyHops(MAX_CNAME_HOPS)),
                 );
             }
             if !records.is_empty() {
@@ -156,10 +156,7 @@ impl Resolvers {
             return match message.metadata.response_code {
                 ResponseCode::NXDomain => (chain, Resolution::NxDomain),
                 ResponseCode::NoError => (chain, Resolution::NoData),
-                rcode => (
-                    chain,
-                    Resolution::Failed(format!("resolver answered {rcode}")),
-                ),
+                rcode => (chain, Resolution::Failed(DnsError::answered(rcode))),
             };
         }
     }
@@ -238,7 +235,7 @@ pub enum Mail {
     /// No MX: mail goes to the name's own addresses.
     Implicit,
     Failed {
-        reason: String,
+        reason: DnsError,
     },
 }
 
@@ -267,7 +264,7 @@ pub struct Facts {
     pub mail: Option<Mail>,
     /// Every zone the answer passes through: the name's own, then each CNAME target's
     /// (Internet.nl counts only the first), or why one could not be found.
-    pub zones: Vec<Result<Zone, String>>,
+    pub zones: Vec<Result<Zone, DnsError>>,
 }
 
 impl Facts {
@@ -275,13 +272,16 @@ impl Facts {
         let name = match Name::from_str(&format!("{}.", fqdn.trim_end_matches('.'))) {
             Ok(name) => name,
             Err(e) => {
-                let why = format!("`{fqdn}` is not a DNS name: {e}");
+                let why = DnsError::NotAName {
+                    name: fqdn.to_owned(),
+                    why: e.to_string(),
+                };
                 return Facts {
                     chain: vec![fqdn.to_owned()],
                     v4: Resolution::Failed(why.clone()),
-                    v6: Resolution::Failed(why),
+                    v6: Resolution::Failed(why.clone()),
                     mail: None,
-                    zones: vec![Err("not a DNS name".into())],
+                    zones: vec![Err(why)],
                 };
             }
         };
@@ -321,10 +321,9 @@ pub fn display_name(name: &Name) -> String {
 
 async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
     let answer = resolvers.lookup(name, RecordType::MX).await;
-    let Some(message) = answer.conclusive() else {
-        return Mail::Failed {
-            reason: answer.describe(),
-        };
+    let message = match answer.conclusive() {
+        Ok(message) => message,
+        Err(reason) => return Mail::Failed { reason },
     };
     let exchangers: Vec<(u16, Name)> = message
         .answers
@@ -367,9 +366,9 @@ async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
 impl Resolvers {
     /// The zone that holds `name` (the owner of the SOA in the answer or the authority
     /// section), with its name servers, looked up once per zone.
-    pub async fn zone(&self, name: &Name) -> Result<Zone, String> {
+    pub async fn zone(&self, name: &Name) -> Result<Zone, DnsError> {
         let answer = self.lookup(name, RecordType::SOA).await;
-        let message = answer.conclusive().ok_or_else(|| answer.describe())?;
+        let message = answer.conclusive()?;
         // A resolver follows an alias, answering for its target's zone; an alias is never
         // a zone's apex, so its own zone is its parent's.
         let alias = message
@@ -385,7 +384,10 @@ impl Resolvers {
             .chain(&message.authorities)
             .find(|record| matches!(record.data, RData::SOA(_)))
             .map(|record| record.name.clone())
-            .ok_or_else(|| format!("no SOA for {} ({})", display_name(name), answer.describe()))?;
+            .ok_or_else(|| DnsError::NoSoa {
+                name: display_name(name),
+                answer: answer.describe(),
+            })?;
         self.zones
             .get(&apex.clone(), || name_servers(self, apex))
             .await
@@ -394,9 +396,9 @@ impl Resolvers {
 
 impl Resolvers {
     /// The zones holding each name of a CNAME chain, in order, each once.
-    pub async fn zones_on(&self, chain: &[Name]) -> Vec<Result<Zone, String>> {
+    pub async fn zones_on(&self, chain: &[Name]) -> Vec<Result<Zone, DnsError>> {
         let found = futures::future::join_all(chain.iter().map(|name| self.zone(name))).await;
-        let mut zones: Vec<Result<Zone, String>> = Vec::new();
+        let mut zones: Vec<Result<Zone, DnsError>> = Vec::new();
         for zone in found {
             let seen = zones.iter().any(|z| match (z, &zone) {
                 (Ok(a), Ok(b)) => a.apex == b.apex,
@@ -411,14 +413,11 @@ impl Resolvers {
     }
 }
 
-async fn name_servers(resolvers: &Resolvers, apex: Name) -> Result<Zone, String> {
+async fn name_servers(resolvers: &Resolvers, apex: Name) -> Result<Zone, DnsError> {
     let answer = resolvers.lookup(&apex, RecordType::NS).await;
-    let message = answer.conclusive().ok_or_else(|| {
-        format!(
-            "NS lookup for {} failed: {}",
-            display_name(&apex),
-            answer.describe()
-        )
+    let message = answer.conclusive().map_err(|reason| DnsError::NsLookup {
+        apex: display_name(&apex),
+        reason: Box::new(reason),
     })?;
     let mut ns_names: Vec<Name> = message
         .answers
@@ -538,8 +537,34 @@ mod tests {
         let (_, missing) = resolvers.addresses_v6(&name("nope.lab.test.")).await;
         assert_eq!(missing, Resolution::NxDomain);
         let (hops, looped) = resolvers.addresses_v6(&name("loop.lab.test.")).await;
-        assert!(matches!(looped, Resolution::Failed(why) if why.contains("CNAME hops")));
+        assert_eq!(
+            looped,
+            Resolution::Failed(DnsError::TooManyHops(MAX_CNAME_HOPS))
+        );
         assert_eq!(hops.len(), MAX_CNAME_HOPS + 2);
+    }
+
+    #[tokio::test]
+    async fn a_resolver_that_fails_or_refuses_is_told_by_the_kind_of_error() {
+        fn failing(qname: &Name, _: RecordType) -> (ResponseCode, Vec<Record>) {
+            let rcode = match qname.to_string().as_str() {
+                "servfail.lab.test." => ResponseCode::ServFail,
+                "refused.lab.test." => ResponseCode::Refused,
+                _ => ResponseCode::NotImp,
+            };
+            (rcode, vec![])
+        }
+        let resolvers = resolvers(name_server(failing).await);
+        for (qname, error) in [
+            ("servfail.lab.test.", DnsError::ServFail),
+            ("refused.lab.test.", DnsError::Refused),
+            ("notimp.lab.test.", DnsError::Rcode(ResponseCode::NotImp)),
+        ] {
+            let (_, v6) = resolvers.addresses_v6(&name(qname)).await;
+            assert_eq!(v6, Resolution::Failed(error.clone()), "{qname}");
+            let zone = resolvers.zone(&name(qname)).await;
+            assert_eq!(zone, Err(error), "{qname}");
+        }
     }
 
     #[tokio::test]
@@ -547,9 +572,6 @@ mod tests {
         let silent = UdpSocket::bind("[::1]:0").await.unwrap();
         let resolvers = resolvers(silent.local_addr().unwrap());
         let (_, v6) = resolvers.addresses_v6(&name("www.lab.test.")).await;
-        assert!(
-            matches!(&v6, Resolution::Failed(why) if why.contains("timeout")),
-            "{v6:?}"
-        );
+        assert_eq!(v6, Resolution::Failed(DnsError::Timeout));
     }
 }

@@ -2,14 +2,12 @@
 //! filter echo, so a silent address holds no level back.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
 use sixfive_inventory::results::{CheckRecord, Status, millis};
-use surge_ping::Client;
 
-use crate::probe::icmp::{Pings, series};
+use crate::probe::icmp::Pings;
 use crate::readiness::{Check, Gate, HostScan};
 
 pub struct IcmpV6;
@@ -27,13 +25,12 @@ impl Check for IcmpV6 {
             if addresses.is_empty() {
                 return scan.skip(self.id(), "no usable AAAA record");
             }
-            let client = match scan.network.icmp(true) {
-                Ok(client) => client,
-                Err(why) => return vec![scan.record(self.id(), Status::Error, why)],
-            };
+            if let Err(why) = scan.probe.echo_ready(true) {
+                return vec![scan.record(self.id(), Status::Error, why)];
+            }
             let pings = addresses
                 .into_iter()
-                .map(|address| self.ping(scan, client, address));
+                .map(|address| self.ping(scan, address));
             futures::future::join_all(pings).await
         }
         .boxed()
@@ -41,7 +38,7 @@ impl Check for IcmpV6 {
 }
 
 impl IcmpV6 {
-    async fn ping(&self, scan: &HostScan<'_>, client: &Client, address: IpAddr) -> CheckRecord {
+    async fn ping(&self, scan: &HostScan<'_>, address: IpAddr) -> CheckRecord {
         let base =
             |status, detail: String| scan.record(self.id(), status, detail).at(address, None);
         let _guard = match scan.network.guard(address).await {
@@ -49,7 +46,7 @@ impl IcmpV6 {
             Err(refused) => return base(Status::Error, refused.detail(address)),
         };
         let timeout = scan.network.timeouts.connect.0;
-        match series(client, address, 1, (Duration::ZERO, timeout), None).await {
+        match scan.probe.echo(address).await {
             Ok(Pings { rtts, .. }) if !rtts.is_empty() => {
                 let rtt_ms = millis(rtts[0]);
                 base(Status::Pass, "echo reply received".into())
@@ -66,5 +63,56 @@ impl IcmpV6 {
             ),
             Err(why) => base(Status::Error, why),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::readiness::fake::{FakeNet, V6, host, network, run};
+
+    async fn judged(net: &FakeNet, own_v6: bool) -> Vec<CheckRecord> {
+        run(&IcmpV6, &host(&[]), &network(own_v6), net, false).await
+    }
+
+    #[tokio::test]
+    async fn a_reply_passes_with_its_round_trip_measured() {
+        let reply = Pings {
+            sent: 1,
+            rtts: vec![Duration::from_micros(2500)],
+        };
+        let records = judged(&FakeNet::default().echo(V6, Ok(reply)), true).await;
+        assert_eq!(records[0].status, Status::Pass, "{}", records[0].detail);
+        assert_eq!(records[0].measurements.get("rtt_ms"), Some(&2.5));
+    }
+
+    #[tokio::test]
+    async fn a_lost_echo_only_warns_and_says_what_was_sent() {
+        let records = judged(&FakeNet::default(), true).await;
+        assert_eq!(records[0].status, Status::Warn, "{}", records[0].detail);
+        assert_eq!(records[0].evidence["sent"], 1);
+        assert_eq!(records[0].evidence["replies"], 0);
+    }
+
+    #[tokio::test]
+    async fn a_scanner_that_cannot_ping_is_an_error() {
+        let failed = FakeNet::default().echo(V6, Err("ping failed: no buffer space".into()));
+        assert_eq!(judged(&failed, true).await[0].status, Status::Error);
+        let no_socket = FakeNet {
+            no_socket: Some("cannot open an ICMP socket".into()),
+            ..FakeNet::default()
+        };
+        let records = judged(&no_socket, true).await;
+        assert_eq!(
+            records.len(),
+            1,
+            "one record for the host, not one per address"
+        );
+        assert_eq!(records[0].address, None);
+        assert_eq!(records[0].status, Status::Error);
+        let records = judged(&FakeNet::default(), false).await;
+        assert_eq!(records[0].status, Status::Error, "{}", records[0].detail);
     }
 }

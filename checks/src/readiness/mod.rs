@@ -6,6 +6,8 @@
 //! plus a line in [`registry`].
 
 pub mod dns;
+#[cfg(test)]
+mod fake;
 pub mod happy_eyeballs;
 pub mod http;
 pub mod icmp;
@@ -26,8 +28,8 @@ use sixfive_inventory::model::{Host, Level, Service};
 use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::memo::Memo;
-use crate::network::{Connect, Network, Refused, connect};
-use crate::probe::http::{Fetch, Target, fetch};
+use crate::network::{Connect, Network, Probe, Refused};
+use crate::probe::http::{Fetch, Target};
 use crate::probe::resolve::{Facts, Resolution};
 use crate::readiness::http::Chain;
 
@@ -112,6 +114,8 @@ pub struct HostScan<'a> {
     pub host: &'a Host,
     pub facts: Facts,
     pub network: &'a Network,
+    /// Sends what `network` admits: `network` itself, or a test's fake.
+    probe: &'a dyn Probe,
     connects: Memo<SocketAddr, Result<Connect, Refused>>,
     fetches: Memo<Target, Result<Fetch, Refused>>,
     chains: Memo<Target, Arc<Chain>>,
@@ -123,10 +127,17 @@ impl<'a> HostScan<'a> {
             host,
             facts,
             network,
+            probe: network,
             connects: Memo::new(),
             fetches: Memo::new(),
             chains: Memo::new(),
         }
+    }
+
+    /// The same scan with its probes answered by `probe` instead of sent.
+    #[cfg(test)]
+    pub(crate) fn probing(self, probe: &'a dyn Probe) -> Self {
+        Self { probe, ..self }
     }
 
     pub fn fqdn(&self) -> &str {
@@ -187,7 +198,7 @@ impl<'a> HostScan<'a> {
         self.connects
             .get(&target, || async {
                 let _guard = self.network.guard(target.ip()).await?;
-                Ok(connect(target, self.network.timeouts.connect.0).await.0)
+                Ok(self.probe.connect(target).await)
             })
             .await
     }
@@ -197,14 +208,7 @@ impl<'a> HostScan<'a> {
         self.fetches
             .get(target, || async {
                 let _guard = self.network.guard(target.address).await?;
-                let timeouts = &self.network.timeouts;
-                Ok(fetch(
-                    target,
-                    &self.network.trust,
-                    timeouts.connect.0,
-                    timeouts.http.0,
-                )
-                .await)
+                Ok(self.probe.fetch(target).await)
             })
             .await
     }

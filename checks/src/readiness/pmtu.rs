@@ -71,3 +71,53 @@ impl Check for Pmtu {
         .boxed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sixfive_inventory::model::Service;
+
+    use super::*;
+    use crate::readiness::fake::{FakeNet, V4, V6, host, network, response, run};
+
+    /// A 200 answer of `bytes` on the wire.
+    fn page(bytes: usize) -> Fetch {
+        let mut answer = response(200, "<html></html>");
+        answer.wire_bytes = bytes;
+        Fetch::Response(answer)
+    }
+
+    /// net.pmtu's one record when IPv4 answers `v4` and IPv6 `v6`.
+    async fn judged(v4: Fetch, v6: Fetch) -> CheckRecord {
+        let net = FakeNet::default().fetch(V4, 443, v4).fetch(V6, 443, v6);
+        let mut records = run(&Pmtu, &host(&[Service::Https]), &network(true), &net, true).await;
+        assert_eq!(records.len(), 1, "{records:?}");
+        records.remove(0)
+    }
+
+    #[tokio::test]
+    async fn a_large_answer_that_arrives_whole_passes() {
+        let record = judged(page(40_000), page(40_000)).await;
+        assert_eq!(record.status, Status::Pass, "{}", record.detail);
+        assert_eq!(record.measurements.get("wire_bytes"), Some(&40_000.0));
+    }
+
+    #[tokio::test]
+    async fn a_stall_over_ipv6_only_is_a_black_hole_and_fails() {
+        let record = judged(page(40_000), Fetch::Timeout).await;
+        assert_eq!(record.status, Status::Fail, "{}", record.detail);
+        assert!(record.hint.unwrap().contains("Packet Too Big"));
+        assert_eq!(record.measurements.get("v4_wire_bytes"), Some(&40_000.0));
+    }
+
+    #[tokio::test]
+    async fn nothing_to_learn_is_a_skip_and_a_refused_probe_an_error() {
+        // One packet over IPv4 too: a stall proves nothing about large packets.
+        assert_eq!(judged(page(900), Fetch::Timeout).await.status, Status::Skip);
+        assert_eq!(judged(page(900), page(900)).await.status, Status::Skip);
+        let refused = Fetch::Connect("connection refused".into());
+        assert_eq!(judged(page(40_000), refused).await.status, Status::Skip);
+        let net = FakeNet::default().fetch(V4, 443, page(40_000));
+        let records = run(&Pmtu, &host(&[Service::Https]), &network(false), &net, true).await;
+        assert_eq!(records[0].status, Status::Error, "{}", records[0].detail);
+    }
+}

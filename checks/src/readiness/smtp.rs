@@ -2,11 +2,12 @@
 //! EHLO over IPv6 on port 25, on every IPv6 address.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
 use sixfive_inventory::model::{Level, Service};
-use sixfive_inventory::results::{CheckRecord, Status};
+use sixfive_inventory::results::{CheckRecord, Status, millis};
 
 use crate::network::Connect;
 use crate::probe::resolve::Mail;
@@ -115,15 +116,17 @@ impl SmtpV6 {
             Err(refused) => return base(Status::Error, refused.detail(address)),
         };
         let target = SocketAddr::new(address, SMTP_PORT);
+        let started = Instant::now();
         let outcome = session(target, scan.network.timeouts.smtp.0, "sixfive.invalid").await;
+        let took = started.elapsed();
         let failed = if v4_works { Status::Fail } else { Status::Warn };
         let connected = !matches!(outcome, Session::Unreachable(_));
         let evidence = json!({"exchanger": name, "v4_answers": v4_works, "connected": connected,
             "session": format!("{outcome:?}")});
         let record = match outcome {
-            Session::Ready { banner, took } => {
-                base(Status::Pass, format!("{name} greets over IPv6: {banner}")).took(took)
-            }
+            Session::Ready { banner } => base(Status::Pass, format!("{name} greets over IPv6: {banner}"))
+                .took(took)
+                .measured("session_ms", millis(took)),
             Session::Unreachable(Connect::ScannerFault(why)) => {
                 base(Status::Error, format!("scanner cannot connect: {why}"))
             }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
 use sixfive_inventory::model::Level;
-use sixfive_inventory::results::{CheckRecord, Status};
+use sixfive_inventory::results::{CheckRecord, Status, millis};
 
 use crate::network::Connect;
 use crate::readiness::{Check, Gate, HostScan};
@@ -83,7 +83,7 @@ impl Check for TcpV6 {
                         .at(*address, Some(port))
                         .evidence(json!({"v6": detail, "v4": v4_evidence}));
                     let record = match outcome {
-                        Ok(Connect::Open(took)) => base.took(took),
+                        Ok(Connect::Open(took)) => base.took(took).measured("connect_ms", millis(took)),
                         Err(_) | Ok(Connect::ScannerFault(_)) => CheckRecord { status: Status::Error, ..base },
                         Ok(closed) if open_v4 || (v4.is_empty() && unlisted.is_empty()) => CheckRecord {
                             status: Status::Fail,
@@ -133,5 +133,101 @@ pub fn closed_hint(outcome: &Connect, address: IpAddr, port: u16) -> String {
         _ => {
             format!("[{address}]:{port} cannot be reached over IPv6: check routing to this address")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sixfive_inventory::model::Service;
+
+    use super::*;
+    use crate::readiness::fake::{FakeNet, V4, V6, host, network, run};
+
+    const OPEN: Connect = Connect::Open(Duration::from_millis(12));
+
+    /// tcp.v6's record for port `port` of an https host, with `v6` the IPv6 outcome and
+    /// port 80 and 443 open over IPv4.
+    async fn port(port: u16, v6: Connect, services: &[Service]) -> CheckRecord {
+        let net = FakeNet::default()
+            .connect(V4, 80, OPEN)
+            .connect(V4, 443, OPEN)
+            .connect(V6, port, v6);
+        let records = run(&TcpV6, &host(services), &network(true), &net, true).await;
+        records
+            .into_iter()
+            .find(|r| r.port == Some(port))
+            .expect("a record per port")
+    }
+
+    #[tokio::test]
+    async fn an_open_port_passes_and_its_connect_time_is_a_measurement() {
+        let record = port(443, OPEN, &[Service::Https]).await;
+        assert_eq!(record.status, Status::Pass, "{}", record.detail);
+        assert_eq!(record.detail, "open");
+        assert_eq!(record.measurements.get("connect_ms"), Some(&12.0));
+        assert_eq!(record.evidence["v4"][0]["outcome"], "open");
+    }
+
+    #[tokio::test]
+    async fn a_port_open_over_ipv4_only_fails_with_a_remedy_for_how_it_is_closed() {
+        let refused = port(443, Connect::Refused, &[Service::Https]).await;
+        assert_eq!(refused.status, Status::Fail, "{}", refused.detail);
+        assert!(refused.hint.unwrap().contains("listen [::]:443 ssl;"));
+        let dropped = port(443, Connect::Timeout, &[Service::Https]).await;
+        assert_eq!(dropped.status, Status::Fail, "{}", dropped.detail);
+        assert!(
+            dropped.detail.ends_with("no answer (timeout)"),
+            "{}",
+            dropped.detail
+        );
+        assert!(dropped.hint.unwrap().contains("ip6tables"));
+        // Port 80 is probed for a web host even when the inventory lists only https.
+        let unlisted = port(80, Connect::Refused, &[Service::Https]).await;
+        assert_eq!(unlisted.status, Status::Fail);
+        assert!(
+            unlisted.detail.contains("not in the inventory"),
+            "{}",
+            unlisted.detail
+        );
+    }
+
+    #[tokio::test]
+    async fn the_scanners_own_trouble_is_an_error_not_the_hosts_failure() {
+        let fault = Connect::ScannerFault("network unreachable".into());
+        assert_eq!(
+            port(443, fault, &[Service::Https]).await.status,
+            Status::Error
+        );
+        let net = FakeNet::default()
+            .connect(V4, 443, OPEN)
+            .connect(V6, 443, OPEN);
+        let records = run(
+            &TcpV6,
+            &host(&[Service::Https]),
+            &network(false),
+            &net,
+            true,
+        )
+        .await;
+        assert!(
+            records.iter().all(|r| r.status == Status::Error),
+            "{records:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_port_closed_over_both_families_warns_when_listed_and_is_skipped_when_not() {
+        let net = FakeNet::default();
+        let records = run(&TcpV6, &host(&[Service::Https]), &network(true), &net, true).await;
+        let status = |port| {
+            records
+                .iter()
+                .find(|r| r.port == Some(port))
+                .map(|r| r.status)
+        };
+        assert_eq!(status(443), Some(Status::Warn));
+        assert_eq!(status(80), Some(Status::Skip));
     }
 }

@@ -59,21 +59,28 @@ impl Check for TlsV6 {
                     records.push(base(Status::Error, "no certificate was recorded".into()));
                     continue;
                 };
-                let days_left = certificate.not_after.map(|end| (end - Utc::now()).num_days());
-                let evidence = json!({"v6": certificate, "v4_leaf_sha256": v4_leaf, "days_left": days_left});
+                // The expiry date is the finding; the days left change daily, so they are a
+                // measurement.
+                let expiry = certificate.not_after.map(|end| (end.format("%Y-%m-%d"), (end - Utc::now()).num_days()));
+                let evidence = json!({"v6": certificate, "v4_leaf_sha256": v4_leaf});
                 let record = if let Some(problem) = &certificate.problem {
                     base(Status::Fail, format!("certificate over IPv6 is not valid for {}: {problem}", scan.fqdn()))
                         .hint("install the same valid certificate on the IPv6 listener (nginx: both `listen` lines in one server block)")
-                } else if days_left.is_some_and(|d| d < EXPIRY_MARGIN_DAYS) {
-                    base(Status::Fail, format!("certificate expires in {} days", days_left.unwrap_or_default()))
+                } else if let Some((on, _)) = expiry.as_ref().filter(|(_, days)| *days < EXPIRY_MARGIN_DAYS) {
+                    base(Status::Fail, format!("certificate expires on {on}, within {EXPIRY_MARGIN_DAYS} days"))
                         .hint("renew the certificate")
                 } else if v4_leaf.as_ref().is_some_and(|leaf| *leaf != certificate.leaf_sha256) {
                     base(Status::Fail, "IPv6 serves a different certificate than IPv4".into())
                         .hint("serve one certificate on both families; a second server block or proxy answers IPv6")
                 } else {
-                    base(Status::Pass, format!("valid certificate, {} days left", days_left.unwrap_or_default()))
+                    let until = expiry.as_ref().map(|(on, _)| format!(" until {on}")).unwrap_or_default();
+                    base(Status::Pass, format!("valid certificate{until}"))
                 };
-                records.push(record.evidence(evidence));
+                let record = record.evidence(evidence);
+                records.push(match expiry {
+                    Some((_, days)) => record.measured("days_left", days as f64),
+                    None => record,
+                });
             }
             if records.is_empty() {
                 return scan.skip(self.id(), "no usable AAAA record");
@@ -81,5 +88,115 @@ impl Check for TlsV6 {
             records
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::probe::http::Certificate;
+    use crate::readiness::fake::{FakeNet, V4, V6, host, network, response, run};
+
+    fn certificate(leaf: &str, days_left: i64, problem: Option<&str>) -> Certificate {
+        Certificate {
+            leaf_sha256: leaf.into(),
+            subject: "CN=h.test".into(),
+            names: vec!["h.test".into()],
+            not_after: Some(Utc::now() + Duration::days(days_left) + Duration::hours(1)),
+            problem: problem.map(str::to_owned),
+            protocol: "TLSv1_3".into(),
+        }
+    }
+
+    fn served(certificate: Certificate) -> Fetch {
+        let mut answer = response(200, "<html></html>");
+        answer.certificate = Some(certificate);
+        Fetch::Response(answer)
+    }
+
+    /// tls.v6's one record when IPv4 serves a valid certificate `aa` and IPv6 gives `v6`.
+    async fn judged(v6: Fetch) -> CheckRecord {
+        let net = FakeNet::default()
+            .fetch(V4, 443, served(certificate("aa", 90, None)))
+            .fetch(V6, 443, v6);
+        let mut records = run(&TlsV6, &host(&[Service::Https]), &network(true), &net, true).await;
+        assert_eq!(records.len(), 1, "{records:?}");
+        records.remove(0)
+    }
+
+    #[tokio::test]
+    async fn a_valid_certificate_passes_with_its_expiry_date_and_days_left_measured() {
+        let valid = certificate("aa", 90, None);
+        let until = valid
+            .not_after
+            .map(|end| end.format("%Y-%m-%d").to_string());
+        let record = judged(served(valid)).await;
+        assert_eq!(record.status, Status::Pass, "{}", record.detail);
+        assert_eq!(
+            record.detail,
+            format!("valid certificate until {}", until.unwrap())
+        );
+        assert_eq!(record.measurements.get("days_left"), Some(&90.0));
+        assert!(
+            record.evidence.get("days_left").is_none(),
+            "{}",
+            record.evidence
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_expiring_or_different_certificate_fails() {
+        let expired = certificate("aa", -2, Some("certificate expired"));
+        let record = judged(served(expired)).await;
+        assert_eq!(record.status, Status::Fail);
+        assert!(
+            record.detail.contains("certificate expired"),
+            "{}",
+            record.detail
+        );
+        // Within the 21-day margin: a failure (readiness.md), the date in the detail.
+        let expiring = judged(served(certificate("aa", 10, None))).await;
+        assert_eq!(expiring.status, Status::Fail);
+        assert!(
+            expiring.detail.starts_with("certificate expires on "),
+            "{}",
+            expiring.detail
+        );
+        assert_eq!(expiring.measurements.get("days_left"), Some(&10.0));
+        let other = judged(served(certificate("bb", 90, None))).await;
+        assert_eq!(other.status, Status::Fail);
+        assert!(
+            other.detail.contains("different certificate"),
+            "{}",
+            other.detail
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_handshake_fails_a_stalled_one_is_left_to_http_v6() {
+        let refused = judged(Fetch::Tls("TLS handshake failed: unexpected EOF".into())).await;
+        assert_eq!(refused.status, Status::Fail);
+        assert!(refused.hint.is_some());
+        let stalled = judged(Fetch::Timeout).await;
+        assert_eq!(stalled.status, Status::Skip, "{}", stalled.detail);
+    }
+
+    #[tokio::test]
+    async fn what_the_scan_cannot_see_is_an_error() {
+        let nothing = judged(Fetch::Response(response(200, ""))).await;
+        assert_eq!(nothing.status, Status::Error, "no certificate recorded");
+        let net = FakeNet::default().fetch(V6, 443, served(certificate("aa", 90, None)));
+        let records = run(
+            &TlsV6,
+            &host(&[Service::Https]),
+            &network(false),
+            &net,
+            true,
+        )
+        .await;
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].status, Status::Error, "{}", records[0].detail);
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 pub use tokio_util::sync::CancellationToken;
 
-use crate::network::{Network, OwnV6};
+use crate::network::{Network, OwnV6, SetupError};
 use crate::readiness::scanner::Scanner;
 use crate::sites::poller::SitePoller;
 use crate::sites::profiles::Profile;
@@ -79,7 +79,7 @@ impl Engine {
         profiles: Vec<Profile>,
         pings: u32,
         store: Arc<Store>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SetupError> {
         let network = Arc::new(Network::new(scan)?);
         Ok(Self {
             scanner: Arc::new(Scanner::new(scan, Arc::clone(&network))),

@@ -10,6 +10,7 @@ use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::probe::dns::Flags;
+use crate::readiness::dns::timed;
 use crate::readiness::{Check, Gate, HostScan};
 
 pub struct Dnssec;
@@ -54,7 +55,7 @@ impl Check for Dnssec {
                     }
                 }
                 // REFUSED, NOTIMP, FORMERR from the scanner's resolver: no verdict on the zone.
-                Some(_) if answer.conclusive().is_none() => scan.record(
+                Some(_) if answer.conclusive().is_err() => scan.record(
                     self.id(),
                     Status::Error,
                     format!("the resolver gave no answer for {canonical}: {}", answer.describe()),
@@ -68,7 +69,7 @@ impl Check for Dnssec {
                     .evidence(evidence(json!({"signed": signed(m)}))),
                 None => scan.record(self.id(), Status::Error, format!("lookup failed: {}", answer.describe())),
             };
-            vec![record]
+            vec![timed(record, &answer)]
         }
         .boxed()
     }

@@ -14,9 +14,10 @@ pub mod v6_only;
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use sixfive_inventory::results::{CheckRecord, Status};
+use sixfive_inventory::results::{CheckRecord, Status, millis};
 
 use crate::probe::address::classify;
+use crate::probe::dns::Answer;
 use crate::probe::resolve::{Resolution, Zone};
 use crate::readiness::HostScan;
 
@@ -45,6 +46,14 @@ fn zones_of<'a>(scan: &'a HostScan<'_>, id: &str) -> (Vec<&'a Zone>, Vec<CheckRe
         }
     }
     (zones, errors)
+}
+
+/// `record` with the time `answer` took (`query_ms`), when an answer came.
+fn timed(record: CheckRecord, answer: &Answer) -> CheckRecord {
+    match answer.elapsed() {
+        Some(elapsed) => record.measured("query_ms", millis(elapsed)),
+        None => record,
+    }
 }
 
 /// Why each IPv6 address of a name server or mail exchanger is not usable, for evidence.

@@ -13,7 +13,7 @@ use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::probe::dns::Transport;
 use crate::probe::resolve::display_name;
-use crate::readiness::dns::zones_of;
+use crate::readiness::dns::{timed, zones_of};
 use crate::readiness::{Check, Gate, HostScan};
 
 pub struct NsV6;
@@ -100,7 +100,7 @@ impl NsV6 {
         // Any reply at all is what Internet.nl's score counts as reachable.
         let evidence = json!({"zone": zone, "name_server": ns, "transport": over,
             "answer": answer.describe(), "answered": answer.message().is_some()});
-        match answer.message() {
+        let record = match answer.message() {
             Some(m) if m.metadata.authoritative && m.metadata.response_code == ResponseCode::NoError => {
                 base(Status::Pass, format!("{ns} answers authoritatively for {zone} over IPv6 {over}")).evidence(evidence)
             }
@@ -110,6 +110,7 @@ impl NsV6 {
             None => base(Status::Fail, format!("{ns} does not answer for {zone} over IPv6 {over}: {}", answer.describe()))
                 .hint(format!("let the name server listen on [{address}]:53 for UDP and TCP, and open port 53 in the firewall"))
                 .evidence(evidence),
-        }
+        };
+        timed(record, &answer)
     }
 }

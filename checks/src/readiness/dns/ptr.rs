@@ -10,6 +10,7 @@ use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::probe::resolve::display_name;
+use crate::readiness::dns::timed;
 use crate::readiness::{Check, Gate, HostScan};
 
 pub struct Ptr;
@@ -43,13 +44,13 @@ impl Check for Ptr {
 impl Ptr {
     async fn reverse(&self, scan: &HostScan<'_>, address: Ipv6Addr) -> CheckRecord {
         let resolvers = &scan.network.resolvers;
-        let base = |status, detail: String| {
-            scan.record(self.id(), status, detail)
-                .at(IpAddr::V6(address), None)
-        };
         let reverse = Name::from(IpAddr::V6(address));
         let answer = resolvers.lookup(&reverse, RecordType::PTR).await;
-        let Some(message) = answer.conclusive() else {
+        let base = |status, detail: String| {
+            let record = scan.record(self.id(), status, detail);
+            timed(record.at(IpAddr::V6(address), None), &answer)
+        };
+        let Ok(message) = answer.conclusive() else {
             return base(
                 Status::Error,
                 format!("PTR lookup failed: {}", answer.describe()),

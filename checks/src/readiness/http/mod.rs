@@ -443,19 +443,7 @@ mod fixtures {
     use super::*;
     use sixfive_inventory::results::{CheckRecord, Status};
 
-    pub(super) fn response(status: u16, body: &str) -> Box<Response> {
-        Box::new(Response {
-            status,
-            location: None,
-            encoding: None,
-            body: body.as_bytes().to_vec(),
-            body_bytes: body.len(),
-            wire_bytes: body.len(),
-            truncated: false,
-            took_ms: 1.0,
-            certificate: None,
-        })
-    }
+    pub(super) use crate::readiness::fake::response;
 
     pub(super) fn hop(url: &str, status: Option<u16>, location: Option<&str>) -> Hop {
         Hop {

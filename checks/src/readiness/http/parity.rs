@@ -38,8 +38,9 @@ impl Check for HttpParity {
             for tls in schemes {
                 let v4 = v4_chains(scan, tls).await;
                 let Some((v4_address, v4)) = reference(&v4) else {
-                    records.extend(scan.skip(self.id(), "no IPv4 address to compare with"));
-                    continue;
+                    // Every scheme has the same IPv4 addresses: one record says there are
+                    // none, however many schemes the host has.
+                    return scan.skip(self.id(), "no IPv4 address to compare with");
                 };
                 for address in &v6_addresses {
                     let target = scan.home(*address, tls);
@@ -157,11 +158,10 @@ fn compare(record: CheckRecord, v4: &Chain, v6: &Chain) -> CheckRecord {
         )
         .hint("serve the same site on both families: compare the server blocks listening on [::] and 0.0.0.0");
     }
+    // How far apart the bodies are changes with every load of a dynamic page: a
+    // measurement; the finding is which side of the limit it falls.
     let distance = body_distance(&a4.body, &a6.body);
-    let mut record = record;
-    if let Some(evidence) = record.evidence.as_object_mut() {
-        evidence.insert("body_distance".into(), json!(thousandths(distance)));
-    }
+    let record = record.measured("body_distance", thousandths(distance));
     let verdict = |status, detail: String| CheckRecord {
         status,
         detail,
@@ -174,17 +174,19 @@ fn compare(record: CheckRecord, v4: &Chain, v6: &Chain) -> CheckRecord {
         )
         .hint("fix the server error; sixfive can then compare the two families");
     }
-    let percent = distance * 100.0;
+    let limit = PARITY_LIMIT * 100.0;
     if distance > PARITY_LIMIT {
         return verdict(
             Status::Warn,
-            format!("the IPv6 page differs from the IPv4 page by {percent:.0}%"),
+            format!("the IPv6 page differs from the IPv4 page by more than {limit:.0}%"),
         )
         .hint("IPv6 users see another page: check that both families reach the same backend");
     }
     verdict(
         Status::Pass,
-        format!("same redirects, status and content over both families ({percent:.1}% apart)"),
+        format!(
+            "same redirects, status and content over both families (at most {limit:.0}% apart)"
+        ),
     )
 }
 
@@ -321,6 +323,23 @@ mod tests {
         let v4 = chain("https://h.test/app/", End::NoAnswer(Fetch::Timeout));
         let v6 = chain("https://h.test/app/", End::NoAnswer(Fetch::Timeout));
         assert_eq!(judged(&v4, &v6).status, Status::Warn);
+    }
+
+    #[tokio::test]
+    async fn a_host_without_ipv4_gets_one_skip_however_many_schemes_it_has() {
+        use crate::readiness::fake::{FakeNet, host, network, run};
+        use sixfive_inventory::model::Service;
+        let web = host(&[Service::Http, Service::Https]);
+        let records = run(
+            &HttpParity,
+            &web,
+            &network(true),
+            &FakeNet::default(),
+            false,
+        )
+        .await;
+        assert_eq!(records.len(), 1, "{records:?}");
+        assert_eq!(records[0].status, Status::Skip);
     }
 
     #[test]
