@@ -21,7 +21,7 @@ use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use crate::memo::Memo;
 use crate::probe::dns::{Answer, DnsClient, DnsError, Transport};
 use crate::probe::http::{Fetch, Target, Trust, TrustError, fetch};
-use crate::probe::icmp::{Pings, series};
+use crate::probe::icmp::{IcmpError, Pings, series};
 use crate::probe::resolve::Resolvers;
 
 /// DNS queries in flight at once, so a large scan paces its resolvers instead of
@@ -40,8 +40,8 @@ pub struct Network {
     address_slots: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
     rate: Arc<DefaultDirectRateLimiter>,
     /// The ICMPv6 and ICMP sockets, opened on first use.
-    icmp_v6: std::sync::OnceLock<Result<surge_ping::Client, String>>,
-    icmp_v4: std::sync::OnceLock<Result<surge_ping::Client, String>>,
+    icmp_v6: std::sync::OnceLock<Result<surge_ping::Client, IcmpError>>,
+    icmp_v4: std::sync::OnceLock<Result<surge_ping::Client, IcmpError>>,
     /// Answers of name servers asked directly, shared by every host of their zone.
     authoritative: Memo<(SocketAddr, Name, Transport), Result<Answer, Refused>>,
 }
@@ -184,7 +184,7 @@ impl Network {
 impl Network {
     /// The shared ICMPv6 or ICMP client, or why there is none (no privilege for ICMP
     /// sockets).
-    pub fn icmp(&self, v6: bool) -> Result<&surge_ping::Client, String> {
+    pub fn icmp(&self, v6: bool) -> Result<&surge_ping::Client, IcmpError> {
         let (cell, kind) = if v6 {
             (&self.icmp_v6, surge_ping::ICMP::V6)
         } else {
@@ -227,9 +227,9 @@ pub trait Probe: Send + Sync {
     /// answer that arrives whole or stalls).
     fn fetch<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Fetch>;
     /// Whether echoes of one family can be sent at all (an ICMP socket), or why not.
-    fn echo_ready(&self, v6: bool) -> Result<(), String>;
+    fn echo_ready(&self, v6: bool) -> Result<(), IcmpError>;
     /// One echo to `address`, its reply awaited for the connect timeout.
-    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, String>>;
+    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, IcmpError>>;
 }
 
 impl Probe for Network {
@@ -242,11 +242,11 @@ impl Probe for Network {
         fetch(target, &self.trust, timeouts.connect.0, timeouts.http.0).boxed()
     }
 
-    fn echo_ready(&self, v6: bool) -> Result<(), String> {
+    fn echo_ready(&self, v6: bool) -> Result<(), IcmpError> {
         self.icmp(v6).map(|_| ())
     }
 
-    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, String>> {
+    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, IcmpError>> {
         async move {
             let client = self.icmp(address.is_ipv6())?;
             let timing = (Duration::ZERO, self.timeouts.connect.0);

@@ -2,6 +2,7 @@
 //! back. icmp.v6 and the site poller's latency and loss are measured with it.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
@@ -14,14 +15,22 @@ use crate::probe::snmp::Pace;
 static NEXT_IDENT: AtomicU16 = AtomicU16::new(1);
 static NEXT_SEQUENCE: AtomicU16 = AtomicU16::new(0);
 
+/// Why echoes could not be sent: the scanner's trouble, never an answer from the target.
+/// Shared (`Arc`) because a scan keeps one socket, or the reason it has none, for all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IcmpError {
+    #[error(
+        "cannot open an ICMP socket ({0}): run with CAP_NET_RAW, or allow ping sockets with \
+         sysctl net.ipv4.ping_group_range (it governs IPv6 too)"
+    )]
+    Socket(Arc<std::io::Error>),
+    #[error("ping failed: {0}")]
+    Ping(Arc<SurgeError>),
+}
+
 /// An ICMP or ICMPv6 socket: unprivileged (ping socket) when the system allows it, else raw.
-pub fn client(kind: ICMP) -> Result<Client, String> {
-    Client::new(&Config::builder().kind(kind).build()).map_err(|e| {
-        format!(
-            "cannot open an ICMP socket ({e}): run with CAP_NET_RAW, or allow ping sockets with \
-             sysctl net.ipv4.ping_group_range (it governs IPv6 too)"
-        )
-    })
+pub fn client(kind: ICMP) -> Result<Client, IcmpError> {
+    Client::new(&Config::builder().kind(kind).build()).map_err(|e| IcmpError::Socket(Arc::new(e)))
 }
 
 /// Whether a packet surge-ping matched to our echo is its reply, not an error about it
@@ -72,7 +81,7 @@ pub async fn series(
     count: u32,
     (interval, timeout): (Duration, Duration),
     pace: Option<&Pace>,
-) -> Result<Pings, String> {
+) -> Result<Pings, IcmpError> {
     let ident = PingIdentifier(NEXT_IDENT.fetch_add(1, Ordering::Relaxed));
     let echoes = (0..count).map(|i| async move {
         tokio::time::sleep(interval * i).await;
@@ -92,7 +101,7 @@ pub async fn series(
             Ok((reply, rtt)) if is_echo_reply(&reply) => rtts.push(rtt),
             // Destination unreachable and friends: the address did not answer.
             Ok(_) | Err(SurgeError::Timeout { .. }) => {}
-            Err(e) => return Err(format!("ping failed: {e}")),
+            Err(e) => return Err(IcmpError::Ping(Arc::new(e))),
         }
     }
     Ok(Pings { sent: count, rtts })

@@ -10,7 +10,7 @@ use sixfive_inventory::results::CheckRecord;
 
 use crate::network::{Connect, Network, OwnV6, Probe};
 use crate::probe::http::{Fetch, Response, Target};
-use crate::probe::icmp::Pings;
+use crate::probe::icmp::{IcmpError, Pings};
 use crate::probe::resolve::{Facts, Resolution};
 use crate::readiness::{Check, HostScan};
 
@@ -25,8 +25,8 @@ pub struct FakeNet {
     pub connects: HashMap<SocketAddr, Connect>,
     pub fetches: HashMap<(IpAddr, u16), Fetch>,
     /// Why no ICMPv6 socket opens, if it does not.
-    pub no_socket: Option<String>,
-    pub echoes: HashMap<IpAddr, Result<Pings, String>>,
+    pub no_socket: Option<IcmpError>,
+    pub echoes: HashMap<IpAddr, Result<Pings, IcmpError>>,
 }
 
 impl FakeNet {
@@ -42,7 +42,7 @@ impl FakeNet {
         self
     }
 
-    pub fn echo(mut self, address: &str, outcome: Result<Pings, String>) -> Self {
+    pub fn echo(mut self, address: &str, outcome: Result<Pings, IcmpError>) -> Self {
         self.echoes
             .insert(address.parse().expect("an address"), outcome);
         self
@@ -61,11 +61,11 @@ impl Probe for FakeNet {
             .boxed()
     }
 
-    fn echo_ready(&self, _v6: bool) -> Result<(), String> {
+    fn echo_ready(&self, _v6: bool) -> Result<(), IcmpError> {
         self.no_socket.clone().map_or(Ok(()), Err)
     }
 
-    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, String>> {
+    fn echo(&self, address: IpAddr) -> BoxFuture<'_, Result<Pings, IcmpError>> {
         let outcome = self.echoes.get(&address).cloned();
         async move {
             outcome.unwrap_or(Ok(Pings {

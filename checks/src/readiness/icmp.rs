@@ -26,7 +26,7 @@ impl Check for IcmpV6 {
                 return scan.skip(self.id(), "no usable AAAA record");
             }
             if let Err(why) = scan.probe.echo_ready(true) {
-                return vec![scan.record(self.id(), Status::Error, why)];
+                return vec![scan.record(self.id(), Status::Error, why.to_string())];
             }
             let pings = addresses
                 .into_iter()
@@ -61,16 +61,21 @@ impl IcmpV6 {
             .hint(
                 "allowing ICMPv6 echo helps operators diagnose; Packet Too Big must never be filtered",
             ),
-            Err(why) => base(Status::Error, why),
+            Err(why) => base(Status::Error, why.to_string()),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::ErrorKind;
+    use std::sync::Arc;
     use std::time::Duration;
 
+    use surge_ping::SurgeError;
+
     use super::*;
+    use crate::probe::icmp::IcmpError;
     use crate::readiness::fake::{FakeNet, V6, host, network, run};
 
     async fn judged(net: &FakeNet, own_v6: bool) -> Vec<CheckRecord> {
@@ -98,10 +103,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_scanner_that_cannot_ping_is_an_error() {
-        let failed = FakeNet::default().echo(V6, Err("ping failed: no buffer space".into()));
+        let no_buffer =
+            IcmpError::Ping(Arc::new(SurgeError::IOError(ErrorKind::OutOfMemory.into())));
+        let failed = FakeNet::default().echo(V6, Err(no_buffer));
         assert_eq!(judged(&failed, true).await[0].status, Status::Error);
         let no_socket = FakeNet {
-            no_socket: Some("cannot open an ICMP socket".into()),
+            no_socket: Some(IcmpError::Socket(Arc::new(
+                ErrorKind::PermissionDenied.into(),
+            ))),
             ..FakeNet::default()
         };
         let records = judged(&no_socket, true).await;

@@ -245,8 +245,11 @@ impl Driver {
         let closed = store.finish_run(run, status).await;
         written?;
         closed?;
-        // History thins after every run, so a year of daily scans keeps its size in check.
-        store.apply_retention(inventory.scan.retention.0).await?;
+        // History thins after every run, so a year of daily scans keeps its size in check;
+        // the run itself is stored by now, and the next one thins what this one could not.
+        if let Err(error) = store.apply_retention(inventory.scan.retention.0).await {
+            tracing::warn!(run, %error, "old evidence was not thinned");
+        }
         Ok(RunOutcome { run, status })
     }
 }

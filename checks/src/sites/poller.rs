@@ -335,11 +335,16 @@ impl SitePoller {
             // Echoes are single packets: the rate limit paces them, but they take no
             // probe slot, so an SNMP session never waits for another site's pings.
             let result = async {
-                let client = self.network.icmp(address.is_ipv6())?;
+                let client = self
+                    .network
+                    .icmp(address.is_ipv6())
+                    .map_err(|e| e.to_string())?;
                 self.network.admit(address).map_err(|r| r.detail(address))?;
                 let timing = (PING_INTERVAL, self.network.timeouts.connect.0);
                 let pace = self.network.pace();
-                series(client, address, self.pings, timing, Some(&pace)).await
+                series(client, address, self.pings, timing, Some(&pace))
+                    .await
+                    .map_err(|e| e.to_string())
             };
             Some(result.await)
         };
