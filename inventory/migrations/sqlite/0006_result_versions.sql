@@ -29,18 +29,32 @@ CREATE INDEX result_versions_thinnable
 -- Site samples whose raw readings retention has yet to thin.
 CREATE INDEX site_samples_thinnable ON site_samples (run_id) WHERE data <> 'null';
 
--- The latest measurements per key, overwritten by every run that finds the key again.
-CREATE TABLE result_latest (
-    host TEXT NOT NULL,
-    check_id TEXT NOT NULL,
-    family TEXT NOT NULL,
-    address TEXT NOT NULL,
-    port INTEGER NOT NULL,
+-- Per host, what the newest run that graded it found: a digest of its findings (a run
+-- that finds the same skips comparing result by result) and the latest timings and
+-- measurements of each result, by key, overwritten by every run.
+CREATE TABLE host_latest (
+    host TEXT PRIMARY KEY,
     run_id INTEGER NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
-    duration_ms REAL,
-    measurements TEXT NOT NULL,
-    PRIMARY KEY (host, check_id, family, address, port)
+    digest TEXT NOT NULL,
+    timings TEXT NOT NULL
 );
+
+-- Each host's level in the newest complete run that graded it conclusively: what a
+-- regression is measured against, kept as runs complete instead of searched for.
+CREATE TABLE host_current (
+    host TEXT PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
+    level TEXT NOT NULL
+);
+INSERT INTO host_current (host, run_id, level)
+SELECT l.host, l.run_id, l.level FROM host_levels l
+JOIN (SELECT h.host, MAX(h.run_id) AS run_id FROM host_levels h
+      JOIN scan_runs r ON r.id = h.run_id
+      WHERE r.status = 'complete' AND NOT h.inconclusive
+      GROUP BY h.host) newest
+ON newest.host = l.host AND newest.run_id = l.run_id;
+-- Grades are read by run (the primary key) and, per host, from host_current.
+DROP INDEX host_levels_host;
 
 -- Results stored a row per run become versions as they were: each valid until the next
 -- run that covered its host. A key reported twice in one run keeps its last row.
@@ -59,10 +73,13 @@ FROM (SELECT r.run_id, r.host, r.check_id, COALESCE(r.family, '') AS family,
                  ORDER BY r.id DESC) AS newest_first
       FROM check_results r) numbered
 WHERE newest_first = 1;
-INSERT INTO result_latest (host, check_id, family, address, port, run_id, duration_ms, measurements)
-SELECT r.host, r.check_id, COALESCE(r.family, ''), COALESCE(r.address, ''), COALESCE(r.port, 0),
-       r.run_id, MAX(r.duration_ms), '{}'
+INSERT INTO host_latest (host, run_id, digest, timings)
+SELECT r.host, r.run_id, '',
+       json_group_object(
+           r.check_id || '|' || COALESCE(r.family, '') || '|' || COALESCE(r.address, '')
+               || '|' || COALESCE(r.port, 0),
+           json_array(r.duration_ms, json('{}')))
 FROM check_results r
 WHERE r.run_id = (SELECT MAX(newest.run_id) FROM check_results newest WHERE newest.host = r.host)
-GROUP BY r.host, r.check_id, COALESCE(r.family, ''), COALESCE(r.address, ''), COALESCE(r.port, 0), r.run_id;
+GROUP BY r.host, r.run_id;
 DROP TABLE check_results;

@@ -1,8 +1,11 @@
-//! Check results and host grades of a run, and each host's latest conclusive grade.
+//! Check results and host grades of a run, each host's latest conclusive grade, and what
+//! a host's checks found over time.
+
+use std::hash::{Hash, Hasher};
 
 use super::*;
 
-/// Reads a result row (key, finding, `duration_ms`, `measurements`) on either backend.
+/// Reads a result row (key and finding) on either backend.
 macro_rules! stored_result {
     ($row:expr) => {
         Ok::<_, sqlx::Error>(StoredResult {
@@ -19,32 +22,32 @@ macro_rules! stored_result {
                 hint: $row.try_get("hint")?,
                 evidence: $row.try_get::<Json<Value>, _>("evidence")?.0,
             },
-            duration_ms: $row.try_get("duration_ms")?,
-            measurements: $row
-                .try_get::<Option<Json<BTreeMap<String, f64>>>, _>("measurements")?
-                .map(|m| m.0)
-                .unwrap_or_default(),
         })
     };
+}
+
+/// Appends ` IN (…)` binding every item, to a query builder on either backend.
+macro_rules! push_in {
+    ($query:expr, $items:expr) => {{
+        $query.push(" IN (");
+        let mut list = $query.separated(", ");
+        for item in $items {
+            list.push_bind(*item);
+        }
+        $query.push(")");
+    }};
 }
 
 impl Store {
     /// Each host's level in the newest complete run that graded it conclusively: what a
     /// regression is measured against, whichever hosts that run covered.
     pub async fn latest_levels(&self) -> Result<HashMap<String, Level>, StoreError> {
-        let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT l.host, l.level FROM host_levels l
-             JOIN (SELECT h.host, MAX(h.run_id) AS run_id FROM host_levels h
-                   JOIN scan_runs r ON r.id = h.run_id
-                   WHERE r.status = 'complete' AND NOT h.inconclusive
-                   GROUP BY h.host) newest
-             ON newest.host = l.host AND newest.run_id = l.run_id",
-        )
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| Ok((row.try_get::<String, _>("host")?, row.try_get::<String, _>("level")?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        let rows = on_pool!(self, pool => sqlx::query("SELECT host, level FROM host_current")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| Ok((row.try_get::<String, _>("host")?, row.try_get::<String, _>("level")?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?);
         rows.into_iter()
             .map(|(host, level)| Ok((host, stored(&level, "host level")?)))
             .collect()
@@ -52,8 +55,9 @@ impl Store {
 
     /// Adds a batch of graded hosts to a running scan, all or none: their grades, and
     /// their results as versions (a row only where a finding changed since the version the
-    /// run reads, engine.md) with the latest measurements beside them. Every result must
-    /// belong to a host graded in the same batch: a run covers the hosts it graded.
+    /// run reads, engine.md) with the latest timings and measurements per host beside
+    /// them. Every result must belong to a host graded in the same batch: a run covers the
+    /// hosts it graded.
     pub async fn record_hosts(
         &self,
         run: i64,
@@ -64,6 +68,7 @@ impl Store {
         if let Some(stray) = results.iter().find(|r| !graded.contains(r.host.as_str())) {
             return Err(StoreError::Ungraded(stray.host.clone()));
         }
+        let found = Found::of(results);
         let hosts: Vec<&str> = graded.into_iter().collect();
         in_running_run!(self, run, tx, dialect => {
             if let Some(lock) = dialect.lock_results {
@@ -85,63 +90,62 @@ impl Store {
                 // A statement of this many rows is rarely seen twice: not worth a cache slot.
                 insert.build().persistent(false).execute(&mut *tx).await?;
             }
+            // A host whose newest run found just what this one did needs no comparing:
+            // its current versions are this run's findings.
+            let mut to_compare = Vec::new();
+            for chunk in hosts.chunks(ROWS_PER_INSERT) {
+                let mut select =
+                    sqlx::QueryBuilder::new("SELECT host, run_id, digest FROM host_latest WHERE host");
+                push_in!(select, chunk);
+                let newest: HashMap<String, (i64, String)> = select
+                        .build()
+                        .persistent(false)
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map(|row| Ok((row.try_get("host")?, (row.try_get("run_id")?, row.try_get("digest")?))))
+                        .collect::<Result<_, sqlx::Error>>()?;
+                to_compare.extend(chunk.iter().copied().filter(|host| {
+                    !matches!(newest.get(*host), Some((newest_run, digest))
+                        if *newest_run < run && *digest == found.digest(host))
+                }));
+            }
             let mut known = Vec::new();
             let mut next_graded = HashMap::new();
-            for chunk in hosts.chunks(ROWS_PER_INSERT) {
+            for chunk in to_compare.chunks(ROWS_PER_INSERT) {
                 // Current versions, then those that ended after this run: two index ranges.
-                let mut select = sqlx::QueryBuilder::new("");
-                for (n, ended) in ["to_run IS NULL", "to_run > "].into_iter().enumerate() {
-                    if n > 0 {
-                        select.push(" UNION ALL ");
-                    }
-                    select.push(
+                for ended in ["to_run IS NULL AND", "to_run > "] {
+                    let mut select = sqlx::QueryBuilder::new(
                         "SELECT id, host, check_id, family, address, port, status, detail, hint,
                                 evidence, position, from_run, to_run
                          FROM result_versions WHERE ",
                     );
                     select.push(ended);
-                    if n > 0 {
-                        select.push_bind(run);
+                    if ended.ends_with("> ") {
+                        select.push_bind(run).push(" AND");
                     }
-                    select.push(" AND host IN (");
-                    let mut list = select.separated(", ");
-                    for host in chunk {
-                        list.push_bind(*host);
+                    select.push(" host");
+                    push_in!(select, chunk);
+                    for row in select.build().persistent(false).fetch_all(&mut *tx).await? {
+                        let stored = stored_result!(row)?;
+                        known.push(Version {
+                            id: row.try_get("id")?,
+                            key: stored.key,
+                            finding: stored.finding,
+                            position: row.try_get("position")?,
+                            from_run: row.try_get("from_run")?,
+                            to_run: row.try_get("to_run")?,
+                        });
                     }
-                    select.push(")");
-                }
-                for row in select.build().persistent(false).fetch_all(&mut *tx).await? {
-                    known.push(Version {
-                        id: row.try_get("id")?,
-                        key: Key {
-                            host: row.try_get("host")?,
-                            check: row.try_get("check_id")?,
-                            family: row.try_get("family")?,
-                            address: row.try_get("address")?,
-                            port: row.try_get("port")?,
-                        },
-                        finding: Finding {
-                            status: row.try_get("status")?,
-                            detail: row.try_get("detail")?,
-                            hint: row.try_get("hint")?,
-                            evidence: row.try_get::<Json<Value>, _>("evidence")?.0,
-                        },
-                        position: row.try_get("position")?,
-                        from_run: row.try_get("from_run")?,
-                        to_run: row.try_get("to_run")?,
-                    });
                 }
                 // Runs may write out of order: a later run that already graded a host
                 // bounds what this one found.
                 let mut later = sqlx::QueryBuilder::new(
                     "SELECT host, MIN(run_id) AS run_id FROM host_levels WHERE run_id > ",
                 );
-                later.push_bind(run).push(" AND host IN (");
-                let mut list = later.separated(", ");
-                for host in chunk {
-                    list.push_bind(*host);
-                }
-                later.push(") GROUP BY host");
+                later.push_bind(run).push(" AND host");
+                push_in!(later, chunk);
+                later.push(" GROUP BY host");
                 for row in later.build().persistent(false).fetch_all(&mut *tx).await? {
                     next_graded.insert(
                         row.try_get::<String, _>("host")?,
@@ -149,15 +153,12 @@ impl Store {
                     );
                 }
             }
-            let changes = Changes::between(run, &next_graded, known, results);
+            let compared: HashSet<&str> = to_compare.iter().copied().collect();
+            let changes = Changes::between(run, &next_graded, known, &found, &compared);
             for ids in changes.closed.chunks(ROWS_PER_INSERT) {
                 let mut close = sqlx::QueryBuilder::new("UPDATE result_versions SET to_run = ");
-                close.push_bind(run).push(" WHERE id IN (");
-                let mut list = close.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                close.push(")");
+                close.push_bind(run).push(" WHERE id");
+                push_in!(close, ids);
                 close.build().persistent(false).execute(&mut *tx).await?;
             }
             for rows in changes.opened.chunks(ROWS_PER_INSERT) {
@@ -181,40 +182,23 @@ impl Store {
                 });
                 insert.build().persistent(false).execute(&mut *tx).await?;
             }
-            for rows in changes.latest.chunks(ROWS_PER_INSERT) {
+            for rows in hosts.chunks(ROWS_PER_INSERT) {
                 let mut upsert = sqlx::QueryBuilder::new(
-                    "INSERT INTO result_latest
-                     (host, check_id, family, address, port, run_id, duration_ms, measurements) ",
+                    "INSERT INTO host_latest (host, run_id, digest, timings) ",
                 );
-                upsert.push_values(rows, |mut row, (key, record)| {
-                    row.push_bind(&key.host)
-                        .push_bind(&key.check)
-                        .push_bind(&key.family)
-                        .push_bind(&key.address)
-                        .push_bind(key.port)
+                upsert.push_values(rows, |mut row, host| {
+                    row.push_bind(*host)
                         .push_bind(run)
-                        .push_bind(record.duration_ms)
-                        .push_bind(Json(&record.measurements));
+                        .push_bind(found.digest(host))
+                        .push_bind(Json(found.timings(host)));
                 });
                 // A run that started earlier but writes later does not undo a newer one.
                 upsert.push(
-                    " ON CONFLICT (host, check_id, family, address, port) DO UPDATE SET
-                     run_id = excluded.run_id, duration_ms = excluded.duration_ms,
-                     measurements = excluded.measurements
-                     WHERE result_latest.run_id <= excluded.run_id",
+                    " ON CONFLICT (host) DO UPDATE SET run_id = excluded.run_id,
+                     digest = excluded.digest, timings = excluded.timings
+                     WHERE host_latest.run_id <= excluded.run_id",
                 );
                 upsert.build().persistent(false).execute(&mut *tx).await?;
-            }
-            // Keys the run no longer found: their measurements are nobody's latest.
-            for chunk in hosts.chunks(ROWS_PER_INSERT) {
-                let mut delete = sqlx::QueryBuilder::new("DELETE FROM result_latest WHERE run_id < ");
-                delete.push_bind(run).push(" AND host IN (");
-                let mut list = delete.separated(", ");
-                for host in chunk {
-                    list.push_bind(*host);
-                }
-                delete.push(")");
-                delete.build().persistent(false).execute(&mut *tx).await?;
             }
         })
     }
@@ -267,12 +251,9 @@ impl Store {
         let valid_at = |ended: &str| {
             format!(
                 "SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.detail,
-                        v.hint, v.evidence, v.position, l.duration_ms, l.measurements
+                        v.hint, v.evidence, v.position
                  FROM host_levels h
                  JOIN result_versions v ON v.host = h.host AND v.from_run <= h.run_id AND {ended}
-                 LEFT JOIN result_latest l ON l.host = v.host AND l.check_id = v.check_id
-                      AND l.family = v.family AND l.address = v.address AND l.port = v.port
-                      AND l.run_id = h.run_id
                  WHERE h.run_id = $1"
             )
         };
@@ -281,45 +262,73 @@ impl Store {
             valid_at("v.to_run IS NULL"),
             valid_at("v.to_run > h.run_id")
         );
-        let rows = on_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(query.as_str()))
-        .bind(run)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| stored_result!(row))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?);
-        rows.into_iter().map(StoredResult::into_record).collect()
+        let (rows, timings) = on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(query.as_str()))
+                .bind(run)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| stored_result!(row))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let timings = sqlx::query("SELECT host, timings FROM host_latest WHERE run_id = $1")
+                .bind(run)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| Ok((row.try_get::<String, _>("host")?, row.try_get::<Json<Timings>, _>("timings")?.0)))
+                .collect::<Result<HashMap<_, _>, sqlx::Error>>()?;
+            (rows, timings)
+        });
+        rows.into_iter()
+            .map(|stored| {
+                let latest = timings.get(&stored.key.host);
+                stored.into_record(latest)
+            })
+            .collect()
     }
 
     /// What one host's checks found over time, oldest first: each version with the runs it
     /// held for. The current versions carry the latest timings and measurements.
     pub async fn result_history(&self, host: &str) -> Result<Vec<ResultVersion>, StoreError> {
-        let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT v.host, v.check_id, v.status, v.family, v.address, v.port, v.detail, v.hint,
-                    v.evidence, v.from_run, v.to_run, l.duration_ms, l.measurements
-             FROM result_versions v
-             LEFT JOIN result_latest l ON v.to_run IS NULL AND l.host = v.host
-                  AND l.check_id = v.check_id AND l.family = v.family
-                  AND l.address = v.address AND l.port = v.port
-             WHERE v.host = $1
-             ORDER BY v.from_run, v.position, v.id",
-        )
-        .bind(host)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| Ok((
-            row.try_get::<i64, _>("from_run")?,
-            row.try_get::<Option<i64>, _>("to_run")?,
-            stored_result!(row)?,
-        )))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        // Current versions and ended ones: the two partial indexes on host.
+        let (rows, timings) = on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT * FROM (
+                     SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port,
+                            v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run
+                     FROM result_versions v WHERE v.host = $1 AND v.to_run IS NULL
+                     UNION ALL
+                     SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port,
+                            v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run
+                     FROM result_versions v WHERE v.host = $1 AND v.to_run IS NOT NULL
+                 ) history
+                 ORDER BY from_run, position, id",
+            )
+            .bind(host)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| Ok((
+                row.try_get::<i64, _>("from_run")?,
+                row.try_get::<Option<i64>, _>("to_run")?,
+                stored_result!(row)?,
+            )))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let timings = sqlx::query("SELECT timings FROM host_latest WHERE host = $1")
+                .bind(host)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| row.try_get::<Json<Timings>, _>("timings").map(|t| t.0))
+                .transpose()?;
+            (rows, timings)
+        });
         rows.into_iter()
             .map(|(from_run, to_run, stored)| {
+                let current = to_run.is_none().then_some(timings.as_ref()).flatten();
                 Ok(ResultVersion {
                     from_run,
                     to_run,
-                    record: stored.into_record()?,
+                    record: stored.into_record(current)?,
                 })
             })
             .collect()
@@ -333,6 +342,80 @@ pub struct ResultVersion {
     pub from_run: i64,
     pub to_run: Option<i64>,
     pub record: CheckRecord,
+}
+
+/// A host's latest timings: per result key ([`Key::label`]), its duration and measurements.
+type Timings = BTreeMap<String, (Option<f64>, BTreeMap<String, f64>)>;
+
+/// A batch's results, one per key (a check that reports a key twice keeps its last), by
+/// host in the order they ran, with each host's digest.
+struct Found<'a> {
+    by_host: HashMap<&'a str, Vec<(Key, &'a CheckRecord)>>,
+    digests: HashMap<&'a str, String>,
+}
+
+impl<'a> Found<'a> {
+    fn of(results: &'a [CheckRecord]) -> Self {
+        let mut by_host: HashMap<&str, Vec<(Key, &CheckRecord)>> = HashMap::new();
+        for record in results {
+            let host = by_host.entry(record.host.as_str()).or_default();
+            let key = Key::of(record);
+            match host.iter_mut().find(|(k, _)| *k == key) {
+                Some(earlier) => {
+                    tracing::warn!(
+                        host = record.host,
+                        check = record.check,
+                        "a result was reported twice in one run; the last is kept"
+                    );
+                    earlier.1 = record;
+                }
+                None => host.push((key, record)),
+            }
+        }
+        let digests = by_host
+            .iter()
+            .map(|(host, found)| (*host, digest(found)))
+            .collect();
+        Self { by_host, digests }
+    }
+
+    fn results(&self, host: &str) -> &[(Key, &'a CheckRecord)] {
+        self.by_host.get(host).map_or(&[], Vec::as_slice)
+    }
+
+    fn digest(&self, host: &str) -> String {
+        self.digests
+            .get(host)
+            .cloned()
+            .unwrap_or_else(|| digest(&[]))
+    }
+
+    fn timings(&self, host: &str) -> Timings {
+        self.results(host)
+            .iter()
+            .map(|(key, record)| {
+                (
+                    key.label(),
+                    (record.duration_ms, record.measurements.clone()),
+                )
+            })
+            .collect()
+    }
+}
+
+/// What a host's results found, keys and findings in order, as one number. Only ever
+/// compared with a digest this code made: a different hasher after an upgrade costs one
+/// full comparison, never a wrong answer.
+fn digest(found: &[(Key, &CheckRecord)]) -> String {
+    let mut hasher = std::hash::DefaultHasher::new();
+    for (key, record) in found {
+        key.hash(&mut hasher);
+        record.status.as_str().hash(&mut hasher);
+        record.detail.hash(&mut hasher);
+        record.hint.hash(&mut hasher);
+        record.evidence.to_string().hash(&mut hasher);
+    }
+    format!("{:016x}", hasher.finish())
 }
 
 /// What identifies a result across runs: '' and 0 stand for no family, address or port.
@@ -357,6 +440,14 @@ impl Key {
             address: record.address.map(|a| a.to_string()).unwrap_or_default(),
             port: record.port.map(i64::from).unwrap_or_default(),
         }
+    }
+
+    /// The key within its host, as the host's timings name it.
+    fn label(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.check, self.family, self.address, self.port
+        )
     }
 }
 
@@ -401,23 +492,22 @@ struct NewVersion {
 
 /// What a batch changes in the versions of its hosts.
 #[derive(Default)]
-struct Changes<'a> {
+struct Changes {
     /// Versions that end at this run.
     closed: Vec<i64>,
     /// Versions this run found, and the rest of those it ended that a later run still read.
     opened: Vec<NewVersion>,
-    /// Every result's key with its measurements.
-    latest: Vec<(Key, &'a CheckRecord)>,
 }
 
-impl<'a> Changes<'a> {
-    /// From `known`, every version of the batch's hosts that is current or ended after
-    /// `run`, and `next_graded`, the first later run to grade each host, if any.
+impl Changes {
+    /// For the hosts in `compared`: from `known`, every version of theirs that is current
+    /// or ended after `run`, and `next_graded`, the first later run to grade each host.
     fn between(
         run: i64,
         next_graded: &HashMap<String, i64>,
         known: Vec<Version>,
-        results: &'a [CheckRecord],
+        found: &Found,
+        compared: &HashSet<&str>,
     ) -> Self {
         let mut valid: HashMap<Key, Version> = HashMap::new();
         let mut next_from: HashMap<Key, i64> = HashMap::new();
@@ -429,50 +519,28 @@ impl<'a> Changes<'a> {
                 *next = (*next).min(version.from_run);
             }
         }
-        // One result per key and run: a check that reports a key twice keeps its last.
-        let mut unique: Vec<(Key, &CheckRecord, i64)> = Vec::with_capacity(results.len());
-        let mut index: HashMap<Key, usize> = HashMap::new();
-        let mut positions: HashMap<&str, i64> = HashMap::new();
-        for record in results {
-            let key = Key::of(record);
-            let position = positions.entry(record.host.as_str()).or_default();
-            *position += 1;
-            match index.get(&key) {
-                Some(&earlier) => {
-                    tracing::warn!(
-                        host = record.host,
-                        check = record.check,
-                        "a result was reported twice in one run; the last is kept"
-                    );
-                    unique[earlier].1 = record;
-                }
-                None => {
-                    index.insert(key.clone(), unique.len());
-                    unique.push((key, record, *position));
-                }
-            }
-        }
         let mut changes = Changes::default();
-        for (key, record, position) in unique {
-            changes.latest.push((key.clone(), record));
-            let bound = next_graded.get(&key.host).copied();
-            let finding = Finding::of(record);
-            let to_run = match valid.remove(&key) {
-                Some(version) if version.finding == finding => continue,
-                Some(version) => {
-                    let to_run = earliest(bound, version.to_run);
-                    changes.end(bound, version);
-                    to_run
-                }
-                None => earliest(bound, next_from.get(&key).copied()),
-            };
-            changes.opened.push(NewVersion {
-                key,
-                finding,
-                position,
-                from_run: run,
-                to_run,
-            });
+        for host in compared {
+            let bound = next_graded.get(*host).copied();
+            for ((key, record), position) in found.results(host).iter().zip(1..) {
+                let finding = Finding::of(record);
+                let to_run = match valid.remove(key) {
+                    Some(version) if version.finding == finding => continue,
+                    Some(version) => {
+                        let to_run = earliest(bound, version.to_run);
+                        changes.end(bound, version);
+                        to_run
+                    }
+                    None => earliest(bound, next_from.get(key).copied()),
+                };
+                changes.opened.push(NewVersion {
+                    key: key.clone(),
+                    finding,
+                    position,
+                    from_run: run,
+                    to_run,
+                });
+            }
         }
         // What the hosts no longer show ends here.
         for version in valid.into_values() {
@@ -482,8 +550,8 @@ impl<'a> Changes<'a> {
         changes
     }
 
-    /// Ends `version` at the batch's run; when a later run (`bound`, the next to grade its host)
-    /// read it too, that run and those after keep reading it.
+    /// Ends `version` at the batch's run; when a later run (`bound`, the next to grade its
+    /// host) read it too, that run and those after keep reading it.
     fn end(&mut self, bound: Option<i64>, version: Version) {
         self.closed.push(version.id);
         if let Some(bound) = bound.filter(|&b| version.to_run.is_none_or(|end| b < end)) {
@@ -510,12 +578,16 @@ fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 struct StoredResult {
     key: Key,
     finding: Finding,
-    duration_ms: Option<f64>,
-    measurements: BTreeMap<String, f64>,
 }
 
 impl StoredResult {
-    fn into_record(self) -> Result<CheckRecord, StoreError> {
+    /// The record, with its timings and measurements when `timings` (its host's latest)
+    /// holds them.
+    fn into_record(self, timings: Option<&Timings>) -> Result<CheckRecord, StoreError> {
+        let (duration_ms, measurements) = timings
+            .and_then(|t| t.get(&self.key.label()))
+            .cloned()
+            .unwrap_or_default();
         let corrupt = |reason: String| StoreError::Corrupt {
             kind: "check result",
             reason,
@@ -543,11 +615,11 @@ impl StoredResult {
                 .then(|| u16::try_from(port))
                 .transpose()
                 .map_err(|e| corrupt(e.to_string()))?,
-            duration_ms: self.duration_ms,
+            duration_ms,
             detail: self.finding.detail,
             hint: self.finding.hint,
             evidence: self.finding.evidence,
-            measurements: self.measurements,
+            measurements,
         })
     }
 }

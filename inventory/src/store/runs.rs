@@ -130,20 +130,38 @@ impl Store {
         Ok(expired)
     }
 
-    /// Closes a running scan as complete, or as incomplete when it was cut short.
+    /// Closes a running scan as complete, or as incomplete when it was cut short. A
+    /// complete run's conclusive grades become its hosts' current ones, unless a newer
+    /// complete run graded them already.
     pub async fn finish_run(&self, run: i64, status: RunStatus) -> Result<(), StoreError> {
-        let done = on_pool!(self, pool => sqlx::query(
-            "UPDATE scan_runs SET status = $1, finished_at = $2 WHERE id = $3 AND status = 'running'",
-        )
-        .bind(status.as_str())
-        .bind(Utc::now())
-        .bind(run)
-        .execute(pool)
-        .await?
-        .rows_affected());
-        if done == 0 {
-            return Err(StoreError::RunClosed(run));
-        }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE scan_runs SET status = $1, finished_at = $2 WHERE id = $3 AND status = 'running'",
+            )
+            .bind(status.as_str())
+            .bind(Utc::now())
+            .bind(run)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(StoreError::RunClosed(run));
+            }
+            if status == RunStatus::Complete {
+                sqlx::query(
+                    "INSERT INTO host_current (host, run_id, level)
+                     SELECT host, run_id, level FROM host_levels
+                     WHERE run_id = $1 AND NOT inconclusive
+                     ON CONFLICT (host) DO UPDATE SET run_id = excluded.run_id, level = excluded.level
+                     WHERE host_current.run_id < excluded.run_id",
+                )
+                .bind(run)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 
