@@ -125,6 +125,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     // SIXFIVE_BENCH_STORE keeps the store for a look afterwards (EXPLAIN, sizes by table).
     let path = std::env::var_os("SIXFIVE_BENCH_STORE")
+        .filter(|p| !p.is_empty())
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| dir.path().join("store.db"));
     let store = Store::open(&StoreUrl::Sqlite(path.clone())).await.unwrap();
