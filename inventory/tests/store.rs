@@ -682,8 +682,12 @@ async fn a_store_made_by_the_previous_release_opens_and_reads_the_same() {
             .collect();
         assert_eq!(
             checks,
-            [("tcp.v6", "refused"), ("http.parity", "no IPv4 (https)")],
-            "{}: dns.aaaa ended with run 1; a key reported twice keeps its last",
+            [
+                ("tcp.v6", "refused"),
+                ("http.parity", "no IPv4 (http)"),
+                ("http.parity", "no IPv4 (https)")
+            ],
+            "{}: dns.aaaa ended with run 1; a key reported twice keeps both, in order",
             backend.name
         );
         assert_eq!(
@@ -988,12 +992,12 @@ async fn a_run_that_writes_after_a_newer_one_fits_its_results_between() {
             )
             .await
             .unwrap();
+        let slower = CheckRecord {
+            duration_ms: Some(99.0),
+            ..result(host, "tcp.v6", Status::Fail)
+        };
         store
-            .record_hosts(
-                older,
-                &[graded(host)],
-                &[result(host, "tcp.v6", Status::Fail)],
-            )
+            .record_hosts(older, &[graded(host)], &[slower])
             .await
             .unwrap();
         let status =
@@ -1014,7 +1018,7 @@ async fn a_run_that_writes_after_a_newer_one_fits_its_results_between() {
         assert_eq!(
             latest[0].duration_ms,
             Some(3.5),
-            "the newer run's timings stay"
+            "the newer run's timings stay, not the late writer's"
         );
         // A result without its host's grade is refused: a run covers the hosts it graded.
         assert!(matches!(
@@ -1173,6 +1177,76 @@ async fn two_agents_grading_the_same_hosts_at_once_both_store_their_runs() {
         for store in agents {
             store.close().await;
         }
+    }
+}
+
+#[tokio::test]
+async fn results_a_check_reports_under_one_key_are_each_kept() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let host = "a.danang.test";
+        // dns.ns_aaaa reports a zone each, with no address: one key, several results.
+        let zones = |statuses: [Status; 2]| -> Vec<CheckRecord> {
+            ["danang.test", "cdn.test"]
+                .iter()
+                .zip(statuses)
+                .map(|(zone, status)| CheckRecord::new(host, "dns.ns_aaaa", status, *zone))
+                .collect()
+        };
+        let mut runs = Vec::new();
+        for statuses in [
+            [Status::Fail, Status::Pass],
+            [Status::Fail, Status::Pass],
+            [Status::Fail, Status::Fail],
+        ] {
+            let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+            store
+                .record_hosts(run, &[graded(host)], &zones(statuses))
+                .await
+                .unwrap();
+            store.finish_run(run, RunStatus::Complete).await.unwrap();
+            runs.push((run, rows(&backend, "result_versions").await));
+        }
+        let read = async |run| {
+            store
+                .results(run)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.detail, r.status))
+                .collect::<Vec<_>>()
+        };
+        let zone = |name: &str, status| (name.to_owned(), status);
+        assert_eq!(
+            read(runs[0].0).await,
+            [
+                zone("danang.test", Status::Fail),
+                zone("cdn.test", Status::Pass)
+            ],
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            runs[1].1, runs[0].1,
+            "{}: nothing changed, nothing written",
+            backend.name
+        );
+        assert_eq!(
+            runs[2].1,
+            runs[1].1 + 1,
+            "{}: only the second zone's result",
+            backend.name
+        );
+        assert_eq!(
+            read(runs[2].0).await,
+            [
+                zone("danang.test", Status::Fail),
+                zone("cdn.test", Status::Fail)
+            ],
+            "{}",
+            backend.name
+        );
+        store.close().await;
     }
 }
 

@@ -127,7 +127,10 @@ impl Resolvers {
         name: &Name,
         record_type: RecordType,
         pick: impl Fn(&RData) -> Option<T>,
-    ) -> (Vec<Name>, Resolution<T>) {
+    ) -> (Vec<Name>, Resolution<T>)
+    where
+        T: Ord,
+    {
         let mut chain = vec![name.clone()];
         loop {
             let current = chain
@@ -148,6 +151,9 @@ impl Resolvers {
                 );
             }
             if !records.is_empty() {
+                // Servers rotate their answers: in order, two runs' findings compare equal.
+                let mut records = records;
+                records.sort();
                 return (chain, Resolution::Records(records));
             }
             if ended_on_alias {

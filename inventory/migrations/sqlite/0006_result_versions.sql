@@ -1,7 +1,9 @@
 -- History without bloat (engine.md): a check result is stored once per finding, as a
 -- version valid from the run that found it up to (not including) the run that found
 -- otherwise; to_run is NULL while it is current. A result's key is (host, check_id,
--- family, address, port), with '' and 0 standing for "none" so keys compare with =.
+-- family, address, port, occurrence), with '' and 0 standing for "none" so keys compare
+-- with =; occurrence tells apart the results a check reports under one key in a run (one
+-- per zone, UDP and TCP to one name server), in the order it reported them.
 CREATE TABLE result_versions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     host TEXT NOT NULL,
@@ -9,6 +11,7 @@ CREATE TABLE result_versions (
     family TEXT NOT NULL,
     address TEXT NOT NULL,
     port INTEGER NOT NULL,
+    occurrence INTEGER NOT NULL,
     status TEXT NOT NULL,
     detail TEXT NOT NULL,
     hint TEXT,
@@ -20,14 +23,12 @@ CREATE TABLE result_versions (
 );
 -- A key has one current version: writers that raced would otherwise leave two.
 CREATE UNIQUE INDEX result_versions_current
-    ON result_versions (host, check_id, family, address, port) WHERE to_run IS NULL;
+    ON result_versions (host, check_id, family, address, port, occurrence) WHERE to_run IS NULL;
 -- Versions of a host that ended after a run, for writing and reading one back.
 CREATE INDEX result_versions_ended ON result_versions (host, to_run) WHERE to_run IS NOT NULL;
 -- Superseded versions whose evidence retention has yet to thin: shrinks as it does.
 CREATE INDEX result_versions_thinnable
     ON result_versions (to_run) WHERE to_run IS NOT NULL AND evidence <> 'null';
--- Site samples whose raw readings retention has yet to thin.
-CREATE INDEX site_samples_thinnable ON site_samples (run_id) WHERE data <> 'null';
 
 -- Per host, what the newest run that graded it found: a digest of its findings (a run
 -- that finds the same skips comparing result by result) and the latest timings and
@@ -56,30 +57,40 @@ ON newest.host = l.host AND newest.run_id = l.run_id;
 -- Grades are read by run (the primary key) and, per host, from host_current.
 DROP INDEX host_levels_host;
 
--- Results stored a row per run become versions as they were: each valid until the next
--- run that covered its host. A key reported twice in one run keeps its last row.
+-- Results stored a row per run become versions as they were, numbered as the writer
+-- numbers them.
+CREATE TEMP TABLE numbered AS
+SELECT r.run_id, r.host, r.check_id, COALESCE(r.family, '') AS family,
+       COALESCE(r.address, '') AS address, COALESCE(r.port, 0) AS port,
+       r.status, r.detail, r.hint, r.evidence, r.duration_ms,
+       ROW_NUMBER() OVER (PARTITION BY r.run_id, r.host ORDER BY r.id) AS position,
+       ROW_NUMBER() OVER (
+           PARTITION BY r.run_id, r.host, r.check_id, COALESCE(r.family, ''),
+                        COALESCE(r.address, ''), COALESCE(r.port, 0)
+           ORDER BY r.id) - 1 AS occurrence
+FROM check_results r;
+CREATE INDEX numbered_host ON numbered (host, run_id);
+-- The runs that covered each host: those that graded it, and those that stored results
+-- for it (before grades were stored, or when a run ended between the two writes).
+CREATE TEMP TABLE covered AS
+SELECT run_id, host FROM check_results UNION SELECT run_id, host FROM host_levels;
+CREATE INDEX covered_host ON covered (host, run_id);
+-- Each valid until the next run that covered its host.
 INSERT INTO result_versions
-    (host, check_id, family, address, port, status, detail, hint, evidence, position, from_run, to_run)
-SELECT host, check_id, family, address, port, status, detail, hint, evidence, position, run_id,
-       (SELECT MIN(later.run_id) FROM check_results later
-        WHERE later.host = numbered.host AND later.run_id > numbered.run_id)
-FROM (SELECT r.run_id, r.host, r.check_id, COALESCE(r.family, '') AS family,
-             COALESCE(r.address, '') AS address, COALESCE(r.port, 0) AS port,
-             r.status, r.detail, r.hint, r.evidence,
-             ROW_NUMBER() OVER (PARTITION BY r.run_id, r.host ORDER BY r.id) AS position,
-             ROW_NUMBER() OVER (
-                 PARTITION BY r.run_id, r.host, r.check_id, COALESCE(r.family, ''),
-                              COALESCE(r.address, ''), COALESCE(r.port, 0)
-                 ORDER BY r.id DESC) AS newest_first
-      FROM check_results r) numbered
-WHERE newest_first = 1;
+    (host, check_id, family, address, port, occurrence, status, detail, hint, evidence,
+     position, from_run, to_run)
+SELECT n.host, n.check_id, n.family, n.address, n.port, n.occurrence, n.status, n.detail,
+       n.hint, n.evidence, n.position, n.run_id,
+       (SELECT MIN(c.run_id) FROM covered c WHERE c.host = n.host AND c.run_id > n.run_id)
+FROM numbered n;
 INSERT INTO host_latest (host, run_id, digest, timings)
-SELECT r.host, r.run_id, '',
+SELECT n.host, n.run_id, '',
        json_group_object(
-           r.check_id || '|' || COALESCE(r.family, '') || '|' || COALESCE(r.address, '')
-               || '|' || COALESCE(r.port, 0),
-           json_array(r.duration_ms, json('{}')))
-FROM check_results r
-WHERE r.run_id = (SELECT MAX(newest.run_id) FROM check_results newest WHERE newest.host = r.host)
-GROUP BY r.host, r.run_id;
+           n.check_id || '|' || n.family || '|' || n.address || '|' || n.port || '|' || n.occurrence,
+           json_array(n.duration_ms, json('{}')))
+FROM numbered n
+WHERE n.run_id = (SELECT MAX(newest.run_id) FROM numbered newest WHERE newest.host = n.host)
+GROUP BY n.host, n.run_id;
+DROP TABLE numbered;
+DROP TABLE covered;
 DROP TABLE check_results;

@@ -1,7 +1,7 @@
 //! Check results and host grades of a run, each host's latest conclusive grade, and what
 //! a host's checks found over time.
 
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 
 use super::*;
 
@@ -15,6 +15,7 @@ macro_rules! stored_result {
                 family: $row.try_get("family")?,
                 address: $row.try_get("address")?,
                 port: $row.try_get("port")?,
+                occurrence: $row.try_get("occurrence")?,
             },
             finding: Finding {
                 status: $row.try_get("status")?,
@@ -68,6 +69,10 @@ impl Store {
         if let Some(stray) = results.iter().find(|r| !graded.contains(r.host.as_str())) {
             return Err(StoreError::Ungraded(stray.host.clone()));
         }
+        if levels.is_empty() {
+            // Nothing to write, and no reason to queue behind other writers for it.
+            return Ok(());
+        }
         let found = Found::of(results);
         let hosts: Vec<&str> = graded.into_iter().collect();
         in_running_run!(self, run, tx, dialect => {
@@ -116,7 +121,7 @@ impl Store {
                 // Current versions, then those that ended after this run: two index ranges.
                 for ended in ["to_run IS NULL AND", "to_run > "] {
                     let mut select = sqlx::QueryBuilder::new(
-                        "SELECT id, host, check_id, family, address, port, status, detail, hint,
+                        "SELECT id, host, check_id, family, address, port, occurrence, status, detail, hint,
                                 evidence, position, from_run, to_run
                          FROM result_versions WHERE ",
                     );
@@ -164,7 +169,7 @@ impl Store {
             for rows in changes.opened.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO result_versions
-                     (host, check_id, family, address, port, status, detail, hint, evidence, position, from_run, to_run) ",
+                     (host, check_id, family, address, port, occurrence, status, detail, hint, evidence, position, from_run, to_run) ",
                 );
                 insert.push_values(rows, |mut row, new| {
                     row.push_bind(&new.key.host)
@@ -172,6 +177,7 @@ impl Store {
                         .push_bind(&new.key.family)
                         .push_bind(&new.key.address)
                         .push_bind(new.key.port)
+                        .push_bind(new.key.occurrence)
                         .push_bind(&new.finding.status)
                         .push_bind(&new.finding.detail)
                         .push_bind(&new.finding.hint)
@@ -250,7 +256,7 @@ impl Store {
         // Current versions, then those that ended after the run: two index ranges per host.
         let valid_at = |ended: &str| {
             format!(
-                "SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.detail,
+                "SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.occurrence, v.detail,
                         v.hint, v.evidence, v.position
                  FROM host_levels h
                  JOIN result_versions v ON v.host = h.host AND v.from_run <= h.run_id AND {ended}
@@ -294,11 +300,11 @@ impl Store {
         let (rows, timings) = on_pool!(self, pool => {
             let rows = sqlx::query(
                 "SELECT * FROM (
-                     SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port,
+                     SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.occurrence,
                             v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run
                      FROM result_versions v WHERE v.host = $1 AND v.to_run IS NULL
                      UNION ALL
-                     SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port,
+                     SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.occurrence,
                             v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run
                      FROM result_versions v WHERE v.host = $1 AND v.to_run IS NOT NULL
                  ) history
@@ -347,8 +353,8 @@ pub struct ResultVersion {
 /// A host's latest timings: per result key ([`Key::label`]), its duration and measurements.
 type Timings = BTreeMap<String, (Option<f64>, BTreeMap<String, f64>)>;
 
-/// A batch's results, one per key (a check that reports a key twice keeps its last), by
-/// host in the order they ran, with each host's digest.
+/// A batch's results by host, in the order they ran, each with its key, and each host's
+/// digest.
 struct Found<'a> {
     by_host: HashMap<&'a str, Vec<(Key, &'a CheckRecord)>>,
     digests: HashMap<&'a str, String>,
@@ -357,20 +363,17 @@ struct Found<'a> {
 impl<'a> Found<'a> {
     fn of(results: &'a [CheckRecord]) -> Self {
         let mut by_host: HashMap<&str, Vec<(Key, &CheckRecord)>> = HashMap::new();
+        let mut seen: HashMap<Key, i64> = HashMap::new();
         for record in results {
-            let host = by_host.entry(record.host.as_str()).or_default();
-            let key = Key::of(record);
-            match host.iter_mut().find(|(k, _)| *k == key) {
-                Some(earlier) => {
-                    tracing::warn!(
-                        host = record.host,
-                        check = record.check,
-                        "a result was reported twice in one run; the last is kept"
-                    );
-                    earlier.1 = record;
-                }
-                None => host.push((key, record)),
-            }
+            // A check may report several results under one key (a zone each, UDP and TCP
+            // to one server): the order it reported them in tells them apart.
+            let occurrence = seen.entry(Key::of(record, 0)).or_default();
+            let key = Key::of(record, *occurrence);
+            *occurrence += 1;
+            by_host
+                .entry(record.host.as_str())
+                .or_default()
+                .push((key, record));
         }
         let digests = by_host
             .iter()
@@ -403,22 +406,27 @@ impl<'a> Found<'a> {
     }
 }
 
-/// What a host's results found, keys and findings in order, as one number. Only ever
-/// compared with a digest this code made: a different hasher after an upgrade costs one
-/// full comparison, never a wrong answer.
+/// What a host's results found, keys and findings in order, as one number: FNV-1a over
+/// the fields' bytes, so that every agent and release computes the same.
 fn digest(found: &[(Key, &CheckRecord)]) -> String {
-    let mut hasher = std::hash::DefaultHasher::new();
+    let mut hasher = fnv::FnvHasher::default();
+    let mut field = |bytes: &[u8]| {
+        hasher.write(bytes);
+        // A byte no UTF-8 text holds: fields never run into each other.
+        hasher.write_u8(0xff);
+    };
     for (key, record) in found {
-        key.hash(&mut hasher);
-        record.status.as_str().hash(&mut hasher);
-        record.detail.hash(&mut hasher);
-        record.hint.hash(&mut hasher);
-        record.evidence.to_string().hash(&mut hasher);
+        field(key.label().as_bytes());
+        field(record.status.as_str().as_bytes());
+        field(record.detail.as_bytes());
+        field(record.hint.as_deref().unwrap_or("\u{0}").as_bytes());
+        field(record.evidence.to_string().as_bytes());
     }
     format!("{:016x}", hasher.finish())
 }
 
-/// What identifies a result across runs: '' and 0 stand for no family, address or port.
+/// What identifies a result across runs: '' and 0 stand for no family, address or port;
+/// `occurrence` numbers the results a check reports under one key in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     host: String,
@@ -426,10 +434,11 @@ struct Key {
     family: String,
     address: String,
     port: i64,
+    occurrence: i64,
 }
 
 impl Key {
-    fn of(record: &CheckRecord) -> Self {
+    fn of(record: &CheckRecord, occurrence: i64) -> Self {
         Self {
             host: record.host.clone(),
             check: record.check.clone(),
@@ -439,15 +448,21 @@ impl Key {
                 .unwrap_or_default(),
             address: record.address.map(|a| a.to_string()).unwrap_or_default(),
             port: record.port.map(i64::from).unwrap_or_default(),
+            occurrence,
         }
     }
 
     /// The key within its host, as the host's timings name it.
     fn label(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.check, self.family, self.address, self.port
-        )
+        let Key {
+            check,
+            family,
+            address,
+            port,
+            occurrence,
+            ..
+        } = self;
+        format!("{check}|{family}|{address}|{port}|{occurrence}")
     }
 }
 
@@ -525,7 +540,10 @@ impl Changes {
             for ((key, record), position) in found.results(host).iter().zip(1..) {
                 let finding = Finding::of(record);
                 let to_run = match valid.remove(key) {
-                    Some(version) if version.finding == finding => continue,
+                    // Unchanged, and read back in the same place among its host's results.
+                    Some(version) if version.finding == finding && version.position == position => {
+                        continue;
+                    }
                     Some(version) => {
                         let to_run = earliest(bound, version.to_run);
                         changes.end(bound, version);
@@ -598,6 +616,7 @@ impl StoredResult {
             family,
             address,
             port,
+            ..
         } = self.key;
         Ok(CheckRecord {
             host,
@@ -625,9 +644,8 @@ impl StoredResult {
 }
 
 impl Store {
-    /// Forgets the evidence of results superseded before `retention` ago and the raw
-    /// readings of site samples as old (each site's newest stays: the next poll starts
-    /// there); statuses, details, levels and states stay. Returns the rows thinned.
+    /// Forgets the evidence of results superseded before `retention` ago; statuses,
+    /// details, levels and states stay. Returns the versions thinned.
     pub async fn apply_retention(&self, retention: std::time::Duration) -> Result<u64, StoreError> {
         let Some(cutoff) = chrono::Duration::from_std(retention)
             .ok()
@@ -635,42 +653,24 @@ impl Store {
         else {
             return Ok(0);
         };
-        let runs = on_pool!(self, pool => sqlx::query("SELECT id, started_at FROM scan_runs")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|row| Ok((row.try_get::<i64, _>("id")?, row.try_get::<DateTime<Utc>, _>("started_at")?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?);
-        // Run ids grow with their start: the newest run that started before the cutoff.
-        let Some(last_old_run) = runs
-            .iter()
-            .filter(|(_, at)| *at < cutoff)
-            .map(|(id, _)| *id)
-            .max()
-        else {
-            return Ok(0);
-        };
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let versions = sqlx::query(
+            // Run ids grow with their start: the newest run that started before the cutoff.
+            let last_old_run: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(id) FROM scan_runs WHERE started_at < $1")
+                    .bind(cutoff)
+                    .fetch_one(pool)
+                    .await?;
+            let Some(last_old_run) = last_old_run else {
+                return Ok(0);
+            };
+            Ok(sqlx::query(
                 "UPDATE result_versions SET evidence = 'null'
                  WHERE to_run IS NOT NULL AND to_run <= $1 AND evidence <> 'null'",
             )
             .bind(last_old_run)
-            .execute(&mut *tx)
+            .execute(pool)
             .await?
-            .rows_affected();
-            let samples = sqlx::query(
-                "UPDATE site_samples SET data = 'null'
-                 WHERE run_id <= $1 AND data <> 'null'
-                 AND id NOT IN (SELECT MAX(id) FROM site_samples GROUP BY site)",
-            )
-            .bind(last_old_run)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            Ok(versions + samples)
+            .rows_affected())
         })
     }
 }
