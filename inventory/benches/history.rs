@@ -128,6 +128,12 @@ async fn main() {
         .filter(|p| !p.is_empty())
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| dir.path().join("store.db"));
+    // The bench back-dates runs and applies retention: never on a store that holds data.
+    assert!(
+        !path.exists(),
+        "{} exists: the bench writes a new store",
+        path.display()
+    );
     let store = Store::open(&StoreUrl::Sqlite(path.clone())).await.unwrap();
     // A side connection for what the store does not expose: back-dating runs, page counts.
     let side = SqlitePoolOptions::new()

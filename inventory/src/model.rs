@@ -789,7 +789,12 @@ pub struct Period(pub Duration);
 
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        humantime::format_duration(self.0).fmt(f)
+        // Whole days as days: humantime would write 90d as "2months 29days 2h 52m 48s".
+        const DAY: u64 = 24 * 3600;
+        match self.0.as_secs() {
+            secs if secs % DAY == 0 && self.0.subsec_nanos() == 0 => write!(f, "{}d", secs / DAY),
+            _ => humantime::format_duration(self.0).fmt(f),
+        }
     }
 }
 
@@ -822,5 +827,20 @@ impl FromStr for Timeout {
             .filter(|d| !d.is_zero())
             .map(Timeout)
             .ok_or_else(|| format!("`{s}` is not a duration: write 5s, 1500ms or 1m"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_of_whole_days_is_written_in_days() {
+        let days = |n: u64| Period(Duration::from_secs(n * 24 * 3600));
+        assert_eq!(days(90).to_string(), "90d");
+        assert_eq!("90d".parse::<Period>().unwrap(), days(90));
+        let longer = Period(Duration::from_secs(36 * 3600));
+        assert_eq!(longer.to_string(), "1day 12h");
+        assert_eq!(longer.to_string().parse::<Period>().unwrap(), longer);
     }
 }
