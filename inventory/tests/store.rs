@@ -333,6 +333,17 @@ fn result(host: &str, check: &str, status: Status) -> CheckRecord {
     }
 }
 
+/// One complete hosts run that graded `host` and found `results`.
+async fn complete_run(store: &Store, host: &str, results: &[CheckRecord]) -> i64 {
+    let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+    store
+        .record_hosts(run, &[graded(host)], results)
+        .await
+        .unwrap();
+    store.finish_run(run, RunStatus::Complete).await.unwrap();
+    run
+}
+
 fn graded(host: &str) -> HostLevel {
     HostLevel {
         host: host.into(),
@@ -1040,12 +1051,7 @@ async fn a_late_writer_does_not_rewrite_what_a_newer_run_read() {
             result(host, "tcp.v6", Status::Pass),
             result(host, "dns.aaaa", Status::Pass),
         ];
-        let first = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
-        store
-            .record_hosts(first, &[graded(host)], &found)
-            .await
-            .unwrap();
-        store.finish_run(first, RunStatus::Complete).await.unwrap();
+        let first = complete_run(&store, host, &found).await;
         let older = store.begin_run("agent-1", RunKind::Hosts).await.unwrap();
         let newer = store.begin_run("agent-2", RunKind::Hosts).await.unwrap();
         // The newer run finds what the first did, and writes before the older one, which
@@ -1199,12 +1205,7 @@ async fn results_a_check_reports_under_one_key_are_each_kept() {
             [Status::Fail, Status::Pass],
             [Status::Fail, Status::Fail],
         ] {
-            let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
-            store
-                .record_hosts(run, &[graded(host)], &zones(statuses))
-                .await
-                .unwrap();
-            store.finish_run(run, RunStatus::Complete).await.unwrap();
+            let run = complete_run(&store, host, &zones(statuses)).await;
             runs.push((run, rows(&backend, "result_versions").await));
         }
         let read = async |run| {
@@ -1257,13 +1258,7 @@ async fn retention_forgets_old_evidence_and_keeps_what_was_found() {
         let host = "a.danang.test";
         let mut evidence_of = Vec::new();
         for status in [Status::Fail, Status::Pass] {
-            let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
-            store
-                .record_hosts(run, &[graded(host)], &[result(host, "tcp.v6", status)])
-                .await
-                .unwrap();
-            store.finish_run(run, RunStatus::Complete).await.unwrap();
-            evidence_of.push(run);
+            evidence_of.push(complete_run(&store, host, &[result(host, "tcp.v6", status)]).await);
         }
         let day = std::time::Duration::from_secs(24 * 3600);
         assert_eq!(
