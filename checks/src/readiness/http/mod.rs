@@ -41,11 +41,29 @@ pub fn fetch_text(fetch: &Fetch) -> String {
 /// One request of a redirect chain.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hop {
+    #[serde(serialize_with = "comparable_url")]
     pub url: String,
     pub address: IpAddr,
     /// None when the hop gave no HTTP answer.
     pub status: Option<u16>,
+    #[serde(serialize_with = "comparable_location")]
     pub location: Option<String>,
+}
+
+/// Evidence names a URL as the families are compared on it ([`location_key`]): with its
+/// per-request values (session ids, `state`, nonces), every run's finding would be new.
+fn comparable_url<S: serde::Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&location_key(url))
+}
+
+fn comparable_location<S: serde::Serializer>(
+    location: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match location {
+        Some(url) => serializer.serialize_some(&location_key(url)),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// How a chain of redirects, followed over one family, ended.
@@ -407,6 +425,21 @@ mod tests {
         let literal = next_target(&from(), "http://[fd00:1::99]:8080/x").unwrap();
         assert_eq!((literal.host.as_str(), literal.port), ("fd00:1::99", 8080));
         assert_eq!(url_of(&literal), "http://[fd00:1::99]:8080/x");
+    }
+
+    #[test]
+    fn a_hop_in_evidence_names_its_urls_without_per_request_values() {
+        let hop = fixtures::hop(
+            "https://a.danang.test/",
+            Some(302),
+            Some("https://sso.danang.test/login?state=f00d&next=/"),
+        );
+        let evidence = serde_json::to_value(&hop).unwrap();
+        assert_eq!(evidence["url"], "https://a.danang.test/");
+        assert_eq!(
+            evidence["location"],
+            "https://sso.danang.test/login?next&state"
+        );
     }
 
     #[test]
