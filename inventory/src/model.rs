@@ -72,8 +72,8 @@ pub struct Scan {
     /// How sites are graded, for every site; unset fields keep sites.md's defaults.
     #[serde(skip_serializing_if = "Grading::is_unset")]
     pub grading: Grading,
-    /// How long superseded evidence and raw site readings are kept, written like `90d`;
-    /// levels, statuses and site states are kept forever.
+    /// How long the evidence of superseded results is kept, written like `90d`; statuses,
+    /// details and levels are kept forever.
     pub retention: Period,
 }
 

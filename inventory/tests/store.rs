@@ -1252,6 +1252,54 @@ async fn results_a_check_reports_under_one_key_are_each_kept() {
 }
 
 #[tokio::test]
+async fn one_more_address_adds_its_result_and_moves_no_other() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let host = "a.danang.test";
+        let tcp = |address: &str| CheckRecord {
+            address: Some(address.parse().unwrap()),
+            ..result(host, "tcp.v6", Status::Pass)
+        };
+        let aaaa = CheckRecord::new(host, "dns.aaaa", Status::Pass, "AAAA");
+        complete_run(&store, host, &[tcp("fd00:1::80"), aaaa.clone()]).await;
+        let before = rows(&backend, "result_versions").await;
+        let run = complete_run(
+            &store,
+            host,
+            &[tcp("fd00:1::80"), tcp("fd00:1::81"), aaaa.clone()],
+        )
+        .await;
+        assert_eq!(
+            rows(&backend, "result_versions").await,
+            before + 1,
+            "{}: only the new address's result is written",
+            backend.name
+        );
+        let read: Vec<(String, Option<std::net::IpAddr>)> = store
+            .results(run)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.check, r.address))
+            .collect();
+        let at = |check: &str, address: Option<&str>| {
+            (check.to_owned(), address.map(|a| a.parse().unwrap()))
+        };
+        assert_eq!(
+            read,
+            [
+                at("tcp.v6", Some("fd00:1::80")),
+                at("tcp.v6", Some("fd00:1::81")),
+                at("dns.aaaa", None)
+            ],
+            "{}: in check order",
+            backend.name
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
 async fn retention_forgets_old_evidence_and_keeps_what_was_found() {
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();

@@ -16,7 +16,8 @@ CREATE TABLE result_versions (
     detail TEXT NOT NULL,
     hint TEXT,
     evidence JSONB NOT NULL,
-    -- Where the result stands among its host's, for reading a run back in check order.
+    -- Where the result's check stands among its host's checks, for reading a run back in
+    -- check order; within a check, results read back by family, address, port, occurrence.
     position BIGINT NOT NULL,
     from_run BIGINT NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
     to_run BIGINT
@@ -63,12 +64,13 @@ CREATE TEMP TABLE numbered AS
 SELECT r.run_id, r.host, r.check_id, COALESCE(r.family, '') AS family,
        COALESCE(r.address, '') AS address, COALESCE(r.port, 0) AS port,
        r.status, r.detail, r.hint, r.evidence, r.duration_ms,
-       ROW_NUMBER() OVER (PARTITION BY r.run_id, r.host ORDER BY r.id) AS position,
+       DENSE_RANK() OVER (PARTITION BY r.run_id, r.host ORDER BY r.first_id) AS position,
        ROW_NUMBER() OVER (
            PARTITION BY r.run_id, r.host, r.check_id, COALESCE(r.family, ''),
                         COALESCE(r.address, ''), COALESCE(r.port, 0)
            ORDER BY r.id) - 1 AS occurrence
-FROM check_results r;
+FROM (SELECT *, MIN(id) OVER (PARTITION BY run_id, host, check_id) AS first_id
+      FROM check_results) r;
 CREATE INDEX numbered_host ON numbered (host, run_id);
 -- The runs that covered each host: those that graded it, and those that stored results
 -- for it (before grades were stored, or when a run ended between the two writes).

@@ -264,25 +264,29 @@ impl Store {
             )
         };
         let query = format!(
-            "SELECT * FROM ({} UNION ALL {}) valid ORDER BY host, position, id",
+            "SELECT * FROM ({} UNION ALL {}) valid
+             ORDER BY host, position, family, address, port, occurrence, id",
             valid_at("v.to_run IS NULL"),
             valid_at("v.to_run > h.run_id")
         );
+        // One snapshot: a run writing meanwhile does not pair its timings with older rows.
         let (rows, timings) = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(query.as_str()))
                 .bind(run)
-                .fetch_all(pool)
+                .fetch_all(&mut *tx)
                 .await?
                 .into_iter()
                 .map(|row| stored_result!(row))
                 .collect::<Result<Vec<_>, sqlx::Error>>()?;
             let timings = sqlx::query("SELECT host, timings FROM host_latest WHERE run_id = $1")
                 .bind(run)
-                .fetch_all(pool)
+                .fetch_all(&mut *tx)
                 .await?
                 .into_iter()
                 .map(|row| Ok((row.try_get::<String, _>("host")?, row.try_get::<Json<Timings>, _>("timings")?.0)))
                 .collect::<Result<HashMap<_, _>, sqlx::Error>>()?;
+            tx.commit().await?;
             (rows, timings)
         });
         rows.into_iter()
@@ -296,8 +300,9 @@ impl Store {
     /// What one host's checks found over time, oldest first: each version with the runs it
     /// held for. The current versions carry the latest timings and measurements.
     pub async fn result_history(&self, host: &str) -> Result<Vec<ResultVersion>, StoreError> {
-        // Current versions and ended ones: the two partial indexes on host.
+        // Current versions and ended ones: the two partial indexes on host; one snapshot.
         let (rows, timings) = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
             let rows = sqlx::query(
                 "SELECT * FROM (
                      SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.occurrence,
@@ -308,10 +313,10 @@ impl Store {
                             v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run
                      FROM result_versions v WHERE v.host = $1 AND v.to_run IS NOT NULL
                  ) history
-                 ORDER BY from_run, position, id",
+                 ORDER BY from_run, position, family, address, port, occurrence, id",
             )
             .bind(host)
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await?
             .into_iter()
             .map(|row| Ok((
@@ -322,10 +327,11 @@ impl Store {
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
             let timings = sqlx::query("SELECT timings FROM host_latest WHERE host = $1")
                 .bind(host)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *tx)
                 .await?
                 .map(|row| row.try_get::<Json<Timings>, _>("timings").map(|t| t.0))
                 .transpose()?;
+            tx.commit().await?;
             (rows, timings)
         });
         rows.into_iter()
@@ -537,7 +543,12 @@ impl Changes {
         let mut changes = Changes::default();
         for host in compared {
             let bound = next_graded.get(*host).copied();
-            for ((key, record), position) in found.results(host).iter().zip(1..) {
+            // A result's place is its check's among the host's checks: one more address
+            // or zone moves no other check's results.
+            let mut checks: HashMap<&str, i64> = HashMap::new();
+            for (key, record) in found.results(host) {
+                let next = checks.len() as i64 + 1;
+                let position = *checks.entry(key.check.as_str()).or_insert(next);
                 let finding = Finding::of(record);
                 let to_run = match valid.remove(key) {
                     // Unchanged, and read back in the same place among its host's results.

@@ -153,6 +153,8 @@ impl Store {
                     "INSERT INTO host_current (host, run_id, level)
                      SELECT host, run_id, level FROM host_levels
                      WHERE run_id = $1 AND NOT inconclusive
+                     -- Rows locked in one order: two agents finishing at once do not deadlock.
+                     ORDER BY host
                      ON CONFLICT (host) DO UPDATE SET run_id = excluded.run_id, level = excluded.level
                      WHERE host_current.run_id < excluded.run_id",
                 )

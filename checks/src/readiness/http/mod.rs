@@ -39,30 +39,31 @@ pub fn fetch_text(fetch: &Fetch) -> String {
 }
 
 /// One request of a redirect chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Hop {
-    #[serde(serialize_with = "comparable_url")]
     pub url: String,
     pub address: IpAddr,
     /// None when the hop gave no HTTP answer.
     pub status: Option<u16>,
-    #[serde(serialize_with = "comparable_location")]
     pub location: Option<String>,
 }
 
-/// Evidence names a URL as the families are compared on it ([`location_key`]): with its
+/// In evidence a hop names its URL and redirect target as the families are compared on
+/// them ([`location_key`], a relative target joined to the hop's URL first): with their
 /// per-request values (session ids, `state`, nonces), every run's finding would be new.
-fn comparable_url<S: serde::Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&location_key(url))
-}
-
-fn comparable_location<S: serde::Serializer>(
-    location: &Option<String>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match location {
-        Some(url) => serializer.serialize_some(&location_key(url)),
-        None => serializer.serialize_none(),
+impl Serialize for Hop {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let location = self.location.as_deref().map(|location| {
+            let joined = url::Url::parse(&self.url).and_then(|base| base.join(location));
+            joined.map_or_else(|_| location_key(location), |url| location_key(url.as_str()))
+        });
+        let mut hop = serializer.serialize_struct("Hop", 4)?;
+        hop.serialize_field("url", &location_key(&self.url))?;
+        hop.serialize_field("address", &self.address)?;
+        hop.serialize_field("status", &self.status)?;
+        hop.serialize_field("location", &location)?;
+        hop.end()
     }
 }
 
@@ -439,6 +440,11 @@ mod tests {
         assert_eq!(
             evidence["location"],
             "https://sso.danang.test/login?next&state"
+        );
+        let relative = fixtures::hop("https://a.danang.test/app/", Some(302), Some("login?sid=1"));
+        assert_eq!(
+            serde_json::to_value(&relative).unwrap()["location"],
+            "https://a.danang.test/app/login?sid"
         );
     }
 
