@@ -1196,7 +1196,11 @@ async fn results_a_check_reports_under_one_key_are_each_kept() {
             ["danang.test", "cdn.test"]
                 .iter()
                 .zip(statuses)
-                .map(|(zone, status)| CheckRecord::new(host, "dns.ns_aaaa", status, *zone))
+                .zip([1.5, 2.5])
+                .map(|((zone, status), took)| CheckRecord {
+                    duration_ms: Some(took),
+                    ..CheckRecord::new(host, "dns.ns_aaaa", status, *zone)
+                })
                 .collect()
         };
         let mut runs = Vec::new();
@@ -1245,6 +1249,19 @@ async fn results_a_check_reports_under_one_key_are_each_kept() {
                 zone("cdn.test", Status::Fail)
             ],
             "{}",
+            backend.name
+        );
+        let timings: Vec<Option<f64>> = store
+            .results(runs[2].0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.duration_ms)
+            .collect();
+        assert_eq!(
+            timings,
+            [Some(1.5), Some(2.5)],
+            "{}: each keeps its own timings",
             backend.name
         );
         store.close().await;

@@ -88,7 +88,8 @@ FROM numbered n;
 INSERT INTO host_latest (host, run_id, digest, timings)
 SELECT n.host, n.run_id, '',
        jsonb_object_agg(
-           n.check_id || '|' || n.family || '|' || n.address || '|' || n.port::text || '|' || n.occurrence::text,
+           n.check_id || '|' || n.family || '|' || n.address || '|' || n.port::text
+               || CASE WHEN n.occurrence > 0 THEN '|' || n.occurrence::text ELSE '' END,
            jsonb_build_array(n.duration_ms, '{}'::jsonb))
 FROM numbered n
 WHERE n.run_id = (SELECT MAX(newest.run_id) FROM numbered newest WHERE newest.host = n.host)

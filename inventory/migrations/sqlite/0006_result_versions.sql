@@ -88,7 +88,8 @@ FROM numbered n;
 INSERT INTO host_latest (host, run_id, digest, timings)
 SELECT n.host, n.run_id, '',
        json_group_object(
-           n.check_id || '|' || n.family || '|' || n.address || '|' || n.port || '|' || n.occurrence,
+           n.check_id || '|' || n.family || '|' || n.address || '|' || n.port
+               || CASE WHEN n.occurrence > 0 THEN '|' || n.occurrence ELSE '' END,
            json_array(n.duration_ms, json('{}')))
 FROM numbered n
 WHERE n.run_id = (SELECT MAX(newest.run_id) FROM numbered newest WHERE newest.host = n.host)

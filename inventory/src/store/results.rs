@@ -413,22 +413,54 @@ impl<'a> Found<'a> {
 }
 
 /// What a host's results found, keys and findings in order, as one number: FNV-1a over
-/// the fields' bytes, so that every agent and release computes the same.
+/// the fields' bytes (integers little-endian), so that every agent and release computes
+/// the same.
 fn digest(found: &[(Key, &CheckRecord)]) -> String {
-    let mut hasher = fnv::FnvHasher::default();
-    let mut field = |bytes: &[u8]| {
-        hasher.write(bytes);
-        // A byte no UTF-8 text holds: fields never run into each other.
-        hasher.write_u8(0xff);
-    };
-    for (key, record) in found {
-        field(key.label().as_bytes());
-        field(record.status.as_str().as_bytes());
-        field(record.detail.as_bytes());
-        field(record.hint.as_deref().unwrap_or("\u{0}").as_bytes());
-        field(record.evidence.to_string().as_bytes());
+    /// Feeds what is written straight into the hash: no string per field.
+    struct Feed(fnv::FnvHasher);
+    impl std::io::Write for Feed {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
-    format!("{:016x}", hasher.finish())
+    impl Feed {
+        fn end_field(&mut self) {
+            // A byte no UTF-8 text holds: fields never run into each other.
+            self.0.write_u8(0xff);
+        }
+    }
+    let mut feed = Feed(fnv::FnvHasher::default());
+    for (key, record) in found {
+        let Key {
+            check,
+            family,
+            address,
+            port,
+            occurrence,
+            ..
+        } = key;
+        for text in [check, family, address] {
+            feed.0.write(text.as_bytes());
+            feed.end_field();
+        }
+        feed.0.write(&port.to_le_bytes());
+        feed.0.write(&occurrence.to_le_bytes());
+        for text in [record.status.as_str(), &record.detail] {
+            feed.0.write(text.as_bytes());
+            feed.end_field();
+        }
+        feed.0
+            .write(record.hint.as_deref().unwrap_or("\u{0}").as_bytes());
+        feed.end_field();
+        // Writing to the hash cannot fail, and a Value always serialises.
+        let _ = serde_json::to_writer(&mut feed, &record.evidence);
+        feed.end_field();
+    }
+    format!("{:016x}", feed.0.finish())
 }
 
 /// What identifies a result across runs: '' and 0 stand for no family, address or port;
@@ -458,7 +490,8 @@ impl Key {
         }
     }
 
-    /// The key within its host, as the host's timings name it.
+    /// The key within its host, as the host's timings name it (an occurrence only past the
+    /// first: a label per result and host is rewritten every run).
     fn label(&self) -> String {
         let Key {
             check,
@@ -468,7 +501,10 @@ impl Key {
             occurrence,
             ..
         } = self;
-        format!("{check}|{family}|{address}|{port}|{occurrence}")
+        match occurrence {
+            0 => format!("{check}|{family}|{address}|{port}"),
+            _ => format!("{check}|{family}|{address}|{port}|{occurrence}"),
+        }
     }
 }
 
