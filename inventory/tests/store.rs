@@ -1317,6 +1317,38 @@ async fn one_more_address_adds_its_result_and_moves_no_other() {
 }
 
 #[tokio::test]
+async fn retention_thins_more_than_one_statement_holds() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        // More superseded versions than one thinning statement takes (10,000).
+        let hosts: Vec<String> = (0..10_050).map(|n| format!("h{n}.danang.test")).collect();
+        let levels: Vec<HostLevel> = hosts.iter().map(|h| graded(h)).collect();
+        for status in [Status::Fail, Status::Pass] {
+            let results: Vec<CheckRecord> =
+                hosts.iter().map(|h| result(h, "tcp.v6", status)).collect();
+            let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+            store.record_hosts(run, &levels, &results).await.unwrap();
+            store.finish_run(run, RunStatus::Complete).await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let second = std::time::Duration::from_secs(1);
+        assert_eq!(
+            store.apply_retention(second).await.unwrap(),
+            10_050,
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            store.apply_retention(second).await.unwrap(),
+            0,
+            "{}",
+            backend.name
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
 async fn retention_forgets_old_evidence_and_keeps_what_was_found() {
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();

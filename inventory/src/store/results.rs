@@ -690,6 +690,9 @@ impl StoredResult {
     }
 }
 
+/// Versions thinned per statement by [`Store::apply_retention`].
+const THIN_PER_STATEMENT: i64 = 10_000;
+
 impl Store {
     /// Forgets the evidence of results superseded before `retention` ago; statuses,
     /// details, levels and states stay. Returns the versions thinned.
@@ -710,14 +713,27 @@ impl Store {
             let Some(last_old_run) = last_old_run else {
                 return Ok(0);
             };
-            Ok(sqlx::query(
-                "UPDATE result_versions SET evidence = 'null'
-                 WHERE to_run IS NOT NULL AND to_run <= $1 AND evidence <> 'null'",
-            )
-            .bind(last_old_run)
-            .execute(pool)
-            .await?
-            .rows_affected())
+            // In bounded statements: the first pass over a large store (after an upgrade, or
+            // a retention made shorter) must not hold the write lock past other writers'
+            // busy timeout.
+            let mut thinned = 0;
+            loop {
+                let batch = sqlx::query(
+                    "UPDATE result_versions SET evidence = 'null'
+                     WHERE id IN (SELECT id FROM result_versions
+                                  WHERE to_run IS NOT NULL AND to_run <= $1 AND evidence <> 'null'
+                                  LIMIT $2)",
+                )
+                .bind(last_old_run)
+                .bind(THIN_PER_STATEMENT)
+                .execute(pool)
+                .await?
+                .rows_affected();
+                thinned += batch;
+                if batch < THIN_PER_STATEMENT as u64 {
+                    return Ok(thinned);
+                }
+            }
         })
     }
 }
