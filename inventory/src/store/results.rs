@@ -119,27 +119,30 @@ impl Store {
             let mut next_graded = HashMap::new();
             for chunk in to_compare.chunks(ROWS_PER_INSERT) {
                 // Current versions, then those that ended after this run: two index ranges.
-                for ended in ["to_run IS NULL AND", "to_run > "] {
+                for current in [true, false] {
                     let mut select = sqlx::QueryBuilder::new(
                         "SELECT id, host, check_id, family, address, port, occurrence, status, detail, hint,
                                 evidence, position, from_run, to_run
                          FROM result_versions WHERE ",
                     );
-                    select.push(ended);
-                    if ended.ends_with("> ") {
-                        select.push_bind(run).push(" AND");
+                    if current {
+                        select.push("to_run IS NULL");
+                    } else {
+                        select.push("to_run > ").push_bind(run);
                     }
-                    select.push(" host");
+                    select.push(" AND host");
                     push_in!(select, chunk);
                     for row in select.build().persistent(false).fetch_all(&mut *tx).await? {
                         let stored = stored_result!(row)?;
                         known.push(Version {
                             id: row.try_get("id")?,
-                            key: stored.key,
-                            finding: stored.finding,
-                            position: row.try_get("position")?,
-                            from_run: row.try_get("from_run")?,
-                            to_run: row.try_get("to_run")?,
+                            span: Span {
+                                key: stored.key,
+                                finding: stored.finding,
+                                position: row.try_get("position")?,
+                                from_run: row.try_get("from_run")?,
+                                to_run: row.try_get("to_run")?,
+                            },
                         });
                     }
                 }
@@ -158,8 +161,7 @@ impl Store {
                     );
                 }
             }
-            let compared: HashSet<&str> = to_compare.iter().copied().collect();
-            let changes = Changes::between(run, &next_graded, known, &found, &compared);
+            let changes = Changes::between(run, &next_graded, known, &found, &to_compare);
             for ids in changes.closed.chunks(ROWS_PER_INSERT) {
                 let mut close = sqlx::QueryBuilder::new("UPDATE result_versions SET to_run = ");
                 close.push_bind(run).push(" WHERE id");
@@ -359,11 +361,16 @@ pub struct ResultVersion {
 /// A host's latest timings: per result key ([`Key::label`]), its duration and measurements.
 type Timings = BTreeMap<String, (Option<f64>, BTreeMap<String, f64>)>;
 
+/// [`Timings`] as a batch writes them, borrowing the records' measurements.
+type TimingsOf<'a> = BTreeMap<String, (Option<f64>, &'a BTreeMap<String, f64>)>;
+
 /// A batch's results by host, in the order they ran, each with its key, and each host's
 /// digest.
 struct Found<'a> {
     by_host: HashMap<&'a str, Vec<(Key, &'a CheckRecord)>>,
     digests: HashMap<&'a str, String>,
+    /// The digest of a host graded without results.
+    nothing: String,
 }
 
 impl<'a> Found<'a> {
@@ -373,8 +380,12 @@ impl<'a> Found<'a> {
         for record in results {
             // A check may report several results under one key (a zone each, UDP and TCP
             // to one server): the order it reported them in tells them apart.
-            let occurrence = seen.entry(Key::of(record, 0)).or_default();
-            let key = Key::of(record, *occurrence);
+            let first = Key::of(record);
+            let occurrence = seen.entry(first.clone()).or_default();
+            let key = Key {
+                occurrence: *occurrence,
+                ..first
+            };
             *occurrence += 1;
             by_host
                 .entry(record.host.as_str())
@@ -385,37 +396,33 @@ impl<'a> Found<'a> {
             .iter()
             .map(|(host, found)| (*host, digest(found)))
             .collect();
-        Self { by_host, digests }
+        Self {
+            by_host,
+            digests,
+            nothing: digest(&[]),
+        }
     }
 
     fn results(&self, host: &str) -> &[(Key, &'a CheckRecord)] {
         self.by_host.get(host).map_or(&[], Vec::as_slice)
     }
 
-    fn digest(&self, host: &str) -> String {
-        self.digests
-            .get(host)
-            .cloned()
-            .unwrap_or_else(|| digest(&[]))
+    fn digest(&self, host: &str) -> &str {
+        self.digests.get(host).unwrap_or(&self.nothing)
     }
 
-    fn timings(&self, host: &str) -> Timings {
+    fn timings(&self, host: &str) -> TimingsOf<'a> {
         self.results(host)
             .iter()
-            .map(|(key, record)| {
-                (
-                    key.label(),
-                    (record.duration_ms, record.measurements.clone()),
-                )
-            })
+            .map(|(key, record)| (key.label(), (record.duration_ms, &record.measurements)))
             .collect()
     }
 }
 
 /// What a host's results found, keys and findings in order, as one number: FNV-1a over
-/// the fields' bytes (integers little-endian), so that every agent and release computes
-/// the same.
+/// the fields' bytes, so that every agent and release computes the same.
 fn digest(found: &[(Key, &CheckRecord)]) -> String {
+    use std::io::Write;
     /// Feeds what is written straight into the hash: no string per field.
     struct Feed(fnv::FnvHasher);
     impl std::io::Write for Feed {
@@ -435,20 +442,9 @@ fn digest(found: &[(Key, &CheckRecord)]) -> String {
     }
     let mut feed = Feed(fnv::FnvHasher::default());
     for (key, record) in found {
-        let Key {
-            check,
-            family,
-            address,
-            port,
-            occurrence,
-            ..
-        } = key;
-        for text in [check, family, address] {
-            feed.0.write(text.as_bytes());
-            feed.end_field();
-        }
-        feed.0.write(&port.to_le_bytes());
-        feed.0.write(&occurrence.to_le_bytes());
+        // Writing to the hash cannot fail.
+        let _ = write!(feed, "{}", Label(key));
+        feed.end_field();
         for text in [record.status.as_str(), &record.detail] {
             feed.0.write(text.as_bytes());
             feed.end_field();
@@ -476,7 +472,8 @@ struct Key {
 }
 
 impl Key {
-    fn of(record: &CheckRecord, occurrence: i64) -> Self {
+    /// The key of a check's first result under it; [`Found::of`] numbers the rest.
+    fn of(record: &CheckRecord) -> Self {
         Self {
             host: record.host.clone(),
             check: record.check.clone(),
@@ -486,13 +483,22 @@ impl Key {
                 .unwrap_or_default(),
             address: record.address.map(|a| a.to_string()).unwrap_or_default(),
             port: record.port.map(i64::from).unwrap_or_default(),
-            occurrence,
+            occurrence: 0,
         }
     }
 
-    /// The key within its host, as the host's timings name it (an occurrence only past the
-    /// first: a label per result and host is rewritten every run).
+    /// The key within its host, as the host's timings name it.
     fn label(&self) -> String {
+        Label(self).to_string()
+    }
+}
+
+/// A key within its host, `check|family|address|port`, and `|occurrence` past the first:
+/// it is written for every result and host each run, so it stays short.
+struct Label<'a>(&'a Key);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Key {
             check,
             family,
@@ -500,10 +506,11 @@ impl Key {
             port,
             occurrence,
             ..
-        } = self;
+        } = self.0;
+        write!(f, "{check}|{family}|{address}|{port}")?;
         match occurrence {
-            0 => format!("{check}|{family}|{address}|{port}"),
-            _ => format!("{check}|{family}|{address}|{port}|{occurrence}"),
+            0 => Ok(()),
+            _ => write!(f, "|{occurrence}"),
         }
     }
 }
@@ -518,6 +525,14 @@ struct Finding {
 }
 
 impl Finding {
+    /// Whether `record` found just this, without copying what it found.
+    fn is_of(&self, record: &CheckRecord) -> bool {
+        self.status == record.status.as_str()
+            && self.detail == record.detail
+            && self.hint == record.hint
+            && self.evidence == record.evidence
+    }
+
     fn of(record: &CheckRecord) -> Self {
         Self {
             status: record.status.as_str().to_owned(),
@@ -528,9 +543,8 @@ impl Finding {
     }
 }
 
-/// A stored version of a result, valid for runs from `from_run` up to `to_run`.
-struct Version {
-    id: i64,
+/// A result as it holds for the runs from `from_run` up to `to_run`.
+struct Span {
     key: Key,
     finding: Finding,
     position: i64,
@@ -538,13 +552,10 @@ struct Version {
     to_run: Option<i64>,
 }
 
-/// A version to write.
-struct NewVersion {
-    key: Key,
-    finding: Finding,
-    position: i64,
-    from_run: i64,
-    to_run: Option<i64>,
+/// A stored span.
+struct Version {
+    id: i64,
+    span: Span,
 }
 
 /// What a batch changes in the versions of its hosts.
@@ -553,7 +564,7 @@ struct Changes {
     /// Versions that end at this run.
     closed: Vec<i64>,
     /// Versions this run found, and the rest of those it ended that a later run still read.
-    opened: Vec<NewVersion>,
+    opened: Vec<Span>,
 }
 
 impl Changes {
@@ -564,16 +575,17 @@ impl Changes {
         next_graded: &HashMap<String, i64>,
         known: Vec<Version>,
         found: &Found,
-        compared: &HashSet<&str>,
+        compared: &[&str],
     ) -> Self {
         let mut valid: HashMap<Key, Version> = HashMap::new();
         let mut next_from: HashMap<Key, i64> = HashMap::new();
         for version in known {
-            if version.from_run <= run {
-                valid.insert(version.key.clone(), version);
+            let span = &version.span;
+            if span.from_run <= run {
+                valid.insert(span.key.clone(), version);
             } else {
-                let next = next_from.entry(version.key).or_insert(version.from_run);
-                *next = (*next).min(version.from_run);
+                let next = next_from.entry(span.key.clone()).or_insert(span.from_run);
+                *next = (*next).min(span.from_run);
             }
         }
         let mut changes = Changes::default();
@@ -585,22 +597,24 @@ impl Changes {
             for (key, record) in found.results(host) {
                 let next = checks.len() as i64 + 1;
                 let position = *checks.entry(key.check.as_str()).or_insert(next);
-                let finding = Finding::of(record);
                 let to_run = match valid.remove(key) {
                     // Unchanged, and read back in the same place among its host's results.
-                    Some(version) if version.finding == finding && version.position == position => {
+                    Some(version)
+                        if version.span.finding.is_of(record)
+                            && version.span.position == position =>
+                    {
                         continue;
                     }
                     Some(version) => {
-                        let to_run = earliest(bound, version.to_run);
+                        let to_run = earliest(bound, version.span.to_run);
                         changes.end(bound, version);
                         to_run
                     }
                     None => earliest(bound, next_from.get(key).copied()),
                 };
-                changes.opened.push(NewVersion {
+                changes.opened.push(Span {
                     key: key.clone(),
-                    finding,
+                    finding: Finding::of(record),
                     position,
                     from_run: run,
                     to_run,
@@ -609,7 +623,7 @@ impl Changes {
         }
         // What the hosts no longer show ends here.
         for version in valid.into_values() {
-            let bound = next_graded.get(&version.key.host).copied();
+            let bound = next_graded.get(&version.span.key.host).copied();
             changes.end(bound, version);
         }
         changes
@@ -619,13 +633,11 @@ impl Changes {
     /// host) read it too, that run and those after keep reading it.
     fn end(&mut self, bound: Option<i64>, version: Version) {
         self.closed.push(version.id);
-        if let Some(bound) = bound.filter(|&b| version.to_run.is_none_or(|end| b < end)) {
-            self.opened.push(NewVersion {
-                key: version.key,
-                finding: version.finding,
-                position: version.position,
+        let end = version.span.to_run;
+        if let Some(bound) = bound.filter(|&b| end.is_none_or(|end| b < end)) {
+            self.opened.push(Span {
                 from_run: bound,
-                to_run: version.to_run,
+                ..version.span
             });
         }
     }
