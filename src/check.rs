@@ -45,8 +45,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         if hosts.is_empty() {
             return Err(Failure::Usage("no host matches the selection".into()));
         }
-        let engine = Engine::new(&inventory.scan, profiles, PINGS, Arc::clone(&store))
-            .map_err(|e| Failure::Scanner(e.to_string()))?;
+        let engine = Engine::new(&inventory.scan, profiles, PINGS, Arc::clone(&store))?;
         let started = Utc::now();
         let request = RunRequest {
             hosts,

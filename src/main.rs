@@ -36,6 +36,9 @@ pub enum Failure {
     Store(#[from] sixfive_inventory::StoreError),
     #[error("the scanner cannot start: {0}")]
     #[diagnostic(code(sixfive::scanner))]
+    Setup(#[from] sixfive_checks::network::SetupError),
+    #[error("the scanner cannot start: {0}")]
+    #[diagnostic(code(sixfive::scanner))]
     Scanner(String),
     #[error("cannot write the output: {0}")]
     #[diagnostic(code(sixfive::output))]
@@ -53,7 +56,7 @@ impl Failure {
             Failure::Inventory(LoadError::Invalid(_)) => 65,
             Failure::Inventory(LoadError::Read { .. } | LoadError::Empty(_)) => 66,
             Failure::Store(_) => 69,
-            Failure::Scanner(_) => 3,
+            Failure::Setup(_) | Failure::Scanner(_) => 3,
             Failure::Output(_) => 74,
             // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.
             Failure::Interrupted => 130,

@@ -40,8 +40,7 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
     let (outcome, levels, states, own_v6) =
         block_on(async {
             let store = Arc::new(open_store(global).await?);
-            let engine = Engine::new(&inventory.scan, profiles, args.pings, Arc::clone(&store))
-                .map_err(|e| Failure::Scanner(e.to_string()))?;
+            let engine = Engine::new(&inventory.scan, profiles, args.pings, Arc::clone(&store))?;
             let request = RunRequest {
                 hosts,
                 sites,

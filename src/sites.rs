@@ -37,8 +37,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let inventory = Arc::new(inventory);
     let mut reports = block_on(async {
         let store = Arc::new(open_store(global).await?);
-        let engine = Engine::new(&inventory.scan, profiles, args.pings, Arc::clone(&store))
-            .map_err(|e| Failure::Scanner(e.to_string()))?;
+        let engine = Engine::new(&inventory.scan, profiles, args.pings, Arc::clone(&store))?;
         let request = RunRequest {
             hosts: Vec::new(),
             sites,

@@ -146,3 +146,33 @@ pub async fn run(
     let scan = HostScan::new(host, facts, network).probing(net);
     check.run(&scan).await
 }
+
+mod tests {
+    use sixfive_inventory::results::Status;
+
+    use super::*;
+    use crate::readiness::{icmp::IcmpV6, pmtu::Pmtu, tcp::TcpV6, tls::TlsV6};
+
+    /// The rule lives in the network's guard, shared by every probe: without the scanner's
+    /// own IPv6, what a check would have learnt over IPv6 is an error, not the host's fault.
+    #[tokio::test]
+    async fn without_the_scanners_own_ipv6_every_ipv6_probe_is_an_error() {
+        let mut page = response(200, "<html></html>");
+        page.wire_bytes = 40_000;
+        let net = FakeNet::default()
+            .connect(V4, 443, Connect::Open(std::time::Duration::from_millis(1)))
+            .connect(V6, 443, Connect::Open(std::time::Duration::from_millis(1)))
+            .fetch(V4, 443, Fetch::Response(page.clone()))
+            .fetch(V6, 443, Fetch::Response(page));
+        let checks: [&dyn Check; 4] = [&TcpV6, &TlsV6, &Pmtu, &IcmpV6];
+        for check in checks {
+            let records = run(check, &host(&[Service::Https]), &network(false), &net, true).await;
+            assert!(!records.is_empty(), "{}", check.id());
+            assert!(
+                records.iter().all(|r| r.status == Status::Error),
+                "{}: {records:?}",
+                check.id()
+            );
+        }
+    }
+}

@@ -200,21 +200,6 @@ mod tests {
             port(443, fault, &[Service::Https]).await.status,
             Status::Error
         );
-        let net = FakeNet::default()
-            .connect(V4, 443, OPEN)
-            .connect(V6, 443, OPEN);
-        let records = run(
-            &TcpV6,
-            &host(&[Service::Https]),
-            &network(false),
-            &net,
-            true,
-        )
-        .await;
-        assert!(
-            records.iter().all(|r| r.status == Status::Error),
-            "{records:?}"
-        );
     }
 
     #[tokio::test]

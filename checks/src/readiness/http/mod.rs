@@ -48,21 +48,28 @@ pub struct Hop {
     pub location: Option<String>,
 }
 
+impl Hop {
+    /// Where the hop redirects, joined to its URL and keyed as [`location_key`] does.
+    fn target_key(&self) -> Option<String> {
+        let location = self.location.as_deref()?;
+        let target = url::Url::parse(&self.url)
+            .and_then(|base| base.join(location))
+            .map_or_else(|_| location.to_owned(), String::from);
+        Some(location_key(&target))
+    }
+}
+
 /// In evidence a hop names its URL and redirect target as the families are compared on
 /// them ([`location_key`], a relative target joined to the hop's URL first): with their
 /// per-request values (session ids, `state`, nonces), every run's finding would be new.
 impl Serialize for Hop {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let location = self.location.as_deref().map(|location| {
-            let joined = url::Url::parse(&self.url).and_then(|base| base.join(location));
-            joined.map_or_else(|_| location_key(location), |url| location_key(url.as_str()))
-        });
         let mut hop = serializer.serialize_struct("Hop", 4)?;
         hop.serialize_field("url", &location_key(&self.url))?;
         hop.serialize_field("address", &self.address)?;
         hop.serialize_field("status", &self.status)?;
-        hop.serialize_field("location", &location)?;
+        hop.serialize_field("location", &self.target_key())?;
         hop.end()
     }
 }
@@ -138,16 +145,7 @@ impl Chain {
 
     /// Where the chain's redirects lead, each target compared as [`location_key`] does.
     fn targets(&self) -> Vec<String> {
-        self.hops
-            .iter()
-            .filter_map(|hop| {
-                let location = hop.location.as_deref()?;
-                let target = url::Url::parse(&hop.url)
-                    .and_then(|base| base.join(location))
-                    .map_or_else(|_| location.to_owned(), String::from);
-                Some(location_key(&target))
-            })
-            .collect()
+        self.hops.iter().filter_map(Hop::target_key).collect()
     }
 
     /// How the chain ended, in words.

@@ -34,13 +34,14 @@ impl Check for HttpParity {
             if v6_addresses.is_empty() {
                 return scan.skip(self.id(), "no usable AAAA record");
             }
+            if scan.addresses(false).is_empty() {
+                return scan.skip(self.id(), "no IPv4 address to compare with");
+            }
             let mut records = Vec::new();
             for tls in schemes {
                 let v4 = v4_chains(scan, tls).await;
                 let Some((v4_address, v4)) = reference(&v4) else {
-                    // Every scheme has the same IPv4 addresses: one record says there are
-                    // none, however many schemes the host has.
-                    return scan.skip(self.id(), "no IPv4 address to compare with");
+                    continue; // not reached: the host has IPv4 addresses (above)
                 };
                 for address in &v6_addresses {
                     let target = scan.home(*address, tls);
