@@ -27,6 +27,10 @@ macro_rules! stored_result {
     };
 }
 
+/// What every read of versions selects, from `result_versions v`.
+const VERSION_COLUMNS: &str = "v.id, v.host, v.check_id, v.family, v.address, v.port, v.occurrence,
+     v.status, v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run";
+
 /// Appends ` IN (…)` binding every item, to a query builder on either backend.
 macro_rules! push_in {
     ($query:expr, $items:expr) => {{
@@ -120,11 +124,9 @@ impl Store {
             for chunk in to_compare.chunks(ROWS_PER_INSERT) {
                 // Current versions, then those that ended after this run: two index ranges.
                 for current in [true, false] {
-                    let mut select = sqlx::QueryBuilder::new(
-                        "SELECT id, host, check_id, family, address, port, occurrence, status, detail, hint,
-                                evidence, position, from_run, to_run
-                         FROM result_versions WHERE ",
-                    );
+                    let mut select = sqlx::QueryBuilder::new(format!(
+                        "SELECT {VERSION_COLUMNS} FROM result_versions v WHERE "
+                    ));
                     if current {
                         select.push("to_run IS NULL");
                     } else {
@@ -258,8 +260,7 @@ impl Store {
         // Current versions, then those that ended after the run: two index ranges per host.
         let valid_at = |ended: &str| {
             format!(
-                "SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.occurrence, v.detail,
-                        v.hint, v.evidence, v.position
+                "SELECT {VERSION_COLUMNS}
                  FROM host_levels h
                  JOIN result_versions v ON v.host = h.host AND v.from_run <= h.run_id AND {ended}
                  WHERE h.run_id = $1"
@@ -305,18 +306,17 @@ impl Store {
         // Current versions and ended ones: the two partial indexes on host; one snapshot.
         let (rows, timings) = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let rows = sqlx::query(
+            let query = format!(
                 "SELECT * FROM (
-                     SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.occurrence,
-                            v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run
-                     FROM result_versions v WHERE v.host = $1 AND v.to_run IS NULL
+                     SELECT {VERSION_COLUMNS} FROM result_versions v
+                     WHERE v.host = $1 AND v.to_run IS NULL
                      UNION ALL
-                     SELECT v.id, v.host, v.check_id, v.status, v.family, v.address, v.port, v.occurrence,
-                            v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run
-                     FROM result_versions v WHERE v.host = $1 AND v.to_run IS NOT NULL
+                     SELECT {VERSION_COLUMNS} FROM result_versions v
+                     WHERE v.host = $1 AND v.to_run IS NOT NULL
                  ) history
-                 ORDER BY from_run, position, family, address, port, occurrence, id",
-            )
+                 ORDER BY from_run, position, family, address, port, occurrence, id"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(query.as_str()))
             .bind(host)
             .fetch_all(&mut *tx)
             .await?
