@@ -29,7 +29,7 @@ pub enum Transport {
 }
 
 /// Header flags for a query.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Flags {
     pub dnssec_ok: bool,
     pub checking_disabled: bool,
@@ -110,7 +110,8 @@ impl serde::Serialize for DnsError {
 #[derive(Debug, Clone)]
 pub enum Answer {
     Message {
-        message: Box<Message>,
+        /// Shared: the run's answer cache hands the same message to every check that asks.
+        message: Arc<Message>,
         elapsed: Duration,
     },
     Failed(DnsError),
@@ -238,7 +239,7 @@ impl DnsClient {
             Err(_) => Answer::Failed(DnsError::Timeout),
             Ok(Err(e)) => Answer::Failed(DnsError::of(&e)),
             Ok(Ok(response)) => Answer::Message {
-                message: Box::new(response.into_message()),
+                message: Arc::new(response.into_message()),
                 elapsed: started.elapsed(),
             },
         }

@@ -42,7 +42,14 @@ pub struct Resolvers {
     client: Arc<DnsClient>,
     /// Name servers per zone apex, looked up once for all the zone's hosts.
     zones: Memo<Name, Result<Zone, DnsError>>,
+    /// Answers of this run, so checks of one host (and hosts of one zone) that ask the
+    /// same question send it once. Bounded: hosts in flight reuse answers within seconds.
+    answers: moka::future::Cache<(Name, RecordType, Flags), Answer>,
 }
+
+/// Answers kept per run: three times what the hosts in flight ask at once (about five a
+/// host, 256 hosts at the default concurrency), few enough to stay a few MB.
+const ANSWERS_KEPT: u64 = 4_096;
 
 impl Resolvers {
     /// `servers`, or when empty the system's (resolv.conf).
@@ -65,12 +72,19 @@ impl Resolvers {
             servers,
             client,
             zones: Memo::new(),
+            // LRU, not moka's default TinyLFU: an answer is reused within seconds or never,
+            // so a new one must always get in.
+            answers: moka::future::Cache::builder()
+                .max_capacity(ANSWERS_KEPT)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
         })
     }
 
-    /// Drops the zones looked up so far.
+    /// Drops the zones and answers looked up so far: nothing outlives a run.
     pub async fn forget(&self) {
         self.zones.clear().await;
+        self.answers.invalidate_all();
     }
 
     pub fn client(&self) -> &Arc<DnsClient> {
@@ -100,8 +114,17 @@ impl Resolvers {
         }
     }
 
-    /// [`Resolvers::lookup`] with DNSSEC flags.
+    /// [`Resolvers::lookup`] with DNSSEC flags, asked once per run whoever asks.
     pub async fn lookup_with(&self, name: &Name, record_type: RecordType, flags: Flags) -> Answer {
+        self.answers
+            .get_with(
+                (name.clone(), record_type, flags),
+                self.ask(name, record_type, flags),
+            )
+            .await
+    }
+
+    async fn ask(&self, name: &Name, record_type: RecordType, flags: Flags) -> Answer {
         let mut last = Answer::Failed(DnsError::NoResolver);
         for server in &self.servers {
             let ask = |transport| {
@@ -535,6 +558,29 @@ mod tests {
         assert_eq!(v6, Resolution::Records(vec!["fd00:1::10".parse().unwrap()]));
         let (_, v4) = resolvers.addresses_v4(&name("www.lab.test.")).await;
         assert_eq!(v4, Resolution::NoData);
+    }
+
+    #[tokio::test]
+    async fn a_question_is_sent_once_per_run_however_many_ask() {
+        static ASKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        fn counting(qname: &Name, rtype: RecordType) -> (ResponseCode, Vec<Record>) {
+            ASKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            chain(qname, rtype)
+        }
+        let asked = || ASKED.load(std::sync::atomic::Ordering::SeqCst);
+        let resolvers = resolvers(name_server(counting).await);
+        let www = name("www.lab.test.");
+        let (first, second) =
+            tokio::join!(resolvers.addresses_v6(&www), resolvers.addresses_v6(&www));
+        assert_eq!(first, second);
+        let (_, again) = resolvers.addresses_v6(&www).await;
+        assert_eq!(again, first.1);
+        assert_eq!(asked(), 3, "www, alias and target, each once");
+        resolvers.addresses_v4(&www).await;
+        assert_eq!(asked(), 6, "another record type is another question");
+        resolvers.forget().await;
+        resolvers.addresses_v6(&www).await;
+        assert_eq!(asked(), 9, "a new run asks again");
     }
 
     #[tokio::test]
