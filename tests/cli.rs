@@ -183,6 +183,50 @@ fn importing_twice_changes_nothing_and_the_default_store_is_under_xdg() {
     );
 }
 
+/// Copies the folder at `from` into `to`, files and subfolders.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_moved_inventory_is_the_same_inventory() {
+    let sandbox = Sandbox::new();
+    let first = sandbox.dir.path().join("checkout-1/danang");
+    let second = sandbox.dir.path().join("ci-workspace/danang");
+    copy_folder(&example(), &first);
+    copy_folder(&example(), &second);
+    let db = sandbox.db();
+    sandbox.import(&db, &first);
+    sandbox
+        .cmd()
+        .args(["--db", &db, "inventory", "import"])
+        .arg(&second)
+        .assert()
+        .success()
+        .stdout("import: the store already matches the inventory\n");
+    let sites = sandbox.list_json(&db, "sites");
+    let named: Vec<&str> = sites["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|site| site["snmp"]["community_file"].as_str())
+        .collect();
+    assert!(!named.is_empty(), "the example names community files");
+    assert!(
+        named.iter().all(|path| path.starts_with("secrets/")),
+        "stored relative to the inventory's root: {named:?}"
+    );
+}
+
 #[test]
 fn a_bad_inventory_never_touches_the_store() {
     let sandbox = Sandbox::new();

@@ -479,7 +479,7 @@ pub struct Snmp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub community_file: Option<PathBuf>,
+    pub community_file: Option<SecretFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community: Option<Redacted>,
     /// v3 user name.
@@ -490,7 +490,7 @@ pub struct Snmp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_pass_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_pass_file: Option<PathBuf>,
+    pub auth_pass_file: Option<SecretFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_pass: Option<Redacted>,
     #[serde(rename = "priv", default, skip_serializing_if = "Option::is_none")]
@@ -498,7 +498,7 @@ pub struct Snmp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_pass_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priv_pass_file: Option<PathBuf>,
+    pub priv_pass_file: Option<SecretFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_pass: Option<Redacted>,
 }
@@ -508,25 +508,36 @@ impl Snmp {
         161
     }
 
+    /// The files named for secrets, whichever version uses them.
+    pub fn secret_files_mut(&mut self) -> impl Iterator<Item = &mut SecretFile> {
+        [
+            &mut self.community_file,
+            &mut self.auth_pass_file,
+            &mut self.priv_pass_file,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// The secrets this version needs: the community for v2c; for v3 the keys of the
     /// protocols chosen.
     pub fn secrets(&self) -> Vec<SecretRef<'_>> {
         let community = SecretRef {
             name: "community",
             env: self.community_env.as_deref(),
-            file: self.community_file.as_deref(),
+            file: self.community_file.as_ref().map(SecretFile::path),
             literal: self.community.as_ref(),
         };
         let auth = SecretRef {
             name: "auth_pass",
             env: self.auth_pass_env.as_deref(),
-            file: self.auth_pass_file.as_deref(),
+            file: self.auth_pass_file.as_ref().map(SecretFile::path),
             literal: self.auth_pass.as_ref(),
         };
         let privacy = SecretRef {
             name: "priv_pass",
             env: self.priv_pass_env.as_deref(),
-            file: self.priv_pass_file.as_deref(),
+            file: self.priv_pass_file.as_ref().map(SecretFile::path),
             literal: self.priv_pass.as_ref(),
         };
         match self.version {
@@ -599,6 +610,71 @@ pub enum PrivProtocol {
     Aes192c,
     /// AES-256 with the Reeder key extension that Cisco uses (net-snmp's `AES-256-C`).
     Aes256c,
+}
+
+/// A file that holds a secret. It is known by its path relative to the inventory's root
+/// (as written, stored and compared), so a moved or second checkout of the same inventory
+/// is the same inventory, and read at its place on this machine.
+#[derive(Debug, Clone, Eq)]
+pub struct SecretFile {
+    named: PathBuf,
+    path: PathBuf,
+}
+
+impl SecretFile {
+    pub fn new(named: impl Into<PathBuf>) -> Self {
+        let named = named.into();
+        Self {
+            path: named.clone(),
+            named,
+        }
+    }
+
+    /// How the inventory names the file: relative to its root when the file is inside it.
+    pub fn named(&self) -> &std::path::Path {
+        &self.named
+    }
+
+    /// Where the file is read.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Places the file at `path` on this machine, and names it relative to `root` when
+    /// it lies inside.
+    pub fn locate(&mut self, path: PathBuf, root: Option<&std::path::Path>) {
+        if let Some(relative) = root.and_then(|root| path.strip_prefix(root).ok()) {
+            self.named = relative.to_path_buf();
+        }
+        self.path = path;
+    }
+}
+
+impl PartialEq for SecretFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.named == other.named
+    }
+}
+
+impl Serialize for SecretFile {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.named.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretFile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        PathBuf::deserialize(deserializer).map(SecretFile::new)
+    }
+}
+
+impl JsonSchema for SecretFile {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        PathBuf::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        PathBuf::json_schema(generator)
+    }
 }
 
 /// A secret given literally in the inventory. Its value leaves only through `expose`:

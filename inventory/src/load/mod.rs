@@ -59,7 +59,28 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
         })?;
         sources.push(Arc::new(SourceFile::new(file.clone(), text)));
     }
-    load_sources(sources, options).map_err(LoadError::Invalid)
+    let mut loaded = load_sources(sources, options).map_err(LoadError::Invalid)?;
+    name_secret_files(&mut loaded.inventory, path);
+    Ok(loaded)
+}
+
+/// Names each secret file relative to the inventory's root (its folder, or the folder of
+/// its one file), so the same inventory imported from another checkout stores the same.
+fn name_secret_files(inventory: &mut Inventory, path: &Path) {
+    let folder = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
+    let Ok(root) = std::fs::canonicalize(folder) else {
+        return;
+    };
+    for site in &mut inventory.sites {
+        for file in site.snmp.secret_files_mut() {
+            let path = file.path().to_path_buf();
+            file.locate(path, Some(&root));
+        }
+    }
 }
 
 /// Loads the inventory at `path` as it was at git revision `rev` (a commit, tag or branch
@@ -118,7 +139,10 @@ pub fn load_at_revision(path: &Path, rev: &str, options: &LoadOptions) -> Result
     if sources.is_empty() {
         return Err(format!("no inventory file at {rev}"));
     }
-    load_sources(sources, options).map_err(|e| format!("the inventory at {rev} is not valid: {e}"))
+    let mut loaded = load_sources(sources, options)
+        .map_err(|e| format!("the inventory at {rev} is not valid: {e}"))?;
+    name_secret_files(&mut loaded.inventory, path);
+    Ok(loaded)
 }
 
 /// Loads inventory text that did not come from disk; `name` labels its problems.

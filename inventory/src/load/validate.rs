@@ -220,15 +220,9 @@ fn check_site(
     let snmp_path = field_path(&path, "snmp");
     let snmp_at = |field: &str| field_path(&snmp_path, field);
     let base = cx.base_dir(file).to_path_buf();
-    for secret_file in [
-        &mut site.snmp.community_file,
-        &mut site.snmp.auth_pass_file,
-        &mut site.snmp.priv_pass_file,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        *secret_file = resolve_path(&base, secret_file);
+    for secret_file in site.snmp.secret_files_mut() {
+        let path = resolve_path(&base, secret_file.named());
+        secret_file.locate(path, None);
     }
     let snmp = &site.snmp;
     let v3_fields = snmp.user.is_some() || snmp.auth.is_some() || snmp.privacy.is_some();
