@@ -16,7 +16,7 @@ use sixfive_report::document::Ipv6State;
 use sixfive_report::{CheckHead, CheckSummary, HostEntry, ScannerInfo};
 
 use crate::Failure;
-use crate::cli::{CheckArgs, CheckFormat, Global, HostSelection};
+use crate::cli::{CheckArgs, CheckFormat, Global};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 
 pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure> {
@@ -27,7 +27,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let places = loaded.host_places;
     let inventory = loaded.inventory;
     let require = args.require.unwrap_or(inventory.scan.require);
-    let hosts = select_hosts(&inventory, &args.select);
+    let hosts = crate::select::hosts(&inventory, &args.select)?;
     let format = args.format.unwrap_or_else(default_format);
     let inventory = Arc::new(inventory);
     block_on(async {
@@ -85,19 +85,6 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         }
         Ok(summary.exit_code())
     })
-}
-
-/// The inventory's hosts that `select` names.
-pub fn select_hosts(inventory: &sixfive_inventory::Inventory, select: &HostSelection) -> Vec<Host> {
-    let HostSelection { agency, tag, host } = select;
-    inventory
-        .hosts
-        .iter()
-        .filter(|h| agency.is_empty() || agency.contains(&h.agency))
-        .filter(|h| tag.is_empty() || h.tags.iter().any(|t| tag.contains(t)))
-        .filter(|h| host.is_empty() || host.iter().any(|f| f.eq_ignore_ascii_case(&h.fqdn)))
-        .cloned()
-        .collect()
 }
 
 /// The hosts among `hosts` added or changed since `since`: a date, judged by the store's

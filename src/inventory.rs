@@ -161,6 +161,11 @@ async fn list(
     agency: Option<&str>,
     removed: bool,
 ) -> Result<(serde_json::Value, Table), Failure> {
+    if let Some(wanted) = agency {
+        let agencies = store.agencies(true).await?;
+        let ids = agencies.iter().map(|a| a.entry.id.as_str());
+        crate::select::known("agency", &[wanted.to_owned()], ids)?;
+    }
     let in_agency = |id: &str| agency.is_none_or(|wanted| wanted == id);
     Ok(match what {
         ListWhat::Hosts => {

@@ -6,6 +6,7 @@ mod cli;
 mod inventory;
 mod run;
 mod scan;
+mod select;
 mod sites;
 
 use std::io::{IsTerminal, Write};

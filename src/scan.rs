@@ -12,7 +12,7 @@ use sixfive_report::ScanDocument;
 use sixfive_report::document::SitesSummary;
 
 use crate::Failure;
-use crate::check::{Summary, select_hosts};
+use crate::check::Summary;
 use crate::cli::{Global, ScanArgs, SitesFormat};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 
@@ -21,16 +21,8 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
     let profiles = profiles(global)?;
     let inventory = load(&path, &load_options(true, &profiles))?.inventory;
     let require = args.require.unwrap_or(inventory.scan.require);
-    crate::sites::unknown_sites(&inventory.sites, &args.site)?;
-    let hosts = select_hosts(&inventory, &args.select);
-    let agency = &args.select.agency;
-    let sites: Vec<_> = inventory
-        .sites
-        .iter()
-        .filter(|s| agency.is_empty() || agency.contains(&s.agency))
-        .filter(|s| args.site.is_empty() || args.site.contains(&s.id))
-        .cloned()
-        .collect();
+    let hosts = crate::select::hosts(&inventory, &args.select)?;
+    let sites = crate::select::sites(&inventory, &args.select.agency, &args.site)?;
     if hosts.is_empty() && sites.is_empty() {
         return Err(Failure::Usage(
             "no host or site matches the selection".into(),

@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use sixfive_checks::{Engine, RunRequest};
-use sixfive_inventory::model::Site;
 use sixfive_inventory::results::SiteState;
 use sixfive_inventory::run::Finished;
 use sixfive_report::SitesDocument;
@@ -19,13 +18,7 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let profiles = profiles(global)?;
     let inventory = load(&path, &load_options(true, &profiles))?.inventory;
     let fail_on = args.fail_on;
-    unknown_sites(&inventory.sites, &args.site)?;
-    let sites: Vec<Site> = inventory
-        .sites
-        .iter()
-        .filter(|s| args.site.is_empty() || args.site.contains(&s.id))
-        .cloned()
-        .collect();
+    let sites = crate::select::sites(&inventory, &[], &args.site)?;
     if sites.is_empty() {
         return Err(Failure::Usage("the inventory has no sites".into()));
     }
@@ -81,21 +74,6 @@ pub fn exit_code(states: impl IntoIterator<Item = SiteState>, fail_on: FailOn) -
 }
 
 /// The ids in `wanted` that name no site of `sites`, as a usage error.
-pub fn unknown_sites(sites: &[Site], wanted: &[String]) -> Result<(), Failure> {
-    let unknown: Vec<&str> = wanted
-        .iter()
-        .filter(|id| !sites.iter().any(|s| &s.id == *id))
-        .map(String::as_str)
-        .collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    Err(Failure::Usage(format!(
-        "no site with id {} in the inventory",
-        unknown.join(", ")
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

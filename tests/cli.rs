@@ -134,6 +134,82 @@ fn usage_errors_exit_64_and_a_missing_inventory_66() {
     sandbox.cmd().arg("--help").assert().success();
 }
 
+/// A city whose only resolver is a closed port on loopback: a selection bug could not
+/// send a packet anywhere else.
+const SELECTABLE: &str = "version: 1\nscan: {resolvers: ['[::1]:9'], scope: ['fd00::/8']}\nagencies: [{id: health, name: H}]\nhosts:\n  - {fqdn: portal.city.test, agency: health, tags: [citizen]}\nsites:\n  - {id: ward-1, name: W, agency: health, address: 'fd00:5a::1', snmp: {version: 2c, community_env: SIXFIVE_TEST_COMMUNITY}}\n";
+
+#[test]
+fn a_selection_naming_what_the_inventory_lacks_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    let city = sandbox.write("city.yaml", SELECTABLE);
+    let db = sandbox.db();
+    for (args, message) in [
+        (
+            &["check", "--agency", "helth"][..],
+            "--agency helth: the inventory has no such agency (did you mean `health`?)",
+        ),
+        (
+            &["check", "--tag", "citizens"],
+            "--tag citizens: the inventory has no such tag (did you mean `citizen`?)",
+        ),
+        (
+            &["check", "--host", "portal.cty.test"],
+            "--host portal.cty.test: the inventory has no such host (did you mean `portal.city.test`?)",
+        ),
+        (
+            &["scan", "--site", "ward-2"],
+            "--site ward-2: the inventory has no such site (did you mean `ward-1`?)",
+        ),
+        (
+            &["sites", "--site", "nosuch"],
+            "--site nosuch: the inventory has no such site",
+        ),
+    ] {
+        let out = sandbox
+            .cmd()
+            .env("SIXFIVE_TEST_COMMUNITY", "not-a-secret")
+            .args(["--db", &db, "--inventory"])
+            .arg(&city)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(64), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        // Errors wrap at the terminal's width: compare words, not lines or wrap marks.
+        let said = String::from_utf8_lossy(&out.stderr);
+        let said: Vec<&str> = said
+            .split_whitespace()
+            .filter(|word| !["|", "│"].contains(word))
+            .collect();
+        let said = said.join(" ");
+        assert!(said.contains(message), "{args:?}: {said}");
+    }
+    sandbox
+        .cmd()
+        .env("SIXFIVE_TEST_COMMUNITY", "not-a-secret")
+        .args(["--db", &db, "inventory", "import"])
+        .arg(&city)
+        .assert()
+        .success();
+    sandbox
+        .cmd()
+        .args([
+            "--db",
+            &db,
+            "inventory",
+            "list",
+            "hosts",
+            "--agency",
+            "nosuch",
+        ])
+        .assert()
+        .code(64)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "--agency nosuch: the inventory has no such agency",
+        ));
+}
+
 #[test]
 fn importing_twice_changes_nothing_and_the_default_store_is_under_xdg() {
     let sandbox = Sandbox::new();

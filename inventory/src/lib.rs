@@ -14,6 +14,8 @@ pub mod schema;
 pub mod store;
 
 pub use diagnostic::{InventoryError, Problem, Severity};
-pub use load::{LoadError, LoadOptions, Loaded, Place, load, load_at_revision, load_str};
+pub use load::{
+    LoadError, LoadOptions, Loaded, Place, did_you_mean, load, load_at_revision, load_str,
+};
 pub use model::Inventory;
 pub use store::{Store, StoreError, StoreUrl};

@@ -594,10 +594,7 @@ fn error_steps(path: &serde_path_to_error::Path) -> Vec<Step> {
 }
 
 /// The closest known name to a misspelt one, as a hint.
-pub(crate) fn did_you_mean<'a>(
-    given: &str,
-    known: impl Iterator<Item = &'a str>,
-) -> Option<String> {
+pub fn did_you_mean<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
     known
         .map(|candidate| (strsim::jaro_winkler(given, candidate), candidate))
         .filter(|(score, _)| *score > 0.8)
