@@ -25,7 +25,8 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
     let options = load_options(false, &profiles);
     let loaded = load(&path, &options)?;
     let places = loaded.host_places;
-    let inventory = loaded.inventory;
+    let mut inventory = loaded.inventory;
+    args.pace.apply(&mut inventory.scan);
     let require = args.require.unwrap_or(inventory.scan.require);
     let hosts = crate::select::hosts(&inventory, &args.select)?;
     let format = args.format.unwrap_or_else(default_format);
@@ -70,7 +71,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
             CheckFormat::Json => {
                 let mut hosts = kept.json_hosts;
                 hosts.sort();
-                let head = head(&summary, &engine, started, finished);
+                let head = head(&summary, &engine, &inventory.scan, started, finished);
                 sixfive_report::json::write_check(&mut out, &head, &hosts)?;
             }
             CheckFormat::Junit => {
@@ -219,6 +220,7 @@ impl Summary {
 fn head(
     summary: &Summary,
     engine: &Engine,
+    scan: &sixfive_inventory::model::Scan,
     started: DateTime<Utc>,
     finished: DateTime<Utc>,
 ) -> CheckHead {
@@ -232,6 +234,8 @@ fn head(
                 OwnV6::Ready => Ipv6State::Ready,
                 OwnV6::Missing(why) => Ipv6State::Missing(why.clone()),
             },
+            rate_per_second: scan.rate.0,
+            concurrency: scan.concurrency,
         },
         summary: summary.document(),
     }

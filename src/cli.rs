@@ -130,6 +130,8 @@ pub struct CheckArgs {
     /// history) or a git revision of the inventory (a commit, tag or branch).
     #[arg(long, value_name = "DATE|REV")]
     pub changed_since: Option<String>,
+    #[command(flatten)]
+    pub pace: Pace,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +149,40 @@ pub struct SitesArgs {
     /// worse than critical).
     #[arg(long, value_enum, default_value_t = FailOn::Critical)]
     pub fail_on: FailOn,
+    #[command(flatten)]
+    pub pace: Pace,
+}
+
+/// How fast a run may probe, over the inventory's `scan` settings for this run only.
+#[derive(Debug, Args)]
+pub struct Pace {
+    /// Probes per second in total, like 2000/s [default: the inventory's scan.rate, else 500/s].
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    pub rate: Option<sixfive_inventory::model::Rate>,
+    /// Probes in flight in total [default: the inventory's scan.concurrency, else 256].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+}
+
+impl Pace {
+    /// The inventory's scan settings with these overrides.
+    pub fn apply(&self, scan: &mut sixfive_inventory::model::Scan) {
+        if let Some(rate) = self.rate {
+            scan.rate = rate;
+        }
+        if let Some(concurrency) = self.concurrency {
+            scan.concurrency = concurrency;
+        }
+    }
+}
+
+/// A rate as the inventory writes it (`2000/s`), or a bare number of probes per second.
+fn parse_rate(text: &str) -> Result<sixfive_inventory::model::Rate, String> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{text}/s").parse()
+    } else {
+        text.parse()
+    }
 }
 
 /// Which hosts a command takes; each option narrows, repeatable, none for all.
@@ -183,6 +219,8 @@ pub struct ScanArgs {
     /// ICMP echo requests per address family and site; 0 leaves ICMP out.
     #[arg(long, value_name = "N", default_value_t = sixfive_checks::sites::poller::PINGS)]
     pub pings: u32,
+    #[command(flatten)]
+    pub pace: Pace,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

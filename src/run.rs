@@ -30,6 +30,7 @@ pub async fn drive(
         listen(SignalKind::interrupt())?,
         listen(SignalKind::terminate())?,
     );
+    let inventory_rate = inventory.scan.rate;
     let mut run = engine.start(inventory, request);
     let cancel = run.cancel.clone();
     let interrupt = tokio::spawn(async move {
@@ -38,7 +39,7 @@ pub async fn drive(
         tokio::select! { _ = interrupts.recv() => {}, _ = terms.recv() => {} }
         std::process::exit(130);
     });
-    let bar = progress_bar(run.progress.borrow().total());
+    let bar = progress_bar(run.progress.borrow().total(), inventory_rate);
     let mut progress = run.progress.clone();
     let shown = bar.clone();
     let watcher = tokio::spawn(async move {
@@ -60,15 +61,16 @@ pub async fn drive(
     Ok(outcome)
 }
 
-/// A progress bar on stderr when it is a terminal.
-fn progress_bar(total: usize) -> indicatif::ProgressBar {
+/// A progress bar on stderr when it is a terminal, naming the rate its ETA follows from.
+fn progress_bar(total: usize, rate: sixfive_inventory::model::Rate) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_bar} {eta}")
+        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_bar} {eta} at {msg}")
             .expect("the template is valid"),
     );
+    bar.set_message(format!("{rate} (--rate)"));
     bar
 }

@@ -19,7 +19,8 @@ use crate::inventory::{block_on, inventory_path, load, load_options, open_store,
 pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
     let profiles = profiles(global)?;
-    let inventory = load(&path, &load_options(true, &profiles))?.inventory;
+    let mut inventory = load(&path, &load_options(true, &profiles))?.inventory;
+    args.pace.apply(&mut inventory.scan);
     let require = args.require.unwrap_or(inventory.scan.require);
     let hosts = crate::select::hosts(&inventory, &args.select)?;
     let sites = crate::select::sites(&inventory, &args.select.agency, &args.site)?;

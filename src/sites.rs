@@ -16,7 +16,8 @@ use crate::inventory::{block_on, inventory_path, load, load_options, open_store,
 pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
     let profiles = profiles(global)?;
-    let inventory = load(&path, &load_options(true, &profiles))?.inventory;
+    let mut inventory = load(&path, &load_options(true, &profiles))?.inventory;
+    args.pace.apply(&mut inventory.scan);
     let fail_on = args.fail_on;
     let sites = crate::select::sites(&inventory, &[], &args.site)?;
     if sites.is_empty() {

@@ -136,7 +136,7 @@ fn usage_errors_exit_64_and_a_missing_inventory_66() {
 
 /// A city whose only resolver is a closed port on loopback: a selection bug could not
 /// send a packet anywhere else.
-const SELECTABLE: &str = "version: 1\nscan: {resolvers: ['[::1]:9'], scope: ['fd00::/8']}\nagencies: [{id: health, name: H}]\nhosts:\n  - {fqdn: portal.city.test, agency: health, tags: [citizen]}\nsites:\n  - {id: ward-1, name: W, agency: health, address: 'fd00:5a::1', snmp: {version: 2c, community_env: SIXFIVE_TEST_COMMUNITY}}\n";
+const SELECTABLE: &str = "version: 1\nscan: {resolvers: ['[::1]:9'], scope: ['fd00::/8'], timeouts: {dns: 100ms}}\nagencies: [{id: health, name: H}]\nhosts:\n  - {fqdn: portal.city.test, agency: health, tags: [citizen]}\nsites:\n  - {id: ward-1, name: W, agency: health, address: 'fd00:5a::1', snmp: {version: 2c, community_env: SIXFIVE_TEST_COMMUNITY}}\n";
 
 #[test]
 fn a_selection_naming_what_the_inventory_lacks_is_a_usage_error() {
@@ -208,6 +208,51 @@ fn a_selection_naming_what_the_inventory_lacks_is_a_usage_error() {
         .stderr(predicate::str::contains(
             "--agency nosuch: the inventory has no such agency",
         ));
+}
+
+#[test]
+fn rate_and_concurrency_override_the_inventory_for_one_run() {
+    let sandbox = Sandbox::new();
+    let city = sandbox.write("city.yaml", SELECTABLE);
+    let db = sandbox.db();
+    let pace = |extra: &[&str]| {
+        let out = sandbox
+            .cmd()
+            .args(["--db", &db, "--inventory"])
+            .arg(&city)
+            .args(["check", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        // The only resolver is a closed port: every DNS check is an error (exit 3).
+        assert_eq!(out.status.code(), Some(3), "{extra:?}");
+        let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            document["scanner"]["rate_per_second"].clone(),
+            document["scanner"]["concurrency"].clone(),
+        )
+    };
+    assert_eq!(pace(&[]), (500.into(), 256.into()), "the defaults");
+    assert_eq!(
+        pace(&["--rate", "2000/s", "--concurrency", "64"]),
+        (2000.into(), 64.into())
+    );
+    assert_eq!(pace(&["--rate", "50"]).0, 50);
+    for bad in [
+        &["--rate", "0"][..],
+        &["--rate", "fast"],
+        &["--concurrency", "0"],
+    ] {
+        sandbox
+            .cmd()
+            .args(["--db", &db, "--inventory"])
+            .arg(&city)
+            .arg("check")
+            .args(bad)
+            .assert()
+            .code(64)
+            .stdout("");
+    }
 }
 
 #[test]

@@ -14,6 +14,10 @@ use sixfive_inventory::run::HostReport;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScannerInfo {
     pub ipv6: Ipv6State,
+    /// The pace of the run (the inventory's `scan` settings or `--rate`/`--concurrency`):
+    /// probes per second and probes in flight, in total.
+    pub rate_per_second: u32,
+    pub concurrency: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
