@@ -114,6 +114,32 @@ pub enum InventoryCommand {
     },
     /// Print the inventory file's JSON Schema, for editors.
     Schema,
+    /// Set a host's or a site's stage, owner or note by hand (an empty value clears it).
+    /// The store logs who changed what (`inventory list audit`). An edit stands until the
+    /// inventory file changes the same field; then the file's value wins.
+    #[command(group(clap::ArgGroup::new("fields").required(true).multiple(true)))]
+    Edit {
+        /// A host's FQDN or a site's id, as imported.
+        target: String,
+        #[arg(long, group = "fields", value_parser = parse_stage)]
+        stage: Option<String>,
+        #[arg(long, group = "fields")]
+        owner: Option<String>,
+        #[arg(long, group = "fields")]
+        note: Option<String>,
+    },
+}
+
+/// A stage as the inventory writes it, or empty to clear the edit.
+fn parse_stage(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    serde_json::from_value::<sixfive_inventory::model::Stage>(text.into())
+        .map(|stage| stage.as_str().to_owned())
+        .map_err(|_| {
+            "a stage is one of planned, in-progress, dual-stack, ipv6-only, exempt".to_owned()
+        })
 }
 
 #[derive(Debug, Args)]
@@ -273,6 +299,8 @@ pub enum ListWhat {
     Agencies,
     /// What each import added, changed and removed.
     Changes,
+    /// Who edited a stage, owner or note by hand, when, and the old and new value.
+    Audit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,11 +1,11 @@
-//! `sixfive inventory validate|import|list|schema`.
+//! `sixfive inventory validate|import|list|edit|schema`.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use sixfive_checks::sites::profiles::{Profile, shipped, with_user_profiles};
-use sixfive_inventory::store::{Kind, Stored};
+use sixfive_inventory::store::{EditField, Kind, Stored};
 use sixfive_inventory::{LoadOptions, Loaded, Store, StoreUrl};
 
 use crate::Failure;
@@ -71,6 +71,26 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
                 ListFormat::Table => {
                     table.write(&mut out, color && std::io::stdout().is_terminal())?
                 }
+            }
+            Ok(())
+        }),
+        InventoryCommand::Edit {
+            target,
+            stage,
+            owner,
+            note,
+        } => block_on(async {
+            let store = open_store(global).await?;
+            let fields = [
+                (EditField::Stage, stage),
+                (EditField::Owner, owner),
+                (EditField::Note, note),
+            ];
+            let edited = edit(&store, &target, fields).await;
+            store.close().await;
+            let mut out = std::io::stdout().lock();
+            for line in edited? {
+                writeln!(out, "{line}")?;
             }
             Ok(())
         }),
@@ -146,6 +166,43 @@ pub fn who() -> String {
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// Applies each given field's hand edit to the host or site `target`; says what it did.
+async fn edit(
+    store: &Store,
+    target: &str,
+    fields: [(EditField, Option<String>); 3],
+) -> Result<Vec<String>, Failure> {
+    let hosts = store.hosts(false).await?;
+    let sites = store.sites(false).await?;
+    let fqdn = target.trim_end_matches('.').to_ascii_lowercase();
+    let (kind, key) = if hosts.iter().any(|h| h.entry.fqdn == fqdn) {
+        (Kind::Host, fqdn)
+    } else if sites.iter().any(|s| s.entry.id == target) {
+        (Kind::Site, target.to_owned())
+    } else {
+        let names = hosts.iter().map(|h| h.entry.fqdn.as_str());
+        let names = names.chain(sites.iter().map(|s| s.entry.id.as_str()));
+        let hint = sixfive_inventory::did_you_mean(target, names)
+            .map(|hint| format!(" ({hint})"))
+            .unwrap_or_default();
+        return Err(Failure::Usage(format!(
+            "{target}: the store has no such host or site{hint}"
+        )));
+    };
+    let who = who();
+    let mut done = Vec::new();
+    for (field, value) in fields {
+        let Some(value) = value else { continue };
+        let value = Some(value.as_str()).filter(|v| !v.is_empty());
+        store.edit(kind, &key, field, value, &who).await?;
+        done.push(match value {
+            Some(value) => format!("{} {key}: {} set to {value}", kind.as_str(), field.as_str()),
+            None => format!("{} {key}: {} cleared", kind.as_str(), field.as_str()),
+        });
+    }
+    Ok(done)
 }
 
 fn when<T>(stored: &Stored<T>) -> String {
@@ -268,6 +325,45 @@ async fn list(
             }
             (
                 json!({"schema": "sixfive.inventory/v1", "changes": changes}),
+                table,
+            )
+        }
+        ListWhat::Audit => {
+            let hosts = store.hosts(true).await?;
+            let sites = store.sites(true).await?;
+            let agency_of = |kind: Kind, key: &str| match kind {
+                Kind::Host => hosts
+                    .iter()
+                    .find(|h| h.entry.fqdn == key)
+                    .map(|h| &h.entry.agency),
+                Kind::Site => sites
+                    .iter()
+                    .find(|s| s.entry.id == key)
+                    .map(|s| &s.entry.agency),
+                Kind::Agency => None,
+            };
+            let edits: Vec<_> = store
+                .audit_log(None)
+                .await?
+                .into_iter()
+                .filter(|e| {
+                    agency.is_none() || agency_of(e.kind, &e.key).is_some_and(|a| in_agency(a))
+                })
+                .collect();
+            let mut table = Table::new(["AT", "WHO", "KIND", "KEY", "FIELD", "OLD", "NEW"]);
+            for e in &edits {
+                table.row([
+                    e.at.format("%Y-%m-%d %H:%M").to_string(),
+                    e.who.clone(),
+                    e.kind.as_str().into(),
+                    e.key.clone(),
+                    e.field.clone(),
+                    e.old_value.clone().unwrap_or_default(),
+                    e.new_value.clone().unwrap_or_default(),
+                ]);
+            }
+            (
+                json!({"schema": "sixfive.inventory/v1", "audit": edits}),
                 table,
             )
         }

@@ -256,6 +256,125 @@ fn rate_and_concurrency_override_the_inventory_for_one_run() {
 }
 
 #[test]
+fn hand_edits_are_audited_and_stand_until_the_file_changes_the_field() {
+    let sandbox = Sandbox::new();
+    let city = |stage: &str| {
+        sandbox.write(
+            "city.yaml",
+            &format!(
+                "version: 1\nagencies: [{{id: health, name: H}}]\nhosts:\n  - {{fqdn: portal.city.test, agency: health, stage: {stage}, owner: an}}\n  - {{fqdn: mail.city.test, agency: health}}\n"
+            ),
+        )
+    };
+    let db = sandbox.db();
+    sandbox.import(&db, &city("planned"));
+    let edit = |args: &[&str]| {
+        sandbox
+            .cmd()
+            .args(["--db", &db, "inventory", "edit"])
+            .args(args)
+            .assert()
+    };
+    edit(&[
+        "portal.city.test",
+        "--stage",
+        "dual-stack",
+        "--owner",
+        "binh",
+        "--note",
+        "waits for the new firewall",
+    ])
+    .success()
+    .stdout(
+        "host portal.city.test: stage set to dual-stack\n\
+             host portal.city.test: owner set to binh\n\
+             host portal.city.test: note set to waits for the new firewall\n",
+    );
+    edit(&["PORTAL.city.test.", "--owner", ""])
+        .success()
+        .stdout("host portal.city.test: owner cleared\n");
+    edit(&["portal.cty.test", "--note", "x"])
+        .code(64)
+        .stderr(predicate::str::contains("`portal.city.test`?"));
+    edit(&["portal.city.test", "--stage", "done"]).code(64);
+    edit(&["portal.city.test"]).code(64);
+
+    let stage_of = |fqdn: &str| {
+        let hosts = sandbox.list_json(&db, "hosts");
+        let host = hosts["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["fqdn"] == fqdn)
+            .unwrap()
+            .clone();
+        (
+            host["annotations"]["stage"].as_str().map(str::to_owned),
+            host["stage"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(
+        stage_of("portal.city.test"),
+        (Some("dual-stack".into()), "planned".into())
+    );
+    let audit = sandbox.list_json(&db, "audit");
+    let edits: Vec<(String, String, Value, Value)> = audit["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["who"].as_str().unwrap().to_owned(),
+                e["field"].as_str().unwrap().to_owned(),
+                e["old_value"].clone(),
+                e["new_value"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        edits,
+        [
+            (
+                "tester".into(),
+                "stage".into(),
+                Value::Null,
+                "dual-stack".into()
+            ),
+            ("tester".into(), "owner".into(), Value::Null, "binh".into()),
+            (
+                "tester".into(),
+                "note".into(),
+                Value::Null,
+                "waits for the new firewall".into()
+            ),
+            ("tester".into(), "owner".into(), "binh".into(), Value::Null),
+        ]
+    );
+
+    // The file changes the stage: its value wins, the edit goes, the log says why; the
+    // note, which the file does not set, stays.
+    sandbox.import(&db, &city("in-progress"));
+    assert_eq!(stage_of("portal.city.test"), (None, "in-progress".into()));
+    let audit = sandbox.list_json(&db, "audit");
+    let last = audit["audit"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["who"], "tester (import #2)");
+    assert_eq!(last["field"], "stage");
+    assert_eq!(last["old_value"], "dual-stack");
+    assert_eq!(last["new_value"], "in-progress");
+    let hosts = sandbox.list_json(&db, "hosts");
+    assert_eq!(
+        hosts["hosts"][1]["annotations"]["note"], "waits for the new firewall",
+        "{hosts}"
+    );
+    sandbox
+        .cmd()
+        .args(["--db", &db, "inventory", "list", "audit"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("tester (import #2)"));
+}
+
+#[test]
 fn importing_twice_changes_nothing_and_the_default_store_is_under_xdg() {
     let sandbox = Sandbox::new();
     sandbox

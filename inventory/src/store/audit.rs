@@ -12,7 +12,11 @@ pub enum EditField {
 }
 
 impl EditField {
-    fn as_str(self) -> &'static str {
+    /// The fields the inventory file also sets (a host's `stage` and `owner`); `note`
+    /// lives only in the store.
+    pub const IN_FILE: [EditField; 2] = [EditField::Stage, EditField::Owner];
+
+    pub fn as_str(self) -> &'static str {
         match self {
             EditField::Stage => "stage",
             EditField::Owner => "owner",

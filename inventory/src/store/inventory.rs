@@ -178,6 +178,39 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 record_change(&mut tx, import_id, entity.kind, &entity.key, change, before.as_ref(), Some(&entity.doc)).await?;
+                // The latest change wins: a hand edit stands until the file changes the
+                // same field, and then the file's value does (the audit log says so).
+                let Some(before) = before else { continue };
+                for field in EditField::IN_FILE {
+                    let file_value = &entity.doc[field.as_str()];
+                    if before[field.as_str()] == *file_value {
+                        continue;
+                    }
+                    let dropped: Option<String> = sqlx::query_scalar(
+                        "DELETE FROM annotations WHERE kind = $1 AND key = $2 AND field = $3
+                         RETURNING value",
+                    )
+                    .bind(entity.kind.as_str())
+                    .bind(&entity.key)
+                    .bind(field.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if dropped.is_some() {
+                        sqlx::query(
+                            "INSERT INTO audit_log (at, who, kind, key, field, old_value, new_value)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(now)
+                        .bind(format!("{who} (import #{import_id})"))
+                        .bind(entity.kind.as_str())
+                        .bind(&entity.key)
+                        .bind(field.as_str())
+                        .bind(dropped)
+                        .bind(file_value.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
             }
             for ((kind, key), doc) in &gone {
                 sqlx::query("UPDATE entities SET removed_at = $1 WHERE kind = $2 AND key = $3")
