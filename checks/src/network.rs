@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, FutureExt};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use hickory_proto::rr::{Name, RecordType};
 use ipnet::IpNet;
 use sixfive_inventory::model::{Scan, Timeouts};
@@ -23,6 +22,7 @@ use crate::probe::dns::{Answer, DnsClient, DnsError, Transport};
 use crate::probe::http::{Fetch, Target, Trust, TrustError, fetch};
 use crate::probe::icmp::{IcmpError, Pings, series};
 use crate::probe::resolve::Resolvers;
+use crate::probe::snmp::Pace;
 
 /// DNS queries in flight at once, so a large scan paces its resolvers instead of
 /// overrunning their receive buffers.
@@ -38,7 +38,7 @@ pub struct Network {
     in_flight: Arc<Semaphore>,
     per_address: usize,
     address_slots: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
-    rate: Arc<DefaultDirectRateLimiter>,
+    rate: Pace,
     /// The ICMPv6 and ICMP sockets, opened on first use.
     icmp_v6: std::sync::OnceLock<Result<surge_ping::Client, IcmpError>>,
     icmp_v4: std::sync::OnceLock<Result<surge_ping::Client, IcmpError>>,
@@ -122,7 +122,7 @@ impl Network {
             in_flight: Arc::new(Semaphore::new(scan.concurrency.max(1) as usize)),
             per_address: scan.per_host.max(1) as usize,
             address_slots: Mutex::new(HashMap::new()),
-            rate: Arc::new(RateLimiter::direct(Quota::per_second(per_second))),
+            rate: Pace::per_second(per_second),
             authoritative: Memo::new(),
             icmp_v6: std::sync::OnceLock::new(),
             icmp_v4: std::sync::OnceLock::new(),
@@ -196,8 +196,8 @@ impl Network {
     }
 
     /// The scan's rate limit, for probes that send several packets under one guard.
-    pub fn pace(&self) -> crate::probe::snmp::Pace {
-        Arc::clone(&self.rate)
+    pub fn pace(&self) -> Pace {
+        self.rate.clone()
     }
 
     /// Asks a name server directly for the zone's SOA, once per scan whichever hosts ask.
