@@ -1,18 +1,24 @@
 //! What the lab tests share: finding the lab, and running `sixfive` inside it.
 
+pub mod skip;
+
 use std::path::Path;
 use std::process::Command;
 
-/// The lab's scanner namespaces (dual stack, IPv4 only), or None (with a notice) when the
-/// lab is not up. `tests/run` starts it and names the scanner in SIXFIVE_LAB_NETNS.
+/// The lab's scanner namespaces (dual stack, IPv4 only), or None (the test skips, see
+/// [`skip::skip`]) when the lab is not up. `tests/run` starts it and names the scanner in
+/// SIXFIVE_LAB_NETNS, or says in SIXFIVE_LAB_SKIP_REASON why it could not.
 pub fn lab() -> Option<(String, String)> {
     match std::env::var("SIXFIVE_LAB_NETNS") {
         Ok(netns) => Some((netns.clone(), format!("{netns}4"))),
-        Err(_) if std::env::var("SIXFIVE_LAB").as_deref() == Ok("required") => {
-            panic!("SIXFIVE_LAB=required but the lab is not up (SIXFIVE_LAB_NETNS unset)")
-        }
         Err(_) => {
-            eprintln!("SKIPPED: the network lab is not up (run tests/run as root)");
+            skip::skip(&format!(
+                "no network lab: {}",
+                skip::cause(
+                    "SIXFIVE_LAB_SKIP_REASON",
+                    "SIXFIVE_LAB_NETNS is unset (tests/run starts the lab as root)"
+                )
+            ));
             None
         }
     }
