@@ -22,29 +22,24 @@ use cli::{Cli, ColorChoice, Command};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A failure with the exit code it earns (sysexits.h, as CI scripts expect).
+/// A failure with the exit code it earns (sysexits.h, as CI scripts expect). Each message
+/// already says its cause, which is why causes are not listed again below it.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Failure {
     #[error("{0}")]
-    #[diagnostic(code(sixfive::usage))]
     Usage(String),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Inventory(#[from] sixfive_inventory::LoadError),
     #[error(transparent)]
-    #[diagnostic(code(sixfive::store))]
     Store(#[from] sixfive_inventory::StoreError),
     #[error("the scanner cannot start: {0}")]
-    #[diagnostic(code(sixfive::scanner))]
     Setup(#[from] sixfive_checks::network::SetupError),
     #[error("the scanner cannot start: {0}")]
-    #[diagnostic(code(sixfive::scanner))]
     Scanner(String),
-    #[error("cannot write the output: {0}")]
-    #[diagnostic(code(sixfive::output))]
+    #[error("cannot write the output: {}", sixfive_inventory::store::said(.0))]
     Output(#[from] std::io::Error),
     #[error("interrupted: the run is stored as incomplete")]
-    #[diagnostic(code(sixfive::interrupted))]
     Interrupted,
 }
 
@@ -75,22 +70,71 @@ fn main() -> ExitCode {
     };
     let color = use_color(cli.global.color);
     init_logging(&cli.global, color);
+    style_reports(color);
+    match run(cli, color) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            report(&failure);
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+/// How problems look on stderr: in colour and with box-drawing characters when `color`,
+/// wrapped only on a terminal, so that a log or CI output keeps one line per message.
+fn style_reports(color: bool) {
+    let wrap = std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(
             miette::MietteHandlerOpts::new()
                 .color(color)
                 .unicode(color)
+                .wrap_lines(wrap)
                 .terminal_links(false)
                 .build(),
         )
     }));
-    match run(cli, color) {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            let code = failure.exit_code();
-            eprintln!("{:?}", miette::Report::new(failure));
-            ExitCode::from(code)
+}
+
+/// Tells the user what went wrong on stderr: each problem of an invalid inventory under its
+/// own header, with its snippet, then their count; any other failure as its message and hint.
+/// A stderr that cannot be written to is let be: there is nowhere else to say it.
+fn report(failure: &Failure) {
+    let shown = |report: miette::Report| format!("{report:?}").trim_end().to_owned();
+    let reports: Vec<String> = match failure {
+        Failure::Inventory(sixfive_inventory::LoadError::Invalid(invalid)) => invalid
+            .problems
+            .iter()
+            .map(|problem| shown(miette::Report::new(problem.clone())))
+            .chain([shown(miette::Report::new(Message::of(invalid)))])
+            .collect(),
+        other => vec![shown(miette::Report::new(Message::of(other)))],
+    };
+    let _ = writeln!(std::io::stderr(), "{}", reports.join("\n\n"));
+}
+
+/// A failure's message and hint alone, without the causes its message already says.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+struct Message {
+    text: String,
+    help: Option<String>,
+}
+
+impl Message {
+    fn of(diagnostic: &dyn Diagnostic) -> Self {
+        Self {
+            text: diagnostic.to_string(),
+            help: diagnostic.help().map(|help| help.to_string()),
         }
+    }
+}
+
+impl Diagnostic for Message {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn std::fmt::Display>)
     }
 }
 

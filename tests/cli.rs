@@ -667,3 +667,56 @@ fn the_output_schemas_are_printed_and_refuse_what_is_not_a_document() {
             .is_valid(&serde_json::json!({"schema": "sixfive.sites/v1", "sites": [{"id": 7}]}))
     );
 }
+
+/// How a command ended: its exit code and what it said on stderr.
+fn ended(out: &std::process::Output) -> (Option<i32>, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// One header per problem, its cause said once, and no internal codes or empty `Error:`
+/// lines; an inventory's problems keep their snippets.
+#[test]
+fn each_problem_has_one_header_and_says_its_cause_once() {
+    let sandbox = Sandbox::new();
+    let bad = sandbox.write("bad.yaml", BAD);
+    let out = sandbox
+        .cmd()
+        .args(["--color", "never", "inventory", "validate"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let (code, stderr) = ended(&out);
+    assert_eq!(code, Some(65));
+    let headers: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.trim_start().starts_with("x "))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "  x unknown field `nmae_vi` in agencies[0]",
+            "  x unknown agency `nope`",
+            "  x the inventory has 2 errors"
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains("5 |     nmae_vi: x"), "{stderr}");
+    assert!(!stderr.contains("sixfive::"), "{stderr}");
+    assert!(!stderr.contains("Error:"), "{stderr}");
+
+    let out = sandbox
+        .cmd()
+        .args(["inventory", "validate", "/nonexistent/city.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ended(&out),
+        (
+            Some(66),
+            "  x cannot read inventory /nonexistent/city.yaml: no such file or directory\n".into()
+        )
+    );
+}

@@ -57,6 +57,23 @@ pub enum StoreError {
     Corrupt { kind: &'static str, reason: String },
 }
 
+/// An I/O error as a person says it: the system's words ("connection refused", "no space
+/// left on device") without the error number.
+pub fn said(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let text = match error.raw_os_error() {
+        Some(code) => text
+            .trim_end_matches(&format!(" (os error {code})"))
+            .to_owned(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// A stored text read back as `T`, or the store is corrupt.
 fn stored<T: std::str::FromStr<Err = String>>(
     text: &str,
