@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     after_help = "Exit codes: 0 ok; for `check` 1 a host below the required level, 2 a host \
                   BROKEN or regressed, 3 inconclusive (scanner or resolver trouble); 64 usage \
                   error; 65 invalid inventory; 66 inventory not found; 69 store unavailable; \
-                  74 output error."
+                  74 output not written (a reader that closed the pipe ends the command with 0)."
 )]
 pub struct Cli {
     #[command(flatten)]

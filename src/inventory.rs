@@ -115,8 +115,10 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
     let loaded = sixfive_inventory::load(path, options)?;
     // Warnings follow -q like logs do.
     if tracing::enabled!(tracing::Level::WARN) {
+        let mut err = std::io::stderr().lock();
         for warning in &loaded.warnings {
-            eprintln!("{:?}", miette::Report::new(warning.clone()));
+            // A closed stderr is no reason to stop: eprintln! would panic.
+            let _ = writeln!(err, "{:?}", miette::Report::new(warning.clone()));
         }
     }
     Ok(loaded)

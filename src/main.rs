@@ -44,9 +44,12 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn exit_code(&self) -> u8 {
+    /// The exit code, or None when the command should end quietly with 0: the reader of
+    /// stdout has gone (`| head -1`), so nobody wants the rest, as with any Unix tool.
+    fn exit_code(&self) -> Option<u8> {
         use sixfive_inventory::LoadError;
-        match self {
+        Some(match self {
+            Failure::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return None,
             Failure::Usage(_) => 64,
             Failure::Inventory(LoadError::Invalid(_)) => 65,
             Failure::Inventory(LoadError::Read { .. } | LoadError::Empty(_)) => 66,
@@ -55,28 +58,41 @@ impl Failure {
             Failure::Output(_) => 74,
             // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.
             Failure::Interrupted => 130,
-        }
+        })
     }
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
-            let code = if error.use_stderr() { 64 } else { 0 };
+        // Help and the version go to stdout, usage errors to stderr.
+        Err(error) if error.use_stderr() => {
             let _ = error.print();
-            return ExitCode::from(code);
+            return ExitCode::from(64);
+        }
+        Err(help) => {
+            style_reports(use_color(ColorChoice::Auto));
+            return finish(help.print().map(|()| 0).map_err(Failure::Output));
         }
     };
     let color = use_color(cli.global.color);
     init_logging(&cli.global, color);
     style_reports(color);
-    match run(cli, color) {
+    // What is still buffered for stdout fails here, not unseen at exit.
+    finish(run(cli, color).and_then(|code| Ok(std::io::stdout().flush().map(|()| code)?)))
+}
+
+/// The exit code of a command's outcome, saying what failed on stderr.
+fn finish(outcome: Result<u8, Failure>) -> ExitCode {
+    match outcome {
         Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            report(&failure);
-            ExitCode::from(failure.exit_code())
-        }
+        Err(failure) => match failure.exit_code() {
+            None => ExitCode::SUCCESS,
+            Some(code) => {
+                report(&failure);
+                ExitCode::from(code)
+            }
+        },
     }
 }
 
@@ -154,8 +170,10 @@ fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Completions { shell } => {
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "sixfive", &mut std::io::stdout());
+            // clap_complete panics when its writer fails; a buffer does not.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "sixfive", &mut script);
+            std::io::stdout().write_all(&script)?;
             Ok(0)
         }
         Command::Man => {

@@ -676,6 +676,80 @@ fn ended(out: &std::process::Output) -> (Option<i32>, String) {
     )
 }
 
+/// A reader that has gone (`| head -1`) ends every command quietly with 0; a full disk is
+/// exit 74 and one line, never a panic.
+#[test]
+fn a_closed_stdout_ends_quietly_and_a_full_disk_is_74_with_one_line() {
+    let sandbox = Sandbox::new();
+    let db = sandbox.db();
+    let city = sandbox.write(
+        "city.yaml",
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
+    );
+    sandbox.import(&db, &city);
+    // `check` asks a resolver on loopback that never answers, so it probes nothing else.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let checked = sandbox.write(
+        "checked.yaml",
+        &format!(
+            "version: 1\nscan: {{resolvers: [\"{}\"], timeouts: {{dns: 1s}}, scope: [198.18.0.0/15]}}\n\
+             agencies: [{{id: dict, name: D}}]\nhosts:\n  - {{fqdn: a.danang.test, agency: dict}}\n",
+            silent.local_addr().unwrap()
+        ),
+    );
+    let (city, checked) = (city.display().to_string(), checked.display().to_string());
+    let mut commands: Vec<Vec<&str>> = vec![
+        vec![
+            "--db",
+            &db,
+            "--inventory",
+            &checked,
+            "check",
+            "--format",
+            "json",
+        ],
+        vec!["inventory", "validate", &city],
+        vec!["--db", &db, "inventory", "import", &city],
+        vec!["inventory", "schema"],
+        vec!["schema", "check"],
+        vec!["completions", "bash"],
+        vec!["man"],
+        vec!["--help"],
+    ];
+    for what in ["hosts", "changes"] {
+        for format in ["table", "json"] {
+            commands.push(vec![
+                "--db",
+                &db,
+                "inventory",
+                "list",
+                what,
+                "--format",
+                format,
+            ]);
+        }
+    }
+    for args in &commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = sandbox.cmd().args(args).stdout(writer).output().unwrap();
+        assert_eq!(ended(&out), (Some(0), String::new()), "{args:?} | head");
+
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = sandbox.cmd().args(args).stdout(full).output().unwrap();
+        let (code, stderr) = ended(&out);
+        assert_eq!(code, Some(74), "{args:?} > /dev/full: {stderr}");
+        assert_eq!(
+            stderr.trim().lines().collect::<Vec<_>>(),
+            ["x cannot write the output: no space left on device"],
+            "{args:?} > /dev/full"
+        );
+    }
+}
+
 /// One header per problem, its cause said once, and no internal codes or empty `Error:`
 /// lines; an inventory's problems keep their snippets.
 #[test]
