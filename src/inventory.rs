@@ -129,7 +129,11 @@ pub async fn open_store(global: &Global) -> Result<Store, Failure> {
         Some(text) => text
             .parse::<StoreUrl>()
             .map_err(|e| Failure::Usage(e.to_string()))?,
-        None => StoreUrl::default_sqlite().map_err(|e| Failure::Usage(e.to_string()))?,
+        None => {
+            let url = StoreUrl::default_sqlite().map_err(|e| Failure::Usage(e.to_string()))?;
+            url.create_folder()?;
+            url
+        }
     };
     tracing::info!(store = %url, "opening the store");
     Ok(Store::open(&url).await?)

@@ -750,6 +750,118 @@ fn a_closed_stdout_ends_quietly_and_a_full_disk_is_74_with_one_line() {
     }
 }
 
+/// `--db` names a file: its folder must exist (only the default one is made), and a
+/// folder is not a store. Each is said once, in words.
+#[test]
+fn a_store_path_in_a_missing_folder_or_a_folder_is_refused_plainly() {
+    let sandbox = Sandbox::new();
+    let missing = sandbox.dir.path().join("nope");
+    let db = missing.join("store.db").display().to_string();
+    for command in [
+        vec!["inventory", "list"],
+        vec!["inventory", "list", "changes"],
+    ] {
+        let out = sandbox
+            .cmd()
+            .args(["--db", &db])
+            .args(command)
+            .output()
+            .unwrap();
+        let (code, stderr) = ended(&out);
+        assert_eq!(code, Some(69), "{stderr}");
+        assert_eq!(
+            stderr.trim(),
+            format!(
+                "x the store's folder {} does not exist: create it first",
+                missing.display()
+            )
+        );
+        assert!(!missing.exists(), "the folder was created");
+    }
+    let folder = sandbox.dir.path().display().to_string();
+    let out = sandbox
+        .cmd()
+        .args(["--db", &folder, "inventory", "list"])
+        .output()
+        .unwrap();
+    let (code, stderr) = ended(&out);
+    assert_eq!(code, Some(69), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        format!("x the store {folder} is a directory: name a file in it")
+    );
+}
+
+/// A PostgreSQL store that cannot be reached says why within its connect timeout, a URL
+/// without a user is refused, and no password is ever shown.
+#[test]
+fn postgres_failures_say_why_soon_and_without_the_password() {
+    let sandbox = Sandbox::new();
+    let closed = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    // Accepts connections (the kernel does) and never answers.
+    let silent = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let cases = [
+        (
+            format!("postgres://ops:hunter2pw@[::1]:{closed_port}/city"),
+            69,
+            format!(
+                "cannot open the store postgres://ops@[::1]:{closed_port}/city: connection refused"
+            ),
+        ),
+        (
+            format!("postgres://ops:hunter2pw@[::1]:{silent_port}/city?connect_timeout=1"),
+            69,
+            format!(
+                "cannot open the store postgres://ops@[::1]:{silent_port}/city: no answer within 1 s"
+            ),
+        ),
+        (
+            format!("postgres://:hunter2pw@[::1]:{closed_port}/city"),
+            64,
+            "bad PostgreSQL URL: no user in".into(),
+        ),
+    ];
+    for (url, expected_code, says) in cases {
+        let started = std::time::Instant::now();
+        let out = sandbox
+            .cmd()
+            .env_remove("PGUSER")
+            .args(["--db", &url, "inventory", "list"])
+            .output()
+            .unwrap();
+        let (code, stderr) = ended(&out);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{url}"
+        );
+        assert_eq!(code, Some(expected_code), "{url}: {stderr}");
+        assert!(stderr.contains(&says), "{url}: {stderr}");
+        assert!(!stderr.contains("hunter2pw"), "{url}: {stderr}");
+        assert!(!stderr.contains("anonymous"), "{url}: {stderr}");
+    }
+    drop(silent);
+
+    // The server's own words, without sqlx's prefix or the line of its source.
+    let Some(admin) = postgres_url() else { return };
+    let url = format!("{}/sixfive_no_such_db", admin.rsplit_once('/').unwrap().0);
+    let out = sandbox
+        .cmd()
+        .args(["--db", &url, "inventory", "list"])
+        .output()
+        .unwrap();
+    let (code, stderr) = ended(&out);
+    assert_eq!(code, Some(69), "{stderr}");
+    assert!(
+        stderr.contains(": database \"sixfive_no_such_db\" does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("at line"), "{stderr}");
+    assert!(!stderr.contains("returned from database"), "{stderr}");
+}
+
 /// One header per problem, its cause said once, and no internal codes or empty `Error:`
 /// lines; an inventory's problems keep their snippets.
 #[test]
