@@ -1,6 +1,6 @@
 //! `sixfive inventory validate|import|list|schema`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -12,6 +12,7 @@ use crate::Failure;
 use crate::cli::{Global, InventoryCommand, ListFormat, ListWhat};
 use sixfive_report::table::Table;
 
+/// Runs an inventory command; `color` colours a table on stdout.
 pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<(), Failure> {
     match command {
         InventoryCommand::Validate { path } => {
@@ -68,9 +69,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
                     "{}",
                     serde_json::to_string_pretty(&json).expect("JSON values serialise")
                 )?,
-                ListFormat::Table => {
-                    table.write(&mut out, color && std::io::stdout().is_terminal())?
-                }
+                ListFormat::Table => table.write(&mut out, color)?,
             }
             Ok(())
         }),

@@ -62,6 +62,30 @@ impl Failure {
     }
 }
 
+/// Whether to colour each stream: tables on stdout, messages and logs on stderr.
+#[derive(Debug, Clone, Copy)]
+struct Colors {
+    stdout: bool,
+    stderr: bool,
+}
+
+impl Colors {
+    /// `--color always` and `never` decide; `auto` colours a terminal unless NO_COLOR is set.
+    fn new(choice: ColorChoice) -> Self {
+        let on = |terminal: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Self {
+            stdout: on(std::io::stdout().is_terminal()),
+            stderr: on(std::io::stderr().is_terminal()),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -71,15 +95,15 @@ fn main() -> ExitCode {
             return ExitCode::from(64);
         }
         Err(help) => {
-            style_reports(use_color(ColorChoice::Auto));
+            style_reports(Colors::new(ColorChoice::Auto).stderr);
             return finish(help.print().map(|()| 0).map_err(Failure::Output));
         }
     };
-    let color = use_color(cli.global.color);
-    init_logging(&cli.global, color);
-    style_reports(color);
+    let colors = Colors::new(cli.global.color);
+    init_logging(&cli.global, colors.stderr);
+    style_reports(colors.stderr);
     // What is still buffered for stdout fails here, not unseen at exit.
-    finish(run(cli, color).and_then(|code| Ok(std::io::stdout().flush().map(|()| code)?)))
+    finish(run(cli, colors).and_then(|code| Ok(std::io::stdout().flush().map(|()| code)?)))
 }
 
 /// The exit code of a command's outcome, saying what failed on stderr.
@@ -155,7 +179,8 @@ impl Diagnostic for Message {
 }
 
 /// Runs the command; its exit code on success (0, or a `check` verdict).
-fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
+fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
+    let color = colors.stdout;
     match cli.command {
         Command::Inventory(command) => inventory::run(command, &cli.global, color).map(|()| 0),
         Command::Check(args) => check::run(args, &cli.global, color),
@@ -179,18 +204,6 @@ fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(0)
-        }
-    }
-}
-
-/// Colour on stderr: `--color`, then NO_COLOR, then whether stderr is a terminal.
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
         }
     }
 }

@@ -906,3 +906,29 @@ fn each_problem_has_one_header_and_says_its_cause_once() {
         )
     );
 }
+
+/// `--color always` colours a table even through a pipe; `auto` never writes escape codes
+/// to one.
+#[test]
+fn color_always_colours_a_piped_table_and_auto_does_not() {
+    let sandbox = Sandbox::new();
+    let db = sandbox.db();
+    let city = sandbox.write(
+        "city.yaml",
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
+    );
+    sandbox.import(&db, &city);
+    let table = |color: &str| {
+        let out = sandbox
+            .cmd()
+            .env_remove("NO_COLOR")
+            .args(["--color", color, "--db", &db, "inventory", "list"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(table("always").starts_with("\x1b[1mFQDN"));
+    assert!(!table("auto").contains('\x1b'));
+    assert!(!table("never").contains('\x1b'));
+}
