@@ -11,7 +11,7 @@ mod sites;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::FromArgMatches;
 use miette::Diagnostic;
 
 use cli::{Cli, ColorChoice, Command};
@@ -87,11 +87,14 @@ impl Colors {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::command()
+        .try_get_matches()
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches))
+    {
         Ok(cli) => cli,
         // Help and the version go to stdout, usage errors to stderr.
         Err(error) if error.use_stderr() => {
-            let _ = error.print();
+            let _ = error.format(&mut cli::command()).print();
             return ExitCode::from(64);
         }
         Err(help) => {
@@ -197,12 +200,12 @@ fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails; a buffer does not.
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "sixfive", &mut script);
+            clap_complete::generate(shell, &mut cli::command(), "sixfive", &mut script);
             std::io::stdout().write_all(&script)?;
             Ok(0)
         }
         Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            clap_mangen::Man::new(cli::command()).render(&mut std::io::stdout())?;
             Ok(0)
         }
     }

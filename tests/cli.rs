@@ -932,3 +932,37 @@ fn color_always_colours_a_piped_table_and_auto_does_not() {
     assert!(!table("auto").contains('\x1b'));
     assert!(!table("never").contains('\x1b'));
 }
+
+/// Help shows no empty `[env: VAR=]`, and commands that print something fixed do not list
+/// the global options, which mean nothing to them.
+#[test]
+fn help_is_not_cluttered() {
+    let help = |args: &[&str]| {
+        let out = Sandbox::new().cmd().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let main = help(&["--help"]);
+    assert!(main.contains("[env: SIXFIVE_INVENTORY]"), "{main}");
+    assert!(!main.contains("=]"), "{main}");
+    for command in [
+        &["completions", "--help"][..],
+        &["man", "--help"],
+        &["schema", "--help"],
+        &["inventory", "schema", "--help"],
+    ] {
+        let text = help(command);
+        for global in ["--inventory", "--db", "--color", "--quiet", "[OPTIONS]"] {
+            assert!(
+                !text.contains(global),
+                "{command:?} lists {global}:\n{text}"
+            );
+        }
+    }
+    // They still take them, as before.
+    Sandbox::new()
+        .cmd()
+        .args(["completions", "bash", "--color", "never", "-q"])
+        .assert()
+        .success();
+}
