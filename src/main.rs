@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod inventory;
+mod man;
 mod run;
 mod scan;
 mod sites;
@@ -205,7 +206,7 @@ fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Man => {
-            clap_mangen::Man::new(cli::command()).render(&mut std::io::stdout())?;
+            man::write(&mut std::io::stdout().lock())?;
             Ok(0)
         }
     }

@@ -933,6 +933,34 @@ fn color_always_colours_a_piped_table_and_auto_does_not() {
     assert!(!table("never").contains('\x1b'));
 }
 
+/// The man page names no other page, since `sixfive man` writes only this one; it
+/// describes every command itself.
+#[test]
+fn the_man_page_refers_to_no_page_it_does_not_write() {
+    let out = Sandbox::new().cmd().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(!refers_to_a_page(&page), "{page}");
+    for command in [
+        "sixfive inventory list",
+        "sixfive check",
+        "sixfive completions",
+    ] {
+        assert!(page.contains(command), "{command} is missing: {page}");
+    }
+}
+
+/// Whether roff text names another sixfive page, as `sixfive-inventory(1)` (`\-` is
+/// roff's hyphen).
+fn refers_to_a_page(page: &str) -> bool {
+    let text = page.replace("\\-", "-");
+    text.match_indices("sixfive-").any(|(at, prefix)| {
+        let rest = &text[at + prefix.len()..];
+        let name = rest.trim_start_matches(|c: char| c.is_ascii_lowercase() || c == '-');
+        name.starts_with("(1)")
+    })
+}
+
 /// Help shows no empty `[env: VAR=]`, and commands that print something fixed do not list
 /// the global options, which mean nothing to them.
 #[test]
