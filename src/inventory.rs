@@ -145,12 +145,19 @@ pub fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T
         .block_on(future)
 }
 
-/// Who made a change, for the store's history: $SIXFIVE_USER, else the login name.
+/// Who made a change, for the store's history: $SIXFIVE_USER, the login name, else the
+/// account sixfive runs as (cron and systemd services set no USER).
 pub fn who() -> String {
     ["SIXFIVE_USER", "USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or_else(|| {
+            let uid = nix::unistd::getuid();
+            match nix::unistd::User::from_uid(uid) {
+                Ok(Some(user)) => user.name,
+                _ => format!("uid {uid}"),
+            }
+        })
 }
 
 fn when<T>(stored: &Stored<T>) -> String {

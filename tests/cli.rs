@@ -961,6 +961,28 @@ fn refers_to_a_page(page: &str) -> bool {
     })
 }
 
+/// With no login name in the environment (cron, systemd), history names the account.
+#[test]
+fn who_falls_back_to_the_account_name() {
+    let sandbox = Sandbox::new();
+    let db = sandbox.db();
+    let city = sandbox.write("city.yaml", "version: 1\nagencies: [{id: dict, name: D}]\n");
+    sandbox
+        .cmd()
+        .env_remove("SIXFIVE_USER")
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .args(["--db", &db, "inventory", "import"])
+        .arg(&city)
+        .assert()
+        .success();
+    let account = Command::new("id").arg("-un").output().unwrap();
+    let account = String::from_utf8(account.stdout).unwrap();
+    let changes = sandbox.list_json(&db, "changes");
+    assert_eq!(changes["changes"][0]["who"], account.trim());
+}
+
 /// Help shows no empty `[env: VAR=]`, and commands that print something fixed do not list
 /// the global options, which mean nothing to them.
 #[test]
