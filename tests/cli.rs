@@ -983,6 +983,25 @@ fn who_falls_back_to_the_account_name() {
     assert_eq!(changes["changes"][0]["who"], account.trim());
 }
 
+/// A file without `version` is refused, even an empty one, with a hint.
+#[test]
+fn an_inventory_file_without_version_is_refused() {
+    let sandbox = Sandbox::new();
+    for text in ["", "# hosts come later\n"] {
+        let file = sandbox.write("empty.yaml", text);
+        sandbox
+            .cmd()
+            .args(["--color", "never", "inventory", "validate"])
+            .arg(&file)
+            .assert()
+            .code(65)
+            .stderr(predicate::str::contains("missing `version`"))
+            .stderr(predicate::str::contains(
+                "help: start the file with `version: 1`",
+            ));
+    }
+}
+
 /// Help shows no empty `[env: VAR=]`, and commands that print something fixed do not list
 /// the global options, which mean nothing to them.
 #[test]

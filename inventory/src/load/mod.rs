@@ -442,7 +442,15 @@ fn read_file(cx: &mut Context, file: usize) -> Part {
         }
     };
     let Value::Map(entries) = &root.value else {
-        if root.value != Value::Null {
+        // An empty file would otherwise pass as an inventory of nothing.
+        if root.value == Value::Null {
+            cx.at_value(
+                file,
+                &[],
+                "missing `version`: the file is empty".into(),
+                Some("start the file with `version: 1`".into()),
+            );
+        } else {
             cx.trees[file] = Some(root);
             cx.at_value(
                 file,
