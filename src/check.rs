@@ -19,6 +19,7 @@ use crate::Failure;
 use crate::cli::{CheckArgs, CheckFormat, Global};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 
+/// `color` colours the table on stdout.
 pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
     let profiles = profiles(global)?;
@@ -81,8 +82,9 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
             CheckFormat::Github => {
                 sixfive_report::github::write_check(&mut out, &reports, &places)?
             }
-            CheckFormat::Table => sixfive_report::table::check(&reports, require)
-                .write(&mut out, color && std::io::stdout().is_terminal())?,
+            CheckFormat::Table => {
+                sixfive_report::table::check(&reports, require).write(&mut out, color)?
+            }
         }
         Ok(summary.exit_code())
     })

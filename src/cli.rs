@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     after_help = "Exit codes: 0 ok; for `check` 1 a host below the required level, 2 a host \
                   BROKEN or regressed, 3 inconclusive (scanner or resolver trouble); 64 usage \
                   error; 65 invalid inventory; 66 inventory not found; 69 store unavailable; \
-                  74 output error."
+                  74 output not written (a reader that closed the pipe ends the command with 0)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -27,7 +27,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Inventory file, or a folder of YAML files merged into one.
-    #[arg(long, global = true, env = "SIXFIVE_INVENTORY", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIXFIVE_INVENTORY",
+        value_name = "PATH",
+        hide_env_values = true
+    )]
     pub inventory: Option<PathBuf>,
     /// Store: a SQLite path or sqlite://PATH, or postgres://user@host/db
     /// [default: $XDG_DATA_HOME/sixfive/sixfive.db]
@@ -40,7 +46,13 @@ pub struct Global {
     )]
     pub db: Option<String>,
     /// A folder of device profiles (YAML) to use beside, or instead of, the shipped ones.
-    #[arg(long, global = true, env = "SIXFIVE_PROFILES", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIXFIVE_PROFILES",
+        value_name = "DIR",
+        hide_env_values = true
+    )]
     pub profiles: Option<PathBuf>,
     /// More log detail on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
@@ -51,6 +63,27 @@ pub struct Global {
     /// Colour in messages and tables; NO_COLOR in the environment means never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+/// The command line as parsed, completed and documented. Commands that print something
+/// fixed (completions, the man page, schemas) take the global options, which mean nothing
+/// to them, without listing them in their help.
+pub fn command() -> clap::Command {
+    let command = Cli::command();
+    // clap skips a global option a subcommand already has, so a hidden copy takes its place.
+    let hidden: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .map(|arg| arg.clone().hide(true))
+        .collect();
+    let hide = |sub: clap::Command| sub.args(hidden.clone());
+    command
+        .mut_subcommand("completions", hide)
+        .mut_subcommand("man", hide)
+        .mut_subcommand("schema", hide)
+        .mut_subcommand("inventory", |inventory| {
+            inventory.mut_subcommand("schema", hide)
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

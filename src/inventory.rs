@@ -1,6 +1,6 @@
 //! `sixfive inventory validate|import|list|edit|schema`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -12,6 +12,7 @@ use crate::Failure;
 use crate::cli::{Global, InventoryCommand, ListFormat, ListWhat};
 use sixfive_report::table::Table;
 
+/// Runs an inventory command; `color` colours a table on stdout.
 pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<(), Failure> {
     match command {
         InventoryCommand::Validate { path } => {
@@ -68,9 +69,7 @@ pub fn run(command: InventoryCommand, global: &Global, color: bool) -> Result<()
                     "{}",
                     serde_json::to_string_pretty(&json).expect("JSON values serialise")
                 )?,
-                ListFormat::Table => {
-                    table.write(&mut out, color && std::io::stdout().is_terminal())?
-                }
+                ListFormat::Table => table.write(&mut out, color)?,
             }
             Ok(())
         }),
@@ -135,8 +134,10 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
     let loaded = sixfive_inventory::load(path, options)?;
     // Warnings follow -q like logs do.
     if tracing::enabled!(tracing::Level::WARN) {
+        let mut err = std::io::stderr().lock();
         for warning in &loaded.warnings {
-            eprintln!("{:?}", miette::Report::new(warning.clone()));
+            // A closed stderr is no reason to stop: eprintln! would panic.
+            let _ = writeln!(err, "{:?}", miette::Report::new(warning.clone()));
         }
     }
     Ok(loaded)
@@ -147,7 +148,11 @@ pub async fn open_store(global: &Global) -> Result<Store, Failure> {
         Some(text) => text
             .parse::<StoreUrl>()
             .map_err(|e| Failure::Usage(e.to_string()))?,
-        None => StoreUrl::default_sqlite().map_err(|e| Failure::Usage(e.to_string()))?,
+        None => {
+            let url = StoreUrl::default_sqlite().map_err(|e| Failure::Usage(e.to_string()))?;
+            url.create_folder()?;
+            url
+        }
     };
     tracing::info!(store = %url, "opening the store");
     Ok(Store::open(&url).await?)
@@ -160,12 +165,19 @@ pub fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T
         .block_on(future)
 }
 
-/// Who made a change, for the store's history: $SIXFIVE_USER, else the login name.
+/// Who made a change, for the store's history: $SIXFIVE_USER, the login name, else the
+/// account sixfive runs as (cron and systemd services set no USER).
 pub fn who() -> String {
     ["SIXFIVE_USER", "USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or_else(|| {
+            let uid = nix::unistd::getuid();
+            match nix::unistd::User::from_uid(uid) {
+                Ok(Some(user)) => user.name,
+                _ => format!("uid {uid}"),
+            }
+        })
 }
 
 /// Applies each given field's hand edit to the host or site `target`; says what it did.

@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod inventory;
+mod man;
 mod run;
 mod scan;
 mod select;
@@ -12,7 +13,7 @@ mod sites;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::FromArgMatches;
 use miette::Diagnostic;
 
 use cli::{Cli, ColorChoice, Command};
@@ -23,36 +24,34 @@ use cli::{Cli, ColorChoice, Command};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A failure with the exit code it earns (sysexits.h, as CI scripts expect).
+/// A failure with the exit code it earns (sysexits.h, as CI scripts expect). Each message
+/// already says its cause, which is why causes are not listed again below it.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Failure {
     #[error("{0}")]
-    #[diagnostic(code(sixfive::usage))]
     Usage(String),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Inventory(#[from] sixfive_inventory::LoadError),
     #[error(transparent)]
-    #[diagnostic(code(sixfive::store))]
     Store(#[from] sixfive_inventory::StoreError),
     #[error("the scanner cannot start: {0}")]
-    #[diagnostic(code(sixfive::scanner))]
     Setup(#[from] sixfive_checks::network::SetupError),
     #[error("the scanner cannot start: {0}")]
-    #[diagnostic(code(sixfive::scanner))]
     Scanner(String),
-    #[error("cannot write the output: {0}")]
-    #[diagnostic(code(sixfive::output))]
+    #[error("cannot write the output: {}", sixfive_inventory::store::said(.0))]
     Output(#[from] std::io::Error),
     #[error("interrupted: the run is stored as incomplete")]
-    #[diagnostic(code(sixfive::interrupted))]
     Interrupted,
 }
 
 impl Failure {
-    fn exit_code(&self) -> u8 {
+    /// The exit code, or None when the command should end quietly with 0: the reader of
+    /// stdout has gone (`| head -1`), so nobody wants the rest, as with any Unix tool.
+    fn exit_code(&self) -> Option<u8> {
         use sixfive_inventory::LoadError;
-        match self {
+        Some(match self {
+            Failure::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return None,
             Failure::Usage(_) => 64,
             Failure::Inventory(LoadError::Invalid(_)) => 65,
             Failure::Inventory(LoadError::Read { .. } | LoadError::Empty(_)) => 66,
@@ -61,42 +60,132 @@ impl Failure {
             Failure::Output(_) => 74,
             // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.
             Failure::Interrupted => 130,
+        })
+    }
+}
+
+/// Whether to colour each stream: tables on stdout, messages and logs on stderr.
+#[derive(Debug, Clone, Copy)]
+struct Colors {
+    stdout: bool,
+    stderr: bool,
+}
+
+impl Colors {
+    /// `--color always` and `never` decide; `auto` colours a terminal unless NO_COLOR is set.
+    fn new(choice: ColorChoice) -> Self {
+        let on = |terminal: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Self {
+            stdout: on(std::io::stdout().is_terminal()),
+            stderr: on(std::io::stderr().is_terminal()),
         }
     }
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::command()
+        .try_get_matches()
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches))
+    {
         Ok(cli) => cli,
-        Err(error) => {
-            let code = if error.use_stderr() { 64 } else { 0 };
-            let _ = error.print();
-            return ExitCode::from(code);
+        // Help and the version go to stdout, usage errors to stderr.
+        Err(error) if error.use_stderr() => {
+            let _ = error.format(&mut cli::command()).print();
+            return ExitCode::from(64);
+        }
+        Err(help) => {
+            style_reports(Colors::new(ColorChoice::Auto).stderr);
+            return finish(help.print().map(|()| 0).map_err(Failure::Output));
         }
     };
-    let color = use_color(cli.global.color);
-    init_logging(&cli.global, color);
+    let colors = Colors::new(cli.global.color);
+    init_logging(&cli.global, colors.stderr);
+    style_reports(colors.stderr);
+    // What is still buffered for stdout fails here, not unseen at exit.
+    finish(run(cli, colors).and_then(|code| Ok(std::io::stdout().flush().map(|()| code)?)))
+}
+
+/// The exit code of a command's outcome, saying what failed on stderr.
+fn finish(outcome: Result<u8, Failure>) -> ExitCode {
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => match failure.exit_code() {
+            None => ExitCode::SUCCESS,
+            Some(code) => {
+                report(&failure);
+                ExitCode::from(code)
+            }
+        },
+    }
+}
+
+/// How problems look on stderr: in colour and with box-drawing characters when `color`,
+/// wrapped only on a terminal, so that a log or CI output keeps one line per message.
+fn style_reports(color: bool) {
+    let wrap = std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(
             miette::MietteHandlerOpts::new()
                 .color(color)
                 .unicode(color)
+                .wrap_lines(wrap)
                 .terminal_links(false)
                 .build(),
         )
     }));
-    match run(cli, color) {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            let code = failure.exit_code();
-            eprintln!("{:?}", miette::Report::new(failure));
-            ExitCode::from(code)
+}
+
+/// Tells the user what went wrong on stderr: each problem of an invalid inventory under its
+/// own header, with its snippet, then their count; any other failure as its message and hint.
+/// A stderr that cannot be written to is let be: there is nowhere else to say it.
+fn report(failure: &Failure) {
+    let shown = |report: miette::Report| format!("{report:?}").trim_end().to_owned();
+    let reports: Vec<String> = match failure {
+        Failure::Inventory(sixfive_inventory::LoadError::Invalid(invalid)) => invalid
+            .problems
+            .iter()
+            .map(|problem| shown(miette::Report::new(problem.clone())))
+            .chain([shown(miette::Report::new(Message::of(invalid)))])
+            .collect(),
+        other => vec![shown(miette::Report::new(Message::of(other)))],
+    };
+    let _ = writeln!(std::io::stderr(), "{}", reports.join("\n\n"));
+}
+
+/// A failure's message and hint alone, without the causes its message already says.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+struct Message {
+    text: String,
+    help: Option<String>,
+}
+
+impl Message {
+    fn of(diagnostic: &dyn Diagnostic) -> Self {
+        Self {
+            text: diagnostic.to_string(),
+            help: diagnostic.help().map(|help| help.to_string()),
         }
     }
 }
 
+impl Diagnostic for Message {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn std::fmt::Display>)
+    }
+}
+
 /// Runs the command; its exit code on success (0, or a `check` verdict).
-fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
+fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
+    let color = colors.stdout;
     match cli.command {
         Command::Inventory(command) => inventory::run(command, &cli.global, color).map(|()| 0),
         Command::Check(args) => check::run(args, &cli.global, color),
@@ -111,25 +200,15 @@ fn run(cli: Cli, color: bool) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Completions { shell } => {
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "sixfive", &mut std::io::stdout());
+            // clap_complete panics when its writer fails; a buffer does not.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli::command(), "sixfive", &mut script);
+            std::io::stdout().write_all(&script)?;
             Ok(0)
         }
         Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            man::write(&mut std::io::stdout().lock())?;
             Ok(0)
-        }
-    }
-}
-
-/// Colour on stderr: `--color`, then NO_COLOR, then whether stderr is a terminal.
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
         }
     }
 }

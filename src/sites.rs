@@ -13,6 +13,7 @@ use crate::Failure;
 use crate::cli::{FailOn, Global, SitesArgs, SitesFormat};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 
+/// `color` colours the table on stdout.
 pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure> {
     let path = inventory_path(None, global)?;
     let profiles = profiles(global)?;
@@ -55,7 +56,6 @@ pub fn run(args: SitesArgs, global: &Global, color: bool) -> Result<u8, Failure>
             sixfive_report::json::write_line(&mut out, &SitesDocument::new(reports.clone()))?
         }
         SitesFormat::Table => {
-            let color = color && std::io::stdout().is_terminal();
             sixfive_report::table::sites(&reports, color).write(&mut out, color)?
         }
     }

@@ -958,3 +958,371 @@ fn the_output_schemas_are_printed_and_refuse_what_is_not_a_document() {
             .is_valid(&serde_json::json!({"schema": "sixfive.sites/v1", "sites": [{"id": 7}]}))
     );
 }
+
+/// How a command ended: its exit code and what it said on stderr.
+fn ended(out: &std::process::Output) -> (Option<i32>, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// A reader that has gone (`| head -1`) ends every command quietly with 0; a full disk is
+/// exit 74 and one line, never a panic.
+#[test]
+fn a_closed_stdout_ends_quietly_and_a_full_disk_is_74_with_one_line() {
+    let sandbox = Sandbox::new();
+    let db = sandbox.db();
+    let city = sandbox.write(
+        "city.yaml",
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
+    );
+    sandbox.import(&db, &city);
+    // `check` asks a resolver on loopback that never answers, so it probes nothing else.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let checked = sandbox.write(
+        "checked.yaml",
+        &format!(
+            "version: 1\nscan: {{resolvers: [\"{}\"], timeouts: {{dns: 1s}}, scope: [198.18.0.0/15]}}\n\
+             agencies: [{{id: dict, name: D}}]\nhosts:\n  - {{fqdn: a.danang.test, agency: dict}}\n",
+            silent.local_addr().unwrap()
+        ),
+    );
+    let (city, checked) = (city.display().to_string(), checked.display().to_string());
+    let mut commands: Vec<Vec<&str>> = vec![
+        vec![
+            "--db",
+            &db,
+            "--inventory",
+            &checked,
+            "check",
+            "--format",
+            "json",
+        ],
+        vec!["inventory", "validate", &city],
+        vec!["--db", &db, "inventory", "import", &city],
+        vec!["inventory", "schema"],
+        vec!["schema", "check"],
+        vec!["completions", "bash"],
+        vec!["man"],
+        vec!["--help"],
+    ];
+    for what in ["hosts", "changes"] {
+        for format in ["table", "json"] {
+            commands.push(vec![
+                "--db",
+                &db,
+                "inventory",
+                "list",
+                what,
+                "--format",
+                format,
+            ]);
+        }
+    }
+    for args in &commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = sandbox.cmd().args(args).stdout(writer).output().unwrap();
+        assert_eq!(ended(&out), (Some(0), String::new()), "{args:?} | head");
+
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = sandbox.cmd().args(args).stdout(full).output().unwrap();
+        let (code, stderr) = ended(&out);
+        assert_eq!(code, Some(74), "{args:?} > /dev/full: {stderr}");
+        assert_eq!(
+            stderr.trim().lines().collect::<Vec<_>>(),
+            ["x cannot write the output: no space left on device"],
+            "{args:?} > /dev/full"
+        );
+    }
+}
+
+/// `--db` names a file: its folder must exist (only the default one is made), and a
+/// folder is not a store. Each is said once, in words.
+#[test]
+fn a_store_path_in_a_missing_folder_or_a_folder_is_refused_plainly() {
+    let sandbox = Sandbox::new();
+    let missing = sandbox.dir.path().join("nope");
+    let db = missing.join("store.db").display().to_string();
+    for command in [
+        vec!["inventory", "list"],
+        vec!["inventory", "list", "changes"],
+    ] {
+        let out = sandbox
+            .cmd()
+            .args(["--db", &db])
+            .args(command)
+            .output()
+            .unwrap();
+        let (code, stderr) = ended(&out);
+        assert_eq!(code, Some(69), "{stderr}");
+        assert_eq!(
+            stderr.trim(),
+            format!(
+                "x the store's folder {} does not exist: create it first",
+                missing.display()
+            )
+        );
+        assert!(!missing.exists(), "the folder was created");
+    }
+    let folder = sandbox.dir.path().display().to_string();
+    let out = sandbox
+        .cmd()
+        .args(["--db", &folder, "inventory", "list"])
+        .output()
+        .unwrap();
+    let (code, stderr) = ended(&out);
+    assert_eq!(code, Some(69), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        format!("x the store {folder} is a directory: name a file in it")
+    );
+}
+
+/// A PostgreSQL store that cannot be reached says why within its connect timeout, a URL
+/// without a user is refused, and no password is ever shown.
+#[test]
+fn postgres_failures_say_why_soon_and_without_the_password() {
+    let sandbox = Sandbox::new();
+    let closed = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    // Accepts connections (the kernel does) and never answers.
+    let silent = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let cases = [
+        (
+            format!("postgres://ops:hunter2pw@[::1]:{closed_port}/city"),
+            69,
+            format!(
+                "cannot open the store postgres://ops@[::1]:{closed_port}/city: connection refused"
+            ),
+        ),
+        (
+            format!("postgres://ops:hunter2pw@[::1]:{silent_port}/city?connect_timeout=1"),
+            69,
+            format!(
+                "cannot open the store postgres://ops@[::1]:{silent_port}/city: no answer within 1 s"
+            ),
+        ),
+        (
+            format!("postgres://:hunter2pw@[::1]:{closed_port}/city"),
+            64,
+            "bad PostgreSQL URL: no user in".into(),
+        ),
+    ];
+    for (url, expected_code, says) in cases {
+        let started = std::time::Instant::now();
+        let out = sandbox
+            .cmd()
+            .env_remove("PGUSER")
+            .args(["--db", &url, "inventory", "list"])
+            .output()
+            .unwrap();
+        let (code, stderr) = ended(&out);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{url}"
+        );
+        assert_eq!(code, Some(expected_code), "{url}: {stderr}");
+        assert!(stderr.contains(&says), "{url}: {stderr}");
+        assert!(!stderr.contains("hunter2pw"), "{url}: {stderr}");
+        assert!(!stderr.contains("anonymous"), "{url}: {stderr}");
+    }
+    drop(silent);
+
+    // The server's own words, without sqlx's prefix or the line of its source.
+    let Some(admin) = postgres_url() else { return };
+    let url = format!("{}/sixfive_no_such_db", admin.rsplit_once('/').unwrap().0);
+    let out = sandbox
+        .cmd()
+        .args(["--db", &url, "inventory", "list"])
+        .output()
+        .unwrap();
+    let (code, stderr) = ended(&out);
+    assert_eq!(code, Some(69), "{stderr}");
+    assert!(
+        stderr.contains(": database \"sixfive_no_such_db\" does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("at line"), "{stderr}");
+    assert!(!stderr.contains("returned from database"), "{stderr}");
+}
+
+/// One header per problem, its cause said once, and no internal codes or empty `Error:`
+/// lines; an inventory's problems keep their snippets.
+#[test]
+fn each_problem_has_one_header_and_says_its_cause_once() {
+    let sandbox = Sandbox::new();
+    let bad = sandbox.write("bad.yaml", BAD);
+    let out = sandbox
+        .cmd()
+        .args(["--color", "never", "inventory", "validate"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let (code, stderr) = ended(&out);
+    assert_eq!(code, Some(65));
+    let headers: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.trim_start().starts_with("x "))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "  x unknown field `nmae_vi` in agencies[0]",
+            "  x unknown agency `nope`",
+            "  x the inventory has 2 errors"
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains("5 |     nmae_vi: x"), "{stderr}");
+    assert!(!stderr.contains("sixfive::"), "{stderr}");
+    assert!(!stderr.contains("Error:"), "{stderr}");
+
+    let out = sandbox
+        .cmd()
+        .args(["inventory", "validate", "/nonexistent/city.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ended(&out),
+        (
+            Some(66),
+            "  x cannot read inventory /nonexistent/city.yaml: no such file or directory\n".into()
+        )
+    );
+}
+
+/// `--color always` colours a table even through a pipe; `auto` never writes escape codes
+/// to one.
+#[test]
+fn color_always_colours_a_piped_table_and_auto_does_not() {
+    let sandbox = Sandbox::new();
+    let db = sandbox.db();
+    let city = sandbox.write(
+        "city.yaml",
+        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
+    );
+    sandbox.import(&db, &city);
+    let table = |color: &str| {
+        let out = sandbox
+            .cmd()
+            .env_remove("NO_COLOR")
+            .args(["--color", color, "--db", &db, "inventory", "list"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(table("always").starts_with("\x1b[1mFQDN"));
+    assert!(!table("auto").contains('\x1b'));
+    assert!(!table("never").contains('\x1b'));
+}
+
+/// The man page names no other page, since `sixfive man` writes only this one; it
+/// describes every command itself.
+#[test]
+fn the_man_page_refers_to_no_page_it_does_not_write() {
+    let out = Sandbox::new().cmd().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(!refers_to_a_page(&page), "{page}");
+    for command in [
+        "sixfive inventory list",
+        "sixfive check",
+        "sixfive completions",
+    ] {
+        assert!(page.contains(command), "{command} is missing: {page}");
+    }
+}
+
+/// Whether roff text names another sixfive page, as `sixfive-inventory(1)` (`\-` is
+/// roff's hyphen).
+fn refers_to_a_page(page: &str) -> bool {
+    let text = page.replace("\\-", "-");
+    text.match_indices("sixfive-").any(|(at, prefix)| {
+        let rest = &text[at + prefix.len()..];
+        let name = rest.trim_start_matches(|c: char| c.is_ascii_lowercase() || c == '-');
+        name.starts_with("(1)")
+    })
+}
+
+/// With no login name in the environment (cron, systemd), history names the account.
+#[test]
+fn who_falls_back_to_the_account_name() {
+    let sandbox = Sandbox::new();
+    let db = sandbox.db();
+    let city = sandbox.write("city.yaml", "version: 1\nagencies: [{id: dict, name: D}]\n");
+    sandbox
+        .cmd()
+        .env_remove("SIXFIVE_USER")
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .args(["--db", &db, "inventory", "import"])
+        .arg(&city)
+        .assert()
+        .success();
+    let account = Command::new("id").arg("-un").output().unwrap();
+    let account = String::from_utf8(account.stdout).unwrap();
+    let changes = sandbox.list_json(&db, "changes");
+    assert_eq!(changes["changes"][0]["who"], account.trim());
+}
+
+/// A file without `version` is refused, even an empty one, with a hint.
+#[test]
+fn an_inventory_file_without_version_is_refused() {
+    let sandbox = Sandbox::new();
+    for text in ["", "# hosts come later\n"] {
+        let file = sandbox.write("empty.yaml", text);
+        sandbox
+            .cmd()
+            .args(["--color", "never", "inventory", "validate"])
+            .arg(&file)
+            .assert()
+            .code(65)
+            .stderr(predicate::str::contains("missing `version`"))
+            .stderr(predicate::str::contains(
+                "help: start the file with `version: 1`",
+            ));
+    }
+}
+
+/// Help shows no empty `[env: VAR=]`, and commands that print something fixed do not list
+/// the global options, which mean nothing to them.
+#[test]
+fn help_is_not_cluttered() {
+    let help = |args: &[&str]| {
+        let out = Sandbox::new().cmd().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let main = help(&["--help"]);
+    assert!(main.contains("[env: SIXFIVE_INVENTORY]"), "{main}");
+    assert!(!main.contains("=]"), "{main}");
+    for command in [
+        &["completions", "--help"][..],
+        &["man", "--help"],
+        &["schema", "--help"],
+        &["inventory", "schema", "--help"],
+    ] {
+        let text = help(command);
+        for global in ["--inventory", "--db", "--color", "--quiet", "[OPTIONS]"] {
+            assert!(
+                !text.contains(global),
+                "{command:?} lists {global}:\n{text}"
+            );
+        }
+    }
+    // They still take them, as before.
+    Sandbox::new()
+        .cmd()
+        .args(["completions", "bash", "--color", "never", "-q"])
+        .assert()
+        .success();
+}

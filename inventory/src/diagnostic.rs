@@ -218,10 +218,6 @@ impl fmt::Display for InventoryError {
 impl std::error::Error for InventoryError {}
 
 impl Diagnostic for InventoryError {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("sixfive::inventory"))
-    }
-
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
         Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
     }

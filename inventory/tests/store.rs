@@ -69,7 +69,7 @@ async fn backends() -> Vec<Backend> {
 }
 
 async fn connect_pg(url: &str) -> sqlx::PgConnection {
-    let StoreUrl::Postgres(options) = url.parse::<StoreUrl>().unwrap() else {
+    let StoreUrl::Postgres { options, .. } = url.parse::<StoreUrl>().unwrap() else {
         panic!("not a PostgreSQL URL: {url}");
     };
     sqlx::PgConnection::connect_with(&options).await.unwrap()
@@ -533,7 +533,7 @@ async fn poison(backend: &Backend, fqdn: &str) {
             .await
             .unwrap();
         }
-        StoreUrl::Postgres(options) => {
+        StoreUrl::Postgres { options, .. } => {
             let mut conn = sqlx::PgConnection::connect_with(options).await.unwrap();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN
@@ -603,7 +603,7 @@ macro_rules! on_backend {
                 $body;
                 $pool.close().await;
             }
-            StoreUrl::Postgres(options) => {
+            StoreUrl::Postgres { options, .. } => {
                 let $pool = sqlx::PgPool::connect_with((**options).clone())
                     .await
                     .unwrap();

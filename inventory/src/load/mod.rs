@@ -153,17 +153,13 @@ pub fn load_str(name: &str, text: &str, options: &LoadOptions) -> Result<Loaded,
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
-    #[error("cannot read inventory {}: {source}", path.display())]
-    #[diagnostic(code(sixfive::inventory::read))]
+    #[error("cannot read inventory {}: {}", path.display(), crate::store::said(source))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("no inventory files (*.yaml, *.yml) in {}", .0.display())]
-    #[diagnostic(
-        code(sixfive::inventory::empty),
-        help("point --inventory at a YAML file or a folder that holds some")
-    )]
+    #[diagnostic(help("point --inventory at a YAML file or a folder that holds some"))]
     Empty(PathBuf),
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -470,7 +466,15 @@ fn read_file(cx: &mut Context, file: usize) -> Part {
         }
     };
     let Value::Map(entries) = &root.value else {
-        if root.value != Value::Null {
+        // An empty file would otherwise pass as an inventory of nothing.
+        if root.value == Value::Null {
+            cx.at_value(
+                file,
+                &[],
+                "missing `version`: the file is empty".into(),
+                Some("start the file with `version: 1`".into()),
+            );
+        } else {
             cx.trees[file] = Some(root);
             cx.at_value(
                 file,

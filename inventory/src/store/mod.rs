@@ -13,12 +13,14 @@ pub use results::ResultVersion;
 pub use runs::{Run, RunKind, RunStatus, STALE_AFTER};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::types::Json;
 use sqlx::{PgPool, Row, SqlitePool};
@@ -32,16 +34,22 @@ use crate::results::{CheckRecord, HostLevel, SiteSample, text_enum};
 pub enum StoreError {
     #[error(transparent)]
     Url(#[from] UrlError),
-    #[error("cannot create the store's folder {}: {source}", path.display())]
+    #[error("cannot create the store's folder {}: {}", path.display(), said(source))]
     Folder {
-        path: std::path::PathBuf,
+        path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot open the store {url}: {source}")]
+    #[error("the store's folder {} does not exist: create it first", .0.display())]
+    NoFolder(PathBuf),
+    #[error("the store {} is a directory: name a file in it", .0.display())]
+    IsDirectory(PathBuf),
+    #[error("cannot open the store {url}: {}", said_sql(source))]
     Open { url: String, source: sqlx::Error },
-    #[error("cannot update the store's schema: {0}")]
+    #[error("cannot open the store {url}: no answer within {} s", after.as_secs())]
+    ConnectTimeout { url: String, after: Duration },
+    #[error("cannot update the store's schema: {}", said_migrate(.0))]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("store: {0}")]
+    #[error("store: {}", said_sql(.0))]
     Sql(#[from] sqlx::Error),
     #[error("no {kind} `{key}` in the store")]
     NotFound { kind: &'static str, key: String },
@@ -55,6 +63,45 @@ pub enum StoreError {
     RunClosed(i64),
     #[error("a stored {kind} is not readable: {reason}")]
     Corrupt { kind: &'static str, reason: String },
+}
+
+/// An I/O error as a person says it: the system's words ("connection refused", "no space
+/// left on device") without the error number.
+pub fn said(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let text = match error.raw_os_error() {
+        Some(code) => text
+            .trim_end_matches(&format!(" (os error {code})"))
+            .to_owned(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A database error as a person says it: the server's message, without sqlx's prefix,
+/// SQLite's result code or the line of PostgreSQL's source that raised it.
+fn said_sql(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(e) => e.message().to_owned(),
+        sqlx::Error::Io(e) => said(e),
+        sqlx::Error::Migrate(e) => said_migrate(e),
+        other => other.to_string(),
+    }
+}
+
+fn said_migrate(error: &sqlx::migrate::MigrateError) -> String {
+    use sqlx::migrate::MigrateError;
+    match error {
+        MigrateError::Execute(e) => said_sql(e),
+        MigrateError::ExecuteMigration(e, version) => {
+            format!("migration {version}: {}", said_sql(e))
+        }
+        other => other.to_string(),
+    }
 }
 
 /// A stored text read back as `T`, or the store is corrupt.
@@ -149,7 +196,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `url` and brings its schema up to date.
+    /// Opens the store at `url` and brings its schema up to date. A SQLite file is
+    /// created in an existing folder; see [`StoreUrl::create_folder`] for the folder.
     pub async fn open(url: &StoreUrl) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open {
             url: url.to_string(),
@@ -157,7 +205,7 @@ impl Store {
         };
         let backend = match url {
             StoreUrl::Sqlite(path) => {
-                create_parent(path)?;
+                check_place(path)?;
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
@@ -173,10 +221,24 @@ impl Store {
                 sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
                 Backend::Sqlite(pool)
             }
-            StoreUrl::Postgres(options) => {
+            StoreUrl::Postgres {
+                options,
+                connect_timeout,
+            } => {
+                // The pool retries a refused connection until its acquire timeout and then
+                // says only that it timed out; one connection first tells why, and soon.
+                let first =
+                    tokio::time::timeout(*connect_timeout, PgConnection::connect_with(options))
+                        .await
+                        .map_err(|_| StoreError::ConnectTimeout {
+                            url: url.to_string(),
+                            after: *connect_timeout,
+                        })?
+                        .map_err(open_error)?;
+                let _ = first.close().await;
                 let pool = PgPoolOptions::new()
                     .max_connections(8)
-                    .acquire_timeout(std::time::Duration::from_secs(10))
+                    .acquire_timeout(Duration::from_secs(10))
                     .connect_with((**options).clone())
                     .await
                     .map_err(open_error)?;
@@ -201,14 +263,40 @@ impl Store {
     }
 }
 
-fn create_parent(path: &Path) -> Result<(), StoreError> {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
-                path: parent.to_path_buf(),
-                source,
-            })
+impl StoreUrl {
+    /// Creates the folder of a SQLite store. Only the default store's is made: a missing
+    /// folder in a path the user gave is more likely a typo than a wish.
+    pub fn create_folder(&self) -> Result<(), StoreError> {
+        match self {
+            StoreUrl::Sqlite(path) => match folder_of(path) {
+                Some(folder) => {
+                    std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                        path: folder.to_path_buf(),
+                        source,
+                    })
+                }
+                None => Ok(()),
+            },
+            StoreUrl::Postgres { .. } => Ok(()),
         }
-        _ => Ok(()),
     }
+}
+
+/// The folder a SQLite store is in, unless it is the current one.
+fn folder_of(path: &Path) -> Option<&Path> {
+    path.parent().filter(|p| !p.as_os_str().is_empty())
+}
+
+/// Says what is wrong with a SQLite store's path before SQLite does, in its own words:
+/// "unable to open database file" for both a directory and a missing folder.
+fn check_place(path: &Path) -> Result<(), StoreError> {
+    if path.is_dir() {
+        return Err(StoreError::IsDirectory(path.to_path_buf()));
+    }
+    if let Some(folder) = folder_of(path)
+        && matches!(std::fs::metadata(folder), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+    {
+        return Err(StoreError::NoFolder(folder.to_path_buf()));
+    }
+    Ok(())
 }

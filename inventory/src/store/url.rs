@@ -1,18 +1,28 @@
 //! Where the store lives: a SQLite file (the default, under the XDG data directory) or a
 //! PostgreSQL server. PostgreSQL URLs are parsed here rather than by sqlx, which passes
-//! `[::1]` to getaddrinfo with its brackets; and a URL prints without its password.
+//! `[::1]` to getaddrinfo with its brackets and makes up a user; and a URL prints without
+//! its password.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 #[derive(Clone)]
 pub enum StoreUrl {
     Sqlite(PathBuf),
-    Postgres(Box<PgConnectOptions>),
+    Postgres {
+        options: Box<PgConnectOptions>,
+        /// How long the first connection may take (`?connect_timeout=SECONDS`).
+        connect_timeout: Duration,
+    },
 }
+
+/// Rather than libpq's unlimited default: a store that does not answer within seconds is
+/// down, or packets to it are dropped.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl StoreUrl {
     /// `$XDG_DATA_HOME/sixfive/sixfive.db`, else `~/.local/share/sixfive/sixfive.db`.
@@ -49,7 +59,7 @@ impl FromStr for StoreUrl {
             return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return postgres(text).map(|o| StoreUrl::Postgres(Box::new(o)));
+            return postgres(text);
         }
         if text.contains("://") {
             return Err(UrlError::Scheme(redact(text)));
@@ -58,7 +68,7 @@ impl FromStr for StoreUrl {
     }
 }
 
-fn postgres(text: &str) -> Result<PgConnectOptions, UrlError> {
+fn postgres(text: &str) -> Result<StoreUrl, UrlError> {
     let bad = |why: String| UrlError::Postgres(why);
     let url = url::Url::parse(text).map_err(|e| bad(format!("{e} in {}", redact(text))))?;
     let decode = |s: &str| {
@@ -74,9 +84,14 @@ fn postgres(text: &str) -> Result<PgConnectOptions, UrlError> {
     if let Some(port) = url.port() {
         options = options.port(port);
     }
-    if !url.username().is_empty() {
-        options = options.username(&decode(url.username())?);
+    // Without one sqlx would log in as whoever it guesses (`anonymous` on some systems).
+    if url.username().is_empty() {
+        return Err(bad(format!(
+            "no user in {}: write postgres://USER@host/db",
+            redact(text)
+        )));
     }
+    options = options.username(&decode(url.username())?);
     if let Some(password) = url.password() {
         options = options.password(&decode(password)?);
     }
@@ -84,9 +99,19 @@ fn postgres(text: &str) -> Result<PgConnectOptions, UrlError> {
     if !database.is_empty() {
         options = options.database(&decode(database)?);
     }
+    let mut connect_timeout = CONNECT_TIMEOUT;
     for (key, value) in url.query_pairs() {
         options = match key.as_ref() {
             "host" => options.host(&value),
+            "connect_timeout" => {
+                connect_timeout = value
+                    .parse()
+                    .ok()
+                    .filter(|&seconds| seconds > 0)
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| bad(format!("connect_timeout={value} is not whole seconds")))?;
+                options
+            }
             "sslmode" => {
                 options.ssl_mode(value.parse::<PgSslMode>().map_err(|e| bad(e.to_string()))?)
             }
@@ -94,7 +119,10 @@ fn postgres(text: &str) -> Result<PgConnectOptions, UrlError> {
             other => return Err(bad(format!("unsupported parameter `{other}`"))),
         };
     }
-    Ok(options)
+    Ok(StoreUrl::Postgres {
+        options: Box::new(options),
+        connect_timeout,
+    })
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -130,7 +158,7 @@ impl fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            StoreUrl::Postgres(options) => {
+            StoreUrl::Postgres { options, .. } => {
                 let host = options.get_host();
                 let host = if host.contains(':') {
                     format!("[{host}]")
@@ -161,7 +189,7 @@ mod tests {
 
     fn pg(text: &str) -> PgConnectOptions {
         match text.parse::<StoreUrl>().unwrap() {
-            StoreUrl::Postgres(options) => *options,
+            StoreUrl::Postgres { options, .. } => *options,
             other => panic!("not postgres: {other}"),
         }
     }
@@ -201,6 +229,27 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_refused() {
-        assert!("postgres://h/db?bogus=1".parse::<StoreUrl>().is_err());
+        assert!("postgres://u@h/db?bogus=1".parse::<StoreUrl>().is_err());
+    }
+
+    #[test]
+    fn a_url_needs_a_user_and_may_set_the_connect_timeout() {
+        let error = "postgres://:pw@[::1]/db".parse::<StoreUrl>().unwrap_err();
+        assert!(error.to_string().contains("no user"), "{error}");
+        assert!(!error.to_string().contains("pw"), "{error}");
+        let timeout = |text: &str| match text.parse::<StoreUrl>() {
+            Ok(StoreUrl::Postgres {
+                connect_timeout, ..
+            }) => Ok(connect_timeout),
+            Ok(other) => panic!("not postgres: {other}"),
+            Err(error) => Err(error),
+        };
+        assert_eq!(timeout("postgres://u@h/db"), Ok(Duration::from_secs(5)));
+        assert_eq!(
+            timeout("postgres://u@h/db?connect_timeout=2"),
+            Ok(Duration::from_secs(2))
+        );
+        assert!(timeout("postgres://u@h/db?connect_timeout=0").is_err());
+        assert!(timeout("postgres://u@h/db?connect_timeout=2s").is_err());
     }
 }
