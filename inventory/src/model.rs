@@ -62,6 +62,7 @@ pub struct Scan {
     /// Packets or connections per second in total, written `500/s`.
     pub rate: Rate,
     /// Prefixes sixfive may probe; empty means any address the inventory names.
+    #[serde(deserialize_with = "prefixes")]
     #[schemars(with = "Vec<String>", extend("items" = {"type": "string", "description": "an IPv6 or IPv4 prefix, like fd00::/8"}))]
     pub scope: Vec<IpNet>,
     /// The level that CI and reports call "ready".
@@ -136,7 +137,11 @@ pub struct Agency {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_vi: Option<String>,
     /// Date by which this agency's hosts must be ready.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target: Option<NaiveDate>,
 }
 
@@ -158,7 +163,11 @@ pub struct Host {
     #[serde(default)]
     pub internal: bool,
     /// Overrides the agency's target date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
@@ -398,11 +407,39 @@ pub struct GeoPoint {
 }
 
 /// One management endpoint or several (one per family).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Endpoints {
     One(Endpoint),
     Many(Vec<Endpoint>),
+}
+
+/// By hand rather than untagged, so a bad address is named with its own message and, in a
+/// list, its index, instead of "did not match any variant".
+impl<'de> Deserialize<'de> for Endpoints {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EndpointsVisitor;
+        impl<'de> serde::de::Visitor<'de> for EndpointsVisitor {
+            type Value = Endpoints;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an address or name, or a list of them")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Endpoints, E> {
+                v.parse().map(Endpoints::One).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Endpoints, A::Error> {
+                let mut many = Vec::new();
+                while let Some(endpoint) = seq.next_element()? {
+                    many.push(endpoint);
+                }
+                Ok(Endpoints::Many(many))
+            }
+        }
+        deserializer.deserialize_any(EndpointsVisitor)
+    }
 }
 
 impl Endpoints {
@@ -682,6 +719,45 @@ macro_rules! string_serde {
             }
         }
     };
+}
+
+/// Prefixes that name the value they refuse, where ipnet says "invalid IP address syntax".
+fn prefixes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    struct Prefix(IpNet);
+    impl<'de> Deserialize<'de> for Prefix {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let ScalarText(text) = ScalarText::deserialize(deserializer)?;
+            text.parse().map(Prefix).map_err(|_| {
+                serde::de::Error::custom(format!("`{text}` is not an IPv6 or IPv4 prefix"))
+            })
+        }
+    }
+    let prefixes = Vec::<Prefix>::deserialize(deserializer)?;
+    Ok(prefixes.into_iter().map(|p| p.0).collect())
+}
+
+/// A date written `2026-12-31`; a bad one says so, where chrono would say "input is out of
+/// range".
+fn date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+    let Some(ScalarText(text)) = Option::<ScalarText>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    parse_date(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// Parses a date written `YYYY-MM-DD` and nothing else (chrono alone also takes `+2026-1-5`).
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD, like 2026-12-31)"))
 }
 
 /// Accepts a string or a bare number (`version: 3`, `port: 8443`) as text.

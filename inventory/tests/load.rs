@@ -1,7 +1,9 @@
 //! The loader against good and bad inventories: every problem is reported, at its place.
 
+use std::path::Path;
+
 use sixfive_inventory::model::{Endpoint, Level, Service, Stage};
-use sixfive_inventory::{InventoryError, LoadOptions, Severity, load, load_str};
+use sixfive_inventory::{InventoryError, LoadError, LoadOptions, Severity, load, load_str};
 
 fn options() -> LoadOptions {
     LoadOptions {
@@ -48,6 +50,15 @@ sites:
 
 fn errors_of(text: &str) -> InventoryError {
     load_str("city.yaml", text, &options()).expect_err("the inventory should be rejected")
+}
+
+/// The problems of `tests/bad/NAME.yaml`, which the loader must reject.
+fn errors_in(name: &str) -> InventoryError {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/bad/{name}.yaml"));
+    match load(&path, &options()) {
+        Err(LoadError::Invalid(error)) => error,
+        other => panic!("{name} should be rejected, got {other:?}"),
+    }
 }
 
 /// The single error's `line:column` and message.
@@ -278,6 +289,41 @@ fn every_problem_in_a_file_is_reported_at_once() {
     );
     let lines: Vec<u64> = error.errors().map(|p| p.line).collect();
     assert_eq!(lines, vec![5, 8, 11, 12, 14], "{:#?}", error.problems);
+}
+
+/// Issue 10: a bad field used to hide the rest of its section or entry, and an entry with
+/// one to drop out of cross-references (a false "unknown agency"); now one pass finds all.
+#[test]
+fn every_field_of_every_entry_is_checked_in_one_pass() {
+    let error = errors_in("every-field-at-once");
+    let found: Vec<_> = error.errors().collect();
+    // Line, column, the field or entry, and what is said about it.
+    #[rustfmt::skip]
+    let expected = [
+        (3, 11,  "scan.scope[0]",        "`fdda:da::/129` is not an IPv6 or IPv4 prefix"),
+        (4, 20,  "scan.timeouts.dns",    "`3 parsecs` is not a duration"),
+        (8, 13,  "agencies[0].target",   "`2026-02-30` is not a date (YYYY-MM-DD, like 2026-12-31)"),
+        (9, 9,   "",                     "duplicate agency id `dict`"),
+        (13, 13, "",                     "unknown agency `nope`"),
+        (14, 12, "hosts[0].stage",       "unknown variant `dualstack`"),
+        (15, 13, "hosts[0].target",      "`2026-13-01` is not a date"),
+        (18, 23, "hosts[1].services[1]", "unknown service `gopher`"),
+        (20, 13, "",                     "unknown agency `dictt`"),
+        (21, 16, "hosts[2].services[0]", "unknown service `tcp/99999`"),
+        (22, 5,  "",                     "unknown field `stgae` in hosts[2]"),
+        (23, 5,  "hosts[3]",             "missing field `agency`"),
+        (24, 16, "hosts[3].services[0]", "unknown service `ftp`"),
+        (29, 14, "sites[0].address",     "`fdda:da:5::zz` is not a valid IPv6 or IPv4 address"),
+        (30, 41, "",                     "`SIXFIVE_TEST_UNSET_ONE_PASS` for community is not set"),
+    ];
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for (problem, (line, column, field, says)) in found.into_iter().zip(expected) {
+        let message = &problem.message;
+        assert!(problem.file().ends_with("bad/every-field-at-once.yaml"));
+        assert_eq!((problem.line, problem.column), (line, column), "{message}");
+        assert!(message.starts_with(field), "{message} should name {field}");
+        assert!(message.contains(says), "{message} should say {says}");
+    }
 }
 
 #[test]
