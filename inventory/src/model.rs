@@ -13,6 +13,8 @@ use ipnet::IpNet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::pattern;
+
 /// The only inventory format version this build reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -54,18 +56,19 @@ pub struct Scan {
     pub resolvers: Vec<Resolver>,
     pub timeouts: Timeouts,
     /// Probes in flight in total.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub concurrency: u32,
     /// Probes in flight per target address.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub per_host: u32,
     /// Packets or connections per second in total, written `500/s`.
     pub rate: Rate,
     /// Prefixes sixfive may probe; empty means any address the inventory names.
     #[serde(deserialize_with = "prefixes")]
-    #[schemars(with = "Vec<String>", extend("items" = {"type": "string", "description": "an IPv6 or IPv4 prefix, like fd00::/8"}))]
+    #[schemars(with = "Vec<String>", extend("items" = {"type": "string", "description": "an IPv6 or IPv4 prefix, like fd00::/8", "pattern": pattern::prefix()}))]
     pub scope: Vec<IpNet>,
     /// The level that CI and reports call "ready".
+    #[schemars(extend("not" = {"const": "BROKEN"}))]
     pub require: Level,
     /// Extra trust anchors (PEM) for internal TLS, relative to the inventory file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,8 +134,9 @@ impl Default for Timeouts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Agency {
-    #[schemars(length(min = 1))]
+    #[schemars(pattern(pattern::NOT_BLANK))]
     pub id: String,
+    #[schemars(pattern(pattern::NOT_BLANK))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_vi: Option<String>,
@@ -142,13 +146,19 @@ pub struct Agency {
         deserialize_with = "date",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(pattern(pattern::date()))]
     pub target: Option<NaiveDate>,
 }
 
 /// An application host, named by its fully qualified domain name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
+#[schemars(extend(
+    "if" = {"required": ["stage"], "properties": {"stage": {"const": "exempt"}}},
+    "then" = {"required": ["exempt_reason"], "properties": {"exempt_reason": {"pattern": pattern::NOT_BLANK}}}
+))]
 pub struct Host {
+    #[schemars(pattern(pattern::fqdn()))]
     pub fqdn: String,
     pub agency: String,
     /// Which services the checks look at.
@@ -168,6 +178,7 @@ pub struct Host {
         deserialize_with = "date",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(pattern(pattern::date()))]
     pub target: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
@@ -223,6 +234,7 @@ impl FromStr for Service {
             "smtp" => Ok(Service::Smtp),
             _ => s
                 .strip_prefix("tcp/")
+                .filter(|port| port.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|port| port.parse::<u16>().ok())
                 .filter(|port| *port != 0)
                 .map(Service::Tcp)
@@ -334,7 +346,9 @@ impl fmt::Display for Level {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Site {
+    #[schemars(pattern(pattern::NOT_BLANK))]
     pub id: String,
+    #[schemars(pattern(pattern::NOT_BLANK))]
     pub name: String,
     pub agency: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -370,9 +384,11 @@ pub struct Grading {
     pub latency_warn_ms: Option<f64>,
     /// Packet loss (0 to 1) above which a site is degraded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub loss_warn: Option<f64>,
     /// Packet loss (0 to 1) above which a site is critical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub loss_critical: Option<f64>,
 }
 
@@ -411,7 +427,7 @@ pub struct GeoPoint {
 #[serde(untagged)]
 pub enum Endpoints {
     One(Endpoint),
-    Many(Vec<Endpoint>),
+    Many(#[schemars(length(min = 1))] Vec<Endpoint>),
 }
 
 /// By hand rather than untagged, so a bad address is named with its own message and, in a
@@ -508,12 +524,13 @@ pub fn check_dns_name(name: &str) -> Result<(), String> {
 /// How to talk SNMP to a site's router. Secrets are named (`*_env`, `*_file`), or given
 /// literally with a warning; a literal never prints or serialises.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(deny_unknown_fields, extend("allOf" = snmp_rules()))]
 pub struct Snmp {
     pub version: SnmpVersion,
     #[serde(default = "Snmp::default_port")]
     pub port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(pattern::ENV_NAME))]
     pub community_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community_file: Option<PathBuf>,
@@ -525,6 +542,7 @@ pub struct Snmp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(pattern::ENV_NAME))]
     pub auth_pass_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_pass_file: Option<PathBuf>,
@@ -533,11 +551,35 @@ pub struct Snmp {
     #[serde(rename = "priv", default, skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(pattern::ENV_NAME))]
     pub priv_pass_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_pass_file: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_pass: Option<Redacted>,
+}
+
+/// What the loader asks of a site's SNMP settings, for the schema: v3 needs a user, privacy
+/// needs authentication, and each secret in use is given in exactly one way.
+fn snmp_rules() -> serde_json::Value {
+    use serde_json::json;
+    let given = |field: &str| json!({"required": [field], "properties": {field: {"not": {"type": "null"}}}});
+    let one_way = |name: &str| {
+        let ways = [
+            format!("{name}_env"),
+            format!("{name}_file"),
+            name.to_owned(),
+        ];
+        json!({"oneOf": ways.iter().map(|way| given(way)).collect::<Vec<_>>()})
+    };
+    let version = |versions: serde_json::Value| json!({"required": ["version"], "properties": {"version": {"enum": versions}}});
+    let v3 = version(json!(["3", 3]));
+    json!([
+        {"if": version(json!(["2c"])), "then": one_way("community")},
+        {"if": v3, "then": given("user")},
+        {"if": {"allOf": [v3, given("auth")]}, "then": one_way("auth_pass")},
+        {"if": {"allOf": [v3, given("priv")]}, "then": {"allOf": [given("auth"), one_way("priv_pass")]}},
+    ])
 }
 
 impl Snmp {
@@ -640,9 +682,18 @@ pub enum PrivProtocol {
 
 /// A secret given literally in the inventory. Its value leaves only through `expose`:
 /// Debug and Serialize write `<redacted>`, and a bad value's error never quotes it.
-#[derive(Clone, PartialEq, Eq, JsonSchema)]
-#[schemars(transparent)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Redacted(String);
+
+/// A string, or a number as YAML reads `community: 918273645`.
+impl JsonSchema for Redacted {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Redacted".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": ["string", "integer"]})
+    }
+}
 
 impl<'de> Deserialize<'de> for Redacted {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -727,13 +778,22 @@ fn prefixes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpN
     impl<'de> Deserialize<'de> for Prefix {
         fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
             let ScalarText(text) = ScalarText::deserialize(deserializer)?;
-            text.parse().map(Prefix).map_err(|_| {
+            parse_prefix(&text).map(Prefix).ok_or_else(|| {
                 serde::de::Error::custom(format!("`{text}` is not an IPv6 or IPv4 prefix"))
             })
         }
     }
     let prefixes = Vec::<Prefix>::deserialize(deserializer)?;
     Ok(prefixes.into_iter().map(|p| p.0).collect())
+}
+
+/// An address as `IpAddr` reads it (as for every other address in the inventory; ipnet's
+/// own parser also takes `010.0.0.0` and a `::` that stands for no group), `/` and a length
+/// written plainly.
+fn parse_prefix(text: &str) -> Option<IpNet> {
+    let (addr, len) = text.split_once('/')?;
+    let len: u8 = len.parse().ok().filter(|l: &u8| l.to_string() == len)?;
+    IpNet::new(addr.parse().ok()?, len).ok()
 }
 
 /// A date written `2026-12-31`; a bad one says so, where chrono would say "input is out of
@@ -787,7 +847,7 @@ impl<'de> Deserialize<'de> for ScalarText {
 
 string_serde!(
     Service,
-    serde_json::json!({"type": "string", "pattern": "^(http|https|smtp|tcp/[0-9]{1,5})$"})
+    serde_json::json!({"type": "string", "pattern": pattern::service()})
 );
 string_serde!(
     SnmpVersion,
@@ -795,23 +855,23 @@ string_serde!(
 );
 string_serde!(
     Endpoint,
-    serde_json::json!({"type": "string", "description": "an IPv6 or IPv4 address, or a DNS name"})
+    serde_json::json!({"type": "string", "description": "an IPv6 or IPv4 address, or a DNS name", "pattern": pattern::endpoint()})
 );
 string_serde!(
     Resolver,
-    serde_json::json!({"type": "string", "description": "`[v6addr]:port`, `v4addr:port`, or an address (port 53)"})
+    serde_json::json!({"type": "string", "description": "`[v6addr]:port`, `v4addr:port`, or an address (port 53)", "pattern": pattern::resolver()})
 );
 string_serde!(
     Rate,
-    serde_json::json!({"type": "string", "pattern": "^[0-9]+/s$"})
+    serde_json::json!({"type": "string", "pattern": pattern::rate()})
 );
 string_serde!(
     Period,
-    serde_json::json!({"type": "string", "description": "a period such as 90d or 4w"})
+    serde_json::json!({"type": "string", "description": "a period of a day or more, such as 90d or 4w", "pattern": pattern::period()})
 );
 string_serde!(
     Timeout,
-    serde_json::json!({"type": "string", "description": "a duration such as 5s or 1500ms"})
+    serde_json::json!({"type": "string", "description": "a duration such as 5s or 1500ms", "pattern": pattern::timeout()})
 );
 
 /// A DNS resolver address; the port defaults to 53.
@@ -850,7 +910,9 @@ impl FromStr for Rate {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.strip_suffix("/s")
-            .and_then(|n| n.trim().parse::<u32>().ok())
+            .map(str::trim)
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<u32>().ok())
             .filter(|n| *n > 0)
             .map(Rate)
             .ok_or_else(|| {
@@ -902,7 +964,9 @@ impl FromStr for Timeout {
             .ok()
             .filter(|d| !d.is_zero())
             .map(Timeout)
-            .ok_or_else(|| format!("`{s}` is not a duration: write 5s, 1500ms or 1m"))
+            .ok_or_else(|| {
+                format!("`{s}` is not a duration longer than zero: write 5s, 1500ms or 1m")
+            })
     }
 }
 

@@ -461,3 +461,45 @@ fn a_yaml_bomb_is_refused_naming_the_budget() {
     assert!(hint.unwrap().contains("YAML bombs"));
     assert!(line >= 3, "the place the budget ran out: line {line}");
 }
+
+/// One mistake a file, each refused on its own line with its own message (the schema test
+/// checks that the JSON Schema refuses them too).
+#[test]
+fn each_mistake_is_refused_on_its_own() {
+    #[rustfmt::skip]
+    let mistakes = [
+        ("prefix-past-128",        3,  "`fdda:da::/129` is not an IPv6 or IPv4 prefix"),
+        ("duration-in-parsecs",    3,  "`3 parsecs` is not a duration"),
+        ("resolver-by-name",       3,  "`dns.danang.test` is not a resolver address"),
+        ("address-with-bad-hex",   7,  "`fdda:da:5::zz` is not a valid IPv6 or IPv4 address"),
+        ("ipv4-with-leading-zero", 7,  "`198.018.0.1` is not a valid IPv6 or IPv4 address"),
+        ("empty-address",          7,  "site s1 has no address"),
+        ("port-past-65535",        6,  "unknown service `tcp/99999`"),
+        ("bad-stage",              6,  "unknown variant `dualstack`"),
+        ("blank-exempt-reason",    6,  "host a.test is exempt without a reason"),
+        ("missing-agency",         4,  "missing field `agency`"),
+        ("blank-agency-name",      4,  "`name` is empty"),
+        ("february-30",            5,  "`2026-02-30` is not a date"),
+        ("date-day-first",         6,  "`31/12/2026` is not a date"),
+        ("rate-not-per-second",    3,  "`fast` is not a rate"),
+        ("rate-zero",              3,  "`0/s` is not a rate"),
+        ("timeout-zero",           3,  "`0s` is not a duration longer than zero"),
+        ("retention-under-a-day",  3,  "`23h 59m` is not a period of a day or more"),
+        ("require-broken",         3,  "`require` must be a level from L0 to L5"),
+        ("concurrency-zero",       3,  "`concurrency` must be at least 1"),
+        ("unknown-top-level-field",2,  "unknown top-level field `bogus`"),
+        ("snmp-version-4",         8,  "unknown SNMP version `4`"),
+        ("v3-without-user",        8,  "SNMPv3 needs a `user`"),
+        ("privacy-without-auth",   8,  "SNMPv3 privacy needs authentication"),
+        ("no-community",           8,  "no community given"),
+        ("two-communities",        8,  "community is given in more than one way"),
+    ];
+    for (name, line, says) in mistakes {
+        let (at, _, message, _) = only_error(name);
+        assert_eq!(at, line, "{name}: {message}");
+        assert!(
+            message.contains(says),
+            "{name}: {message} should say {says}"
+        );
+    }
+}
