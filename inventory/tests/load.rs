@@ -284,6 +284,7 @@ fn every_field_of_every_entry_is_checked_in_one_pass() {
         (14, 12, "hosts[0].stage",       "unknown variant `dualstack`"),
         (15, 13, "hosts[0].target",      "`2026-13-01` is not a date"),
         (18, 23, "hosts[1].services[1]", "unknown service `gopher`"),
+        (18, 37, "hosts[1].services[3]", "unknown service `ftp`"),
         (20, 13, "",                     "unknown agency `dictt`"),
         (21, 16, "hosts[2].services[0]", "unknown service `tcp/99999`"),
         (22, 5,  "",                     "unknown field `stgae` in hosts[2]"),
