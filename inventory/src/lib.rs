@@ -8,6 +8,7 @@
 pub mod diagnostic;
 pub mod load;
 pub mod model;
+mod pattern;
 pub mod results;
 pub mod run;
 pub mod schema;

@@ -13,6 +13,8 @@ use ipnet::IpNet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::pattern;
+
 /// The only inventory format version this build reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -54,17 +56,19 @@ pub struct Scan {
     pub resolvers: Vec<Resolver>,
     pub timeouts: Timeouts,
     /// Probes in flight in total.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub concurrency: u32,
     /// Probes in flight per target address.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub per_host: u32,
     /// Packets or connections per second in total, written `500/s`.
     pub rate: Rate,
     /// Prefixes sixfive may probe; empty means any address the inventory names.
-    #[schemars(with = "Vec<String>", extend("items" = {"type": "string", "description": "an IPv6 or IPv4 prefix, like fd00::/8"}))]
+    #[serde(deserialize_with = "prefixes")]
+    #[schemars(with = "Vec<String>", extend("items" = {"type": "string", "description": "an IPv6 or IPv4 prefix, like fd00::/8", "pattern": pattern::prefix()}))]
     pub scope: Vec<IpNet>,
     /// The level that CI and reports call "ready".
+    #[schemars(extend("not" = {"const": "BROKEN"}))]
     pub require: Level,
     /// Extra trust anchors (PEM) for internal TLS, relative to the inventory file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,20 +134,31 @@ impl Default for Timeouts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Agency {
-    #[schemars(length(min = 1))]
+    #[schemars(pattern(pattern::NOT_BLANK))]
     pub id: String,
+    #[schemars(pattern(pattern::NOT_BLANK))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_vi: Option<String>,
     /// Date by which this agency's hosts must be ready.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(pattern(pattern::date()))]
     pub target: Option<NaiveDate>,
 }
 
 /// An application host, named by its fully qualified domain name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
+#[schemars(extend(
+    "if" = {"required": ["stage"], "properties": {"stage": {"const": "exempt"}}},
+    "then" = {"required": ["exempt_reason"], "properties": {"exempt_reason": {"pattern": pattern::NOT_BLANK}}}
+))]
 pub struct Host {
+    #[schemars(pattern(pattern::fqdn()))]
     pub fqdn: String,
     pub agency: String,
     /// Which services the checks look at.
@@ -158,7 +173,12 @@ pub struct Host {
     #[serde(default)]
     pub internal: bool,
     /// Overrides the agency's target date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(pattern(pattern::date()))]
     pub target: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
@@ -214,6 +234,7 @@ impl FromStr for Service {
             "smtp" => Ok(Service::Smtp),
             _ => s
                 .strip_prefix("tcp/")
+                .filter(|port| port.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|port| port.parse::<u16>().ok())
                 .filter(|port| *port != 0)
                 .map(Service::Tcp)
@@ -325,7 +346,9 @@ impl fmt::Display for Level {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Site {
+    #[schemars(pattern(pattern::NOT_BLANK))]
     pub id: String,
+    #[schemars(pattern(pattern::NOT_BLANK))]
     pub name: String,
     pub agency: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -361,9 +384,11 @@ pub struct Grading {
     pub latency_warn_ms: Option<f64>,
     /// Packet loss (0 to 1) above which a site is degraded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub loss_warn: Option<f64>,
     /// Packet loss (0 to 1) above which a site is critical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub loss_critical: Option<f64>,
 }
 
@@ -398,11 +423,39 @@ pub struct GeoPoint {
 }
 
 /// One management endpoint or several (one per family).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Endpoints {
     One(Endpoint),
-    Many(Vec<Endpoint>),
+    Many(#[schemars(length(min = 1))] Vec<Endpoint>),
+}
+
+/// By hand rather than untagged, so a bad address is named with its own message and, in a
+/// list, its index, instead of "did not match any variant".
+impl<'de> Deserialize<'de> for Endpoints {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EndpointsVisitor;
+        impl<'de> serde::de::Visitor<'de> for EndpointsVisitor {
+            type Value = Endpoints;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an address or name, or a list of them")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Endpoints, E> {
+                v.parse().map(Endpoints::One).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Endpoints, A::Error> {
+                let mut many = Vec::new();
+                while let Some(endpoint) = seq.next_element()? {
+                    many.push(endpoint);
+                }
+                Ok(Endpoints::Many(many))
+            }
+        }
+        deserializer.deserialize_any(EndpointsVisitor)
+    }
 }
 
 impl Endpoints {
@@ -471,12 +524,13 @@ pub fn check_dns_name(name: &str) -> Result<(), String> {
 /// How to talk SNMP to a site's router. Secrets are named (`*_env`, `*_file`), or given
 /// literally with a warning; a literal never prints or serialises.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(deny_unknown_fields, extend("allOf" = snmp_rules()))]
 pub struct Snmp {
     pub version: SnmpVersion,
     #[serde(default = "Snmp::default_port")]
     pub port: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(pattern::ENV_NAME))]
     pub community_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community_file: Option<SecretFile>,
@@ -488,6 +542,7 @@ pub struct Snmp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(pattern::ENV_NAME))]
     pub auth_pass_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_pass_file: Option<SecretFile>,
@@ -496,11 +551,35 @@ pub struct Snmp {
     #[serde(rename = "priv", default, skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(pattern::ENV_NAME))]
     pub priv_pass_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_pass_file: Option<SecretFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_pass: Option<Redacted>,
+}
+
+/// What the loader asks of a site's SNMP settings, for the schema: v3 needs a user, privacy
+/// needs authentication, and each secret in use is given in exactly one way.
+fn snmp_rules() -> serde_json::Value {
+    use serde_json::json;
+    let given = |field: &str| json!({"required": [field], "properties": {field: {"not": {"type": "null"}}}});
+    let one_way = |name: &str| {
+        let ways = [
+            format!("{name}_env"),
+            format!("{name}_file"),
+            name.to_owned(),
+        ];
+        json!({"oneOf": ways.iter().map(|way| given(way)).collect::<Vec<_>>()})
+    };
+    let version = |versions: serde_json::Value| json!({"required": ["version"], "properties": {"version": {"enum": versions}}});
+    let v3 = version(json!(["3", 3]));
+    json!([
+        {"if": version(json!(["2c"])), "then": one_way("community")},
+        {"if": v3, "then": given("user")},
+        {"if": {"allOf": [v3, given("auth")]}, "then": one_way("auth_pass")},
+        {"if": {"allOf": [v3, given("priv")]}, "then": {"allOf": [given("auth"), one_way("priv_pass")]}},
+    ])
 }
 
 impl Snmp {
@@ -679,9 +758,18 @@ impl JsonSchema for SecretFile {
 
 /// A secret given literally in the inventory. Its value leaves only through `expose`:
 /// Debug and Serialize write `<redacted>`, and a bad value's error never quotes it.
-#[derive(Clone, PartialEq, Eq, JsonSchema)]
-#[schemars(transparent)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Redacted(String);
+
+/// A string, or a number as YAML reads `community: 918273645`.
+impl JsonSchema for Redacted {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Redacted".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": ["string", "integer"]})
+    }
+}
 
 impl<'de> Deserialize<'de> for Redacted {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -760,6 +848,54 @@ macro_rules! string_serde {
     };
 }
 
+/// Prefixes that name the value they refuse, where ipnet says "invalid IP address syntax".
+fn prefixes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    struct Prefix(IpNet);
+    impl<'de> Deserialize<'de> for Prefix {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let ScalarText(text) = ScalarText::deserialize(deserializer)?;
+            parse_prefix(&text).map(Prefix).ok_or_else(|| {
+                serde::de::Error::custom(format!("`{text}` is not an IPv6 or IPv4 prefix"))
+            })
+        }
+    }
+    let prefixes = Vec::<Prefix>::deserialize(deserializer)?;
+    Ok(prefixes.into_iter().map(|p| p.0).collect())
+}
+
+/// An address as `IpAddr` reads it (as for every other address in the inventory; ipnet's
+/// own parser also takes `010.0.0.0` and a `::` that stands for no group), `/` and a length
+/// written plainly.
+fn parse_prefix(text: &str) -> Option<IpNet> {
+    let (addr, len) = text.split_once('/')?;
+    let len: u8 = len.parse().ok().filter(|l: &u8| l.to_string() == len)?;
+    IpNet::new(addr.parse().ok()?, len).ok()
+}
+
+/// A date written `2026-12-31`; a bad one says so, where chrono would say "input is out of
+/// range".
+fn date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+    let Some(ScalarText(text)) = Option::<ScalarText>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    parse_date(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// Parses a date written `YYYY-MM-DD` and nothing else (chrono alone also takes `+2026-1-5`).
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD, like 2026-12-31)"))
+}
+
 /// Accepts a string or a bare number (`version: 3`, `port: 8443`) as text.
 struct ScalarText(String);
 
@@ -787,7 +923,7 @@ impl<'de> Deserialize<'de> for ScalarText {
 
 string_serde!(
     Service,
-    serde_json::json!({"type": "string", "pattern": "^(http|https|smtp|tcp/[0-9]{1,5})$"})
+    serde_json::json!({"type": "string", "pattern": pattern::service()})
 );
 string_serde!(
     SnmpVersion,
@@ -795,23 +931,23 @@ string_serde!(
 );
 string_serde!(
     Endpoint,
-    serde_json::json!({"type": "string", "description": "an IPv6 or IPv4 address, or a DNS name"})
+    serde_json::json!({"type": "string", "description": "an IPv6 or IPv4 address, or a DNS name", "pattern": pattern::endpoint()})
 );
 string_serde!(
     Resolver,
-    serde_json::json!({"type": "string", "description": "`[v6addr]:port`, `v4addr:port`, or an address (port 53)"})
+    serde_json::json!({"type": "string", "description": "`[v6addr]:port`, `v4addr:port`, or an address (port 53)", "pattern": pattern::resolver()})
 );
 string_serde!(
     Rate,
-    serde_json::json!({"type": "string", "pattern": "^[0-9]+/s$"})
+    serde_json::json!({"type": "string", "pattern": pattern::rate()})
 );
 string_serde!(
     Period,
-    serde_json::json!({"type": "string", "description": "a period such as 90d or 4w"})
+    serde_json::json!({"type": "string", "description": "a period of a day or more, such as 90d or 4w", "pattern": pattern::period()})
 );
 string_serde!(
     Timeout,
-    serde_json::json!({"type": "string", "description": "a duration such as 5s or 1500ms"})
+    serde_json::json!({"type": "string", "description": "a duration such as 5s or 1500ms", "pattern": pattern::timeout()})
 );
 
 /// A DNS resolver address; the port defaults to 53.
@@ -850,7 +986,9 @@ impl FromStr for Rate {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.strip_suffix("/s")
-            .and_then(|n| n.trim().parse::<u32>().ok())
+            .map(str::trim)
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<u32>().ok())
             .filter(|n| *n > 0)
             .map(Rate)
             .ok_or_else(|| {
@@ -902,7 +1040,9 @@ impl FromStr for Timeout {
             .ok()
             .filter(|d| !d.is_zero())
             .map(Timeout)
-            .ok_or_else(|| format!("`{s}` is not a duration: write 5s, 1500ms or 1m"))
+            .ok_or_else(|| {
+                format!("`{s}` is not a duration longer than zero: write 5s, 1500ms or 1m")
+            })
     }
 }
 

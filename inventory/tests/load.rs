@@ -1,7 +1,9 @@
 //! The loader against good and bad inventories: every problem is reported, at its place.
 
+use std::path::{Path, PathBuf};
+
 use sixfive_inventory::model::{Endpoint, Level, Service, Stage};
-use sixfive_inventory::{InventoryError, LoadOptions, Severity, load, load_str};
+use sixfive_inventory::{InventoryError, LoadError, LoadOptions, Severity, load, load_str};
 
 fn options() -> LoadOptions {
     LoadOptions {
@@ -46,13 +48,23 @@ sites:
       community_file: COMMUNITY_FILE
 "#;
 
-fn errors_of(text: &str) -> InventoryError {
-    load_str("city.yaml", text, &options()).expect_err("the inventory should be rejected")
+/// `tests/bad/NAME.yaml`: an inventory the loader must reject. Every bad inventory these
+/// tests use is such a file, so the schema test (tests/schema.rs) sees each of them too.
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/bad/{name}.yaml"))
 }
 
-/// The single error's `line:column` and message.
-fn only_error(text: &str) -> (u64, u64, String, Option<String>) {
-    let error = errors_of(text);
+/// The problems of the bad inventory `name`.
+fn errors_in(name: &str) -> InventoryError {
+    match load(&fixture(name), &options()) {
+        Err(LoadError::Invalid(error)) => error,
+        other => panic!("{name} should be rejected, got {other:?}"),
+    }
+}
+
+/// The single error of `tests/bad/NAME.yaml`: its `line:column`, message and hint.
+fn only_error(name: &str) -> (u64, u64, String, Option<String>) {
+    let error = errors_in(name);
     let errors: Vec<_> = error.errors().collect();
     assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
     let p = errors[0];
@@ -102,9 +114,7 @@ fn a_good_inventory_loads_with_every_field() {
 
 #[test]
 fn an_unknown_field_is_named_with_a_suggestion() {
-    let (line, column, message, hint) = only_error(
-        "version: 1\nagencies:\n  - id: dict\n    name: D\nhosts:\n  - fqdn: a.test\n    agency: dict\n    stgae: planned\n",
-    );
+    let (line, column, message, hint) = only_error("unknown-field");
     assert_eq!((line, column), (8, 5));
     assert!(message.contains("unknown field `stgae`"), "{message}");
     assert_eq!(hint.as_deref(), Some("did you mean `stage`?"));
@@ -112,27 +122,28 @@ fn an_unknown_field_is_named_with_a_suggestion() {
 
 #[test]
 fn a_duplicate_fqdn_points_back_at_the_first() {
-    let (line, column, message, hint) = only_error(
-        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - fqdn: a.test\n    agency: dict\n  - fqdn: A.test.\n    agency: dict\n",
-    );
+    let (line, column, message, hint) = only_error("duplicate-fqdn");
     assert_eq!((line, column), (6, 11));
     assert!(message.contains("duplicate host `a.test`"), "{message}");
-    assert_eq!(hint.as_deref(), Some("first defined at city.yaml:4:5"));
+    assert!(
+        hint.as_deref()
+            .unwrap()
+            .ends_with("bad/duplicate-fqdn.yaml:4:5"),
+        "{hint:?}"
+    );
+    assert!(hint.unwrap().starts_with("first defined at "));
 }
 
 #[test]
 fn a_duplicate_agency_id_is_an_error() {
-    let (line, _, message, _) =
-        only_error("version: 1\nagencies:\n  - id: dict\n    name: A\n  - id: dict\n    name: B\n");
+    let (line, _, message, _) = only_error("duplicate-agency-id");
     assert_eq!(line, 5);
     assert!(message.contains("duplicate agency id `dict`"), "{message}");
 }
 
 #[test]
 fn an_unknown_agency_gets_the_nearest_id() {
-    let (line, column, message, hint) = only_error(
-        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - fqdn: a.test\n    agency: dictt\n",
-    );
+    let (line, column, message, hint) = only_error("unknown-agency");
     assert_eq!((line, column), (5, 13));
     assert!(message.contains("unknown agency `dictt`"), "{message}");
     assert_eq!(hint.as_deref(), Some("did you mean `dict`?"));
@@ -142,10 +153,7 @@ const SITE_HEAD: &str = "version: 1\nscan: {scope: [fd00::/8]}\nagencies: [{id: 
 
 #[test]
 fn an_unknown_profile_is_an_error() {
-    let text = format!(
-        "{SITE_HEAD}    address: fd00::1\n    profile: teltonika-rutxx\n    snmp: {{version: 2c, community: x}}\n"
-    );
-    let error = errors_of(&text);
+    let error = errors_in("unknown-profile");
     let errors: Vec<_> = error.errors().collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].line, 9);
@@ -162,34 +170,25 @@ fn an_unknown_profile_is_an_error() {
 
 #[test]
 fn grading_bands_that_do_not_fall_are_refused_where_written() {
-    let text = format!(
-        "{SITE_HEAD}    address: fd00::1\n    snmp: {{version: 2c, community: x}}\n    grading:\n      hysteresis_db: 3\n      rsrp_dbm: {{excellent: -90, good: -80, fair: -100}}\n"
-    );
-    let (line, _, message, hint) = only_error(&text);
+    let (line, _, message, hint) = only_error("bands-that-do-not-fall");
     assert_eq!(line, 12);
     assert!(message.contains("`rsrp_dbm` bands must fall"), "{message}");
     assert!(hint.unwrap().contains("excellent: -80"));
-    let text = "version: 1\nscan:\n  grading: {loss_warn: 5}\n";
-    let (line, _, message, _) = only_error(text);
+    let (line, _, message, _) = only_error("loss-share-above-one");
     assert_eq!(line, 3);
     assert!(message.contains("`loss_warn` is a share"), "{message}");
 }
 
 #[test]
 fn a_bad_address_is_an_error_at_its_value() {
-    let text =
-        format!("{SITE_HEAD}    address: fd00::zz::1\n    snmp: {{version: 2c, community: x}}\n");
-    let (line, column, message, _) = only_error(&text);
+    let (line, column, message, _) = only_error("bad-address");
     assert_eq!((line, column), (8, 14));
     assert!(message.contains("sites[0].address"), "{message}");
 }
 
 #[test]
 fn an_address_outside_the_scope_is_refused() {
-    let text = format!(
-        "{SITE_HEAD}    address: [fd00::1, 198.18.0.1]\n    snmp: {{version: 2c, community: x}}\n"
-    );
-    let (line, _, message, hint) = only_error(&text);
+    let (line, _, message, hint) = only_error("address-outside-scope");
     assert_eq!(line, 8);
     assert!(
         message.contains("198.18.0.1 is outside the scan scope"),
@@ -200,9 +199,7 @@ fn an_address_outside_the_scope_is_refused() {
 
 #[test]
 fn a_bad_prefix_and_a_bad_date_are_both_reported() {
-    let error = errors_of(
-        "version: 1\nscan:\n  scope: [fd00::/129]\nagencies:\n  - id: dict\n    name: D\n    target: 2026-13-01\n",
-    );
+    let error = errors_in("bad-prefix-and-date");
     let lines: Vec<_> = error
         .errors()
         .map(|p| (p.line, p.message.clone()))
@@ -221,23 +218,15 @@ fn a_bad_prefix_and_a_bad_date_are_both_reported() {
 
 #[test]
 fn an_exempt_host_needs_a_reason() {
-    let (line, column, message, _) = only_error(
-        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - fqdn: a.test\n    agency: dict\n    stage: exempt\n",
-    );
+    let (line, column, message, _) = only_error("exempt-without-reason");
     assert_eq!((line, column), (6, 12));
     assert!(message.contains("exempt without a reason"), "{message}");
 }
 
 #[test]
 fn an_unreadable_secret_is_reported_without_its_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let secret = dir.path().join("community");
-    std::fs::write(&secret, "").unwrap();
-    let text = format!(
-        "{SITE_HEAD}    address: fd00::1\n    snmp:\n      version: 2c\n      community_file: {}\n  - id: s2\n    name: S2\n    agency: dict\n    address: fd00::2\n    snmp: {{version: 2c, community_env: SIXFIVE_TEST_UNSET_VARIABLE}}\n",
-        secret.display()
-    );
-    let error = errors_of(&text);
+    // Its community_file, tests/bad/empty-secret, is empty.
+    let error = errors_in("unreadable-secrets");
     let errors: Vec<_> = error.errors().collect();
     assert_eq!(errors.len(), 2, "{errors:#?}");
     assert_eq!(errors[0].line, 11);
@@ -273,26 +262,60 @@ fn a_literal_secret_warns_and_never_shows() {
 
 #[test]
 fn every_problem_in_a_file_is_reported_at_once() {
-    let error = errors_of(
-        "version: 1\nagencies:\n  - id: dict\n    name: D\n    nmae_vi: x\nhosts:\n  - fqdn: a.test\n    agency: nope\n  - fqdn: b.test\n    agency: dict\n    services: [gopher]\n  - fqdn: bad_host..test\n    agency: dict\n    stage: exempt\n",
-    );
+    let error = errors_in("mistakes-in-every-entry");
     let lines: Vec<u64> = error.errors().map(|p| p.line).collect();
     assert_eq!(lines, vec![5, 8, 11, 12, 14], "{:#?}", error.problems);
 }
 
+/// Issue 10: a bad field used to hide the rest of its section or entry, and an entry with
+/// one to drop out of cross-references (a false "unknown agency"); now one pass finds all.
+#[test]
+fn every_field_of_every_entry_is_checked_in_one_pass() {
+    let error = errors_in("every-field-at-once");
+    let found: Vec<_> = error.errors().collect();
+    // Line, column, the field or entry, and what is said about it.
+    #[rustfmt::skip]
+    let expected = [
+        (3, 11,  "scan.scope[0]",        "`fdda:da::/129` is not an IPv6 or IPv4 prefix"),
+        (4, 20,  "scan.timeouts.dns",    "`3 parsecs` is not a duration"),
+        (8, 13,  "agencies[0].target",   "`2026-02-30` is not a date (YYYY-MM-DD, like 2026-12-31)"),
+        (9, 9,   "",                     "duplicate agency id `dict`"),
+        (13, 13, "",                     "unknown agency `nope`"),
+        (14, 12, "hosts[0].stage",       "unknown variant `dualstack`"),
+        (15, 13, "hosts[0].target",      "`2026-13-01` is not a date"),
+        (18, 23, "hosts[1].services[1]", "unknown service `gopher`"),
+        (18, 37, "hosts[1].services[3]", "unknown service `ftp`"),
+        (20, 13, "",                     "unknown agency `dictt`"),
+        (21, 16, "hosts[2].services[0]", "unknown service `tcp/99999`"),
+        (22, 5,  "",                     "unknown field `stgae` in hosts[2]"),
+        (23, 5,  "hosts[3]",             "missing field `agency`"),
+        (24, 16, "hosts[3].services[0]", "unknown service `ftp`"),
+        (29, 14, "sites[0].address",     "`fdda:da:5::zz` is not a valid IPv6 or IPv4 address"),
+        (30, 41, "",                     "`SIXFIVE_TEST_UNSET_ONE_PASS` for community is not set"),
+    ];
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for (problem, (line, column, field, says)) in found.into_iter().zip(expected) {
+        let message = &problem.message;
+        assert_eq!(problem.file(), fixture("every-field-at-once"));
+        assert_eq!((problem.line, problem.column), (line, column), "{message}");
+        assert!(message.starts_with(field), "{message} should name {field}");
+        assert!(message.contains(says), "{message} should say {says}");
+    }
+}
+
 #[test]
 fn yaml_syntax_errors_have_a_place() {
-    let (line, _, message, _) = only_error("version: 1\nhosts:\n  - fqdn: a.test\n   agency: [x\n");
+    let (line, _, message, _) = only_error("not-yaml");
     assert!(line >= 4, "line {line}: {message}");
     assert!(message.starts_with("not valid YAML"), "{message}");
 }
 
 #[test]
 fn the_format_version_is_checked() {
-    let (line, _, message, _) = only_error("version: 2\n");
+    let (line, _, message, _) = only_error("version-2");
     assert_eq!(line, 1);
     assert!(message.contains("version 1"), "{message}");
-    let (_, _, message, _) = only_error("hosts: []\n");
+    let (_, _, message, _) = only_error("no-version");
     assert!(message.contains("missing `version`"), "{message}");
 }
 
@@ -346,19 +369,20 @@ fn a_folder_merges_and_reports_across_files() {
 
 #[test]
 fn problems_name_their_file() {
-    let error = errors_of("version: 1\nagencies:\n  - id: dict\n    name: D\n    bogus: 1\n");
+    let path = fixture("unknown-field");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let error = load_str("city.yaml", &text, &options()).unwrap_err();
     let problem = error.errors().next().unwrap();
-    assert_eq!(problem.file(), std::path::Path::new("city.yaml"));
-    assert_eq!((problem.line, problem.column), (5, 5));
-    assert_eq!(problem.to_string(), "unknown field `bogus` in agencies[0]");
+    assert_eq!(problem.file(), Path::new("city.yaml"));
+    assert_eq!((problem.line, problem.column), (8, 5));
+    assert_eq!(problem.to_string(), "unknown field `stgae` in hosts[0]");
+    let error = errors_in("unknown-field");
+    assert_eq!(error.errors().next().unwrap().file(), path);
 }
 
 #[test]
 fn more_mistakes_each_get_their_own_problem() {
-    let text = format!(
-        "{SITE_HEAD}    location: {{lat: 160.5, lon: 108.2}}\n    address: fd00::1\n    snmp: {{version: 2c, community_env: \"not a name\"}}\n  - id: s2\n    name: \"\"\n    agency: dict\n    address: fd00::2\n    snmp: {{version: 2c, community_env: SIXFIVE_TEST_S2}}\n"
-    );
-    let error = errors_of(&text);
+    let error = errors_in("more-mistakes");
     let found: Vec<_> = error
         .errors()
         .map(|p| (p.line, p.message.clone()))
@@ -383,9 +407,7 @@ fn more_mistakes_each_get_their_own_problem() {
 
 #[test]
 fn a_numeric_or_misplaced_secret_is_never_echoed() {
-    let text =
-        format!("{SITE_HEAD}    address: fd00::1\n    snmp: {{version: 2c, community: 12.5e3}}\n");
-    let error = errors_of(&text);
+    let error = errors_in("float-secret");
     let message = &error.errors().next().unwrap().message;
     assert!(
         !message.contains("12.5") && !message.contains("12500"),
@@ -414,9 +436,7 @@ fn a_reason_on_a_host_that_is_not_exempt_warns() {
 
 #[test]
 fn only_the_roots_dot_is_dropped_from_a_name() {
-    let (line, _, message, _) = only_error(
-        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.test.., agency: dict}\n",
-    );
+    let (line, _, message, _) = only_error("double-dot-fqdn");
     assert_eq!(line, 4);
     assert!(message.contains("is not a host name"), "{message}");
 }
@@ -437,14 +457,50 @@ fn a_city_of_200000_hosts_in_one_file_loads() {
 #[test]
 fn a_yaml_bomb_is_refused_naming_the_budget() {
     // Nine levels of ten aliases each would expand to a billion values.
-    let mut text =
-        String::from("version: 1\nagencies: []\nx0: &x0 [a, a, a, a, a, a, a, a, a, a]\n");
-    for level in 1..10 {
-        let refs = vec![format!("*x{}", level - 1); 10].join(", ");
-        text.push_str(&format!("x{level}: &x{level} [{refs}]\n"));
-    }
-    let (line, _, message, hint) = only_error(&text);
+    let (line, _, message, hint) = only_error("yaml-bomb");
     assert!(message.contains("parser budget"), "{message}");
     assert!(hint.unwrap().contains("YAML bombs"));
     assert!(line >= 3, "the place the budget ran out: line {line}");
+}
+
+/// One mistake a file, each refused on its own line with its own message (the schema test
+/// checks that the JSON Schema refuses them too).
+#[test]
+fn each_mistake_is_refused_on_its_own() {
+    #[rustfmt::skip]
+    let mistakes = [
+        ("prefix-past-128",        3,  "`fdda:da::/129` is not an IPv6 or IPv4 prefix"),
+        ("duration-in-parsecs",    3,  "`3 parsecs` is not a duration"),
+        ("resolver-by-name",       3,  "`dns.danang.test` is not a resolver address"),
+        ("address-with-bad-hex",   7,  "`fdda:da:5::zz` is not a valid IPv6 or IPv4 address"),
+        ("ipv4-with-leading-zero", 7,  "`198.018.0.1` is not a valid IPv6 or IPv4 address"),
+        ("empty-address",          7,  "site s1 has no address"),
+        ("port-past-65535",        6,  "unknown service `tcp/99999`"),
+        ("bad-stage",              6,  "unknown variant `dualstack`"),
+        ("blank-exempt-reason",    6,  "host a.test is exempt without a reason"),
+        ("missing-agency",         4,  "missing field `agency`"),
+        ("blank-agency-name",      4,  "`name` is empty"),
+        ("february-30",            5,  "`2026-02-30` is not a date"),
+        ("date-day-first",         6,  "`31/12/2026` is not a date"),
+        ("rate-not-per-second",    3,  "`fast` is not a rate"),
+        ("rate-zero",              3,  "`0/s` is not a rate"),
+        ("timeout-zero",           3,  "`0s` is not a duration longer than zero"),
+        ("retention-under-a-day",  3,  "`23h 59m` is not a period of a day or more"),
+        ("require-broken",         3,  "`require` must be a level from L0 to L5"),
+        ("concurrency-zero",       3,  "`concurrency` must be at least 1"),
+        ("unknown-top-level-field",2,  "unknown top-level field `bogus`"),
+        ("snmp-version-4",         8,  "unknown SNMP version `4`"),
+        ("v3-without-user",        8,  "SNMPv3 needs a `user`"),
+        ("privacy-without-auth",   8,  "SNMPv3 privacy needs authentication"),
+        ("no-community",           8,  "no community given"),
+        ("two-communities",        8,  "community is given in more than one way"),
+    ];
+    for (name, line, says) in mistakes {
+        let (at, _, message, _) = only_error(name);
+        assert_eq!(at, line, "{name}: {message}");
+        assert!(
+            message.contains(says),
+            "{name}: {message} should say {says}"
+        );
+    }
 }

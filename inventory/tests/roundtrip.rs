@@ -1,6 +1,8 @@
-//! Any valid inventory written out as YAML loads back as the same inventory.
+//! Any valid inventory written out as YAML loads back as the same inventory, and its JSON
+//! Schema accepts it.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -10,6 +12,9 @@ use sixfive_inventory::{LoadOptions, load_str};
 
 const PROFILES: [&str; 3] = ["generic", "teltonika-rutx", "mikrotik"];
 const COMMUNITY_VAR: &str = "SIXFIVE_ROUNDTRIP_COMMUNITY";
+
+static SCHEMA: LazyLock<jsonschema::Validator> =
+    LazyLock::new(|| jsonschema::validator_for(sixfive_inventory::schema::json_schema()).unwrap());
 
 fn ula() -> impl Strategy<Value = IpAddr> {
     any::<u64>().prop_map(|low| IpAddr::V6(Ipv6Addr::from(0xfd00_u128 << 112 | u128::from(low))))
@@ -266,5 +271,9 @@ proptest! {
             Err(error) => panic!("{yaml}\n{:#?}", error.problems),
         };
         prop_assert_eq!(&loaded.inventory, &inventory, "{}", yaml);
+        // What the loader takes, its schema takes too.
+        let doc: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+        let errors: Vec<_> = SCHEMA.iter_errors(&doc).map(|e| e.to_string()).collect();
+        prop_assert!(errors.is_empty(), "{:?}\n{}", errors, yaml);
     }
 }

@@ -211,6 +211,25 @@ pub(crate) struct Item<T> {
     pub value: T,
     pub file: usize,
     pub path: Vec<Step>,
+    /// Fields below `path` whose values were bad or missing: reported already, and left
+    /// at their default or a stand-in that no check should judge.
+    bad: Vec<Vec<Step>>,
+}
+
+impl<T> Item<T> {
+    /// Whether `field` (a path of keys below the entry) and all it holds were written well.
+    pub fn sound(&self, field: &[&str]) -> bool {
+        sound(&self.bad, field)
+    }
+}
+
+/// Whether `field` is clear of every path in `bad`, above it, at it or below it.
+fn sound(bad: &[Vec<Step>], field: &[&str]) -> bool {
+    !bad.iter().any(|bad| {
+        bad.iter()
+            .zip(field)
+            .all(|(step, key)| matches!(step, Step::Key(k) if k == key))
+    })
 }
 
 /// The files being loaded and the problems found in them so far.
@@ -279,18 +298,67 @@ impl Context {
             .unwrap_or_else(|| Path::new("."))
     }
 
-    /// Decodes one entry on its own, reporting unknown fields and the first bad value.
+    /// Decodes one entry on its own. Each bad value is reported and set aside, and decoding
+    /// goes on without it (a required field gets a stand-in), so every field's problem
+    /// shows at once and the entry still counts for cross-references. `None` when the
+    /// entry is not even a mapping.
     fn decode<T: DeserializeOwned>(
         &mut self,
         file: usize,
         node: &Node,
         base: &[Step],
-    ) -> Option<T> {
-        let mut unknown = Vec::new();
-        let decoded = {
-            let mut note_unknown = |path: serde_ignored::Path| unknown.push(ignored_steps(&path));
-            let de = serde_ignored::Deserializer::new(node.to_json(), &mut note_unknown);
-            serde_path_to_error::deserialize::<_, T>(de)
+    ) -> Option<Item<T>> {
+        let mut json = node.to_json();
+        // Paths below `base` as written: removing a list's bad item shifts `json`'s indexes.
+        let mut bad: Vec<Vec<Step>> = Vec::new();
+        let mut stood_in: Vec<Vec<Step>> = Vec::new();
+        let mut unknown: Vec<Vec<Step>> = Vec::new();
+        // Each round sets one value aside or stands one in, so the rounds are few.
+        let value = loop {
+            let mut ignored = Vec::new();
+            let decoded = {
+                let mut note = |path: serde_ignored::Path| ignored.push(ignored_steps(&path));
+                let de = serde_ignored::Deserializer::new(&json, &mut note);
+                serde_path_to_error::deserialize::<_, T>(de)
+            };
+            for path in ignored {
+                let path = as_written(&path, &bad);
+                if !unknown.contains(&path) {
+                    unknown.push(path);
+                }
+            }
+            let error = match decoded {
+                Ok(value) => break Some(value),
+                Err(error) => error,
+            };
+            let now = error_steps(error.path());
+            let relative = as_written(&now, &bad);
+            let message = error.into_inner().to_string();
+            if let Some(field) = missing_field(&message) {
+                let written = [relative.as_slice(), &[Step::Key(field.clone())]].concat();
+                if !bad.contains(&written) {
+                    self.value_problem(file, &[base, &relative].concat(), &message);
+                    bad.push(written.clone());
+                }
+                let stand_in = (!stood_in.contains(&written))
+                    .then(|| crate::schema::stand_in(&[base, &written].concat()))
+                    .flatten();
+                let Some(stand_in) = stand_in else {
+                    break None;
+                };
+                insert(&mut json, &[now, vec![Step::Key(field)]].concat(), stand_in);
+                stood_in.push(written);
+                continue;
+            }
+            // A value that is still bad once set aside or stood in ends the entry.
+            let again = bad.contains(&relative);
+            if !again {
+                self.value_problem(file, &[base, &relative].concat(), &message);
+            }
+            if again || !remove(&mut json, &now) {
+                break None;
+            }
+            bad.push(relative);
         };
         for relative in unknown {
             let path = [base, &relative].concat();
@@ -311,22 +379,89 @@ impl Context {
                 hint,
             );
         }
-        match decoded {
-            Ok(value) => Some(value),
-            Err(error) => {
-                let relative = error_steps(error.path());
-                let path = [base, &relative].concat();
-                let message = error.into_inner().to_string();
-                let hint = value_hint(&path, &message);
-                self.at_value(
-                    file,
-                    &path,
-                    format!("{}: {message}", path_text(&path)),
-                    hint,
-                );
-                None
+        value.map(|value| Item {
+            value,
+            file,
+            path: base.to_vec(),
+            bad,
+        })
+    }
+
+    /// Reports a value serde refused, with a hint from its field.
+    fn value_problem(&mut self, file: usize, path: &[Step], message: &str) {
+        let hint = value_hint(path, message);
+        self.at_value(file, path, format!("{}: {message}", path_text(path)), hint);
+    }
+}
+
+/// The field a "missing field `name`" error names.
+fn missing_field(message: &str) -> Option<String> {
+    let name = message.strip_prefix("missing field `")?.strip_suffix('`')?;
+    Some(name.to_owned())
+}
+
+/// A path in the value being decoded, as written in the file: each list item removed
+/// before it (a path in `bad` ending in an index) moves its index up by one.
+fn as_written(now: &[Step], bad: &[Vec<Step>]) -> Vec<Step> {
+    let mut written = Vec::with_capacity(now.len());
+    for step in now {
+        let step = match step {
+            Step::Index(index) => {
+                let mut removed: Vec<usize> = bad
+                    .iter()
+                    .filter(|b| b.len() == written.len() + 1 && b.starts_with(&written))
+                    .filter_map(|b| match b.last() {
+                        Some(Step::Index(i)) => Some(*i),
+                        _ => None,
+                    })
+                    .collect();
+                removed.sort_unstable();
+                let mut index = *index;
+                for gone in removed {
+                    if gone <= index {
+                        index += 1;
+                    }
+                }
+                Step::Index(index)
             }
+            key => key.clone(),
+        };
+        written.push(step);
+    }
+    written
+}
+
+/// The value at `path`'s parent, to change in place.
+fn parent_of<'a>(
+    json: &'a mut serde_json::Value,
+    path: &[Step],
+) -> Option<&'a mut serde_json::Value> {
+    let (_, parents) = path.split_last()?;
+    parents.iter().try_fold(json, |value, step| match step {
+        Step::Key(key) => value.get_mut(key.as_str()),
+        Step::Index(index) => value.get_mut(*index),
+    })
+}
+
+/// Removes the value at `path`; false when there is none (or `path` is the whole value).
+fn remove(json: &mut serde_json::Value, path: &[Step]) -> bool {
+    match (parent_of(json, path), path.last()) {
+        (Some(serde_json::Value::Object(map)), Some(Step::Key(key))) => map.remove(key).is_some(),
+        (Some(serde_json::Value::Array(items)), Some(Step::Index(index)))
+            if *index < items.len() =>
+        {
+            items.remove(*index);
+            true
         }
+        _ => false,
+    }
+}
+
+fn insert(json: &mut serde_json::Value, path: &[Step], value: serde_json::Value) {
+    if let (Some(serde_json::Value::Object(map)), Some(Step::Key(key))) =
+        (parent_of(json, path), path.last())
+    {
+        map.insert(key.clone(), value);
     }
 }
 
@@ -372,7 +507,6 @@ fn load_sources(
         whole.hosts.extend(part.hosts);
         whole.sites.extend(part.sites);
     }
-    let scan = whole.scan.map(|item| (item.file, item.value));
     let host_places = whole
         .hosts
         .iter()
@@ -388,7 +522,7 @@ fn load_sources(
         .collect();
     let inventory = validate::check(
         &mut cx,
-        scan,
+        whole.scan,
         whole.agencies,
         whole.hosts,
         whole.sites,
@@ -506,11 +640,7 @@ fn read_file(cx: &mut Context, file: usize) -> Part {
                 }
             }
             "scan" => {
-                part.scan = cx.decode(file, node, &path).map(|value| Item {
-                    value,
-                    file,
-                    path: path.clone(),
-                });
+                part.scan = cx.decode(file, node, &path);
             }
             "agencies" => part.agencies = decode_list(cx, file, node, &path),
             "hosts" => part.hosts = decode_list(cx, file, node, &path),
@@ -549,12 +679,7 @@ fn decode_list<T: DeserializeOwned>(
             .iter()
             .enumerate()
             .filter_map(|(index, item)| {
-                let item_path = [path, &[Step::Index(index)]].concat();
-                cx.decode(file, item, &item_path).map(|value| Item {
-                    value,
-                    file,
-                    path: item_path,
-                })
+                cx.decode(file, item, &[path, &[Step::Index(index)]].concat())
             })
             .collect(),
         Value::Null => Vec::new(),

@@ -1,5 +1,6 @@
 //! Checks that span entries and files: duplicates, references to agencies and profiles,
-//! scope, exemptions and secrets. Each problem points at the field that causes it.
+//! scope, exemptions and secrets. Each problem points at the field that causes it. A field
+//! whose value was bad is not judged again: it holds a default or a stand-in.
 
 use std::collections::HashMap;
 
@@ -12,15 +13,20 @@ use crate::model::{
 
 pub(super) fn check(
     cx: &mut Context,
-    scan: Option<(usize, Scan)>,
+    scan: Option<Item<Scan>>,
     agencies: Vec<Item<Agency>>,
     mut hosts: Vec<Item<Host>>,
     sites: Vec<Item<Site>>,
     options: &LoadOptions,
 ) -> Inventory {
-    let scan = scan.map_or_else(Scan::default, |(file, scan)| check_scan(cx, file, scan));
+    // A scope read without its bad prefix would put addresses out of it that are not.
+    let scope_sound = scan.as_ref().is_none_or(|item| item.sound(&["scope"]));
+    let scan = scan.map_or_else(Scan::default, |item| check_scan(cx, item.file, item.value));
     unique(cx, &agencies, "agency id", |a| a.id.clone(), "id");
     for host in &mut hosts {
+        if !host.sound(&["fqdn"]) {
+            continue;
+        }
         if let Err(message) = check_dns_name(&host.value.fqdn) {
             let path = field_path(&host.path, "fqdn");
             cx.at_value(
@@ -34,17 +40,35 @@ pub(super) fn check(
     }
     unique(cx, &hosts, "host", |h| h.fqdn.clone(), "fqdn");
     unique(cx, &sites, "site id", |s| s.id.clone(), "id");
-    let agency_ids: Vec<&str> = agencies.iter().map(|a| a.value.id.as_str()).collect();
+    let agency_ids: Vec<&str> = agencies
+        .iter()
+        .filter(|a| a.sound(&["id"]))
+        .map(|a| a.value.id.as_str())
+        .collect();
 
     for agency in &agencies {
         let at = |field: &str| field_path(&agency.path, field);
         for (field, value) in [("id", &agency.value.id), ("name", &agency.value.name)] {
-            not_empty(cx, agency.file, &at(field), field, value);
+            if agency.sound(&[field]) {
+                not_empty(cx, agency.file, &at(field), field, value);
+            }
         }
     }
 
     for host in &hosts {
         let at = |field: &str| field_path(&host.path, field);
+        if host.sound(&["agency"]) {
+            known_agency(
+                cx,
+                host.file,
+                &at("agency"),
+                &host.value.agency,
+                &agency_ids,
+            );
+        }
+        if !(host.sound(&["stage"]) && host.sound(&["exempt_reason"])) {
+            continue;
+        }
         if host.value.stage != Stage::Exempt && !host.value.exempt_reason.is_empty() {
             cx.warn(
                 host.file,
@@ -56,13 +80,6 @@ pub(super) fn check(
                 Some("set `stage: exempt`, or drop the reason".into()),
             );
         }
-        known_agency(
-            cx,
-            host.file,
-            &at("agency"),
-            &host.value.agency,
-            &agency_ids,
-        );
         if host.value.stage == Stage::Exempt && host.value.exempt_reason.trim().is_empty() {
             cx.at_value(
                 host.file,
@@ -75,7 +92,7 @@ pub(super) fn check(
 
     let sites: Vec<Site> = sites
         .into_iter()
-        .map(|site| check_site(cx, site, &scan, &agency_ids, options))
+        .map(|site| check_site(cx, site, scope_sound.then_some(&scan), &agency_ids, options))
         .collect();
 
     Inventory {
@@ -161,10 +178,11 @@ fn check_grading(cx: &mut Context, file: usize, path: &[Step], grading: &Grading
     }
 }
 
+/// Checks a site; `scan` is `None` when its scope has a bad prefix and cannot be judged by.
 fn check_site(
     cx: &mut Context,
     item: Item<Site>,
-    scan: &Scan,
+    scan: Option<&Scan>,
     agency_ids: &[&str],
     options: &LoadOptions,
 ) -> Site {
@@ -172,12 +190,18 @@ fn check_site(
         value: mut site,
         file,
         path,
+        bad,
     } = item;
+    let sound = |field: &[&str]| super::sound(&bad, field);
     let at = |field: &str| field_path(&path, field);
     for (field, value) in [("id", &site.id), ("name", &site.name)] {
-        not_empty(cx, file, &at(field), field, value);
+        if sound(&[field]) {
+            not_empty(cx, file, &at(field), field, value);
+        }
     }
-    known_agency(cx, file, &at("agency"), &site.agency, agency_ids);
+    if sound(&["agency"]) {
+        known_agency(cx, file, &at("agency"), &site.agency, agency_ids);
+    }
     if let Some(point) = site.location
         && !((-90.0..=90.0).contains(&point.lat) && (-180.0..=180.0).contains(&point.lon))
     {
@@ -191,7 +215,7 @@ fn check_site(
             Some("latitude is -90 to 90, longitude -180 to 180 (Da Nang: 16.05, 108.2)".into()),
         );
     }
-    if !options.profiles.iter().any(|p| p == &site.profile) {
+    if sound(&["profile"]) && !options.profiles.iter().any(|p| p == &site.profile) {
         let hint = did_you_mean(&site.profile, options.profiles.iter().map(String::as_str))
             .unwrap_or_else(|| format!("known profiles: {}", options.profiles.join(", ")));
         cx.at_value(
@@ -201,9 +225,18 @@ fn check_site(
             Some(hint),
         );
     }
-    for endpoint in site.address.iter() {
+    let address_sound = sound(&["address"]);
+    if address_sound && site.address.iter().next().is_none() {
+        cx.at_value(
+            file,
+            &at("address"),
+            format!("site {} has no address", site.id),
+            Some("write the router's management address or name".into()),
+        );
+    }
+    for endpoint in site.address.iter().filter(|_| address_sound) {
         match endpoint {
-            Endpoint::Ip(ip) if !scan.in_scope(*ip) => cx.at_value(
+            Endpoint::Ip(ip) if scan.is_some_and(|scan| !scan.in_scope(*ip)) => cx.at_value(
                 file,
                 &at("address"),
                 format!("site {} address {ip} is outside the scan scope", site.id),
@@ -224,6 +257,10 @@ fn check_site(
         let path = resolve_path(&base, secret_file.named());
         secret_file.locate(path, None);
     }
+    if !sound(&["snmp", "version"]) {
+        // What the site needs depends on its version.
+        return site;
+    }
     let snmp = &site.snmp;
     let v3_fields = snmp.user.is_some() || snmp.auth.is_some() || snmp.privacy.is_some();
     let v2c_fields =
@@ -242,7 +279,7 @@ fn check_site(
         );
     }
     if site.snmp.version == SnmpVersion::V3 {
-        if site.snmp.user.is_none() {
+        if site.snmp.user.is_none() && sound(&["snmp", "user"]) {
             cx.at_value(
                 file,
                 &snmp_path,
@@ -250,7 +287,7 @@ fn check_site(
                 Some("add `user:`, and `auth:`/`priv:` with their passphrases".into()),
             );
         }
-        if site.snmp.privacy.is_some() && site.snmp.auth.is_none() {
+        if site.snmp.privacy.is_some() && site.snmp.auth.is_none() && sound(&["snmp", "auth"]) {
             cx.at_value(
                 file,
                 &snmp_at("priv"),
@@ -260,6 +297,13 @@ fn check_site(
         }
     }
     for secret in site.snmp.secrets() {
+        let name = secret.name;
+        if [name, &format!("{name}_env"), &format!("{name}_file")]
+            .iter()
+            .any(|key| !sound(&["snmp", key]))
+        {
+            continue;
+        }
         let key = if secret.env.is_some() {
             format!("{}_env", secret.name)
         } else if secret.file.is_some() {
@@ -330,7 +374,7 @@ fn unique<T>(
     field: &str,
 ) {
     let mut first: HashMap<String, &Item<T>> = HashMap::new();
-    for item in items {
+    for item in items.iter().filter(|item| item.sound(&[field])) {
         let value = key(&item.value);
         match first.get(&value) {
             Some(earlier) => {
