@@ -236,8 +236,8 @@ fn head(
                 OwnV6::Ready => Ipv6State::Ready,
                 OwnV6::Missing(why) => Ipv6State::Missing(why.clone()),
             },
-            rate_per_second: scan.rate.0,
-            concurrency: scan.concurrency,
+            rate_per_second: Some(scan.rate.0),
+            concurrency: Some(scan.concurrency),
         },
         summary: summary.document(),
     }

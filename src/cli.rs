@@ -13,9 +13,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
                   sites, keeping an inventory with history in a store (SQLite by default, \
                   PostgreSQL when agents share one).",
     after_help = "Exit codes: 0 ok; for `check` 1 a host below the required level, 2 a host \
-                  BROKEN or regressed, 3 inconclusive (scanner or resolver trouble); 64 usage \
-                  error; 65 invalid inventory; 66 inventory not found; 69 store unavailable; \
-                  74 output not written (a reader that closed the pipe ends the command with 0)."
+                  BROKEN or regressed, 3 inconclusive (scanner or resolver trouble); for \
+                  `sites` 1 a site at or past --fail-on, 3 the scanner cannot start; `scan` \
+                  gives 2, then 3, then 1; 64 usage error; 65 invalid inventory; 66 inventory \
+                  not found; 69 store unavailable; 74 output not written (a reader that closed \
+                  the pipe ends the command with 0); 130 interrupted, the run stored incomplete."
 )]
 pub struct Cli {
     #[command(flatten)]

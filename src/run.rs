@@ -71,6 +71,6 @@ fn progress_bar(total: usize, rate: sixfive_inventory::model::Rate) -> indicatif
         indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_bar} {eta} at {msg}")
             .expect("the template is valid"),
     );
-    bar.set_message(format!("{rate} (--rate)"));
+    bar.set_message(format!("{rate}"));
     bar
 }

@@ -74,7 +74,6 @@ pub fn exit_code(states: impl IntoIterator<Item = SiteState>, fail_on: FailOn) -
     u8::from(states.into_iter().any(|state| state >= threshold))
 }
 
-/// The ids in `wanted` that name no site of `sites`, as a usage error.
 #[cfg(test)]
 mod tests {
     use super::*;

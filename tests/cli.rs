@@ -471,6 +471,44 @@ fn a_moved_inventory_is_the_same_inventory() {
 }
 
 #[test]
+fn a_secret_named_from_a_nested_file_is_stored_the_same_however_the_folder_is_named() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.dir.path().join("city");
+    std::fs::create_dir_all(root.join("sites")).unwrap();
+    std::fs::create_dir_all(root.join("secrets")).unwrap();
+    std::fs::write(root.join("secrets/community"), "not-a-secret\n").unwrap();
+    std::fs::write(
+        root.join("agencies.yaml"),
+        "version: 1\nagencies: [{id: health, name: H}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("sites/north.yaml"),
+        "version: 1\nsites:\n  - {id: ward-1, name: W, agency: health, address: 'fd00:5a::1', snmp: {version: 2c, community_file: ../secrets/community}}\n",
+    )
+    .unwrap();
+    let db = sandbox.db();
+    sandbox.import(&db, &root);
+    let same = |cwd: &Path, inventory: &str| {
+        sandbox
+            .cmd()
+            .current_dir(cwd)
+            .args(["--db", &db, "inventory", "import", inventory])
+            .assert()
+            .success()
+            .stdout("import: the store already matches the inventory\n");
+    };
+    same(sandbox.dir.path(), "city");
+    same(sandbox.dir.path(), "./city/");
+    same(&root.join("sites"), "..");
+    let sites = sandbox.list_json(&db, "sites");
+    assert_eq!(
+        sites["sites"][0]["snmp"]["community_file"], "secrets/community",
+        "{sites}"
+    );
+}
+
+#[test]
 fn a_bad_inventory_never_touches_the_store() {
     let sandbox = Sandbox::new();
     let db = sandbox.db();

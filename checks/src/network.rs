@@ -21,8 +21,8 @@ use crate::memo::Memo;
 use crate::probe::dns::{Answer, DnsClient, DnsError, Transport};
 use crate::probe::http::{Fetch, Target, Trust, TrustError, fetch};
 use crate::probe::icmp::{IcmpError, Pings, series};
+use crate::probe::pace::Pace;
 use crate::probe::resolve::Resolvers;
-use crate::probe::snmp::Pace;
 
 /// DNS queries in flight at once, so a large scan paces its resolvers instead of
 /// overrunning their receive buffers.
@@ -110,7 +110,11 @@ pub struct Guard {
 impl Network {
     pub fn new(scan: &Scan) -> Result<Self, SetupError> {
         let client = DnsClient::new(scan.timeouts.dns.0, DNS_WINDOW);
-        let resolvers = Resolvers::new(scan.resolvers.iter().map(|r| r.0).collect(), client)?;
+        let resolvers = Resolvers::new(
+            scan.resolvers.iter().map(|r| r.0).collect(),
+            client,
+            scan.concurrency,
+        )?;
         let own_v6 = own_v6(&scan.scope, resolvers.servers());
         let per_second = NonZeroU32::new(scan.rate.0).unwrap_or(NonZeroU32::MIN);
         Ok(Self {

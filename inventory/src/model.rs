@@ -719,12 +719,10 @@ impl SecretFile {
         &self.path
     }
 
-    /// Places the file at `path` on this machine, and names it relative to `root` when
-    /// it lies inside.
-    pub fn locate(&mut self, path: PathBuf, root: Option<&std::path::Path>) {
-        if let Some(relative) = root.and_then(|root| path.strip_prefix(root).ok()) {
-            self.named = relative.to_path_buf();
-        }
+    /// Names the file `named` and reads it at `path` (the loader's business: `named` is
+    /// relative to the inventory's root, `path` where it is on this machine).
+    pub(crate) fn place(&mut self, named: PathBuf, path: PathBuf) {
+        self.named = named;
         self.path = path;
     }
 }

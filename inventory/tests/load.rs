@@ -504,3 +504,36 @@ fn each_mistake_is_refused_on_its_own() {
         );
     }
 }
+
+#[test]
+fn a_missing_secret_file_is_named_the_same_however_the_inventory_is_named() {
+    // Under the working directory, so the same folder can be named relatively too.
+    let cwd = std::env::current_dir().unwrap();
+    let dir = tempfile::tempdir_in(&cwd).unwrap();
+    let root = dir.path().join("city");
+    std::fs::create_dir_all(root.join("sites")).unwrap();
+    std::fs::write(
+        root.join("agencies.yaml"),
+        "version: 1\nagencies: [{id: dict, name: D}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("sites/north.yaml"),
+        "version: 1\nsites:\n  - {id: ward-1, name: W, agency: dict, address: 'fd00:5a::1', snmp: {version: 2c, community_file: ../secrets/./community}}\n",
+    )
+    .unwrap();
+    // A CI job that checks hosts has no SNMP secrets: the file is not there.
+    let without_secrets = LoadOptions {
+        secrets: false,
+        ..options()
+    };
+    let named = |path: &std::path::Path| {
+        let loaded = load(path, &without_secrets).unwrap();
+        let snmp = &loaded.inventory.sites[0].snmp;
+        snmp.community_file.as_ref().unwrap().named().to_path_buf()
+    };
+    let relative = root.strip_prefix(&cwd).unwrap();
+    assert_eq!(named(&root), std::path::Path::new("secrets/community"));
+    assert_eq!(named(relative), named(&root));
+    assert_eq!(named(&relative.join("sites/..")), named(&root));
+}

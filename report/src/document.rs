@@ -15,9 +15,12 @@ use sixfive_inventory::run::HostReport;
 pub struct ScannerInfo {
     pub ipv6: Ipv6State,
     /// The pace of the run (the inventory's `scan` settings or `--rate`/`--concurrency`):
-    /// probes per second and probes in flight, in total.
-    pub rate_per_second: u32,
-    pub concurrency: u32,
+    /// probes per second and probes in flight, in total. Optional: documents written
+    /// before they were added are still `sixfive.check/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_per_second: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sixfive_inventory::results::{millis, thousandths};
 use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence, SurgeError};
 
-use crate::probe::snmp::Pace;
+use crate::probe::pace::Pace;
 
 /// Echo identifiers, distinct per ping so concurrent pings never take each other's replies.
 static NEXT_IDENT: AtomicU16 = AtomicU16::new(1);

@@ -5,6 +5,7 @@ pub mod address;
 pub mod dns;
 pub mod http;
 pub mod icmp;
+pub mod pace;
 pub mod resolve;
 pub mod smtp;
 pub mod snmp;

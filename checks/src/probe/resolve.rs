@@ -47,13 +47,19 @@ pub struct Resolvers {
     answers: moka::future::Cache<(Name, RecordType, Flags), Answer>,
 }
 
-/// Answers kept per run: three times what the hosts in flight ask at once (about five a
-/// host, 256 hosts at the default concurrency), few enough to stay a few MB.
-const ANSWERS_KEPT: u64 = 4_096;
+/// Answers kept per run for each probe the scan may have in flight: about five questions a
+/// host, three times over, so a host's later checks find what its first ones asked (4,096
+/// at the default concurrency of 256, a few MB).
+const ANSWERS_PER_PROBE: u64 = 16;
 
 impl Resolvers {
-    /// `servers`, or when empty the system's (resolv.conf).
-    pub fn new(servers: Vec<SocketAddr>, client: Arc<DnsClient>) -> Result<Self, DnsError> {
+    /// `servers`, or when empty the system's (resolv.conf); `in_flight` is the scan's
+    /// concurrency, which sizes the run's answer cache.
+    pub fn new(
+        servers: Vec<SocketAddr>,
+        client: Arc<DnsClient>,
+        in_flight: u32,
+    ) -> Result<Self, DnsError> {
         let servers = if servers.is_empty() {
             let (config, _) = hickory_resolver::system_conf::read_system_conf()
                 .map_err(|e| DnsError::SystemConfig(e.to_string()))?;
@@ -75,7 +81,7 @@ impl Resolvers {
             // LRU, not moka's default TinyLFU: an answer is reused within seconds or never,
             // so a new one must always get in.
             answers: moka::future::Cache::builder()
-                .max_capacity(ANSWERS_KEPT)
+                .max_capacity(ANSWERS_PER_PROBE * u64::from(in_flight.max(1)))
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .build(),
         })
@@ -114,14 +120,22 @@ impl Resolvers {
         }
     }
 
-    /// [`Resolvers::lookup`] with DNSSEC flags, asked once per run whoever asks.
+    /// [`Resolvers::lookup`] with DNSSEC flags, asked once per run whoever asks. Only a yes
+    /// or a no is kept: a lost packet or a SERVFAIL is asked again by the next check rather
+    /// than failing every host that shares the question.
     pub async fn lookup_with(&self, name: &Name, record_type: RecordType, flags: Flags) -> Answer {
-        self.answers
-            .get_with(
-                (name.clone(), record_type, flags),
-                self.ask(name, record_type, flags),
-            )
-            .await
+        let key = (name.clone(), record_type, flags);
+        let asked = self
+            .answers
+            .try_get_with(key, async {
+                let answer = self.ask(name, record_type, flags).await;
+                match answer.conclusive() {
+                    Ok(_) => Ok(answer),
+                    Err(_) => Err(answer),
+                }
+            })
+            .await;
+        asked.unwrap_or_else(|failed| (*failed).clone())
     }
 
     async fn ask(&self, name: &Name, record_type: RecordType, flags: Flags) -> Answer {
@@ -515,7 +529,12 @@ mod tests {
     }
 
     fn resolvers(server: SocketAddr) -> Resolvers {
-        Resolvers::new(vec![server], DnsClient::new(Duration::from_millis(400), 8)).unwrap()
+        Resolvers::new(
+            vec![server],
+            DnsClient::new(Duration::from_millis(400), 8),
+            8,
+        )
+        .unwrap()
     }
 
     /// www → alias (answered alone) → target, whose AAAA comes in a second answer.
@@ -581,6 +600,23 @@ mod tests {
         resolvers.forget().await;
         resolvers.addresses_v6(&www).await;
         assert_eq!(asked(), 9, "a new run asks again");
+    }
+
+    #[tokio::test]
+    async fn a_failed_question_is_asked_again() {
+        static ASKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        fn failing(_: &Name, _: RecordType) -> (ResponseCode, Vec<Record>) {
+            ASKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (ResponseCode::ServFail, vec![])
+        }
+        let resolvers = resolvers(name_server(failing).await);
+        let www = name("www.lab.test.");
+        for _ in 0..2 {
+            let (_, v6) = resolvers.addresses_v6(&www).await;
+            assert_eq!(v6, Resolution::Failed(DnsError::ServFail));
+        }
+        // Each lookup asks, then asks again with CD after the SERVFAIL.
+        assert_eq!(ASKED.load(std::sync::atomic::Ordering::SeqCst), 4);
     }
 
     #[tokio::test]

@@ -14,6 +14,8 @@ use async_snmp::transport::UdpTransport;
 use async_snmp::{Auth, Client, ErrorKind, Oid, UsmConfig, Value};
 use futures::future::{BoxFuture, FutureExt};
 
+use crate::probe::pace::Pace;
+
 /// GETBULK max-repetitions to start a walk of one column with (sites.md).
 pub const MAX_REPETITIONS: u32 = 10;
 /// Bindings a walk asks for per request when it walks several columns at once: about
@@ -141,39 +143,6 @@ pub trait Snmp: Send + Sync {
     /// Walks several columns side by side (one GETBULK carries them all); one list of
     /// rows per root, in order.
     fn walk<'a>(&'a self, roots: &'a [Oid]) -> BoxFuture<'a, Result<Vec<Bindings>, SnmpError>>;
-}
-
-/// The scan's rate limit, which every probe waits for. Probes that must wait take turns
-/// (a FIFO lock) rather than all polling the limiter, and wait on tokio's timer rather than governor's
-/// `until_ready`, whose futures-timer thread woke a worker for every retry.
-#[derive(Clone)]
-pub struct Pace(Arc<PaceInner>);
-
-struct PaceInner {
-    limiter: governor::DefaultDirectRateLimiter,
-    turn: tokio::sync::Mutex<()>,
-}
-
-impl Pace {
-    pub fn per_second(rate: std::num::NonZeroU32) -> Self {
-        Self(Arc::new(PaceInner {
-            limiter: governor::RateLimiter::direct(governor::Quota::per_second(rate)),
-            turn: tokio::sync::Mutex::new(()),
-        }))
-    }
-
-    /// Waits for this probe's slot; only probes that must wait queue for a turn.
-    pub async fn until_ready(&self) {
-        if self.0.limiter.check().is_ok() {
-            return;
-        }
-        let _turn = self.0.turn.lock().await;
-        let clock = governor::clock::DefaultClock::default();
-        while let Err(not_until) = self.0.limiter.check() {
-            use governor::clock::Clock;
-            tokio::time::sleep(not_until.wait_time_from(clock.now())).await;
-        }
-    }
 }
 
 /// The UDP sockets every agent is reached through, one per family, opened on first use.

@@ -72,15 +72,58 @@ fn name_secret_files(inventory: &mut Inventory, path: &Path) {
     } else {
         path.parent().unwrap_or(Path::new("."))
     };
-    let Ok(root) = std::fs::canonicalize(folder) else {
-        return;
-    };
+    let root = lexical_absolute(folder);
     for site in &mut inventory.sites {
         for file in site.snmp.secret_files_mut() {
-            let path = file.path().to_path_buf();
-            file.locate(path, Some(&root));
+            if let Some(named) = relative_to(file.named(), &root) {
+                let path = file.path().to_path_buf();
+                file.place(named, path);
+            }
         }
     }
+}
+
+/// `path` made absolute against the working directory with `.` and `..` taken out by
+/// hand, so the same file named two ways (or not there at all) gets one name.
+pub(crate) fn lexical_absolute(path: &Path) -> PathBuf {
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to `root` (both absolute, from [`lexical_absolute`]), with `..` for a
+/// file outside the root; None when they share no root (another drive).
+fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
+    let (mut path_parts, mut root_parts) = (path.components(), root.components());
+    let (mut ahead_path, mut ahead_root) = (path_parts.clone(), root_parts.clone());
+    while let (Some(a), Some(b)) = (path_parts.next(), root_parts.next()) {
+        if a != b {
+            break;
+        }
+        (ahead_path, ahead_root) = (path_parts.clone(), root_parts.clone());
+    }
+    if ahead_path.clone().count() == path.components().count() {
+        return None;
+    }
+    let mut relative: PathBuf = ahead_root
+        .map(|_| std::path::Component::ParentDir)
+        .collect();
+    relative.extend(ahead_path);
+    Some(relative)
 }
 
 /// Loads the inventory at `path` as it was at git revision `rev` (a commit, tag or branch

@@ -254,8 +254,16 @@ fn check_site(
     let snmp_at = |field: &str| field_path(&snmp_path, field);
     let base = cx.base_dir(file).to_path_buf();
     for secret_file in site.snmp.secret_files_mut() {
-        let path = resolve_path(&base, secret_file.named());
-        secret_file.locate(path, None);
+        let written = secret_file.named().to_path_buf();
+        let path = resolve_path(&base, &written);
+        // Named from where the file that names it is, whether or not it exists here; the
+        // loader makes that relative to the inventory's root once it knows the root.
+        let named = if written.is_absolute() {
+            written
+        } else {
+            super::lexical_absolute(&base.join(&written))
+        };
+        secret_file.place(named, path);
     }
     if !sound(&["snmp", "version"]) {
         // What the site needs depends on its version.

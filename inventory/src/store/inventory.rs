@@ -178,8 +178,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 record_change(&mut tx, import_id, entity.kind, &entity.key, change, before.as_ref(), Some(&entity.doc)).await?;
-                // The latest change wins: a hand edit stands until the file changes the
-                // same field, and then the file's value does (the audit log says so).
+                // A hand edit stands until an import changes the same field in the file;
+                // then the file's value wins (the audit log says so).
                 let Some(before) = before else { continue };
                 for field in EditField::IN_FILE {
                     let file_value = &entity.doc[field.as_str()];
