@@ -48,9 +48,10 @@ pub struct Resolvers {
 }
 
 /// Answers kept per run for each probe the scan may have in flight: about five questions a
-/// host, three times over, so a host's later checks find what its first ones asked (4,096
-/// at the default concurrency of 256, a few MB).
+/// host, three times over, so a host's later checks find what its first ones asked; at
+/// most ANSWERS_KEPT (reached at the default concurrency of 256), a few MB.
 const ANSWERS_PER_PROBE: u64 = 16;
+const ANSWERS_KEPT: u64 = 4_096;
 
 impl Resolvers {
     /// `servers`, or when empty the system's (resolv.conf); `in_flight` is the scan's
@@ -81,7 +82,7 @@ impl Resolvers {
             // LRU, not moka's default TinyLFU: an answer is reused within seconds or never,
             // so a new one must always get in.
             answers: moka::future::Cache::builder()
-                .max_capacity(ANSWERS_PER_PROBE * u64::from(in_flight.max(1)))
+                .max_capacity((ANSWERS_PER_PROBE * u64::from(in_flight.max(1))).min(ANSWERS_KEPT))
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .build(),
         })
