@@ -71,6 +71,9 @@ impl Sandbox {
     }
 }
 
+/// The smallest city: one agency, one host.
+const ONE_HOST: &str = "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n";
+
 const BAD: &str = "version: 1\nagencies:\n  - id: dict\n    name: D\n    nmae_vi: x\nhosts:\n  - fqdn: a.test\n    agency: nope\n";
 
 #[test]
@@ -512,10 +515,7 @@ fn a_secret_named_from_a_nested_file_is_stored_the_same_however_the_folder_is_na
 fn a_bad_inventory_never_touches_the_store() {
     let sandbox = Sandbox::new();
     let db = sandbox.db();
-    let good = sandbox.write(
-        "good.yaml",
-        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
-    );
+    let good = sandbox.write("good.yaml", ONE_HOST);
     sandbox.import(&db, &good);
     let before = sandbox.list_json(&db, "hosts");
     let bad = sandbox.write("bad.yaml", BAD);
@@ -956,10 +956,7 @@ fn ended(out: &std::process::Output) -> (Option<i32>, String) {
 fn a_closed_stdout_ends_quietly_and_a_full_disk_is_74_with_one_line() {
     let sandbox = Sandbox::new();
     let db = sandbox.db();
-    let city = sandbox.write(
-        "city.yaml",
-        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
-    );
+    let city = sandbox.write("city.yaml", ONE_HOST);
     sandbox.import(&db, &city);
     // `check` asks a resolver on loopback that never answers, so it probes nothing else.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -1187,10 +1184,7 @@ fn each_problem_has_one_header_and_says_its_cause_once() {
 fn color_always_colours_a_piped_table_and_auto_does_not() {
     let sandbox = Sandbox::new();
     let db = sandbox.db();
-    let city = sandbox.write(
-        "city.yaml",
-        "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  - {fqdn: a.danang.test, agency: dict}\n",
-    );
+    let city = sandbox.write("city.yaml", ONE_HOST);
     sandbox.import(&db, &city);
     let table = |color: &str| {
         let out = sandbox
