@@ -235,6 +235,72 @@ async fn a_removed_host_keeps_its_history_and_can_come_back() {
 }
 
 #[tokio::test]
+async fn an_edit_stands_until_the_file_changes_that_field() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "importer").await.unwrap();
+        for (field, value) in [
+            (EditField::Stage, "dual-stack"),
+            (EditField::Owner, "Lan"),
+            (EditField::Note, "waits for the firewall"),
+        ] {
+            store
+                .edit(Kind::Host, "a.danang.test", field, Some(value), "lan")
+                .await
+                .unwrap();
+        }
+        let notes = |hosts: Vec<sixfive_inventory::store::Stored<Host>>| {
+            hosts
+                .into_iter()
+                .find(|h| h.entry.fqdn == "a.danang.test")
+                .unwrap()
+                .annotations
+        };
+
+        // The file changes the tags only: every edit stands.
+        let mut retagged = city();
+        retagged.hosts[0].tags = vec!["citizen".into()];
+        store.import(&retagged, "v2", "importer").await.unwrap();
+        assert_eq!(
+            notes(store.hosts(false).await.unwrap()).len(),
+            3,
+            "{}",
+            backend.name
+        );
+
+        // The file changes the owner: its value wins, the stage and note edits stand.
+        let mut owned = retagged.clone();
+        owned.hosts[0].owner = Some("Minh".into());
+        store.import(&owned, "v3", "importer").await.unwrap();
+        let left = notes(store.hosts(false).await.unwrap());
+        assert_eq!(
+            left.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["note", "stage"],
+            "{}",
+            backend.name
+        );
+        let log = store
+            .audit_log(Some((Kind::Host, "a.danang.test")))
+            .await
+            .unwrap();
+        let last = log.last().unwrap();
+        assert_eq!(
+            (
+                last.who.as_str(),
+                last.field.as_str(),
+                last.old_value.as_deref(),
+                last.new_value.as_deref()
+            ),
+            ("importer (import #3)", "owner", Some("Lan"), Some("Minh")),
+            "{}",
+            backend.name
+        );
+        assert_eq!(log.len(), 4, "{}", backend.name);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
 async fn edits_are_stored_with_who_and_what() {
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();
