@@ -831,6 +831,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn teltonika_numbers_read_as_strings_or_integers() {
+        let modem = |column: u32| oid!(1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, 1);
+        for name in ["teltonika-rutx", "teltonika-rutm"] {
+            // A RUTM55 sends RSSI as a string; a TRB500 sends RSRP as an integer.
+            let mut router = rutx();
+            router.values.insert(modem(12), text("-69"));
+            router.values.insert(modem(20), SnmpValue::Integer(-101));
+            let radio = read(&router, &profile(name)).await.unwrap().radio;
+            assert_eq!(radio.rssi_dbm, Some(-69.0), "{name}");
+            assert_eq!(radio.rsrp_dbm, Some(-101.0), "{name}");
+            assert_eq!(radio.sinr_db, Some(24.5), "{name}");
+            router.values.insert(modem(12), SnmpValue::Integer(-70));
+            let radio = read(&router, &profile(name)).await.unwrap().radio;
+            assert_eq!(radio.rssi_dbm, Some(-70.0), "{name}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_router_is_read_as_its_profile_says() {
         let readings = read(&rutx(), &profile("teltonika-rutx")).await.unwrap();
         assert_eq!(readings.system.name.as_deref(), Some("hai-chau-01"));

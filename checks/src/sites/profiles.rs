@@ -54,7 +54,8 @@ pub enum Metric {
 #[serde(rename_all = "kebab-case")]
 pub enum ValueType {
     Integer,
-    /// A number sent as an OCTET STRING, as Teltonika does.
+    /// A number sent as an OCTET STRING (`"-12.0"`, as Teltonika does) or as an INTEGER:
+    /// devices of one family send the same column either way.
     NumberString,
     String,
 }
