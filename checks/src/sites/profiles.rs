@@ -328,4 +328,72 @@ mod tests {
         let peplink = profiles.iter().find(|p| p.name == "peplink").unwrap();
         assert_eq!(peplink.table.as_ref().unwrap().arcs()[6], 27662);
     }
+
+    impl Metric {
+        const ALL: [Metric; 12] = [
+            Metric::RssiDbm,
+            Metric::RsrpDbm,
+            Metric::RsrqDb,
+            Metric::SinrDb,
+            Metric::SnrDb,
+            Metric::NrRsrpDbm,
+            Metric::NrRsrqDb,
+            Metric::NrSinrDb,
+            Metric::Operator,
+            Metric::Technology,
+            Metric::CellId,
+            Metric::Band,
+        ];
+
+        /// The name a profile file and the JSON use.
+        fn name(self) -> &'static str {
+            match self {
+                Metric::RssiDbm => "rssi_dbm",
+                Metric::RsrpDbm => "rsrp_dbm",
+                Metric::RsrqDb => "rsrq_db",
+                Metric::SinrDb => "sinr_db",
+                Metric::SnrDb => "snr_db",
+                Metric::NrRsrpDbm => "nr_rsrp_dbm",
+                Metric::NrRsrqDb => "nr_rsrq_db",
+                Metric::NrSinrDb => "nr_sinr_db",
+                Metric::Operator => "operator",
+                Metric::Technology => "technology",
+                Metric::CellId => "cell_id",
+                Metric::Band => "band",
+            }
+        }
+    }
+
+    /// Which metrics each profile reads, as the Markdown table docs/profiles.md shows.
+    fn metrics_table(profiles: &[Profile]) -> String {
+        let mut out = String::from("| metric |");
+        for profile in profiles {
+            out.push_str(&format!(" {} |", profile.name));
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(profiles.len()));
+        out.push('\n');
+        for metric in Metric::ALL {
+            out.push_str(&format!("| `{}` |", metric.name()));
+            for profile in profiles {
+                let cell = match profile.metrics.get(&metric) {
+                    Some(spec) => format!("column {}", spec.column),
+                    None => "–".to_owned(),
+                };
+                out.push_str(&format!(" {cell} |"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn the_docs_say_which_metrics_each_shipped_profile_reads() {
+        let docs = include_str!("../../../docs/profiles.md");
+        let table = metrics_table(&shipped());
+        assert!(
+            docs.contains(&table),
+            "docs/profiles.md must hold this table:\n{table}"
+        );
+    }
 }
