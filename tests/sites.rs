@@ -225,6 +225,7 @@ fn every_site_is_graded_as_its_case_says() {
     assert_eq!(cisco["radio"]["rsrq_db"], -10.5, "tenths of a dB");
     assert_eq!(cisco["radio"]["sinr_db"], 14.5);
     assert_eq!(cisco["uplink"]["name"], "Cellular0/1/0");
+    assert_eq!(cisco["radio"]["band"], "3", "an Unsigned32: {cisco:#}");
     let peplink = &sites["sim-peplink-na"];
     assert_eq!(peplink["state"], "ok", "{peplink:#}");
     assert!(

@@ -388,6 +388,17 @@ mod tests {
     }
 
     #[test]
+    fn a_cisco_uplink_is_found_by_its_long_or_short_name() {
+        let cisco = shipped()
+            .into_iter()
+            .find(|p| p.name == "cisco-cellular")
+            .unwrap();
+        assert!(cisco.is_uplink("Cellular0/1/0"));
+        assert!(cisco.is_uplink("Ce0/1/0"));
+        assert!(!cisco.is_uplink("GigabitEthernet0/0/0"));
+    }
+
+    #[test]
     fn the_docs_say_which_metrics_each_shipped_profile_reads() {
         let docs = include_str!("../../../docs/profiles.md");
         let table = metrics_table(&shipped());
