@@ -209,16 +209,16 @@ fn every_site_is_graded_as_its_case_says() {
     assert_eq!(fair["polled_via"], "v4");
     assert_eq!(fair["radio"]["technology"], "LTE");
     // The same columns as INTEGERs (a TRB500) and as strings read the same.
-    assert_eq!(fair["radio"]["rssi_dbm"], -67, "{fair:#}");
-    assert_eq!(fair["radio"]["rsrq_db"], -12, "{fair:#}");
+    assert_eq!(fair["radio"]["rssi_dbm"], -67.0, "{fair:#}");
+    assert_eq!(fair["radio"]["rsrq_db"], -12.0, "{fair:#}");
     let poor = &sites["sim-nsa-poor"];
     expect_state(poor, "critical", "RSRP -108 dBm is poor");
     assert_eq!(poor["radio"]["technology"], "5G-NSA");
     assert_eq!(
-        poor["radio"]["rssi_dbm"], -83,
+        poor["radio"]["rssi_dbm"], -83.0,
         "a RUTM's RSSI is a string: {poor:#}"
     );
-    assert_eq!(poor["radio"]["sinr_db"], -2, "{poor:#}");
+    assert_eq!(poor["radio"]["sinr_db"], -2.0, "{poor:#}");
 
     let cisco = &sites["sim-cisco"];
     assert_eq!(cisco["state"], "ok", "{cisco:#}");
