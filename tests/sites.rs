@@ -234,6 +234,9 @@ fn every_site_is_graded_as_its_case_says() {
     );
     assert!(peplink["radio"]["sinr_db"].is_null());
     assert_eq!(peplink["radio"]["rsrq_db"], -11.0);
+    // Row 0 is an idle modem (-9999 everywhere, "LTE"): the active one in row 1 is read.
+    assert_eq!(peplink["radio"]["technology"], "5G", "{peplink:#}");
+    assert_eq!(peplink["radio"]["band"], "n78");
 
     // Refuses any answer of more than 4 bindings: even one row of the 6 interface columns.
     let cramped = &sites["too-big"];

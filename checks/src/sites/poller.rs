@@ -460,13 +460,23 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
     }
     match radio {
         Ok(columns) => {
-            // One modem's row for every metric: the profile's, or the first one seen.
-            let first = || {
-                columns
+            // One modem's row for every metric: the profile's, else the first row with a
+            // radio number that is not "not available" (a Peplink's idle modem answers
+            // -9999 everywhere in row 0), else the first row seen.
+            let row_of = |oid: &Oid| oid.arcs().last().copied();
+            let live = || {
+                radio_metrics
                     .iter()
-                    .find_map(|rows| rows.first()?.0.arcs().last().copied())
+                    .zip(&columns)
+                    .flat_map(|((_, spec), rows)| {
+                        rows.iter()
+                            .filter(|(_, value)| number(spec, value).is_some())
+                            .filter_map(|(oid, _)| row_of(oid))
+                    })
+                    .min()
             };
-            let row = profile.row.or_else(first);
+            let first = || columns.iter().find_map(|rows| row_of(&rows.first()?.0));
+            let row = profile.row.or_else(live).or_else(first);
             for ((metric, spec), rows) in radio_metrics.iter().zip(&columns) {
                 let value = rows
                     .iter()
@@ -586,17 +596,7 @@ fn set_metric(
     spec: &MetricSpec,
     value: Option<&SnmpValue>,
 ) {
-    let number = || -> Option<f64> {
-        let raw = match (spec.value_type, value?) {
-            (_, SnmpValue::Integer(i)) => *i as f64,
-            (_, SnmpValue::Unsigned(u)) => *u as f64,
-            (ValueType::NumberString, SnmpValue::Text(_)) => text(value?)?.parse().ok()?,
-            _ => return None,
-        };
-        let sentinel = raw.fract() == 0.0 && spec.not_available.contains(&(raw as i64));
-        (!sentinel && raw.is_finite())
-            .then(|| sixfive_inventory::results::thousandths(raw / spec.divisor))
-    };
+    let number = || number(spec, value?);
     let words = || match value? {
         SnmpValue::Integer(i) => Some(i.to_string()),
         SnmpValue::Unsigned(u) => Some(u.to_string()),
@@ -616,6 +616,20 @@ fn set_metric(
         Metric::CellId => radio.cell_id = words(),
         Metric::Band => radio.band = words(),
     }
+}
+
+/// A radio number as `spec` says it is sent; a "not available" sentinel or an unparsable
+/// value is None.
+fn number(spec: &MetricSpec, value: &SnmpValue) -> Option<f64> {
+    let raw = match (spec.value_type, value) {
+        (_, SnmpValue::Integer(i)) => *i as f64,
+        (_, SnmpValue::Unsigned(u)) => *u as f64,
+        (ValueType::NumberString, SnmpValue::Text(_)) => text(value)?.parse().ok()?,
+        _ => return None,
+    };
+    let sentinel = raw.fract() == 0.0 && spec.not_available.contains(&(raw as i64));
+    (!sentinel && raw.is_finite())
+        .then(|| sixfive_inventory::results::thousandths(raw / spec.divisor))
 }
 
 /// A printable string value, trimmed; empty is unknown.
@@ -903,6 +917,26 @@ mod tests {
         assert_eq!(readings.radio.rsrp_dbm, Some(-101.0));
         assert_eq!(readings.radio.technology.as_deref(), Some("LTE"));
         assert_eq!(readings.radio.sinr_db, None, "the second modem has no SINR");
+    }
+
+    #[tokio::test]
+    async fn an_idle_modem_in_row_0_gives_way_to_the_active_one() {
+        let peplink =
+            |column: u32, row: u32| oid!(1, 3, 6, 1, 4, 1, 23695, 200, 1, 12, 1, 1, 1, column, row);
+        let mut router = rutx();
+        for column in [3, 4, 5, 7, 8] {
+            router
+                .values
+                .insert(peplink(column, 0), SnmpValue::Integer(-9999));
+        }
+        router.values.insert(peplink(7, 1), SnmpValue::Integer(-97));
+        router.values.insert(peplink(9, 0), text("LTE"));
+        router.values.insert(peplink(9, 1), text("5G"));
+        router.values.insert(peplink(10, 1), text("n78"));
+        let readings = read(&router, &profile("peplink")).await.unwrap();
+        assert_eq!(readings.radio.rsrp_dbm, Some(-97.0));
+        assert_eq!(readings.radio.technology.as_deref(), Some("5G"));
+        assert_eq!(readings.radio.band.as_deref(), Some("n78"));
     }
 
     #[tokio::test]
