@@ -125,7 +125,7 @@ fn every_site_is_graded_as_its_case_says() {
     let Some((netns, _)) = lab() else { return };
     let dir = tempfile::tempdir().unwrap();
     let sites = poll(&netns, &dir.path().join("store.db"), &[]);
-    assert_eq!(sites.len(), 21, "{:?}", sites.keys());
+    assert_eq!(sites.len(), 22, "{:?}", sites.keys());
 
     for id in ["rt-ok", "rt-ok-v4", "rt-v3", "rt-v3-aes256"] {
         let site = &sites[id];
@@ -226,6 +226,13 @@ fn every_site_is_graded_as_its_case_says() {
     assert_eq!(cisco["radio"]["sinr_db"], 14.5);
     assert_eq!(cisco["uplink"]["name"], "Cellular0/1/0");
     assert_eq!(cisco["radio"]["band"], "3", "an Unsigned32: {cisco:#}");
+    // The modem row is the uplink's ifIndex (7), not the first row (3, a down interface's).
+    let mikrotik = &sites["sim-mikrotik"];
+    assert_eq!(mikrotik["state"], "ok", "{mikrotik:#}");
+    assert_eq!(mikrotik["uplink"]["name"], "lte1");
+    assert_eq!(mikrotik["radio"]["rsrp_dbm"], -84.0, "{mikrotik:#}");
+    assert_eq!(mikrotik["radio"]["cell_id"], "2345678");
+    assert_eq!(mikrotik["radio"]["technology"], "5G NSA");
     let peplink = &sites["sim-peplink-na"];
     assert_eq!(peplink["state"], "ok", "{peplink:#}");
     assert!(

@@ -23,7 +23,7 @@ use crate::network::Network;
 use crate::probe::icmp::{Pings, series};
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 use crate::sites::grading::{self, Bands, CounterWidth, Observation};
-use crate::sites::profiles::{Metric, MetricSpec, Profile, ValueType};
+use crate::sites::profiles::{Metric, MetricSpec, Profile, Row, ValueType};
 
 /// A report with nothing read yet: every value unknown, the site unreachable.
 fn unread(site: &Site, polled_at: chrono::DateTime<Utc>) -> SiteReport {
@@ -460,7 +460,8 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
     }
     match radio {
         Ok(columns) => {
-            // One modem's row for every metric: the profile's, else the first row with a
+            // One modem's row for every metric: the profile's (a number, or the uplink's
+            // ifIndex), else the first row with a
             // radio number that is not "not available" (a Peplink's idle modem answers
             // -9999 everywhere in row 0), else the first row seen.
             let row_of = |oid: &Oid| oid.arcs().last().copied();
@@ -476,7 +477,12 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
                     .min()
             };
             let first = || columns.iter().find_map(|rows| row_of(&rows.first()?.0));
-            let row = profile.row.or_else(live).or_else(first);
+            let chosen = match profile.row {
+                Some(Row::Index(index)) => Some(index),
+                Some(Row::Uplink) => uplink_index,
+                None => None,
+            };
+            let row = chosen.or_else(live).or_else(first);
             for ((metric, spec), rows) in radio_metrics.iter().zip(&columns) {
                 let value = rows
                     .iter()
@@ -912,7 +918,7 @@ mod tests {
             Some(-78.0),
             "the first row by default"
         );
-        profile.row = Some(2);
+        profile.row = Some(Row::Index(2));
         let readings = read(&router, &profile).await.unwrap();
         assert_eq!(readings.radio.rsrp_dbm, Some(-101.0));
         assert_eq!(readings.radio.technology.as_deref(), Some("LTE"));
@@ -937,6 +943,33 @@ mod tests {
         assert_eq!(readings.radio.rsrp_dbm, Some(-97.0));
         assert_eq!(readings.radio.technology.as_deref(), Some("5G"));
         assert_eq!(readings.radio.band.as_deref(), Some("n78"));
+    }
+
+    #[tokio::test]
+    async fn a_mikrotik_modem_row_is_the_uplink_interface() {
+        let lte =
+            |column: u32, row: u32| oid!(1, 3, 6, 1, 4, 1, 14988, 1, 1, 16, 1, 1, column, row);
+        let mut router = rutx();
+        router.values.insert(oid(&IF_NAME, &[7]), text("lte1"));
+        router
+            .values
+            .insert(oid(&IF_OPER_STATUS, &[7]), SnmpValue::Integer(1));
+        // Row 3 is another LTE interface's, which is down; row 7 is the uplink's.
+        router.values.insert(oid(&IF_NAME, &[3]), text("lte2"));
+        router
+            .values
+            .insert(oid(&IF_OPER_STATUS, &[3]), SnmpValue::Integer(2));
+        router.values.insert(lte(4, 3), SnmpValue::Integer(-120));
+        router.values.insert(lte(4, 7), SnmpValue::Integer(-88));
+        router
+            .values
+            .insert(lte(5, 7), SnmpValue::Integer(2_345_678));
+        router.values.insert(lte(14, 7), text("5G NSA"));
+        let readings = read(&router, &profile("mikrotik")).await.unwrap();
+        assert_eq!(readings.uplink.name.as_deref(), Some("lte1"));
+        assert_eq!(readings.radio.rsrp_dbm, Some(-88.0));
+        assert_eq!(readings.radio.cell_id.as_deref(), Some("2345678"));
+        assert_eq!(readings.radio.technology.as_deref(), Some("5G NSA"));
     }
 
     #[tokio::test]

@@ -49,6 +49,35 @@ pub enum Metric {
     Band,
 }
 
+/// Which row of the vendor table holds the modem's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RowText")]
+pub enum Row {
+    Index(u32),
+    /// The row whose index is the uplink interface's ifIndex.
+    Uplink,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RowText {
+    Index(u32),
+    Named(String),
+}
+
+impl TryFrom<RowText> for Row {
+    type Error = String;
+    fn try_from(text: RowText) -> Result<Self, String> {
+        match text {
+            RowText::Index(index) => Ok(Row::Index(index)),
+            RowText::Named(name) if name == "uplink" => Ok(Row::Uplink),
+            RowText::Named(name) => Err(format!(
+                "`row: {name}` is neither a row number nor `uplink`"
+            )),
+        }
+    }
+}
+
 /// How an agent writes a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -102,9 +131,10 @@ pub struct Profile {
     /// The vendor table the metrics' columns sit under.
     #[serde(default, deserialize_with = "numeric_oid")]
     pub table: Option<Oid>,
-    /// The modem's row in the table (its last index arc); the first row when absent.
+    /// The modem's row in the table (its last index arc), or `uplink` when the row is the
+    /// uplink interface's ifIndex (MikroTik); when absent, the first row with a radio value.
     #[serde(default)]
-    pub row: Option<u32>,
+    pub row: Option<Row>,
     /// How the cellular uplink's ifName begins (case ignored); the first match is the WAN.
     #[serde(default = "Profile::default_uplink")]
     pub uplink: Vec<String>,
@@ -385,6 +415,24 @@ mod tests {
             out.push('\n');
         }
         out
+    }
+
+    #[test]
+    fn a_row_is_a_number_or_the_uplink() {
+        let with_row = |row: &str| {
+            let text = format!(
+                "name: x\ndescription: y\ntable: 1.3.6.1.4.1.14988.1.1.16.1.1\nrow: {row}\nmetrics:\n  rsrp_dbm: {{ column: 4, type: integer }}\n"
+            );
+            parse(Path::new("x.yaml"), &text)
+        };
+        assert_eq!(with_row("2").unwrap().row, Some(Row::Index(2)));
+        assert_eq!(with_row("uplink").unwrap().row, Some(Row::Uplink));
+        let error = with_row("nowhere").unwrap_err();
+        assert!(
+            error.message.contains("neither a row number nor `uplink`"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
