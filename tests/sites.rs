@@ -226,6 +226,9 @@ fn every_site_is_graded_as_its_case_says() {
     assert_eq!(cisco["radio"]["sinr_db"], 14.5);
     assert_eq!(cisco["uplink"]["name"], "Cellular0/1/0");
     assert_eq!(cisco["radio"]["band"], "3", "an Unsigned32: {cisco:#}");
+    // From CISCO-WAN-3G-MIB, a second table at the same row.
+    assert_eq!(cisco["radio"]["rssi_dbm"], -71.0, "{cisco:#}");
+    assert_eq!(cisco["radio"]["cell_id"], "43981");
     // The modem row is the uplink's ifIndex (7), not the first row (3, a down interface's).
     let mikrotik = &sites["sim-mikrotik"];
     assert_eq!(mikrotik["state"], "ok", "{mikrotik:#}");

@@ -982,7 +982,18 @@ mod tests {
         router
             .values
             .insert(oid(&IF_NAME, &[4]), text("Cellular0/1/0"));
+        // CISCO-WAN-3G-MIB: RSSI (c3gCurrentGsmRssi) and cell id, at the modem's row.
+        let rssi = oid!(1, 3, 6, 1, 4, 1, 9, 9, 661, 1, 3, 4, 1, 1, 1, 1001);
+        let cell = oid!(1, 3, 6, 1, 4, 1, 9, 9, 661, 1, 3, 2, 1, 13, 1001);
+        router.values.insert(rssi, SnmpValue::Integer(-71));
+        router.values.insert(cell, SnmpValue::Integer(43981));
         let readings = read(&router, &profile("cisco-cellular")).await.unwrap();
+        assert_eq!(
+            readings.radio.rssi_dbm,
+            Some(-71.0),
+            "a second table, same row"
+        );
+        assert_eq!(readings.radio.cell_id.as_deref(), Some("43981"));
         assert_eq!(readings.radio.rsrp_dbm, Some(-82.0));
         assert_eq!(readings.radio.rsrq_db, Some(-10.5), "tenths of a dB");
         assert_eq!(readings.radio.sinr_db, Some(14.5));

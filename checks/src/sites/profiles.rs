@@ -92,7 +92,11 @@ pub enum ValueType {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSpec {
-    /// The column under the profile's table; the row index is the modem's.
+    /// Another table, indexed by the same row, that holds this metric instead of the
+    /// profile's (Cisco keeps RSSI and cell id in CISCO-WAN-3G-MIB).
+    #[serde(default, deserialize_with = "numeric_oid")]
+    pub table: Option<Oid>,
+    /// The column under the table; the row index is the modem's.
     pub column: u32,
     #[serde(rename = "type")]
     pub value_type: ValueType,
@@ -160,7 +164,8 @@ impl Profile {
 
     /// The OID of a metric's column (the modem's row index follows it).
     pub fn column(&self, metric: Metric) -> Option<Oid> {
-        let (table, spec) = (self.table.as_ref()?, self.metrics.get(&metric)?);
+        let spec = self.metrics.get(&metric)?;
+        let table = spec.table.as_ref().or(self.table.as_ref())?;
         Some(table.child(spec.column))
     }
 }
@@ -193,7 +198,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Profile, ProfileError> {
                 .render_with_formatter(&serde_saphyr::UserMessageFormatter),
         )
     })?;
-    if !profile.metrics.is_empty() && profile.table.is_none() {
+    if profile.table.is_none() && profile.metrics.values().any(|spec| spec.table.is_none()) {
         return Err(error(
             1,
             1,
@@ -407,6 +412,9 @@ mod tests {
             out.push_str(&format!("| `{}` |", metric.name()));
             for profile in profiles {
                 let cell = match profile.metrics.get(&metric) {
+                    Some(spec) if spec.table.is_some() => {
+                        format!("column {} of a second table", spec.column)
+                    }
                     Some(spec) => format!("column {}", spec.column),
                     None => "–".to_owned(),
                 };
