@@ -125,7 +125,7 @@ fn every_site_is_graded_as_its_case_says() {
     let Some((netns, _)) = lab() else { return };
     let dir = tempfile::tempdir().unwrap();
     let sites = poll(&netns, &dir.path().join("store.db"), &[]);
-    assert_eq!(sites.len(), 22, "{:?}", sites.keys());
+    assert_eq!(sites.len(), 23, "{:?}", sites.keys());
 
     for id in ["rt-ok", "rt-ok-v4", "rt-v3", "rt-v3-aes256"] {
         let site = &sites[id];
@@ -229,6 +229,26 @@ fn every_site_is_graded_as_its_case_says() {
     // From CISCO-WAN-3G-MIB, a second table at the same row.
     assert_eq!(cisco["radio"]["rssi_dbm"], -71.0, "{cisco:#}");
     assert_eq!(cisco["radio"]["cell_id"], "43981");
+    // Before RutOS 7: scalars under 48690.2.N.0, all strings.
+    let legacy = &sites["sim-rut-legacy"];
+    assert_eq!(legacy["state"], "ok", "{legacy:#}");
+    let radio = &legacy["radio"];
+    assert_eq!(
+        (
+            &radio["rsrp_dbm"],
+            &radio["rsrq_db"],
+            &radio["sinr_db"],
+            &radio["rssi_dbm"]
+        ),
+        (
+            &Value::from(-78.0),
+            &Value::from(-9.0),
+            &Value::from(21.4),
+            &Value::from(-55.0)
+        )
+    );
+    assert_eq!(radio["cell_id"], "3F2A");
+    assert_eq!(radio["technology"], "LTE");
     // The modem row is the uplink's ifIndex (7), not the first row (3, a down interface's).
     let mikrotik = &sites["sim-mikrotik"];
     assert_eq!(mikrotik["state"], "ok", "{mikrotik:#}");

@@ -946,6 +946,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_teltonika_before_rutos_7_is_read_from_its_scalars() {
+        let scalar = |n: u32| oid!(1, 3, 6, 1, 4, 1, 48690, 2, n, 0);
+        let mut router = rutx();
+        router.values.insert(scalar(4), text("-65"));
+        router.values.insert(scalar(5), text("Viettel"));
+        router.values.insert(scalar(8), text("LTE"));
+        router.values.insert(scalar(21), text("3F2A"));
+        router.values.insert(scalar(22), text("12.4"));
+        router.values.insert(scalar(23), text("-93"));
+        router.values.insert(scalar(24), text("-11"));
+        let radio = read(&router, &profile("teltonika-legacy"))
+            .await
+            .unwrap()
+            .radio;
+        assert_eq!(
+            (radio.rssi_dbm, radio.sinr_db, radio.rsrp_dbm, radio.rsrq_db),
+            (Some(-65.0), Some(12.4), Some(-93.0), Some(-11.0))
+        );
+        assert_eq!(radio.operator.as_deref(), Some("Viettel"));
+        assert_eq!(radio.technology.as_deref(), Some("LTE"));
+        assert_eq!(radio.cell_id.as_deref(), Some("3F2A"));
+    }
+
+    #[tokio::test]
     async fn a_mikrotik_modem_row_is_the_uplink_interface() {
         let lte =
             |column: u32, row: u32| oid!(1, 3, 6, 1, 4, 1, 14988, 1, 1, 16, 1, 1, column, row);

@@ -10,7 +10,7 @@ use async_snmp::Oid;
 use serde::Deserialize;
 
 /// The profiles that ship with sixfive, by file.
-const SHIPPED: [(&str, &str); 6] = [
+const SHIPPED: [(&str, &str); 7] = [
     ("generic.yaml", include_str!("../../profiles/generic.yaml")),
     (
         "teltonika-rutx.yaml",
@@ -19,6 +19,10 @@ const SHIPPED: [(&str, &str); 6] = [
     (
         "teltonika-rutm.yaml",
         include_str!("../../profiles/teltonika-rutm.yaml"),
+    ),
+    (
+        "teltonika-legacy.yaml",
+        include_str!("../../profiles/teltonika-legacy.yaml"),
     ),
     (
         "cisco-cellular.yaml",
