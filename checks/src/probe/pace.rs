@@ -11,7 +11,6 @@ pub struct Pace(Arc<PaceInner>);
 
 struct PaceInner {
     limiter: governor::DefaultDirectRateLimiter,
-    clock: governor::clock::DefaultClock,
     turn: tokio::sync::Mutex<()>,
 }
 
@@ -19,22 +18,17 @@ impl Pace {
     pub fn per_second(rate: std::num::NonZeroU32) -> Self {
         Self(Arc::new(PaceInner {
             limiter: governor::RateLimiter::direct(governor::Quota::per_second(rate)),
-            clock: governor::clock::DefaultClock::default(),
             turn: tokio::sync::Mutex::new(()),
         }))
     }
 
-    /// Waits for this probe's slot, after the probes that came first. A probe that finds
-    /// no one waiting takes its turn without queueing, so a scan under its rate never
-    /// wakes another task to go on.
+    /// Waits for this probe's slot, after the probes that came first.
     pub async fn until_ready(&self) {
-        let _turn = match self.0.turn.try_lock() {
-            Ok(turn) => turn,
-            Err(_) => self.0.turn.lock().await,
-        };
+        let _turn = self.0.turn.lock().await;
         while let Err(not_until) = self.0.limiter.check() {
             use governor::clock::Clock;
-            tokio::time::sleep(not_until.wait_time_from(self.0.clock.now())).await;
+            let now = self.0.limiter.clock().now();
+            tokio::time::sleep(not_until.wait_time_from(now)).await;
         }
     }
 }
