@@ -1,5 +1,6 @@
 //! `sixfive inventory validate|import|list|edit|schema`.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -188,7 +189,7 @@ async fn edit(
 ) -> Result<Vec<String>, Failure> {
     let hosts = store.hosts(false).await?;
     let sites = store.sites(false).await?;
-    let fqdn = target.trim_end_matches('.').to_ascii_lowercase();
+    let fqdn = sixfive_inventory::load::normalized_fqdn(target);
     let (kind, key) = if hosts.iter().any(|h| h.entry.fqdn == fqdn) {
         (Kind::Host, fqdn)
     } else if sites.iter().any(|s| s.entry.id == target) {
@@ -343,23 +344,24 @@ async fn list(
         ListWhat::Audit => {
             let hosts = store.hosts(true).await?;
             let sites = store.sites(true).await?;
-            let agency_of = |kind: Kind, key: &str| match kind {
-                Kind::Host => hosts
-                    .iter()
-                    .find(|h| h.entry.fqdn == key)
-                    .map(|h| &h.entry.agency),
-                Kind::Site => sites
-                    .iter()
-                    .find(|s| s.entry.id == key)
-                    .map(|s| &s.entry.agency),
-                Kind::Agency => None,
-            };
+            let agency_of: HashMap<(Kind, &str), &str> = hosts
+                .iter()
+                .map(|h| ((Kind::Host, h.entry.fqdn.as_str()), h.entry.agency.as_str()))
+                .chain(
+                    sites
+                        .iter()
+                        .map(|s| ((Kind::Site, s.entry.id.as_str()), s.entry.agency.as_str())),
+                )
+                .collect();
             let edits: Vec<_> = store
                 .audit_log(None)
                 .await?
                 .into_iter()
                 .filter(|e| {
-                    agency.is_none() || agency_of(e.kind, &e.key).is_some_and(|a| in_agency(a))
+                    agency.is_none()
+                        || agency_of
+                            .get(&(e.kind, e.key.as_str()))
+                            .is_some_and(|a| in_agency(a))
                 })
                 .collect();
             let mut table = Table::new(["AT", "WHO", "KIND", "KEY", "FIELD", "OLD", "NEW"]);

@@ -2,8 +2,7 @@
 //! inventory. A name the inventory does not know is a usage error naming it, never an
 //! empty selection that passes.
 
-use std::collections::BTreeSet;
-
+use sixfive_inventory::load::normalized_fqdn;
 use sixfive_inventory::model::{Host, Site};
 
 use crate::Failure;
@@ -16,19 +15,15 @@ pub fn hosts(
 ) -> Result<Vec<Host>, Failure> {
     let HostSelection { agency, tag, host } = select;
     let agencies = inventory.agencies.iter().map(|a| a.id.as_str());
-    let tags: BTreeSet<&str> = inventory
+    let tags = inventory
         .hosts
         .iter()
-        .flat_map(|h| h.tags.iter().map(String::as_str))
-        .collect();
+        .flat_map(|h| h.tags.iter().map(String::as_str));
     let fqdns = inventory.hosts.iter().map(|h| h.fqdn.as_str());
-    // Names compare as DNS does; the loader keeps them in lower case without the root dot.
-    let host: Vec<String> = host
-        .iter()
-        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-        .collect();
+    // Names compare as the loader keeps them: lower case, without the root dot.
+    let host: Vec<String> = host.iter().map(|h| normalized_fqdn(h)).collect();
     known("agency", agency, agencies)?;
-    known("tag", tag, tags.into_iter())?;
+    known("tag", tag, tags)?;
     known("host", &host, fqdns)?;
     Ok(inventory
         .hosts

@@ -8,6 +8,8 @@ mod secrets;
 mod tree;
 mod validate;
 
+pub use validate::normalized_fqdn;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -403,7 +403,7 @@ fn unique<T>(
 
 /// Host names are kept in lower case without the root's trailing dot, so they compare as
 /// DNS does.
-pub(super) fn normalized_fqdn(fqdn: &str) -> String {
+pub fn normalized_fqdn(fqdn: &str) -> String {
     fqdn.strip_suffix('.').unwrap_or(fqdn).to_ascii_lowercase()
 }
 
