@@ -40,9 +40,8 @@ impl Check for HttpParity {
             let mut records = Vec::new();
             for tls in schemes {
                 let v4 = v4_chains(scan, tls).await;
-                let Some((v4_address, v4)) = reference(&v4) else {
-                    continue; // not reached: the host has IPv4 addresses (above)
-                };
+                let (v4_address, v4) =
+                    reference(&v4).expect("one chain per IPv4 address, and there is one (above)");
                 for address in &v6_addresses {
                     let target = scan.home(*address, tls);
                     let v6 = scan.chain(&target).await;
