@@ -202,10 +202,26 @@ fn every_site_is_graded_as_its_case_says() {
     assert_eq!(healthy["quality"]["rsrp"], "excellent");
     assert_eq!(healthy["wan_ipv6"], serde_json::json!(["fd00:5d:20::1"]));
     assert_eq!(healthy["uplink"]["in_errors"], 12);
+    assert_eq!(
+        healthy["modem"],
+        serde_json::json!({
+            "state": "Connected",
+            "sim_state": "inserted",
+            "network_state": "Registered, home",
+            "temperature_c": 43.0,
+            "connection_uptime_s": 366303,
+        }),
+        "tenths of a degree, and the uptime beside the modem table"
+    );
 
     let fair = &sites["sim-lte-fair"];
     expect_state(fair, "degraded", "RSRP -95 dBm is fair");
     expect_state(fair, "degraded", "SINR 8 dB is fair");
+    expect_state(
+        fair,
+        "degraded",
+        "modem at 81.2 °C, above the 75 °C it is rated for",
+    );
     assert_eq!(fair["polled_via"], "v4");
     assert_eq!(fair["radio"]["technology"], "LTE");
     // The same columns as INTEGERs (a TRB500) and as strings read the same.
@@ -219,6 +235,12 @@ fn every_site_is_graded_as_its_case_says() {
         "a RUTM's RSSI is a string: {poor:#}"
     );
     assert_eq!(poor["radio"]["sinr_db"], -2.0, "{poor:#}");
+    expect_state(
+        poor,
+        "critical",
+        "the modem reports its data connection disconnected",
+    );
+    assert_eq!(poor["modem"]["network_state"], "Registered, roaming");
 
     let cisco = &sites["sim-cisco"];
     assert_eq!(cisco["state"], "ok", "{cisco:#}");
@@ -249,6 +271,16 @@ fn every_site_is_graded_as_its_case_says() {
     );
     assert_eq!(radio["cell_id"], "3F2A");
     assert_eq!(radio["technology"], "LTE");
+    assert_eq!(
+        legacy["modem"],
+        serde_json::json!({
+            "state": "connected",
+            "sim_state": "inserted",
+            "network_state": "registered (home)",
+            "temperature_c": 41.2,
+            "connection_uptime_s": null,
+        })
+    );
     // The modem row is the uplink's ifIndex (7), not the first row (3, a down interface's).
     let mikrotik = &sites["sim-mikrotik"];
     assert_eq!(mikrotik["state"], "ok", "{mikrotik:#}");
@@ -288,7 +320,15 @@ fn a_reboot_between_polls_degrades_the_site_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");
     let only = ["--site", "rt-reboot", "--pings", "1"];
-    assert_eq!(poll(&netns, &db, &only)["rt-reboot"]["state"], "ok");
+    let first = poll(&netns, &db, &only);
+    assert_eq!(first["rt-reboot"]["state"], "ok");
+    // An agent restarted within the poller's 5 s tolerance of its last start reads like
+    // one that kept running: on a lab just started, let it run past that first.
+    let up = first["rt-reboot"]["uptime_s"].as_u64().unwrap();
+    if up < 10 {
+        std::thread::sleep(std::time::Duration::from_secs(10 - up));
+        assert_eq!(poll(&netns, &db, &only)["rt-reboot"]["rebooted"], false);
+    }
     let restarted = std::process::Command::new(lab_dir().join("restart-agent"))
         .arg("rt-reboot")
         .status()

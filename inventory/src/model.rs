@@ -390,6 +390,10 @@ pub struct Grading {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub loss_critical: Option<f64>,
+    /// °C above which the modem runs beyond its rating and the site is degraded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 150.0))]
+    pub temperature_max_c: Option<f64>,
 }
 
 impl Grading {

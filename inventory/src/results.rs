@@ -233,6 +233,9 @@ pub struct SiteReport {
     pub profile: String,
     pub system: SystemInfo,
     pub radio: RadioReport,
+    /// The modem's own state; absent from samples stored before it was read.
+    #[serde(default)]
+    pub modem: ModemReport,
     pub uplink: UplinkReport,
     pub uptime_s: Option<u64>,
     pub rebooted: bool,
@@ -269,6 +272,20 @@ pub struct RadioReport {
     pub operator: Option<String>,
     pub cell_id: Option<String>,
     pub band: Option<String>,
+}
+
+/// The modem as its vendor table describes it: states in the vendor's words
+/// (`Connected`, `inserted`, `Registered, home`), as the profile reads them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ModemReport {
+    /// The data connection's state.
+    pub state: Option<String>,
+    pub sim_state: Option<String>,
+    /// Registration with the mobile network.
+    pub network_state: Option<String>,
+    pub temperature_c: Option<f64>,
+    /// Seconds since the data connection came up.
+    pub connection_uptime_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

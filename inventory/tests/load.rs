@@ -177,6 +177,13 @@ fn grading_bands_that_do_not_fall_are_refused_where_written() {
     let (line, _, message, _) = only_error("loss-share-above-one");
     assert_eq!(line, 3);
     assert!(message.contains("`loss_warn` is a share"), "{message}");
+    let (line, _, message, hint) = only_error("temperature-in-fahrenheit");
+    assert_eq!(line, 10);
+    assert!(
+        message.contains("`temperature_max_c` is in °C") && message.contains("not 167"),
+        "{message}"
+    );
+    assert!(hint.unwrap().contains("75"));
 }
 
 #[test]

@@ -114,6 +114,8 @@ pub fn sites(reports: &[SiteReport], color: bool) -> Table {
         "RSRP",
         "RSRQ",
         "SINR",
+        "MODEM",
+        "TEMP",
         "UPLINK",
         "RTT v6/v4",
         "LOSS",
@@ -153,6 +155,10 @@ pub fn sites(reports: &[SiteReport], color: bool) -> Table {
             number(r.radio.rsrp_dbm),
             number(r.radio.rsrq_db),
             number(r.radio.sinr_db),
+            r.modem.state.clone().unwrap_or_else(|| "-".into()),
+            r.modem
+                .temperature_c
+                .map_or("-".into(), |c| format!("{c:.1}°C")),
             match (&r.uplink.name, &r.uplink.oper_status) {
                 (Some(name), Some(status)) => format!("{name} {status}"),
                 _ => "-".into(),
@@ -187,6 +193,41 @@ mod tests {
         table.write(&mut out, false).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, "ID    TÊN\ndict  Sở Thông tin\nx     y\n");
+    }
+
+    #[test]
+    fn a_site_row_shows_the_modem_state_and_temperature() {
+        let site = |id: &str, modem: serde_json::Value| -> SiteReport {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "state": "degraded", "reasons": ["modem at 78.1 °C, above the 75 °C it is rated for"],
+                "polled_via": "v6", "address": "fd00:5c::20", "profile": "teltonika-rutx",
+                "system": {}, "radio": { "technology": "5G-SA", "rsrp_dbm": -75.0 },
+                "modem": modem, "uplink": {}, "uptime_s": null, "rebooted": false,
+                "wan_ipv6": null, "latency_ms": {}, "jitter_ms": {}, "loss": {}, "quality": {},
+                "polled_at": "2026-12-02T00:00:00Z", "took_ms": 1.0
+            }))
+            .unwrap()
+        };
+        let hot = site(
+            "hot",
+            serde_json::json!({ "state": "Connected", "temperature_c": 78.1 }),
+        );
+        let unread = site("unread", serde_json::json!({}));
+        let mut out = Vec::new();
+        sites(&[hot, unread], false).write(&mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<Vec<&str>> = text
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        let modem = lines[0].iter().position(|h| *h == "MODEM").unwrap();
+        assert_eq!(lines[0][modem + 1], "TEMP", "{text}");
+        assert_eq!(
+            &lines[1][modem..modem + 2],
+            ["Connected", "78.1°C"],
+            "{text}"
+        );
+        assert_eq!(&lines[2][modem..modem + 2], ["-", "-"], "{text}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 pub use sixfive_inventory::model::{Band, Grading};
 pub use sixfive_inventory::results::Quality;
-use sixfive_inventory::results::{RadioQuality, RadioReport, SiteState};
+use sixfive_inventory::results::{ModemReport, RadioQuality, RadioReport, SiteState};
 
 /// The quality of `value` in `band`. Coming from a worse `previous` quality, a value must
 /// clear a boundary by `margin` to count as better, so a site on an edge does not flap.
@@ -42,6 +42,8 @@ pub struct Bands {
     pub latency_warn_ms: f64,
     pub loss_warn: f64,
     pub loss_critical: f64,
+    /// °C above which the modem runs beyond its rating.
+    pub temperature_max_c: f64,
 }
 
 impl Default for Bands {
@@ -66,6 +68,9 @@ impl Default for Bands {
             latency_warn_ms: 150.0,
             loss_warn: 0.02,
             loss_critical: 0.2,
+            // The top of the operating range of Teltonika's RUTX and RUTM and of the
+            // Quectel modules in them.
+            temperature_max_c: 75.0,
         }
     }
 }
@@ -81,6 +86,7 @@ impl Bands {
             latency_warn_ms: grading.latency_warn_ms.unwrap_or(self.latency_warn_ms),
             loss_warn: grading.loss_warn.unwrap_or(self.loss_warn),
             loss_critical: grading.loss_critical.unwrap_or(self.loss_critical),
+            temperature_max_c: grading.temperature_max_c.unwrap_or(self.temperature_max_c),
         }
     }
 }
@@ -93,6 +99,7 @@ pub struct Observation {
     pub auth_failed: bool,
     pub icmp_answered: bool,
     pub radio: RadioReport,
+    pub modem: ModemReport,
     pub uplink_up: Option<bool>,
     /// Interface errors since the last poll.
     pub new_errors: Option<u64>,
@@ -197,6 +204,37 @@ pub fn grade(seen: &Observation, previous: Option<&RadioQuality>, bands: &Bands)
         .zip(qualities)
     {
         *kept = new.or(*kept);
+    }
+    let modem = &seen.modem;
+    if let Some(celsius) = modem.temperature_c.filter(|c| *c > bands.temperature_max_c) {
+        note(
+            SiteState::Degraded,
+            format!(
+                "modem at {celsius} °C, above the {} °C it is rated for",
+                bands.temperature_max_c
+            ),
+            &mut graded.reasons,
+        );
+    }
+    // States are the vendor's words: only the ones that plainly mean no service count.
+    let says = |state: &Option<String>, words: &str| {
+        state
+            .as_deref()
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case(words))
+    };
+    if says(&modem.state, "disconnected") {
+        note(
+            SiteState::Critical,
+            "the modem reports its data connection disconnected".into(),
+            &mut graded.reasons,
+        );
+    }
+    if says(&modem.sim_state, "not inserted") {
+        note(
+            SiteState::Critical,
+            "the modem reports no SIM inserted".into(),
+            &mut graded.reasons,
+        );
     }
     if seen.uplink_up == Some(false) {
         note(
@@ -387,6 +425,58 @@ mod tests {
         let graded = grade(&at_88, None, &bands);
         assert_eq!(graded.state, SiteState::Degraded);
         assert_eq!(graded.reasons, ["RSRP -88 dBm is fair"]);
+    }
+
+    #[test]
+    fn a_modem_above_its_rated_temperature_is_degraded() {
+        let at = |celsius: f64| Observation {
+            modem: ModemReport {
+                temperature_c: Some(celsius),
+                state: Some("Connected".into()),
+                ..ModemReport::default()
+            },
+            ..healthy()
+        };
+        let bands = Bands::default();
+        assert_eq!(grade(&at(75.0), None, &bands).state, SiteState::Ok);
+        let hot = grade(&at(78.1), None, &bands);
+        assert_eq!(hot.state, SiteState::Degraded);
+        assert_eq!(
+            hot.reasons,
+            ["modem at 78.1 °C, above the 75 °C it is rated for"]
+        );
+        let rated_higher = Bands::default().with(&Grading {
+            temperature_max_c: Some(85.0),
+            ..Grading::default()
+        });
+        assert_eq!(grade(&at(78.1), None, &rated_higher).state, SiteState::Ok);
+    }
+
+    #[test]
+    fn a_modem_without_its_connection_or_its_sim_is_critical() {
+        let modem = |state: &str, sim: &str| Observation {
+            modem: ModemReport {
+                state: Some(state.into()),
+                sim_state: Some(sim.into()),
+                network_state: Some("Registered, roaming".into()),
+                ..ModemReport::default()
+            },
+            ..healthy()
+        };
+        let bands = Bands::default();
+        assert_eq!(
+            grade(&modem("Connected", "inserted"), None, &bands).state,
+            SiteState::Ok
+        );
+        let down = grade(&modem("disconnected", "inserted"), None, &bands);
+        assert_eq!(down.state, SiteState::Critical);
+        assert_eq!(
+            down.reasons,
+            ["the modem reports its data connection disconnected"]
+        );
+        let no_sim = grade(&modem("Disconnected", "not inserted"), None, &bands);
+        assert_eq!(no_sim.reasons.len(), 2, "{:?}", no_sim.reasons);
+        assert!(no_sim.reasons[1].contains("no SIM"), "{:?}", no_sim.reasons);
     }
 
     #[test]

@@ -16,7 +16,8 @@ use hickory_proto::rr::Name;
 use sixfive_inventory::load::{SecretError, read_secret};
 use sixfive_inventory::model::{self, Endpoint, Scan, Site, SnmpVersion};
 use sixfive_inventory::results::{
-    Family, PerFamily, RadioQuality, RadioReport, SiteReport, SiteState, SystemInfo, UplinkReport,
+    Family, ModemReport, PerFamily, RadioQuality, RadioReport, SiteReport, SiteState, SystemInfo,
+    UplinkReport,
 };
 
 use crate::network::Network;
@@ -36,6 +37,7 @@ fn unread(site: &Site, polled_at: chrono::DateTime<Utc>) -> SiteReport {
         profile: site.profile.clone(),
         system: SystemInfo::default(),
         radio: RadioReport::default(),
+        modem: ModemReport::default(),
         uplink: UplinkReport::default(),
         uptime_s: None,
         rebooted: false,
@@ -232,6 +234,8 @@ impl SitePoller {
         report.uplink = uplink;
         seen.radio = readings.radio.clone();
         report.radio = readings.radio;
+        seen.modem = readings.modem.clone();
+        report.modem = readings.modem;
         report.wan_ipv6.clone_from(&readings.wan_ipv6);
         seen.wan_ipv6 = readings.wan_ipv6;
         seen.rebooted = report.rebooted;
@@ -378,6 +382,7 @@ struct Readings {
     uplink: UplinkReport,
     wan_ipv6: Option<Vec<Ipv6Addr>>,
     radio: RadioReport,
+    modem: ModemReport,
     faults: Vec<String>,
 }
 
@@ -395,6 +400,7 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
         uplink: UplinkReport::default(),
         wan_ipv6: None,
         radio: RadioReport::default(),
+        modem: ModemReport::default(),
         faults: Vec::new(),
     };
     for (oid, value) in &system {
@@ -469,6 +475,7 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
                 radio_metrics
                     .iter()
                     .zip(&columns)
+                    .filter(|((metric, spec), _)| metric.is_signal() && spec.row.is_none())
                     .flat_map(|((_, spec), rows)| {
                         rows.iter()
                             .filter(|(_, value)| number(spec, value).is_some())
@@ -476,7 +483,13 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
                     })
                     .min()
             };
-            let first = || columns.iter().find_map(|rows| row_of(&rows.first()?.0));
+            let first = || {
+                radio_metrics
+                    .iter()
+                    .zip(&columns)
+                    .filter(|((_, spec), _)| spec.row.is_none())
+                    .find_map(|(_, rows)| row_of(&rows.first()?.0))
+            };
             let chosen = match profile.row {
                 Some(Row::Index(index)) => Some(index),
                 Some(Row::Uplink) => uplink_index,
@@ -484,11 +497,12 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
             };
             let row = chosen.or_else(live).or_else(first);
             for ((metric, spec), rows) in radio_metrics.iter().zip(&columns) {
+                let row = spec.row.or(row);
                 let value = rows
                     .iter()
                     .find(|(oid, _)| oid.arcs().last().copied() == row)
                     .map(|(_, v)| v);
-                set_metric(&mut readings.radio, *metric, spec, value);
+                set_metric(&mut readings, *metric, spec, value);
             }
         }
         Err(e) => readings.faults.push(unread("radio table", e)),
@@ -594,10 +608,10 @@ fn routable(address: &Ipv6Addr) -> bool {
         || address.is_multicast())
 }
 
-/// Decodes a radio value as the profile says; "not available" and unparsable values stay
-/// unknown, never 0.
+/// Decodes a radio or modem value as the profile says; "not available" and unparsable
+/// values stay unknown, never 0.
 fn set_metric(
-    radio: &mut RadioReport,
+    readings: &mut Readings,
     metric: Metric,
     spec: &MetricSpec,
     value: Option<&SnmpValue>,
@@ -608,6 +622,7 @@ fn set_metric(
         SnmpValue::Unsigned(u) => Some(u.to_string()),
         other => text(other),
     };
+    let (radio, modem) = (&mut readings.radio, &mut readings.modem);
     match metric {
         Metric::RssiDbm => radio.rssi_dbm = number(),
         Metric::RsrpDbm => radio.rsrp_dbm = number(),
@@ -621,6 +636,14 @@ fn set_metric(
         Metric::Technology => radio.technology = words(),
         Metric::CellId => radio.cell_id = words(),
         Metric::Band => radio.band = words(),
+        Metric::ModemState => modem.state = words(),
+        Metric::SimState => modem.sim_state = words(),
+        Metric::NetworkState => modem.network_state = words(),
+        Metric::TemperatureC => modem.temperature_c = number(),
+        // Whole seconds; a negative count is a broken agent, not a time.
+        Metric::ConnectionUptimeS => {
+            modem.connection_uptime_s = number().filter(|s| *s >= 0.0).map(|s| s as u64);
+        }
     }
 }
 
@@ -967,6 +990,61 @@ mod tests {
         assert_eq!(radio.operator.as_deref(), Some("Viettel"));
         assert_eq!(radio.technology.as_deref(), Some("LTE"));
         assert_eq!(radio.cell_id.as_deref(), Some("3F2A"));
+        router.values.insert(scalar(1), text("inserted"));
+        router.values.insert(scalar(3), text("registered (home)"));
+        router.values.insert(scalar(7), text("connected"));
+        router.values.insert(scalar(9), text("412"));
+        let modem = read(&router, &profile("teltonika-legacy"))
+            .await
+            .unwrap()
+            .modem;
+        assert_eq!(
+            modem,
+            ModemReport {
+                state: Some("connected".into()),
+                sim_state: Some("inserted".into()),
+                network_state: Some("registered (home)".into()),
+                temperature_c: Some(41.2),
+                connection_uptime_s: None,
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn the_modem_state_temperature_and_connection_uptime_are_read() {
+        let modem = |column: u32| oid!(1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, 1);
+        let mut router = rutx();
+        router.values.insert(modem(9), text("inserted"));
+        router.values.insert(modem(11), text("Registered, home"));
+        router.values.insert(modem(15), text("Connected"));
+        router.values.insert(modem(17), SnmpValue::Integer(430));
+        // A single value beside the modem table, as a RUTM55 answers it.
+        router.values.insert(
+            oid!(1, 3, 6, 1, 4, 1, 48690, 2, 3, 0),
+            SnmpValue::Unsigned(366_303),
+        );
+        for name in ["teltonika-rutx", "teltonika-rutm"] {
+            let readings = read(&router, &profile(name)).await.unwrap();
+            assert_eq!(
+                readings.modem,
+                ModemReport {
+                    state: Some("Connected".into()),
+                    sim_state: Some("inserted".into()),
+                    network_state: Some("Registered, home".into()),
+                    temperature_c: Some(43.0),
+                    connection_uptime_s: Some(366_303),
+                },
+                "{name}"
+            );
+            assert_eq!(
+                readings.radio.rsrp_dbm,
+                Some(-78.0),
+                "{name}: the uptime's row 0 is not the modem's row"
+            );
+        }
+        router.values.insert(modem(17), text("not a temperature"));
+        let readings = read(&router, &profile("teltonika-rutx")).await.unwrap();
+        assert_eq!(readings.modem.temperature_c, None);
     }
 
     #[tokio::test]

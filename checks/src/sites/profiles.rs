@@ -35,7 +35,8 @@ const SHIPPED: [(&str, &str); 7] = [
     ),
 ];
 
-/// A radio metric a profile can map. NR (5G) values sit next to the LTE anchor's in NSA.
+/// A radio or modem metric a profile can map. NR (5G) values sit next to the LTE
+/// anchor's in NSA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
@@ -51,6 +52,29 @@ pub enum Metric {
     Technology,
     CellId,
     Band,
+    /// The data connection's state (`Connected`).
+    ModemState,
+    SimState,
+    NetworkState,
+    TemperatureC,
+    ConnectionUptimeS,
+}
+
+impl Metric {
+    /// A radio signal number: what tells a modem's live row from an idle one's.
+    pub fn is_signal(self) -> bool {
+        matches!(
+            self,
+            Metric::RssiDbm
+                | Metric::RsrpDbm
+                | Metric::RsrqDb
+                | Metric::SinrDb
+                | Metric::SnrDb
+                | Metric::NrRsrpDbm
+                | Metric::NrRsrqDb
+                | Metric::NrSinrDb
+        )
+    }
 }
 
 /// Which row of the vendor table holds the modem's values.
@@ -102,6 +126,10 @@ pub struct MetricSpec {
     pub table: Option<Oid>,
     /// The column under the table; the row index is the modem's.
     pub column: u32,
+    /// A row of its own rather than the modem's: 0 for a single value (a scalar such as
+    /// Teltonika's connection uptime, 48690.2.3.0, reads as column 3, row 0 of 48690.2).
+    #[serde(default)]
+    pub row: Option<u32>,
     #[serde(rename = "type")]
     pub value_type: ValueType,
     /// The agent's unit per real unit: 10 for tenths of a dB.
@@ -369,7 +397,7 @@ mod tests {
     }
 
     impl Metric {
-        const ALL: [Metric; 12] = [
+        const ALL: [Metric; 17] = [
             Metric::RssiDbm,
             Metric::RsrpDbm,
             Metric::RsrqDb,
@@ -382,6 +410,11 @@ mod tests {
             Metric::Technology,
             Metric::CellId,
             Metric::Band,
+            Metric::ModemState,
+            Metric::SimState,
+            Metric::NetworkState,
+            Metric::TemperatureC,
+            Metric::ConnectionUptimeS,
         ];
 
         /// The name a profile file and the JSON use.
@@ -399,6 +432,11 @@ mod tests {
                 Metric::Technology => "technology",
                 Metric::CellId => "cell_id",
                 Metric::Band => "band",
+                Metric::ModemState => "modem_state",
+                Metric::SimState => "sim_state",
+                Metric::NetworkState => "network_state",
+                Metric::TemperatureC => "temperature_c",
+                Metric::ConnectionUptimeS => "connection_uptime_s",
             }
         }
     }
@@ -416,10 +454,16 @@ mod tests {
             out.push_str(&format!("| `{}` |", metric.name()));
             for profile in profiles {
                 let cell = match profile.metrics.get(&metric) {
-                    Some(spec) if spec.table.is_some() => {
-                        format!("column {} of a second table", spec.column)
+                    Some(spec) => {
+                        let mut cell = format!("column {}", spec.column);
+                        if spec.table.is_some() {
+                            cell.push_str(" of a second table");
+                        }
+                        if let Some(row) = spec.row {
+                            cell.push_str(&format!(", row {row}"));
+                        }
+                        cell
                     }
-                    Some(spec) => format!("column {}", spec.column),
                     None => "–".to_owned(),
                 };
                 out.push_str(&format!(" {cell} |"));

@@ -139,7 +139,7 @@ fn check_scan(cx: &mut Context, file: usize, mut scan: Scan) -> Scan {
     scan
 }
 
-/// Bands must run downwards and loss shares lie between 0 and 1.
+/// Bands must run downwards, loss shares lie between 0 and 1 and temperatures be Celsius.
 fn check_grading(cx: &mut Context, file: usize, path: &[Step], grading: &Grading) {
     let at = |field: &str| field_path(path, field);
     for (field, band) in [
@@ -175,6 +175,17 @@ fn check_grading(cx: &mut Context, file: usize, path: &[Step], grading: &Grading
                 Some("0.02 means 2% loss".into()),
             );
         }
+    }
+    // Modems are rated to 75-85 °C; a figure outside 0-150 is a typo or Fahrenheit.
+    if let Some(celsius) = grading.temperature_max_c
+        && !(0.0..=150.0).contains(&celsius)
+    {
+        cx.at_value(
+            file,
+            &at("temperature_max_c"),
+            format!("`temperature_max_c` is in °C from 0 to 150, not {celsius}"),
+            Some("75 is the top of a Teltonika RUTX's rated range".into()),
+        );
     }
 }
 
