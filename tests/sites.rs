@@ -205,7 +205,7 @@ fn every_site_is_graded_as_its_case_says() {
     assert_eq!(
         healthy["modem"],
         serde_json::json!({
-            "state": "Connected",
+            "connection_state": "Connected",
             "sim_state": "inserted",
             "network_state": "Registered, home",
             "temperature_c": 43.0,
@@ -274,7 +274,7 @@ fn every_site_is_graded_as_its_case_says() {
     assert_eq!(
         legacy["modem"],
         serde_json::json!({
-            "state": "connected",
+            "connection_state": "connected",
             "sim_state": "inserted",
             "network_state": "registered (home)",
             "temperature_c": 41.2,

@@ -279,7 +279,7 @@ pub struct RadioReport {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ModemReport {
     /// The data connection's state.
-    pub state: Option<String>,
+    pub connection_state: Option<String>,
     pub sim_state: Option<String>,
     /// Registration with the mobile network.
     pub network_state: Option<String>,
@@ -345,6 +345,38 @@ mod tests {
         assert!(json.contains("\"duration_ms\":0.028"), "{json}");
         assert_eq!(thousandths(0.1 + 0.2), 0.3);
         assert_eq!(thousandths(-95.0 / 10.0), -9.5);
+    }
+
+    #[test]
+    fn a_sample_stored_before_the_modem_was_read_still_reads() {
+        let mut report = serde_json::json!({
+            "id": "s", "state": "ok", "reasons": [], "polled_via": "v6",
+            "address": "fd00:5c::20", "profile": "teltonika-rutx", "system": {},
+            "radio": {}, "uplink": {}, "uptime_s": 4200, "rebooted": false,
+            "wan_ipv6": null, "latency_ms": {}, "jitter_ms": {}, "loss": {},
+            "quality": {}, "polled_at": "2026-11-30T00:00:00Z", "took_ms": 1.0
+        });
+        let old = SiteSample {
+            site: "s".into(),
+            at: "2026-11-30T00:00:00Z".parse().unwrap(),
+            state: SiteState::Ok,
+            reasons: Vec::new(),
+            data: report.clone(),
+        };
+        let read = SiteReport::from_sample(&old).expect("an older sample reads");
+        assert_eq!(read.modem, ModemReport::default());
+        assert_eq!(
+            read.uptime_s,
+            Some(4200),
+            "the previous poll's uptime survives"
+        );
+        report["modem"] = serde_json::json!({ "temperature_c": 43.0 });
+        let new = SiteSample {
+            data: report,
+            ..old
+        };
+        let read = SiteReport::from_sample(&new).unwrap();
+        assert_eq!(read.modem.temperature_c, Some(43.0));
     }
 
     #[test]

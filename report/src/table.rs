@@ -114,7 +114,7 @@ pub fn sites(reports: &[SiteReport], color: bool) -> Table {
         "RSRP",
         "RSRQ",
         "SINR",
-        "MODEM",
+        "CONNECTION",
         "TEMP",
         "UPLINK",
         "RTT v6/v4",
@@ -155,7 +155,10 @@ pub fn sites(reports: &[SiteReport], color: bool) -> Table {
             number(r.radio.rsrp_dbm),
             number(r.radio.rsrq_db),
             number(r.radio.sinr_db),
-            r.modem.state.clone().unwrap_or_else(|| "-".into()),
+            r.modem
+                .connection_state
+                .clone()
+                .unwrap_or_else(|| "-".into()),
             r.modem
                 .temperature_c
                 .map_or("-".into(), |c| format!("{c:.1}°C")),
@@ -210,7 +213,7 @@ mod tests {
         };
         let hot = site(
             "hot",
-            serde_json::json!({ "state": "Connected", "temperature_c": 78.1 }),
+            serde_json::json!({ "connection_state": "Connected", "temperature_c": 78.1 }),
         );
         let unread = site("unread", serde_json::json!({}));
         let mut out = Vec::new();
@@ -220,7 +223,7 @@ mod tests {
             .lines()
             .map(|l| l.split_whitespace().collect())
             .collect();
-        let modem = lines[0].iter().position(|h| *h == "MODEM").unwrap();
+        let modem = lines[0].iter().position(|h| *h == "CONNECTION").unwrap();
         assert_eq!(lines[0][modem + 1], "TEMP", "{text}");
         assert_eq!(
             &lines[1][modem..modem + 2],

@@ -68,8 +68,10 @@ impl Default for Bands {
             latency_warn_ms: 150.0,
             loss_warn: 0.02,
             loss_critical: 0.2,
-            // The top of the operating range of Teltonika's RUTX and RUTM and of the
-            // Quectel modules in them.
+            // The top of the normal operating range of the Quectel modules in Teltonika's
+            // RUTX and RUTM (and of the routers themselves): beyond it, in the extended
+            // range up to 85 °C, a module keeps working but its RF performance may deviate
+            // from 3GPP's.
             temperature_max_c: 75.0,
         }
     }
@@ -100,6 +102,8 @@ pub struct Observation {
     pub icmp_answered: bool,
     pub radio: RadioReport,
     pub modem: ModemReport,
+    /// The previous poll's, for the same reason as the latency's below.
+    pub previous_modem: Option<ModemReport>,
     pub uplink_up: Option<bool>,
     /// Interface errors since the last poll.
     pub new_errors: Option<u64>,
@@ -205,8 +209,17 @@ pub fn grade(seen: &Observation, previous: Option<&RadioQuality>, bands: &Bands)
     {
         *kept = new.or(*kept);
     }
+    // Loss, latency, temperature and a lost connection count from their second poll in a
+    // row (as Nagios' soft states do): five echoes are few, a modem near its limit or
+    // reconnecting must not flip a site for one poll. A site's first poll counts alone.
+    let settled = |now: Option<f64>, before: Option<f64>| match (now, before) {
+        (Some(now), Some(before)) => Some(now.min(before)),
+        (now, _) => now,
+    };
     let modem = &seen.modem;
-    if let Some(celsius) = modem.temperature_c.filter(|c| *c > bands.temperature_max_c) {
+    let before = seen.previous_modem.as_ref();
+    let temperature = settled(modem.temperature_c, before.and_then(|m| m.temperature_c));
+    if let Some(celsius) = temperature.filter(|c| *c > bands.temperature_max_c) {
         note(
             SiteState::Degraded,
             format!(
@@ -217,19 +230,20 @@ pub fn grade(seen: &Observation, previous: Option<&RadioQuality>, bands: &Bands)
         );
     }
     // States are the vendor's words: only the ones that plainly mean no service count.
-    let says = |state: &Option<String>, words: &str| {
-        state
-            .as_deref()
-            .is_some_and(|s| s.trim().eq_ignore_ascii_case(words))
+    let says = |state: Option<&String>, words: &str| {
+        state.is_some_and(|s| s.trim().eq_ignore_ascii_case(words))
     };
-    if says(&modem.state, "disconnected") {
+    let was_connected = before
+        .and_then(|m| m.connection_state.as_ref())
+        .is_some_and(|state| !says(Some(state), "disconnected"));
+    if says(modem.connection_state.as_ref(), "disconnected") && !was_connected {
         note(
             SiteState::Critical,
             "the modem reports its data connection disconnected".into(),
             &mut graded.reasons,
         );
     }
-    if says(&modem.sim_state, "not inserted") {
+    if says(modem.sim_state.as_ref(), "not inserted") {
         note(
             SiteState::Critical,
             "the modem reports no SIM inserted".into(),
@@ -243,13 +257,6 @@ pub fn grade(seen: &Observation, previous: Option<&RadioQuality>, bands: &Bands)
             &mut graded.reasons,
         );
     }
-    // Loss and latency count from their second poll in a row (as Nagios' soft states do):
-    // five echoes are few, and one lost must not flip a site for one poll. A site's first
-    // poll counts alone.
-    let settled = |now: Option<f64>, before: Option<f64>| match (now, before) {
-        (Some(now), Some(before)) => Some(now.min(before)),
-        (now, _) => now,
-    };
     if let Some(loss) = settled(seen.loss, seen.previous_loss) {
         if loss > bands.loss_critical {
             note(
@@ -432,7 +439,7 @@ mod tests {
         let at = |celsius: f64| Observation {
             modem: ModemReport {
                 temperature_c: Some(celsius),
-                state: Some("Connected".into()),
+                connection_state: Some("Connected".into()),
                 ..ModemReport::default()
             },
             ..healthy()
@@ -450,13 +457,24 @@ mod tests {
             ..Grading::default()
         });
         assert_eq!(grade(&at(78.1), None, &rated_higher).state, SiteState::Ok);
+        // One hot reading after a cool one does not flip the site; two in a row do.
+        let after = |before: f64, now: f64| Observation {
+            previous_modem: Some(at(before).modem),
+            ..at(now)
+        };
+        assert_eq!(grade(&after(70.0, 78.1), None, &bands).state, SiteState::Ok);
+        let still_hot = grade(&after(80.0, 78.1), None, &bands);
+        assert_eq!(
+            still_hot.reasons,
+            ["modem at 78.1 °C, above the 75 °C it is rated for"]
+        );
     }
 
     #[test]
     fn a_modem_without_its_connection_or_its_sim_is_critical() {
         let modem = |state: &str, sim: &str| Observation {
             modem: ModemReport {
-                state: Some(state.into()),
+                connection_state: Some(state.into()),
                 sim_state: Some(sim.into()),
                 network_state: Some("Registered, roaming".into()),
                 ..ModemReport::default()
@@ -474,6 +492,17 @@ mod tests {
             down.reasons,
             ["the modem reports its data connection disconnected"]
         );
+        // A reconnect seen once, after a poll that found it connected, is not an outage.
+        let reconnecting = Observation {
+            previous_modem: Some(modem("Connected", "inserted").modem),
+            ..modem("Disconnected", "inserted")
+        };
+        assert_eq!(grade(&reconnecting, None, &bands).state, SiteState::Ok);
+        let still_down = Observation {
+            previous_modem: Some(modem("Disconnected", "inserted").modem),
+            ..modem("Disconnected", "inserted")
+        };
+        assert_eq!(grade(&still_down, None, &bands).state, SiteState::Critical);
         let no_sim = grade(&modem("Disconnected", "not inserted"), None, &bands);
         assert_eq!(no_sim.reasons.len(), 2, "{:?}", no_sim.reasons);
         assert!(no_sim.reasons[1].contains("no SIM"), "{:?}", no_sim.reasons);

@@ -156,6 +156,7 @@ impl SitePoller {
             loss: worst(report.loss),
             previous_latency_ms: previous.and_then(|p| worst(p.latency_ms)),
             previous_loss: previous.and_then(|p| worst(p.loss)),
+            previous_modem: previous.map(|p| p.modem.clone()),
             ..Observation::default()
         };
         match snmp {
@@ -466,10 +467,11 @@ async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError
     }
     match radio {
         Ok(columns) => {
-            // One modem's row for every metric: the profile's (a number, or the uplink's
-            // ifIndex), else the first row with a
-            // radio number that is not "not available" (a Peplink's idle modem answers
-            // -9999 everywhere in row 0), else the first row seen.
+            // One modem's row for every metric without a row of its own: the profile's (a
+            // number, or the uplink's ifIndex), else the first row with a signal number
+            // that is not "not available" (a Peplink's idle modem answers -9999 everywhere
+            // in row 0; its temperature or a text column says nothing), else the first row
+            // seen.
             let row_of = |oid: &Oid| oid.arcs().last().copied();
             let live = || {
                 radio_metrics
@@ -636,7 +638,7 @@ fn set_metric(
         Metric::Technology => radio.technology = words(),
         Metric::CellId => radio.cell_id = words(),
         Metric::Band => radio.band = words(),
-        Metric::ModemState => modem.state = words(),
+        Metric::ConnectionState => modem.connection_state = words(),
         Metric::SimState => modem.sim_state = words(),
         Metric::NetworkState => modem.network_state = words(),
         Metric::TemperatureC => modem.temperature_c = number(),
@@ -969,6 +971,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn only_a_signal_number_tells_the_live_modem_row() {
+        let modem = |column: u32, row: u32| oid!(1, 3, 6, 1, 4, 1, 48690, 2, 2, 1, column, row);
+        let mut router = rutx();
+        router
+            .values
+            .retain(|oid, _| !oid.starts_with(&oid!(1, 3, 6, 1, 4, 1, 48690)));
+        // Row 1 an empty slot that still reports a temperature and a SIM state; row 2 the
+        // modem in service.
+        router.values.insert(modem(17, 1), SnmpValue::Integer(300));
+        router.values.insert(modem(9, 1), text("not inserted"));
+        router.values.insert(modem(9, 2), text("inserted"));
+        router.values.insert(modem(17, 2), SnmpValue::Integer(450));
+        router.values.insert(modem(20, 2), text("-88"));
+        let readings = read(&router, &profile("teltonika-rutx")).await.unwrap();
+        assert_eq!(readings.radio.rsrp_dbm, Some(-88.0));
+        assert_eq!(readings.modem.sim_state.as_deref(), Some("inserted"));
+        assert_eq!(readings.modem.temperature_c, Some(45.0));
+    }
+
+    #[tokio::test]
     async fn a_teltonika_before_rutos_7_is_read_from_its_scalars() {
         let scalar = |n: u32| oid!(1, 3, 6, 1, 4, 1, 48690, 2, n, 0);
         let mut router = rutx();
@@ -1001,7 +1023,7 @@ mod tests {
         assert_eq!(
             modem,
             ModemReport {
-                state: Some("connected".into()),
+                connection_state: Some("connected".into()),
                 sim_state: Some("inserted".into()),
                 network_state: Some("registered (home)".into()),
                 temperature_c: Some(41.2),
@@ -1028,7 +1050,7 @@ mod tests {
             assert_eq!(
                 readings.modem,
                 ModemReport {
-                    state: Some("Connected".into()),
+                    connection_state: Some("Connected".into()),
                     sim_state: Some("inserted".into()),
                     network_state: Some("Registered, home".into()),
                     temperature_c: Some(43.0),

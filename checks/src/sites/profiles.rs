@@ -53,7 +53,7 @@ pub enum Metric {
     CellId,
     Band,
     /// The data connection's state (`Connected`).
-    ModemState,
+    ConnectionState,
     SimState,
     NetworkState,
     TemperatureC,
@@ -120,11 +120,11 @@ pub enum ValueType {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSpec {
-    /// Another table, indexed by the same row, that holds this metric instead of the
-    /// profile's (Cisco keeps RSSI and cell id in CISCO-WAN-3G-MIB).
+    /// Another table that holds this metric instead of the profile's, at the modem's row
+    /// unless `row` says otherwise (Cisco keeps RSSI and cell id in CISCO-WAN-3G-MIB).
     #[serde(default, deserialize_with = "numeric_oid")]
     pub table: Option<Oid>,
-    /// The column under the table; the row index is the modem's.
+    /// The column under the table; the row index is the modem's unless `row` is given.
     pub column: u32,
     /// A row of its own rather than the modem's: 0 for a single value (a scalar such as
     /// Teltonika's connection uptime, 48690.2.3.0, reads as column 3, row 0 of 48690.2).
@@ -168,7 +168,8 @@ pub struct Profile {
     #[serde(default, deserialize_with = "numeric_oid")]
     pub table: Option<Oid>,
     /// The modem's row in the table (its last index arc), or `uplink` when the row is the
-    /// uplink interface's ifIndex (MikroTik); when absent, the first row with a radio value.
+    /// uplink interface's ifIndex (MikroTik); when absent, the first row with a signal
+    /// number (metrics with a `row` of their own aside).
     #[serde(default)]
     pub row: Option<Row>,
     /// How the cellular uplink's ifName begins (case ignored); the first match is the WAN.
@@ -410,7 +411,7 @@ mod tests {
             Metric::Technology,
             Metric::CellId,
             Metric::Band,
-            Metric::ModemState,
+            Metric::ConnectionState,
             Metric::SimState,
             Metric::NetworkState,
             Metric::TemperatureC,
@@ -432,7 +433,7 @@ mod tests {
                 Metric::Technology => "technology",
                 Metric::CellId => "cell_id",
                 Metric::Band => "band",
-                Metric::ModemState => "modem_state",
+                Metric::ConnectionState => "connection_state",
                 Metric::SimState => "sim_state",
                 Metric::NetworkState => "network_state",
                 Metric::TemperatureC => "temperature_c",
