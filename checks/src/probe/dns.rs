@@ -35,6 +35,20 @@ pub struct Flags {
     pub checking_disabled: bool,
 }
 
+impl Flags {
+    /// What the scan asks its resolvers: DO, so the one answer serves every check,
+    /// dns.dnssec's AD bit included.
+    pub const VALIDATED: Flags = Flags {
+        dnssec_ok: true,
+        checking_disabled: false,
+    };
+    /// DO and CD: the records of a zone that fails validation.
+    pub const UNCHECKED: Flags = Flags {
+        dnssec_ok: true,
+        checking_disabled: true,
+    };
+}
+
 /// Why DNS gave no usable answer. Whatever the kind, the scan cannot decide: a check that
 /// meets one says `error`, never `fail`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

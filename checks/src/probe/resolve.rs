@@ -106,15 +106,11 @@ impl Resolvers {
     /// TCP. A validation failure (SERVFAIL) is asked again with CD, so the other checks see
     /// the records while dns.dnssec reports the zone bogus.
     pub async fn lookup(&self, name: &Name, record_type: RecordType) -> Answer {
-        let answer = self.lookup_with(name, record_type, Flags::default()).await;
+        let answer = self.lookup_with(name, record_type, Flags::VALIDATED).await;
         if answer.rcode() != Some(ResponseCode::ServFail) {
             return answer;
         }
-        let unchecked = Flags {
-            dnssec_ok: false,
-            checking_disabled: true,
-        };
-        let retry = self.lookup_with(name, record_type, unchecked).await;
+        let retry = self.lookup_with(name, record_type, Flags::UNCHECKED).await;
         match retry.rcode() {
             Some(ResponseCode::NoError | ResponseCode::NXDomain) => retry,
             _ => answer,

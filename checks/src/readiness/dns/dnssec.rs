@@ -34,8 +34,8 @@ impl Check for Dnssec {
             };
             let resolvers = &scan.network.resolvers;
             let record_type = if scan.facts.v6.records().is_empty() { RecordType::A } else { RecordType::AAAA };
-            let dnssec_ok = Flags { dnssec_ok: true, checking_disabled: false };
-            let answer = resolvers.lookup_with(&name, record_type, dnssec_ok).await;
+            // The same question the address lookups asked: answered from the run's cache.
+            let answer = resolvers.lookup_with(&name, record_type, Flags::VALIDATED).await;
             let signed = |m: &hickory_proto::op::Message| {
                 m.answers.iter().any(|r| r.record_type() == RecordType::RRSIG)
             };
@@ -44,8 +44,7 @@ impl Check for Dnssec {
             };
             let record = match answer.message() {
                 Some(m) if m.metadata.response_code == ResponseCode::ServFail => {
-                    let unchecked = Flags { dnssec_ok: true, checking_disabled: true };
-                    let retry = resolvers.lookup_with(&name, record_type, unchecked).await;
+                    let retry = resolvers.lookup_with(&name, record_type, Flags::UNCHECKED).await;
                     match retry.rcode() {
                         Some(ResponseCode::NoError | ResponseCode::NXDomain) => scan
                             .record(self.id(), Status::Fail, format!("{canonical} is bogus: it fails DNSSEC validation"))
