@@ -112,6 +112,8 @@ pub enum Command {
     /// Scan the hosts and poll the sites in one stored run; print a summary. --agency
     /// narrows both, --tag and --host the hosts, --site the sites.
     Scan(ScanArgs),
+    /// Track the migration in a terminal UI over the store; it follows new runs live.
+    Tui(TuiArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -119,6 +121,14 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// The level that counts as ready [default: the inventory's scan.require when
+    /// --inventory is given, else L2].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub require: Option<sixfive_inventory::model::Level>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod run;
 mod scan;
 mod select;
 mod sites;
+mod tui;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -105,7 +106,10 @@ fn main() -> ExitCode {
         }
     };
     let colors = Colors::new(cli.global.color);
-    init_logging(&cli.global, colors.stderr);
+    // Log lines would land on the UI's screen: the TUI logs only where SIXFIVE_LOG asks.
+    if !matches!(cli.command, Command::Tui(_)) || std::env::var_os("SIXFIVE_LOG").is_some() {
+        init_logging(&cli.global, colors.stderr);
+    }
     style_reports(colors.stderr);
     // What is still buffered for stdout fails here, not unseen at exit.
     finish(run(cli, colors).and_then(|code| Ok(std::io::stdout().flush().map(|()| code)?)))
@@ -191,6 +195,7 @@ fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
         Command::Check(args) => check::run(args, &cli.global, color),
         Command::Sites(args) => sites::run(args, &cli.global, color),
         Command::Scan(args) => scan::run(args, &cli.global),
+        Command::Tui(args) => tui::run(args, &cli.global).map(|()| 0),
         Command::Schema { document } => {
             let name = format!("{document:?}").to_lowercase();
             let schema = sixfive_report::schema(&name).expect("every document has a schema");

@@ -138,6 +138,14 @@ fn usage_errors_exit_64_and_a_missing_inventory_66() {
         .assert()
         .code(64);
     sandbox.cmd().arg("--help").assert().success();
+    // The terminal UI without a terminal says what to use instead, and writes nothing.
+    sandbox
+        .cmd()
+        .arg("tui")
+        .assert()
+        .code(64)
+        .stdout("")
+        .stderr(predicate::str::contains("needs a terminal"));
 }
 
 /// A city whose only resolver is a closed port on loopback: a selection bug could not

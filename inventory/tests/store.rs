@@ -1464,3 +1464,113 @@ async fn retention_forgets_old_evidence_and_keeps_what_was_found() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn the_board_shows_grades_failures_samples_and_the_trend_and_its_version_moves() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "importer").await.unwrap();
+        let empty = store.board_version().await.unwrap();
+        let board = store.board().await.unwrap();
+        assert_eq!(board.hosts.len(), 3, "{}", backend.name);
+        assert!(board.hosts.iter().all(|h| h.grade.is_none()));
+        assert!(board.trend.is_empty() && board.last_run.is_none());
+
+        let first = complete_run(
+            &store,
+            "a.danang.test",
+            &[
+                result("a.danang.test", "tcp.v6", Status::Fail),
+                result("a.danang.test", "dns.aaaa", Status::Pass),
+            ],
+        )
+        .await;
+        let after_run = store.board_version().await.unwrap();
+        assert_ne!(
+            after_run, empty,
+            "{}: a run moves the version",
+            backend.name
+        );
+        let second = complete_run(
+            &store,
+            "a.danang.test",
+            &[result("a.danang.test", "tcp.v6", Status::Pass)],
+        )
+        .await;
+        let run = store.begin_run("sites", RunKind::Sites).await.unwrap();
+        for rsrp in [-80.0, -90.0] {
+            store
+                .record_samples(
+                    run,
+                    &[SiteSample {
+                        site: "hai-chau-01".into(),
+                        at: Utc::now(),
+                        state: SiteState::Ok,
+                        reasons: vec![],
+                        data: json!({ "radio": { "rsrp_dbm": rsrp } }),
+                    }],
+                )
+                .await
+                .unwrap();
+        }
+        store.finish_run(run, RunStatus::Complete).await.unwrap();
+        store
+            .edit(
+                Kind::Host,
+                "b.danang.test",
+                EditField::Owner,
+                Some("Minh"),
+                "lan",
+            )
+            .await
+            .unwrap();
+        let edited = store.board_version().await.unwrap();
+        assert_ne!(edited, after_run, "{}", backend.name);
+        assert_eq!(
+            store.board_version().await.unwrap(),
+            edited,
+            "steady when idle"
+        );
+
+        let board = store.board().await.unwrap();
+        let a = &board.hosts[0];
+        let grade = a.grade.as_ref().unwrap();
+        assert_eq!(
+            (grade.level, grade.score, grade.run),
+            (Level::L1, 50, second),
+            "{}",
+            backend.name
+        );
+        assert!(a.failing.is_empty(), "tcp.v6 passes now: {:?}", a.failing);
+        assert_eq!(
+            board.hosts[1].owner.as_deref(),
+            Some("Minh"),
+            "the edit shows"
+        );
+        assert_eq!(
+            board.trend.iter().map(|t| t.run).collect::<Vec<_>>(),
+            [first, second]
+        );
+        assert_eq!(board.trend[1].levels[&Level::L1], 1);
+        assert_eq!(board.trend[1].by_agency["dict"][&Level::L1], 1);
+        let site = &board.sites[0];
+        assert_eq!(
+            site.rsrp_history,
+            [Some(-80.0), Some(-90.0)],
+            "{}",
+            backend.name
+        );
+        assert_eq!(board.last_run.as_ref().unwrap().id, run);
+
+        // A failing check shows against its host until it passes.
+        complete_run(
+            &store,
+            "a.danang.test",
+            &[result("a.danang.test", "tcp.v6", Status::Fail)],
+        )
+        .await;
+        let board = store.board().await.unwrap();
+        assert_eq!(board.hosts[0].failing, ["tcp.v6"], "{}", backend.name);
+        store.close().await;
+    }
+}

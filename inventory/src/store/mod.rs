@@ -8,6 +8,7 @@
 mod url;
 
 pub use audit::{AuditEntry, EditField};
+pub use board::{Board, Grade, HostLine, RunLevels, SiteLine};
 pub use inventory::{Change, ImportSummary, Kind, Stored};
 pub use results::ResultVersion;
 pub use runs::{Run, RunKind, RunStatus, STALE_AFTER};
@@ -185,6 +186,7 @@ macro_rules! in_running_run {
 
 // After the macros, which they use.
 mod audit;
+mod board;
 mod inventory;
 mod results;
 mod runs;

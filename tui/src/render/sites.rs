@@ -1,0 +1,141 @@
+//! The sites list: each site's latest poll, worst first, with its recent RSRP.
+
+use std::collections::BTreeMap;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+
+use super::{Theme, spark, state_text};
+use crate::app::App;
+
+/// The RSRP sparkline's floor and ceiling, sites.md's poor and excellent edges.
+const RSRP_FLOOR: f64 = -110.0;
+const RSRP_CEILING: f64 = -75.0;
+/// The newest polls a sparkline shows.
+const SPARK: u16 = 6;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
+    let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let mut technologies: BTreeMap<String, usize> = BTreeMap::new();
+    for site in &app.board.sites {
+        if let Some(tech) = site
+            .latest
+            .as_ref()
+            .and_then(|r| r.radio.technology.clone())
+        {
+            *technologies.entry(tech).or_default() += 1;
+        }
+    }
+    let techs: Vec<String> = technologies
+        .iter()
+        .map(|(tech, count)| format!("{tech} {count}"))
+        .collect();
+    let filter = if app.query.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} shown", app.sites.rows.len())
+    };
+    let heading = format!(
+        " Sites {}{}{}{filter}",
+        app.board.sites.len(),
+        if techs.is_empty() { "" } else { " · " },
+        techs.join(" · ")
+    );
+    let (column, descending) = app.site_sort;
+    let sort = format!(
+        "sort: {} {} ",
+        column.name(),
+        if descending { "▼" } else { "▲" }
+    );
+    let pad = usize::from(title.width).saturating_sub(heading.chars().count() + sort.len());
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(heading, theme.heading()),
+            Span::raw(" ".repeat(pad)),
+            Span::raw(sort),
+        ])),
+        title,
+    );
+
+    let height = usize::from(table.height.saturating_sub(1));
+    app.page = height.max(1);
+    let offset = app.sites.scroll(height);
+    let board = &app.board;
+    let number = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v:.0}"));
+    let rows = app.sites.rows[offset..].iter().take(height).map(|index| {
+        let site = &board.sites[*index];
+        let Some(report) = &site.latest else {
+            return Row::new(vec![
+                Cell::from(site.id.clone()),
+                Cell::from(Span::styled("NOT POLLED", theme.dim())),
+            ]);
+        };
+        let worst = |v6: Option<f64>, v4: Option<f64>| match (v6, v4) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let rtt = worst(report.latency_ms.v6, report.latency_ms.v4);
+        let loss = worst(report.loss.v6, report.loss.v4);
+        Row::new(vec![
+            Cell::from(site.id.clone()),
+            Cell::from(Span::styled(
+                state_text(report.state),
+                theme.state(report.state),
+            )),
+            Cell::from(
+                report
+                    .radio
+                    .technology
+                    .clone()
+                    .unwrap_or_else(|| "-".into()),
+            ),
+            Cell::from(number(report.radio.rsrp_dbm)),
+            Cell::from(number(report.radio.sinr_db)),
+            Cell::from(
+                report
+                    .uplink
+                    .oper_status
+                    .clone()
+                    .unwrap_or_else(|| "-".into()),
+            ),
+            Cell::from(rtt.map_or("-".into(), |ms| format!("{ms:.0} ms"))),
+            Cell::from(loss.map_or("-".into(), |l| format!("{:.0} %", l * 100.0))),
+            Cell::from(match &report.wan_ipv6 {
+                Some(addresses) if addresses.is_empty() => "no",
+                Some(_) => "yes",
+                None => "-",
+            }),
+            Cell::from(spark(
+                &site.rsrp_history[site.rsrp_history.len().saturating_sub(usize::from(SPARK))..],
+                RSRP_FLOOR,
+                RSRP_CEILING,
+            )),
+        ])
+    });
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(11),
+        Constraint::Length(6),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(4),
+        Constraint::Length(6),
+        Constraint::Length(SPARK),
+    ];
+    let header = [
+        "SITE", "STATE", "TECH", "RSRP", "SINR", "UPLINK", "RTT", "LOSS", "WAN v6", "RSRP",
+    ];
+    let mut state = TableState::new()
+        .with_selected((!app.sites.rows.is_empty()).then(|| app.sites.selected - offset));
+    frame.render_stateful_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(theme.heading()))
+            .row_highlight_style(theme.selected()),
+        table,
+        &mut state,
+    );
+}

@@ -1,0 +1,232 @@
+//! The overview's figures, worked out from a snapshot: the share of hosts at the target
+//! level, city-wide and per agency, each agency's trend and whether it will make its date,
+//! site states, and the checks that fail most.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use sixfive_inventory::model::Level;
+use sixfive_inventory::results::SiteState;
+use sixfive_inventory::store::Board;
+
+/// Where an agency stands against its target date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outlook {
+    Done,
+    OnTrack,
+    AtRisk,
+    Late,
+    /// Fewer than two runs, or no progress between them: nothing to project from.
+    NoTrend,
+    NoTarget,
+}
+
+impl Outlook {
+    pub fn text(self) -> &'static str {
+        match self {
+            Outlook::Done => "done",
+            Outlook::OnTrack => "on track",
+            Outlook::AtRisk => "at risk",
+            Outlook::Late => "late",
+            Outlook::NoTrend => "no trend",
+            Outlook::NoTarget => "-",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgencyRow {
+    pub id: String,
+    pub name: String,
+    pub hosts: usize,
+    pub ready: usize,
+    /// The share ready in each of the last runs, oldest first.
+    pub trend: Vec<Option<f64>>,
+    pub target: Option<NaiveDate>,
+    pub outlook: Outlook,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub hosts: usize,
+    pub ready: usize,
+    /// Ready hosts in the newest run minus the run before it.
+    pub change: Option<i64>,
+    /// Hosts per level; None counts hosts no run has graded yet.
+    pub levels: BTreeMap<Option<Level>, usize>,
+    pub agencies: Vec<AgencyRow>,
+    pub sites: BTreeMap<u8, (SiteState, usize)>,
+    pub sites_not_polled: usize,
+    /// The site with the lowest RSRP, and that RSRP.
+    pub weakest: Option<(String, f64)>,
+    /// Checks by how many hosts fail them, most first (at most five).
+    pub top_failing: Vec<(String, usize)>,
+}
+
+fn share(ready: usize, total: usize) -> Option<f64> {
+    (total > 0).then(|| ready as f64 / total as f64)
+}
+
+pub fn summarise(board: &Board, require: Level, today: NaiveDate) -> Summary {
+    let ready_in = |levels: &BTreeMap<Level, usize>| -> usize {
+        levels.range(require..).map(|(_, n)| n).sum()
+    };
+    let mut levels: BTreeMap<Option<Level>, usize> = BTreeMap::new();
+    let mut per_agency: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut failing: HashMap<&str, usize> = HashMap::new();
+    for host in &board.hosts {
+        let level = host.grade.as_ref().map(|g| g.level);
+        *levels.entry(level).or_default() += 1;
+        let counts = per_agency.entry(host.agency.as_str()).or_default();
+        counts.0 += 1;
+        if level.is_some_and(|l| l >= require) {
+            counts.1 += 1;
+        }
+        for check in &host.failing {
+            *failing.entry(check.as_str()).or_default() += 1;
+        }
+    }
+    let ready = levels
+        .iter()
+        .filter(|(level, _)| level.is_some_and(|l| l >= require))
+        .map(|(_, n)| n)
+        .sum();
+    let change = match board.trend.as_slice() {
+        [.., before, last] => Some(ready_in(&last.levels) as i64 - ready_in(&before.levels) as i64),
+        _ => None,
+    };
+    let agencies = board
+        .agencies
+        .iter()
+        .map(|agency| {
+            let (hosts, ready) = per_agency
+                .get(agency.id.as_str())
+                .copied()
+                .unwrap_or_default();
+            let trend: Vec<Option<f64>> = board
+                .trend
+                .iter()
+                .map(|run| {
+                    let levels = run.by_agency.get(&agency.id)?;
+                    share(ready_in(levels), levels.values().sum())
+                })
+                .collect();
+            let dated: Vec<(NaiveDate, f64)> = board
+                .trend
+                .iter()
+                .zip(&trend)
+                .filter_map(|(run, share)| Some((run.finished_at?.date_naive(), (*share)?)))
+                .collect();
+            let outlook = outlook(share(ready, hosts), &dated, agency.target, today);
+            AgencyRow {
+                id: agency.id.clone(),
+                name: agency.name.clone(),
+                hosts,
+                ready,
+                trend,
+                target: agency.target,
+                outlook,
+            }
+        })
+        .collect();
+    let mut sites: BTreeMap<u8, (SiteState, usize)> = BTreeMap::new();
+    let mut sites_not_polled = 0;
+    let mut weakest: Option<(String, f64)> = None;
+    for site in &board.sites {
+        let Some(report) = &site.latest else {
+            sites_not_polled += 1;
+            continue;
+        };
+        sites
+            .entry(crate::render::severity(report.state))
+            .or_insert((report.state, 0))
+            .1 += 1;
+        if let Some(rsrp) = report.radio.rsrp_dbm
+            && weakest.as_ref().is_none_or(|(_, worst)| rsrp < *worst)
+        {
+            weakest = Some((site.id.clone(), rsrp));
+        }
+    }
+    let mut top_failing: Vec<(String, usize)> = failing
+        .into_iter()
+        .map(|(check, hosts)| (check.to_owned(), hosts))
+        .collect();
+    top_failing.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    top_failing.truncate(5);
+    Summary {
+        hosts: board.hosts.len(),
+        ready,
+        change,
+        levels,
+        agencies,
+        sites,
+        sites_not_polled,
+        weakest,
+        top_failing,
+    }
+}
+
+/// Projects the share ready forward from the first to the last dated run: on track when,
+/// at that pace, every host is ready by the target date.
+fn outlook(
+    now: Option<f64>,
+    dated: &[(NaiveDate, f64)],
+    target: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Outlook {
+    if now.is_some_and(|share| share >= 1.0) {
+        return Outlook::Done;
+    }
+    let Some(target) = target else {
+        return Outlook::NoTarget;
+    };
+    if today > target {
+        return Outlook::Late;
+    }
+    let (Some((first_day, first)), Some((last_day, last))) = (dated.first(), dated.last()) else {
+        return Outlook::NoTrend;
+    };
+    let days = (*last_day - *first_day).num_days();
+    if days <= 0 || last <= first {
+        return Outlook::NoTrend;
+    }
+    let per_day = (last - first) / days as f64;
+    let days_needed = ((1.0 - last) / per_day).ceil() as i64;
+    if *last_day + chrono::Duration::days(days_needed) <= target {
+        Outlook::OnTrack
+    } else {
+        Outlook::AtRisk
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_outlook_projects_the_pace_so_far_to_the_target() {
+        let today = day("2026-12-02");
+        let target = Some(day("2026-12-31"));
+        // 10 points in 10 days: the last 50 need 50 days, past the 31st.
+        let slow = [(day("2026-11-20"), 0.4), (day("2026-11-30"), 0.5)];
+        assert_eq!(outlook(Some(0.5), &slow, target, today), Outlook::AtRisk);
+        let fast = [(day("2026-11-20"), 0.2), (day("2026-11-30"), 0.8)];
+        assert_eq!(outlook(Some(0.8), &fast, target, today), Outlook::OnTrack);
+        assert_eq!(outlook(Some(1.0), &slow, target, today), Outlook::Done);
+        assert_eq!(outlook(Some(0.5), &slow, None, today), Outlook::NoTarget);
+        assert_eq!(
+            outlook(Some(0.5), &slow, Some(day("2026-12-01")), today),
+            Outlook::Late
+        );
+        assert_eq!(
+            outlook(Some(0.5), &slow[..1], target, today),
+            Outlook::NoTrend
+        );
+        let flat = [(day("2026-11-20"), 0.5), (day("2026-11-30"), 0.5)];
+        assert_eq!(outlook(Some(0.5), &flat, target, today), Outlook::NoTrend);
+    }
+}
