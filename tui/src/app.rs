@@ -11,6 +11,7 @@ use sixfive_inventory::model::Level;
 use sixfive_inventory::store::{Board, HostLine, SiteLine};
 
 use crate::query::Query;
+use crate::summary::{Summary, summarise};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -141,6 +142,8 @@ pub struct App {
     /// The city and the store, for the header.
     pub label: String,
     pub board: Arc<Board>,
+    /// The overview's figures for this board, worked out once per snapshot, not per frame.
+    pub(crate) summary: Summary,
     /// When the snapshot was read; None until the first arrives.
     pub loaded_at: Option<DateTime<Utc>>,
     pub screen: Screen,
@@ -168,9 +171,12 @@ pub struct App {
 
 impl App {
     pub fn new(label: String, require: Level) -> Self {
+        let board = Arc::new(Board::default());
+        let now = Utc::now();
         App {
             label,
-            board: Arc::new(Board::default()),
+            summary: summarise(&board, require, now.date_naive()),
+            board,
             loaded_at: None,
             screen: Screen::Overview,
             previous: Screen::Overview,
@@ -184,7 +190,7 @@ impl App {
             require,
             page: 20,
             pending_g: false,
-            now: Utc::now(),
+            now,
             zone: *chrono::Local::now().offset(),
         }
     }
@@ -193,6 +199,7 @@ impl App {
     pub fn set_board(&mut self, board: Arc<Board>, loaded_at: DateTime<Utc>) {
         let host = self.selected_host().map(|h| h.fqdn.clone());
         let site = self.selected_site().map(|s| s.id.clone());
+        self.summary = summarise(&board, self.require, self.now.date_naive());
         self.board = board;
         self.loaded_at = Some(loaded_at);
         self.refresh(host, site);

@@ -19,7 +19,7 @@ use sixfive_inventory::Store;
 use sixfive_inventory::model::Level;
 
 pub use app::{App, Outcome, Screen};
-pub use render::Theme;
+pub use render::{Theme, draw};
 pub use snapshot::{Loaded, load};
 
 /// What the UI needs besides the store.

@@ -191,8 +191,9 @@ fn outlook(
         return Outlook::NoTrend;
     }
     let per_day = (last - first) / days as f64;
-    let days_needed = ((1.0 - last) / per_day).ceil() as i64;
-    if *last_day + chrono::Duration::days(days_needed) <= target {
+    // Compared in days, never as a date: a crawl of progress projects past any calendar.
+    let days_needed = ((1.0 - last) / per_day).ceil();
+    if days_needed <= (target - *last_day).num_days() as f64 {
         Outlook::OnTrack
     } else {
         Outlook::AtRisk
@@ -226,6 +227,9 @@ mod tests {
             outlook(Some(0.5), &slow[..1], target, today),
             Outlook::NoTrend
         );
+        // Progress too slow to date: at risk, not a panic.
+        let crawl = [(day("2026-09-15"), 0.3331), (day("2026-12-01"), 0.3331111)];
+        assert_eq!(outlook(Some(0.34), &crawl, target, today), Outlook::AtRisk);
         let flat = [(day("2026-11-20"), 0.5), (day("2026-11-30"), 0.5)];
         assert_eq!(outlook(Some(0.5), &flat, target, today), Outlook::NoTrend);
     }

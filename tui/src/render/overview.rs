@@ -9,12 +9,12 @@ use sixfive_inventory::model::Level;
 
 use super::{Theme, spark, state_text};
 use crate::app::App;
-use crate::summary::{Outlook, summarise};
+use crate::summary::Outlook;
 
 const BAR: usize = 20;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let summary = summarise(&app.board, app.require, app.now.date_naive());
+    let summary = &app.summary;
     let [city, levels, agencies, sites, weakest, failing] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
