@@ -106,7 +106,8 @@ fn main() -> ExitCode {
         }
     };
     let colors = Colors::new(cli.global.color);
-    // Log lines would land on the UI's screen: the TUI logs only where SIXFIVE_LOG asks.
+    // Log lines land on the UI's screen: the TUI logs only when SIXFIVE_LOG asks, best
+    // with stderr sent elsewhere (`2>tui.log`).
     if !matches!(cli.command, Command::Tui(_)) || std::env::var_os("SIXFIVE_LOG").is_some() {
         init_logging(&cli.global, colors.stderr);
     }

@@ -305,6 +305,17 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, worst first.
+    pub const ALL: [Level; 7] = [
+        Level::Broken,
+        Level::L0,
+        Level::L1,
+        Level::L2,
+        Level::L3,
+        Level::L4,
+        Level::L5,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Broken => "BROKEN",
@@ -321,18 +332,10 @@ impl Level {
 impl FromStr for Level {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Level::Broken,
-            Level::L0,
-            Level::L1,
-            Level::L2,
-            Level::L3,
-            Level::L4,
-            Level::L5,
-        ]
-        .into_iter()
-        .find(|level| level.as_str().eq_ignore_ascii_case(s))
-        .ok_or_else(|| format!("unknown level `{s}`: use BROKEN or L0 to L5"))
+        Level::ALL
+            .into_iter()
+            .find(|level| level.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown level `{s}`: use BROKEN or L0 to L5"))
     }
 }
 

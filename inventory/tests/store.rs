@@ -1562,6 +1562,18 @@ async fn the_board_shows_grades_failures_samples_and_the_trend_and_its_version_m
         );
         assert_eq!(board.last_run.as_ref().unwrap().id, run);
 
+        // A hosts run still writing behind a newer sites run moves the version too.
+        let hosts_run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        let sites_run = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
+        let before = store.board_version().await.unwrap();
+        store
+            .record_hosts(hosts_run, &[graded("c.danang.test")], &[])
+            .await
+            .unwrap();
+        assert_ne!(store.board_version().await.unwrap(), before, "{}", backend.name);
+        store.finish_run(hosts_run, RunStatus::Complete).await.unwrap();
+        store.finish_run(sites_run, RunStatus::Complete).await.unwrap();
+
         // A failing check shows against its host until it passes.
         complete_run(
             &store,

@@ -27,15 +27,6 @@ const CHECKS: [&str; 6] = [
     "http.parity",
     "dns.ptr",
 ];
-const LEVELS: [Level; 7] = [
-    Level::Broken,
-    Level::L0,
-    Level::L1,
-    Level::L2,
-    Level::L3,
-    Level::L4,
-    Level::L5,
-];
 
 fn board() -> Board {
     let agencies: Vec<Agency> = (0..AGENCIES)
@@ -48,7 +39,7 @@ fn board() -> Board {
         .collect();
     let hosts = (0..HOSTS)
         .map(|n| {
-            let level = LEVELS[n % LEVELS.len()];
+            let level = Level::ALL[n % Level::ALL.len()];
             HostLine {
                 fqdn: format!("h{n:06}.a{:02}.danang.test", n % AGENCIES),
                 agency: format!("a{:02}", n % AGENCIES),
@@ -72,12 +63,17 @@ fn board() -> Board {
         .map(|run| RunLevels {
             run,
             finished_at: Some(Utc::now() - chrono::Duration::days(12 - run)),
-            levels: LEVELS.iter().map(|l| (*l, HOSTS / LEVELS.len())).collect(),
+            levels: Level::ALL
+                .iter()
+                .map(|l| (*l, HOSTS / Level::ALL.len()))
+                .collect(),
             by_agency: agencies
                 .iter()
                 .map(|a| {
-                    let levels: BTreeMap<Level, usize> =
-                        LEVELS.iter().map(|l| (*l, HOSTS / AGENCIES / 7)).collect();
+                    let levels: BTreeMap<Level, usize> = Level::ALL
+                        .iter()
+                        .map(|l| (*l, HOSTS / AGENCIES / 7))
+                        .collect();
                     (a.id.clone(), levels)
                 })
                 .collect(),

@@ -113,6 +113,32 @@ pub struct List {
 }
 
 impl List {
+    /// Shows the `items` that `keep` keeps, sorted by `compare` (inverted when
+    /// `descending`), the cursor on the one `selected` picks where it is still shown.
+    fn show<T>(
+        &mut self,
+        items: &[T],
+        keep: impl Fn(&T) -> bool,
+        compare: impl Fn(&T, &T) -> Ordering,
+        descending: bool,
+        selected: Option<impl Fn(&T) -> bool>,
+    ) {
+        let mut rows: Vec<usize> = (0..items.len()).filter(|i| keep(&items[*i])).collect();
+        rows.sort_by(|a, b| {
+            let ordering = compare(&items[*a], &items[*b]);
+            if descending {
+                ordering.reverse()
+            } else {
+                ordering
+            }
+        });
+        self.selected = selected
+            .and_then(|is| rows.iter().position(|i| is(&items[*i])))
+            .unwrap_or(self.selected)
+            .min(rows.len().saturating_sub(1));
+        self.rows = rows;
+    }
+
     /// The first row to draw in `height` rows, keeping the cursor in view.
     pub fn scroll(&mut self, height: usize) -> usize {
         if self.selected < self.offset {
@@ -219,41 +245,22 @@ impl App {
     /// and `site` where they are still shown.
     fn refresh(&mut self, host: Option<String>, site: Option<String>) {
         let board = Arc::clone(&self.board);
-        let mut rows: Vec<usize> = (0..board.hosts.len())
-            .filter(|i| self.query.host(&board.hosts[*i]))
-            .collect();
         let (column, descending) = self.host_sort;
-        rows.sort_by(|a, b| {
-            let ordering = compare_hosts(&board.hosts[*a], &board.hosts[*b], column);
-            if descending {
-                ordering.reverse()
-            } else {
-                ordering
-            }
-        });
-        self.hosts.selected = host
-            .and_then(|fqdn| rows.iter().position(|i| board.hosts[*i].fqdn == fqdn))
-            .unwrap_or(self.hosts.selected)
-            .min(rows.len().saturating_sub(1));
-        self.hosts.rows = rows;
-
-        let mut rows: Vec<usize> = (0..board.sites.len())
-            .filter(|i| self.query.site(&board.sites[*i]))
-            .collect();
+        self.hosts.show(
+            &board.hosts,
+            |h| self.query.host(h),
+            |a, b| compare_hosts(a, b, column),
+            descending,
+            host.map(|fqdn| move |h: &HostLine| h.fqdn == fqdn),
+        );
         let (column, descending) = self.site_sort;
-        rows.sort_by(|a, b| {
-            let ordering = compare_sites(&board.sites[*a], &board.sites[*b], column);
-            if descending {
-                ordering.reverse()
-            } else {
-                ordering
-            }
-        });
-        self.sites.selected = site
-            .and_then(|id| rows.iter().position(|i| board.sites[*i].id == id))
-            .unwrap_or(self.sites.selected)
-            .min(rows.len().saturating_sub(1));
-        self.sites.rows = rows;
+        self.sites.show(
+            &board.sites,
+            |s| self.query.site(s),
+            |a, b| compare_sites(a, b, column),
+            descending,
+            site.map(|id| move |s: &SiteLine| s.id == id),
+        );
     }
 
     fn refresh_keeping_selection(&mut self) {
@@ -473,7 +480,7 @@ fn compare_hosts(a: &HostLine, b: &HostLine, column: HostColumn) -> Ordering {
 
 /// Unknown radio values sort last whichever way, as no reading is neither good nor bad.
 fn compare_sites(a: &SiteLine, b: &SiteLine, column: SiteColumn) -> Ordering {
-    let state = |s: &SiteLine| s.latest.as_ref().map(|r| crate::render::severity(r.state));
+    let state = |s: &SiteLine| s.latest.as_ref().map(|r| r.state);
     let number = |value: fn(&SiteLine) -> Option<f64>| match (value(a), value(b)) {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => Ordering::Less,

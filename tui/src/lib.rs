@@ -53,11 +53,21 @@ fn ui(
 ) -> io::Result<()> {
     let theme = Theme::from_env();
     let mut app = App::new(options.label, options.require);
+    // The status line shows a store failure until the store reads again.
+    let mut store_failed = false;
     loop {
         if snapshots.has_changed().unwrap_or(false) {
             match snapshots.borrow_and_update().clone() {
-                Loaded::Ready { board, at } => app.set_board(board, at),
-                Loaded::Failed(why) => app.status = Some(why),
+                Loaded::Ready { board, at } => {
+                    if std::mem::take(&mut store_failed) {
+                        app.status = None;
+                    }
+                    app.set_board(board, at);
+                }
+                Loaded::Failed(why) => {
+                    app.status = Some(why);
+                    store_failed = true;
+                }
                 Loaded::Loading => {}
             }
         }

@@ -178,7 +178,7 @@ fn term(text: &str) -> Result<Term, QueryError> {
         }
         "level" => Term::Level(
             op,
-            value.to_ascii_uppercase().parse().map_err(|_| {
+            value.parse().map_err(|_| {
                 QueryError(format!(
                     "`{text}`: `{value}` is not a level (BROKEN, L0 to L5)"
                 ))
@@ -299,24 +299,14 @@ fn host_holds(term: &Term, host: &HostLine) -> bool {
     }
 }
 
-/// Site states by how bad they are, as `state>degraded` reads.
-fn severity(state: SiteState) -> u8 {
-    match state {
-        SiteState::Ok => 0,
-        SiteState::Degraded => 1,
-        SiteState::Critical => 2,
-        SiteState::Unreachable => 3,
-        SiteState::AuthFailed => 4,
-    }
-}
-
 fn site_holds(term: &Term, site: &SiteLine) -> bool {
     let latest = site.latest.as_ref();
     let radio = latest.map(|r| &r.radio);
     match term {
         Term::Agency(op, wanted) => text_holds(*op, &site.agency, wanted),
         Term::State(op, wanted) => {
-            latest.is_some_and(|r| op.holds(severity(r.state).cmp(&severity(*wanted))))
+            // SiteState sorts best first, as `state>degraded` reads.
+            latest.is_some_and(|r| op.holds(r.state.cmp(wanted)))
         }
         Term::Tech(op, wanted) => text_holds(
             *op,

@@ -49,6 +49,8 @@ pub fn load(store: Store, every: Duration) -> watch::Receiver<Loaded> {
                     }
                 }
                 Err(e) => {
+                    // Reload once the store answers again, even if nothing changed.
+                    seen = None;
                     if sender
                         .send(Loaded::Failed(format!("cannot read the store: {e}")))
                         .is_err()

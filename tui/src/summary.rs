@@ -55,8 +55,11 @@ pub struct Summary {
     /// Hosts per level; None counts hosts no run has graded yet.
     pub levels: BTreeMap<Option<Level>, usize>,
     pub agencies: Vec<AgencyRow>,
-    pub sites: BTreeMap<u8, (SiteState, usize)>,
+    /// Sites per state, best first (the order SiteState sorts in).
+    pub sites: BTreeMap<SiteState, usize>,
     pub sites_not_polled: usize,
+    /// Polled sites per radio technology.
+    pub technologies: BTreeMap<String, usize>,
     /// The site with the lowest RSRP, and that RSRP.
     pub weakest: Option<(String, f64)>,
     /// Checks by how many hosts fail them, most first (at most five).
@@ -129,18 +132,19 @@ pub fn summarise(board: &Board, require: Level, today: NaiveDate) -> Summary {
             }
         })
         .collect();
-    let mut sites: BTreeMap<u8, (SiteState, usize)> = BTreeMap::new();
+    let mut sites: BTreeMap<SiteState, usize> = BTreeMap::new();
     let mut sites_not_polled = 0;
+    let mut technologies: BTreeMap<String, usize> = BTreeMap::new();
     let mut weakest: Option<(String, f64)> = None;
     for site in &board.sites {
         let Some(report) = &site.latest else {
             sites_not_polled += 1;
             continue;
         };
-        sites
-            .entry(crate::render::severity(report.state))
-            .or_insert((report.state, 0))
-            .1 += 1;
+        *sites.entry(report.state).or_default() += 1;
+        if let Some(tech) = &report.radio.technology {
+            *technologies.entry(tech.clone()).or_default() += 1;
+        }
         if let Some(rsrp) = report.radio.rsrp_dbm
             && weakest.as_ref().is_none_or(|(_, worst)| rsrp < *worst)
         {
@@ -161,6 +165,7 @@ pub fn summarise(board: &Board, require: Level, today: NaiveDate) -> Summary {
         agencies,
         sites,
         sites_not_polled,
+        technologies,
         weakest,
         top_failing,
     }

@@ -7,9 +7,9 @@ use crate::model::Stage;
 use crate::results::SiteReport;
 
 /// Runs whose level counts make a trend.
-pub const TREND_RUNS: i64 = 12;
-/// Samples per site behind a sparkline.
-pub const SPARK_SAMPLES: i64 = 12;
+const TREND_RUNS: i64 = 12;
+/// Samples per site behind a sparkline: as many as the Sites list has columns for.
+pub const SPARK_SAMPLES: i64 = 6;
 
 /// A host as a dashboard lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,14 +69,16 @@ pub struct Board {
 
 impl Store {
     /// A cheap fingerprint of what the board shows: it changes when a run starts or ends,
-    /// a host is graded, a site polled, an entry edited or an inventory imported.
+    /// a host is graded (by any run still writing, not only the newest), a site polled, an
+    /// entry edited or an inventory imported.
     pub async fn board_version(&self) -> Result<String, StoreError> {
         let row = on_pool!(self, pool => sqlx::query(
             "SELECT
                  (SELECT COALESCE(MAX(id), 0) FROM scan_runs) AS runs,
                  (SELECT COUNT(*) FROM scan_runs WHERE status = 'running') AS running,
                  (SELECT COUNT(*) FROM host_levels
-                  WHERE run_id = (SELECT COALESCE(MAX(id), 0) FROM scan_runs)) AS graded,
+                  WHERE run_id IN (SELECT id FROM scan_runs WHERE status = 'running')
+                     OR run_id = (SELECT COALESCE(MAX(id), 0) FROM scan_runs)) AS graded,
                  (SELECT COALESCE(MAX(id), 0) FROM site_samples) AS samples,
                  (SELECT COALESCE(MAX(id), 0) FROM audit_log) AS edits,
                  (SELECT COALESCE(MAX(id), 0) FROM imports) AS imports",
@@ -111,7 +113,7 @@ impl Store {
             .collect();
         let mut history = self.rsrp_history().await?;
         let trend = self.trend().await?;
-        let last_run = self.runs().await?.into_iter().next();
+        let last_run = self.select_runs(None, false, 1).await?.into_iter().next();
         let host_lines = hosts
             .iter()
             .map(|stored| {
@@ -182,10 +184,7 @@ impl Store {
             .map(|(host, level, score, regressed, run, at)| {
                 let grade = Grade {
                     level: stored(&level, "host level")?,
-                    score: u8::try_from(score).map_err(|e| StoreError::Corrupt {
-                        kind: "host level",
-                        reason: e.to_string(),
-                    })?,
+                    score: percent(score)?,
                     regressed,
                     run,
                     at,

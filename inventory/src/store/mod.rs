@@ -8,7 +8,7 @@
 mod url;
 
 pub use audit::{AuditEntry, EditField};
-pub use board::{Board, Grade, HostLine, RunLevels, SiteLine};
+pub use board::{Board, Grade, HostLine, RunLevels, SPARK_SAMPLES, SiteLine};
 pub use inventory::{Change, ImportSummary, Kind, Stored};
 pub use results::ResultVersion;
 pub use runs::{Run, RunKind, RunStatus, STALE_AFTER};
@@ -112,6 +112,14 @@ fn stored<T: std::str::FromStr<Err = String>>(
 ) -> Result<T, StoreError> {
     text.parse()
         .map_err(|reason| StoreError::Corrupt { kind, reason })
+}
+
+/// A stored score (0 to 100) back as the byte it was.
+fn percent(value: i64) -> Result<u8, StoreError> {
+    u8::try_from(value).map_err(|e| StoreError::Corrupt {
+        kind: "host level",
+        reason: e.to_string(),
+    })
 }
 
 enum Backend {

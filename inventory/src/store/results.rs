@@ -234,12 +234,6 @@ impl Store {
         rows.into_iter()
             .map(
                 |(host, level, (score, internet_nl), inconclusive, regressed)| {
-                    let corrupt = |reason: String| StoreError::Corrupt {
-                        kind: "host level",
-                        reason,
-                    };
-                    let percent =
-                        |value: i64| u8::try_from(value).map_err(|e| corrupt(e.to_string()));
                     Ok(HostLevel {
                         host,
                         level: stored(&level, "host level")?,

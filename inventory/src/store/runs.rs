@@ -188,7 +188,7 @@ impl Store {
 
     /// Runs newest first, of one kind or all, only complete ones when `complete`, at most
     /// `limit`.
-    async fn select_runs(
+    pub(super) async fn select_runs(
         &self,
         kind: Option<RunKind>,
         complete: bool,

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use sixfive_inventory::store::RunStatus;
 
-use super::Theme;
+use super::{Theme, spread};
 use crate::app::{App, Screen};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -32,14 +32,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         None => "no run yet".to_owned(),
     };
     let title = format!(" sixfive · {} · {freshness}", app.label);
-    let width = usize::from(area.width);
-    let help = "? help ";
-    let pad = width.saturating_sub(title.chars().count() + help.len());
-    let first = Line::from(vec![
+    let first = spread(
         Span::styled(title, theme.heading()),
-        Span::raw(" ".repeat(pad)),
-        Span::styled(help, theme.dim()),
-    ]);
+        Span::styled("? help ", theme.dim()),
+        area.width,
+    );
     let mut tabs = vec![Span::raw(" ")];
     for screen in Screen::TABS {
         if screen == app.screen {

@@ -3,10 +3,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::Theme;
+use super::{Theme, sort_text, spread};
 use crate::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
@@ -22,20 +22,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
         app.board.hosts.len(),
         app.hosts.rows.len()
     );
-    let sort = format!(
-        "sort: {} {} ",
-        column.name(),
-        if descending { "▼" } else { "▲" }
-    );
-    let pad = usize::from(title.width).saturating_sub(heading.chars().count() + sort.len());
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(heading, theme.heading()),
-            Span::raw(" ".repeat(pad)),
-            Span::raw(sort),
-        ])),
-        title,
-    );
+    let sort = Span::raw(sort_text(column.name(), descending));
+    let line = spread(Span::styled(heading, theme.heading()), sort, title.width);
+    frame.render_widget(Paragraph::new(line), title);
 
     let wide = table.width >= 120;
     let height = usize::from(table.height.saturating_sub(1));

@@ -11,6 +11,7 @@ mod sites;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::SiteState;
 
@@ -73,15 +74,16 @@ impl Theme {
     }
 }
 
-/// Site states by how bad they are, worst last.
-pub fn severity(state: SiteState) -> u8 {
-    match state {
-        SiteState::Ok => 0,
-        SiteState::Degraded => 1,
-        SiteState::Critical => 2,
-        SiteState::Unreachable => 3,
-        SiteState::AuthFailed => 4,
-    }
+/// `left` and `right` on one line of `width`, apart.
+pub fn spread<'a>(left: Span<'a>, right: Span<'a>, width: u16) -> Line<'a> {
+    let used = left.content.chars().count() + right.content.chars().count();
+    let pad = usize::from(width).saturating_sub(used);
+    Line::from(vec![left, Span::raw(" ".repeat(pad)), right])
+}
+
+/// A list's sort as its title line ends: `sort: level ▲`.
+pub fn sort_text(column: &str, descending: bool) -> String {
+    format!("sort: {column} {} ", if descending { "▼" } else { "▲" })
 }
 
 /// A state as the lists print it: capitals, as sixfive's tables do.

@@ -108,7 +108,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut spans = vec![Span::styled(" SITES  ", theme.heading())];
     let mut parts: Vec<Span> = summary
         .sites
-        .values()
+        .iter()
         .map(|(state, count)| {
             Span::styled(
                 format!("{} {count}", state_text(*state).to_lowercase()),

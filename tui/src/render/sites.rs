@@ -1,34 +1,24 @@
 //! The sites list: each site's latest poll, worst first, with its recent RSRP.
 
-use std::collections::BTreeMap;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::{Theme, spark, state_text};
+use super::{Theme, sort_text, spark, spread, state_text};
+use sixfive_inventory::store::SPARK_SAMPLES;
+
 use crate::app::App;
 
 /// The RSRP sparkline's floor and ceiling, sites.md's poor and excellent edges.
 const RSRP_FLOOR: f64 = -110.0;
 const RSRP_CEILING: f64 = -75.0;
-/// The newest polls a sparkline shows.
-const SPARK: u16 = 6;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
     let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let mut technologies: BTreeMap<String, usize> = BTreeMap::new();
-    for site in &app.board.sites {
-        if let Some(tech) = site
-            .latest
-            .as_ref()
-            .and_then(|r| r.radio.technology.clone())
-        {
-            *technologies.entry(tech).or_default() += 1;
-        }
-    }
-    let techs: Vec<String> = technologies
+    let techs: Vec<String> = app
+        .summary
+        .technologies
         .iter()
         .map(|(tech, count)| format!("{tech} {count}"))
         .collect();
@@ -44,20 +34,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
         techs.join(" · ")
     );
     let (column, descending) = app.site_sort;
-    let sort = format!(
-        "sort: {} {} ",
-        column.name(),
-        if descending { "▼" } else { "▲" }
-    );
-    let pad = usize::from(title.width).saturating_sub(heading.chars().count() + sort.len());
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(heading, theme.heading()),
-            Span::raw(" ".repeat(pad)),
-            Span::raw(sort),
-        ])),
-        title,
-    );
+    let sort = Span::raw(sort_text(column.name(), descending));
+    let line = spread(Span::styled(heading, theme.heading()), sort, title.width);
+    frame.render_widget(Paragraph::new(line), title);
 
     let height = usize::from(table.height.saturating_sub(1));
     app.page = height.max(1);
@@ -107,11 +86,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
                 Some(_) => "yes",
                 None => "-",
             }),
-            Cell::from(spark(
-                &site.rsrp_history[site.rsrp_history.len().saturating_sub(usize::from(SPARK))..],
-                RSRP_FLOOR,
-                RSRP_CEILING,
-            )),
+            Cell::from(spark(&site.rsrp_history, RSRP_FLOOR, RSRP_CEILING)),
         ])
     });
     let widths = [
@@ -124,7 +99,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
         Constraint::Length(6),
         Constraint::Length(4),
         Constraint::Length(6),
-        Constraint::Length(SPARK),
+        Constraint::Length(SPARK_SAMPLES as u16),
     ];
     let header = [
         "SITE", "STATE", "TECH", "RSRP", "SINR", "UPLINK", "RTT", "LOSS", "WAN v6", "RSRP",
