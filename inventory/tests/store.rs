@@ -1570,9 +1570,20 @@ async fn the_board_shows_grades_failures_samples_and_the_trend_and_its_version_m
             .record_hosts(hosts_run, &[graded("c.danang.test")], &[])
             .await
             .unwrap();
-        assert_ne!(store.board_version().await.unwrap(), before, "{}", backend.name);
-        store.finish_run(hosts_run, RunStatus::Complete).await.unwrap();
-        store.finish_run(sites_run, RunStatus::Complete).await.unwrap();
+        assert_ne!(
+            store.board_version().await.unwrap(),
+            before,
+            "{}",
+            backend.name
+        );
+        store
+            .finish_run(hosts_run, RunStatus::Complete)
+            .await
+            .unwrap();
+        store
+            .finish_run(sites_run, RunStatus::Complete)
+            .await
+            .unwrap();
 
         // A failing check shows against its host until it passes.
         complete_run(
