@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
-use super::{Theme, sort_text, spread};
+use super::{Theme, list_table, sort_text, spread};
 use crate::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
@@ -82,13 +82,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
         widths.extend([Constraint::Length(12), Constraint::Length(16)]);
         header.extend(["OWNER", "LAST SCAN"]);
     }
-    let mut state = TableState::new()
-        .with_selected((!app.hosts.rows.is_empty()).then(|| app.hosts.selected - offset));
-    frame.render_stateful_widget(
-        Table::new(rows, widths)
-            .header(Row::new(header).style(theme.heading()))
-            .row_highlight_style(theme.selected()),
+    list_table(
+        frame,
         table,
-        &mut state,
+        (rows, widths, header),
+        (&app.hosts, offset),
+        theme,
     );
 }

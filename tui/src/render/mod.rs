@@ -9,13 +9,14 @@ mod overview;
 mod sites;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Row, Table, TableState};
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::SiteState;
 
-use crate::app::{App, Screen};
+use crate::app::{App, List, Screen};
 
 /// Colours, or none (NO_COLOR): the words carry the meaning either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,29 @@ pub fn spread<'a>(left: Span<'a>, right: Span<'a>, width: u16) -> Line<'a> {
     let used = left.content.chars().count() + right.content.chars().count();
     let pad = usize::from(width).saturating_sub(used);
     Line::from(vec![left, Span::raw(" ".repeat(pad)), right])
+}
+
+/// A list's table: its heading, the rows on screen, and the cursor on `selected` of the
+/// list when the list has rows (`offset` is the first row on screen).
+pub fn list_table<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    (rows, widths, header): (
+        impl IntoIterator<Item = Row<'a>>,
+        Vec<Constraint>,
+        Vec<&'a str>,
+    ),
+    (list, offset): (&List, usize),
+    theme: Theme,
+) {
+    let cursor = (!list.rows.is_empty()).then(|| list.selected - offset);
+    frame.render_stateful_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(theme.heading()))
+            .row_highlight_style(theme.selected()),
+        area,
+        &mut TableState::new().with_selected(cursor),
+    );
 }
 
 /// A list's sort as its title line ends: `sort: level ▲`.

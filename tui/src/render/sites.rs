@@ -3,9 +3,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
-use super::{Theme, sort_text, spark, spread, state_text};
+use super::{Theme, list_table, sort_text, spark, spread, state_text};
 use sixfive_inventory::store::SPARK_SAMPLES;
 
 use crate::app::App;
@@ -104,13 +104,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
     let header = [
         "SITE", "STATE", "TECH", "RSRP", "SINR", "UPLINK", "RTT", "LOSS", "WAN v6", "RSRP",
     ];
-    let mut state = TableState::new()
-        .with_selected((!app.sites.rows.is_empty()).then(|| app.sites.selected - offset));
-    frame.render_stateful_widget(
-        Table::new(rows, widths)
-            .header(Row::new(header).style(theme.heading()))
-            .row_highlight_style(theme.selected()),
+    list_table(
+        frame,
         table,
-        &mut state,
+        (rows, widths.to_vec(), header.to_vec()),
+        (&app.sites, offset),
+        theme,
     );
 }
