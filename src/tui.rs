@@ -1,13 +1,19 @@
-//! `sixfive tui`: the terminal UI over the store (wiring only; the UI is sixfive-tui).
+//! `sixfive tui`: the terminal UI over the store (wiring only; the UI is sixfive-tui), and
+//! the run driver handed to it for `r`'s re-checks.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 
-use sixfive_inventory::StoreUrl;
+use sixfive_checks::sites::poller::PINGS;
+use sixfive_checks::{Engine, RunRequest};
 use sixfive_inventory::model::Level;
+use sixfive_inventory::{Inventory, Store, StoreUrl};
+use sixfive_tui::{Recheck, Rechecking, Target};
+use tokio::sync::oneshot;
 
 use crate::Failure;
 use crate::cli::{Global, TuiArgs};
-use crate::inventory::{block_on, load, load_options, open_store, profiles};
+use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 
 pub fn run(args: TuiArgs, global: &Global) -> Result<(), Failure> {
     if !std::io::stdout().is_terminal() {
@@ -16,26 +22,112 @@ pub fn run(args: TuiArgs, global: &Global) -> Result<(), Failure> {
                 .into(),
         ));
     }
+    let profiles = profiles(global)?;
     let inventory = match &global.inventory {
-        Some(path) => Some(load(path, &load_options(false, &profiles(global)?))?.inventory),
+        Some(_) => {
+            let path = inventory_path(None, global)?;
+            let loaded = load(&path, &load_options(false, &profiles))?;
+            Some((Arc::new(loaded.inventory), path.display().to_string()))
+        }
         None => None,
     };
     let require = args
         .require
-        .or(inventory.as_ref().map(|i| i.scan.require))
+        .or(inventory.as_ref().map(|(i, _)| i.scan.require))
         .unwrap_or(Level::L2);
     block_on(async {
-        let store = open_store(global).await?;
-        // A SQLite store by its file name, as the header has 80 columns to share; a
-        // PostgreSQL one by its URL, which never carries the password.
-        let label = match store.url() {
-            StoreUrl::Sqlite(path) => path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into(),
-            ),
-            other => other.to_string(),
+        let store = Arc::new(open_store(global).await?);
+        let recheck = match inventory {
+            Some((inventory, source)) => {
+                let engine = Engine::new(&inventory.scan, profiles, PINGS, Arc::clone(&store))?;
+                Some(DriverRecheck::new(Arc::new(engine), inventory, source))
+            }
+            None => None,
         };
-        let options = sixfive_tui::Options { label, require };
-        Ok(sixfive_tui::run(store, options).await?)
+        open(store, require, recheck).await
     })
+}
+
+/// Opens the UI on `store` until the user quits; `recheck` makes `r` work.
+pub async fn open(
+    store: Arc<Store>,
+    require: Level,
+    recheck: Option<DriverRecheck>,
+) -> Result<(), Failure> {
+    // A SQLite store by its file name, as the header has 80 columns to share; a
+    // PostgreSQL one by its URL, which never carries the password.
+    let label = match store.url() {
+        StoreUrl::Sqlite(path) => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        ),
+        other => other.to_string(),
+    };
+    let options = sixfive_tui::Options {
+        label,
+        require,
+        recheck: recheck.map(|r| Arc::new(r) as Arc<dyn Recheck>),
+    };
+    Ok(sixfive_tui::run(store, options).await?)
+}
+
+/// `r` in the UI: one stored run of one host or site through the run driver.
+pub struct DriverRecheck {
+    engine: Arc<Engine>,
+    inventory: Arc<Inventory>,
+    source: String,
+}
+
+impl DriverRecheck {
+    /// `source` is the inventory's path, recorded with the run's import.
+    pub fn new(engine: Arc<Engine>, inventory: Arc<Inventory>, source: String) -> Self {
+        Self {
+            engine,
+            inventory,
+            source,
+        }
+    }
+}
+
+impl Recheck for DriverRecheck {
+    fn start(&self, target: Target) -> Result<Rechecking, String> {
+        let (hosts, sites) = match &target {
+            Target::Host(fqdn) => (
+                self.inventory
+                    .hosts
+                    .iter()
+                    .filter(|h| &h.fqdn == fqdn)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+                Vec::new(),
+            ),
+            Target::Site(id) => (
+                Vec::new(),
+                self.inventory
+                    .sites
+                    .iter()
+                    .filter(|s| &s.id == id)
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        if hosts.is_empty() && sites.is_empty() {
+            return Err(format!("{} is not in the inventory", target.name()));
+        }
+        let request = RunRequest {
+            hosts,
+            sites,
+            owner: format!("tui@{}", who()),
+            source: self.source.clone(),
+        };
+        let run = self.engine.start(Arc::clone(&self.inventory), request);
+        let progress = run.progress.clone();
+        let (done_tx, done) = oneshot::channel();
+        tokio::spawn(async move {
+            let outcome = run.finish().await.map(|o| o.run).map_err(|e| e.to_string());
+            // The UI may have quit meanwhile; the run is stored all the same.
+            let _ = done_tx.send(outcome);
+        });
+        Ok(Rechecking { progress, done })
+    }
 }

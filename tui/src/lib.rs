@@ -5,6 +5,7 @@
 
 mod app;
 mod query;
+mod recheck;
 mod render;
 #[cfg(test)]
 mod screens;
@@ -12,6 +13,7 @@ mod snapshot;
 mod summary;
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
@@ -19,22 +21,25 @@ use sixfive_inventory::Store;
 use sixfive_inventory::model::Level;
 
 pub use app::{App, Outcome, Screen};
+pub use recheck::{Recheck, Rechecking, Target};
 pub use render::{Theme, draw};
 pub use snapshot::{Loaded, load};
 
 /// What the UI needs besides the store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// The header's description of what is shown (the city, the store).
     pub label: String,
     /// The level a host must reach to count as ready.
     pub require: Level,
+    /// Starts `r`'s re-checks; without it `r` says why it cannot.
+    pub recheck: Option<Arc<dyn Recheck>>,
 }
 
 /// Runs the UI until the user quits: the snapshot loader on the current tokio runtime,
 /// the terminal on a blocking thread. The terminal is restored on every way out,
 /// a panic included (ratatui's hook).
-pub async fn run(store: Store, options: Options) -> io::Result<()> {
+pub async fn run(store: Arc<Store>, options: Options) -> io::Result<()> {
     let snapshots = load(store, snapshot::POLL);
     tokio::task::spawn_blocking(move || {
         let mut terminal = ratatui::init();

@@ -26,7 +26,7 @@ pub enum Loaded {
 }
 
 /// Starts the reader on the current tokio runtime; it stops when every receiver is gone.
-pub fn load(store: Store, every: Duration) -> watch::Receiver<Loaded> {
+pub fn load(store: Arc<Store>, every: Duration) -> watch::Receiver<Loaded> {
     let (sender, receiver) = watch::channel(Loaded::Loading);
     tokio::spawn(async move {
         let mut seen = None;
@@ -127,7 +127,7 @@ mod tests {
             .await
             .unwrap();
         // The UI's own handle, as `sixfive tui` opens it beside a running `sixfive check`.
-        let mut boards = load(Store::open(&url).await.unwrap(), POLL);
+        let mut boards = load(Arc::new(Store::open(&url).await.unwrap()), POLL);
         let first = board_where(&mut boards, Duration::from_secs(2), |_| true).await;
         assert!(first.hosts[0].grade.is_none());
 

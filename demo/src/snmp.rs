@@ -1,0 +1,1 @@
+//! SNMP responders serving recorded 5G router data (snmprec recordings).
