@@ -194,6 +194,18 @@ impl Summary {
         }
     }
 
+    /// The summary in one line, as `scan` and `demo` print it.
+    pub fn line(&self) -> String {
+        format!(
+            "{} scanned, {} at {} or above, {} BROKEN  ({})",
+            self.hosts,
+            self.ready,
+            self.require,
+            self.broken,
+            counts(&self.by_level)
+        )
+    }
+
     /// The summary as `sixfive.check/v1` and `sixfive.scan/v1` write it.
     pub fn document(&self) -> CheckSummary {
         CheckSummary {
@@ -216,6 +228,15 @@ impl Summary {
             0
         }
     }
+}
+
+/// Counts by key, `L0 3 · L2 5`, for one-line summaries.
+pub fn counts<K: std::fmt::Display>(counts: &BTreeMap<K, usize>) -> String {
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// The `sixfive.check/v1` head of this run.

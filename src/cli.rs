@@ -97,6 +97,18 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show sixfive on a demo city: no root, no packet beyond this machine.
+    ///
+    /// Builds the example Da Nang city (11 agencies, 69 hosts, 18 sites) in a private
+    /// network namespace that sixfive enters itself (unprivileged user and network
+    /// namespaces): name servers, web and mail servers and 5G routers with the faults real
+    /// cities have, on ULA and 198.18.0.0/15 addresses. It scans the city three times while
+    /// the city fixes some faults (and breaks one host) between runs, then opens the
+    /// terminal UI on the result; when stdout is not a terminal it prints the last run's
+    /// check table and a summary instead. The store is
+    /// $XDG_DATA_HOME/sixfive/demo.db, made afresh on every demo, or --db if given (written
+    /// to, never emptied). --inventory is not read: the demo city is built in.
+    Demo,
     /// Check, import and list the inventory.
     #[command(subcommand)]
     Inventory(InventoryCommand),

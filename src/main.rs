@@ -3,6 +3,7 @@
 
 mod check;
 mod cli;
+mod demo;
 mod inventory;
 mod man;
 mod run;
@@ -108,7 +109,9 @@ fn main() -> ExitCode {
     let colors = Colors::new(cli.global.color);
     // Log lines land on the UI's screen: the TUI logs only when SIXFIVE_LOG asks, best
     // with stderr sent elsewhere (`2>tui.log`).
-    if !matches!(cli.command, Command::Tui(_)) || std::env::var_os("SIXFIVE_LOG").is_some() {
+    let ui = matches!(cli.command, Command::Tui(_))
+        || (matches!(cli.command, Command::Demo) && std::io::stdout().is_terminal());
+    if !ui || std::env::var_os("SIXFIVE_LOG").is_some() {
         init_logging(&cli.global, colors.stderr);
     }
     style_reports(colors.stderr);
@@ -197,6 +200,7 @@ fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
         Command::Sites(args) => sites::run(args, &cli.global, color),
         Command::Scan(args) => scan::run(args, &cli.global),
         Command::Tui(args) => tui::run(args, &cli.global).map(|()| 0),
+        Command::Demo => demo::run(&cli.global, color),
         Command::Schema { document } => {
             let name = format!("{document:?}").to_lowercase();
             let schema = sixfive_report::schema(&name).expect("every document has a schema");

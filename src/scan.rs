@@ -12,7 +12,7 @@ use sixfive_report::ScanDocument;
 use sixfive_report::document::SitesSummary;
 
 use crate::Failure;
-use crate::check::Summary;
+use crate::check::{Summary, counts};
 use crate::cli::{Global, ScanArgs, SitesFormat};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 
@@ -52,10 +52,7 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
             Ok((outcome, levels, states, engine.own_v6().clone()))
         })?;
     let hosts = Summary::of(&levels, require, &own_v6);
-    let mut by_state: BTreeMap<SiteState, usize> = BTreeMap::new();
-    for state in &states {
-        *by_state.entry(*state).or_default() += 1;
-    }
+    let by_state = by_state(&states);
     let code = combined(
         hosts.exit_code(),
         crate::sites::exit_code(states.iter().copied(), args.fail_on),
@@ -82,32 +79,27 @@ pub fn run(args: ScanArgs, global: &Global) -> Result<u8, Failure> {
             sixfive_report::json::write_line(&mut out, &document)?;
         }
         SitesFormat::Table => {
-            fn counts<K: std::fmt::Display>(counts: &BTreeMap<K, usize>) -> String {
-                counts
-                    .iter()
-                    .map(|(k, n)| format!("{k} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            }
-            writeln!(
-                out,
-                "hosts  {} scanned, {} at {} or above, {} BROKEN  ({})",
-                hosts.hosts,
-                hosts.ready,
-                hosts.require,
-                hosts.broken,
-                counts(&hosts.by_level)
-            )?;
-            writeln!(
-                out,
-                "sites  {} polled  ({})",
-                states.len(),
-                counts(&by_state)
-            )?;
+            writeln!(out, "hosts  {}", hosts.line())?;
+            writeln!(out, "sites  {}", sites_line(&by_state))?;
             writeln!(out, "run    {} stored complete", outcome.run)?;
         }
     }
     Ok(code)
+}
+
+/// How many sites are in each state.
+pub fn by_state(states: &[SiteState]) -> BTreeMap<SiteState, usize> {
+    let mut by_state = BTreeMap::new();
+    for state in states {
+        *by_state.entry(*state).or_default() += 1;
+    }
+    by_state
+}
+
+/// How many sites were polled, and how many are in each state.
+pub fn sites_line(by_state: &BTreeMap<SiteState, usize>) -> String {
+    let total: usize = by_state.values().sum();
+    format!("{total} polled  ({})", counts(by_state))
 }
 
 /// One exit code for both contracts, the worse first: 2 (BROKEN or regressed), 3

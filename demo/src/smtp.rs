@@ -1,0 +1,44 @@
+//! The demo city's mail exchangers: enough SMTP for the scanner's probe (a 220 greeting,
+//! 250 to EHLO, 221 to QUIT), delivering nothing.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A session idle this long is closed.
+const IDLE: Duration = Duration::from_secs(10);
+
+/// Greets as `host` on every connection to `listener` until dropped.
+pub async fn serve(listener: TcpListener, host: String) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let host = host.clone();
+        // A client that goes away mid-session is its own business.
+        tokio::spawn(async move { session(stream, &host).await });
+    }
+}
+
+async fn session(stream: TcpStream, host: &str) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write
+        .write_all(format!("220 {host} ESMTP sixfive-demo\r\n").as_bytes())
+        .await?;
+    while let Ok(Some(line)) = tokio::time::timeout(IDLE, lines.next_line())
+        .await
+        .map_err(|_| std::io::ErrorKind::TimedOut)?
+    {
+        let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "EHLO" => format!("250-{host}\r\n250 PIPELINING\r\n"),
+            "HELO" => format!("250 {host}\r\n"),
+            "QUIT" => {
+                write.write_all(b"221 2.0.0 closing\r\n").await?;
+                return Ok(());
+            }
+            _ => "502 5.5.2 not in the demo\r\n".to_owned(),
+        };
+        write.write_all(reply.as_bytes()).await?;
+    }
+    Ok(())
+}
