@@ -107,8 +107,9 @@ fn main() -> ExitCode {
         }
     };
     let colors = Colors::new(cli.global.color);
-    // Log lines land on the UI's screen: the TUI logs only when SIXFIVE_LOG asks, best
-    // with stderr sent elsewhere (`2>tui.log`).
+    // Log lines land on the UI's screen: the TUI (and the demo, which opens it on a
+    // terminal) logs only when SIXFIVE_LOG asks, best with stderr sent elsewhere
+    // (`2>tui.log`).
     let ui = matches!(cli.command, Command::Tui(_))
         || (matches!(cli.command, Command::Demo) && std::io::stdout().is_terminal());
     if !ui || std::env::var_os("SIXFIVE_LOG").is_some() {
@@ -232,10 +233,13 @@ fn init_logging(global: &cli::Global, color: bool) {
         (false, _) => "trace",
     };
     // async-snmp logs every timeout as an error; sixfive reports them as results, so its
-    // own log shows from -vv on.
-    let snmp = if global.verbose >= 2 { level } else { "off" };
+    // own log shows from -vv on. The demo's name server (hickory-server) logs every query
+    // at info, which would bury the demo's own lines at -v.
+    let chatty = if global.verbose >= 2 { level } else { "off" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SIXFIVE_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("{level},async_snmp={snmp}"))
+        tracing_subscriber::EnvFilter::new(format!(
+            "{level},async_snmp={chatty},hickory_server={chatty}"
+        ))
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
