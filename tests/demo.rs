@@ -1,0 +1,274 @@
+//! `sixfive demo` as a new user runs it: without root, stdout not a terminal, so it prints
+//! the check table of its last run; and what it leaves in its own store. A second test
+//! proves it sends nothing beyond its private namespace.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use sixfive_inventory::results::SiteState;
+use sixfive_inventory::store::RunStatus;
+use sixfive_inventory::{Store, StoreUrl};
+
+#[path = "common/skip.rs"]
+mod skip;
+
+/// The demo with its home and data under `dir`, as an unprivileged user: `nobody` when the
+/// tests run as root (and `setpriv` is there), else the user running the tests.
+fn demo(dir: &Path) -> Command {
+    let binary = env!("CARGO_BIN_EXE_sixfive");
+    let root = nix::unistd::getuid().is_root();
+    let mut command = if root && which("setpriv") {
+        let mut command = Command::new("setpriv");
+        command.args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            binary,
+        ]);
+        command
+    } else {
+        Command::new(binary)
+    };
+    command
+        .arg("demo")
+        .env_remove("SIXFIVE_DB")
+        .env_remove("SIXFIVE_INVENTORY")
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn which(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A folder that `nobody` may write to.
+fn sandbox() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+/// Whether the demo could not run here for want of unprivileged namespaces.
+fn refused(output: &Output) -> bool {
+    !output.status.success()
+        && String::from_utf8_lossy(&output.stderr).contains("refuses a private network namespace")
+}
+
+#[test]
+fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
+    let dir = sandbox();
+    let started = std::time::Instant::now();
+    let output = demo(dir.path()).output().unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    if refused(&output) {
+        return skip::skip("the kernel refuses unprivileged user namespaces");
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    eprintln!("the demo took {seconds:.1} s\n{stdout}");
+
+    // The table lists every host with its level; a believable city has some at each of
+    // several levels, BROKEN among them.
+    let levels: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains(".danang.test"))
+        .filter_map(|line| line.split_whitespace().nth(2))
+        .collect();
+    assert_eq!(levels.len(), 69, "{stdout}");
+    for level in ["BROKEN", "L0", "L1", "L3"] {
+        assert!(levels.contains(&level), "no host at {level}:\n{stdout}");
+    }
+    assert!(stdout.contains("hosts  69 scanned"), "{stdout}");
+    assert!(stdout.contains("sites  18 polled"), "{stdout}");
+
+    let store = dir.path().join("data/sixfive/demo.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = Store::open(&StoreUrl::Sqlite(store)).await.unwrap();
+        let runs = store.runs().await.unwrap();
+        let complete = runs
+            .iter()
+            .filter(|r| r.status == RunStatus::Complete)
+            .count();
+        assert!(complete >= 2, "{runs:?}");
+        // The first run's sample of each site built with a condition shows it.
+        let first = |site: &'static str| {
+            let store = &store;
+            async move {
+                let samples = store.samples(site, 10).await.unwrap();
+                samples
+                    .into_iter()
+                    .min_by_key(|s| s.at)
+                    .unwrap_or_else(|| panic!("no sample of {site}"))
+            }
+        };
+        let uplink = first("thanh-khe-ward-01").await;
+        assert_eq!(uplink.state, SiteState::Critical, "{uplink:?}");
+        assert!(
+            uplink.reasons.iter().any(|r| r.contains("uplink is down")),
+            "{uplink:?}"
+        );
+        let no_v6 = first("an-hai-bac-cabinet-01").await;
+        assert!(
+            no_v6
+                .reasons
+                .iter()
+                .any(|r| r.contains("no IPv6 address on the WAN")),
+            "{no_v6:?}"
+        );
+        let community = first("lien-chieu-ward-01").await;
+        assert!(
+            matches!(
+                community.state,
+                SiteState::AuthFailed | SiteState::Unreachable
+            ),
+            "{community:?}"
+        );
+        let healthy = first("hai-chau-ward-01").await;
+        assert_eq!(healthy.state, SiteState::Ok, "{healthy:?}");
+        store.close().await;
+    });
+    // The secret the demo's routers are polled with never reaches the output.
+    let community = include_str!("../inventory/examples/danang/secrets/snmp-community").trim();
+    assert!(!stdout.contains(community) && !stderr.contains(community));
+}
+
+/// Network namespaces made for one test, deleted when it ends however it ends.
+struct Netns(Vec<String>);
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = Command::new("ip").args(["netns", "del", name]).status();
+        }
+    }
+}
+
+/// Runs `ip` with `args`, failing the test when it fails.
+fn ip(args: &str) {
+    let status = Command::new("ip")
+        .args(args.split_whitespace())
+        .status()
+        .unwrap();
+    assert!(status.success(), "ip {args}");
+}
+
+/// Packets the watcher's end of the link has received.
+fn received(watcher: &str) -> u64 {
+    let output = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            watcher,
+            "cat",
+            "/sys/class/net/watch0/statistics/rx_packets",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The demo runs in a namespace whose only way out is a link to a watcher, with default
+/// routes of both families pointing at it: anything the demo sent beyond its own private
+/// namespace would arrive there. Nothing does.
+#[test]
+fn the_demo_sends_nothing_outside_its_namespace() {
+    if !nix::unistd::getuid().is_root() || !which("ip") {
+        return skip::skip("needs root and iproute2 to build the watched namespaces");
+    }
+    let id = std::process::id();
+    let (inside, watcher) = (format!("sfdemo-{id}"), format!("sfwatch-{id}"));
+    let _netns = Netns(vec![inside.clone(), watcher.clone()]);
+    ip(&format!("netns add {inside}"));
+    ip(&format!("netns add {watcher}"));
+    ip(&format!(
+        "-n {inside} link add out0 type veth peer name watch0 netns {watcher}"
+    ));
+    // No router solicitations or DAD probes of the link's own: the count is the demo's.
+    for (ns, link) in [(&inside, "out0"), (&watcher, "watch0")] {
+        for setting in ["router_solicitations=0", "accept_ra=0", "dad_transmits=0"] {
+            let status = Command::new("ip")
+                .args(["netns", "exec", ns, "sysctl", "-q", "-w"])
+                .arg(format!("net.ipv6.conf.{link}.{setting}"))
+                .status()
+                .unwrap();
+            assert!(status.success(), "{setting}");
+        }
+    }
+    ip(&format!("-n {inside} link set lo up"));
+    ip(&format!("-n {inside} link set out0 up"));
+    ip(&format!("-n {watcher} link set watch0 up"));
+    ip(&format!("-n {inside} address add 198.18.99.2/24 dev out0"));
+    ip(&format!(
+        "-n {inside} address add fd00:99::2/64 dev out0 nodad"
+    ));
+    ip(&format!(
+        "-n {watcher} address add 198.18.99.1/24 dev watch0"
+    ));
+    ip(&format!(
+        "-n {watcher} address add fd00:99::1/64 dev watch0 nodad"
+    ));
+    ip(&format!("-n {inside} route add default via 198.18.99.1"));
+    ip(&format!("-n {inside} -6 route add default via fd00:99::1"));
+    // What the link says of itself when it comes up (MLD reports) settles first.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let before = received(&watcher);
+
+    let dir = sandbox();
+    let mut command = Command::new("ip");
+    command.args(["netns", "exec", &inside]);
+    let demo = demo(dir.path());
+    command.arg(demo.get_program()).args(demo.get_args());
+    for (key, value) in demo.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    let output = command.output().unwrap();
+    if refused(&output) {
+        return skip::skip("the kernel refuses unprivileged user namespaces");
+    }
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = received(&watcher);
+    assert_eq!(
+        after - before,
+        0,
+        "the watcher received {} packets",
+        after - before
+    );
+    // The watcher does see what leaves: one datagram to the demo's resolver address, sent
+    // from the namespace itself rather than the demo's, arrives.
+    let sent = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &inside,
+            "bash",
+            "-c",
+            "echo > /dev/udp/198.18.0.53/53",
+        ])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert!(
+        received(&watcher) > after,
+        "the watcher sees nothing at all"
+    );
+}
