@@ -235,8 +235,8 @@ fn fault_for(stage: Stage, services: &[Service], hash: u64) -> (Option<Fault>, u
         Stage::Ipv6Only => (None, never),
         Stage::Exempt => (Some(Fault::Ipv4Only), never),
         // A quarter of planned hosts gets its AAAA by the second run.
-        Stage::Planned => (Some(Fault::Ipv4Only), if hash % 4 == 0 { 2 } else { never }),
-        Stage::InProgress if hash % 5 == 0 => (None, never),
+        Stage::Planned => (Some(Fault::Ipv4Only), if hash.is_multiple_of(4) { 2 } else { never }),
+        Stage::InProgress if hash.is_multiple_of(5) => (None, never),
         Stage::InProgress => (
             Some(pick(&[
                 Fault::DeadAaaa,
@@ -248,7 +248,7 @@ fn fault_for(stage: Stage, services: &[Service], hash: u64) -> (Option<Fault>, u
             ])),
             2 + (hash % 3) as u32,
         ),
-        Stage::DualStack if hash % 3 == 0 => (
+        Stage::DualStack if hash.is_multiple_of(3) => (
             Some(pick(&[
                 Fault::OtherContentV6,
                 Fault::WrongCertV6,
