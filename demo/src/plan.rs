@@ -2,7 +2,7 @@
 //! each name, and which fault each host carries in each run. Pure data, decided from the
 //! inventory alone, so the servers, the namespace and the tests all agree on one city.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use sixfive_inventory::Inventory;
@@ -107,14 +107,26 @@ fn stable_hash(text: &str) -> u64 {
 
 impl Plan {
     pub fn of(inventory: &Inventory) -> Self {
+        // Faults are handed out in hash order, each stage going round its list of kinds,
+        // so every kind shows however the names hash.
+        let mut order: Vec<(u64, usize)> = (inventory.hosts.iter().enumerate())
+            .map(|(i, host)| (stable_hash(&host.fqdn), i))
+            .collect();
+        order.sort_unstable();
+        let mut turns: HashMap<Stage, usize> = HashMap::new();
+        let mut faults = vec![(None, RUNS + 1); inventory.hosts.len()];
+        for (hash, i) in order {
+            let host = &inventory.hosts[i];
+            let turn = turns.entry(host.stage).or_default();
+            faults[i] = fault_for(host.stage, &host.services, hash, turn);
+        }
         let mut hosts: Vec<HostPlan> = inventory
             .hosts
             .iter()
+            .zip(faults)
             .enumerate()
-            .map(|(i, host)| {
+            .map(|(i, (host, (fault, fixed_in)))| {
                 let n = u16::try_from(i + 1).expect("the demo city has few hosts");
-                let hash = stable_hash(&host.fqdn);
-                let (fault, fixed_in) = fault_for(host.stage, &host.services, hash);
                 HostPlan {
                     fqdn: host.fqdn.clone(),
                     v6: Ipv6Addr::new(0xfd00, 0x64, 0, 0, 0, 0, 0, 0x100 + n),
@@ -212,13 +224,19 @@ pub fn zone_of<'a>(name: &str, zones: &'a BTreeSet<String>) -> Option<&'a str> {
 
 /// A host's first fault and the run that fixes it, by its stage and hash: a host
 /// planned for IPv6 has none yet, one in progress often has a half-done setup, a
-/// dual-stack one sometimes a leftover; IPv6-only hosts are clean.
-fn fault_for(stage: Stage, services: &[Service], hash: u64) -> (Option<Fault>, u32) {
+/// dual-stack one sometimes a leftover; IPv6-only hosts are clean. `turn` counts the
+/// faults its stage has handed out, to go round the kinds.
+fn fault_for(
+    stage: Stage,
+    services: &[Service],
+    hash: u64,
+    turn: &mut usize,
+) -> (Option<Fault>, u32) {
     let web = services.contains(&Service::Https);
     let other_port = services
         .iter()
         .any(|s| matches!(s, Service::Tcp(_) | Service::Smtp));
-    let pick = |choices: &[Fault]| {
+    let mut pick = |choices: &[Fault]| {
         let usable: Vec<Fault> = choices
             .iter()
             .copied()
@@ -228,14 +246,18 @@ fn fault_for(stage: Stage, services: &[Service], hash: u64) -> (Option<Fault>, u
                 _ => true,
             })
             .collect();
-        usable[(hash >> 8) as usize % usable.len()]
+        *turn += 1;
+        usable[(*turn - 1) % usable.len()]
     };
     let never = RUNS + 1;
     match stage {
         Stage::Ipv6Only => (None, never),
         Stage::Exempt => (Some(Fault::Ipv4Only), never),
         // A quarter of planned hosts gets its AAAA by the second run.
-        Stage::Planned => (Some(Fault::Ipv4Only), if hash.is_multiple_of(4) { 2 } else { never }),
+        Stage::Planned => (
+            Some(Fault::Ipv4Only),
+            if hash.is_multiple_of(4) { 2 } else { never },
+        ),
         Stage::InProgress if hash.is_multiple_of(5) => (None, never),
         Stage::InProgress => (
             Some(pick(&[
@@ -296,6 +318,20 @@ mod tests {
                 }
                 _ => {}
             }
+        }
+        for kind in [
+            Fault::Ipv4Only,
+            Fault::DeadAaaa,
+            Fault::MappedAaaa,
+            Fault::OtherContentV6,
+            Fault::WrongCertV6,
+            Fault::RedirectToV4Only,
+            Fault::PortV4Only,
+        ] {
+            assert!(
+                plan.hosts.iter().any(|h| h.fault_in(1) == Some(kind)),
+                "{kind:?}"
+            );
         }
         let faulty = |run| {
             plan.hosts
