@@ -79,7 +79,13 @@ pub fn command() -> clap::Command {
         .map(|arg| arg.clone().hide(true))
         .collect();
     let hide = |sub: clap::Command| sub.args(hidden.clone());
+    // The demo builds its own city: --inventory means nothing to it.
+    let inventory = hidden
+        .iter()
+        .find(|arg| arg.get_id() == "inventory")
+        .cloned();
     command
+        .mut_subcommand("demo", |demo| demo.args(inventory))
         .mut_subcommand("completions", hide)
         .mut_subcommand("man", hide)
         .mut_subcommand("schema", hide)

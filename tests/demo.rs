@@ -142,6 +142,45 @@ fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
     assert!(!stdout.contains(community) && !stderr.contains(community));
 }
 
+/// Where the kernel gives no user namespaces, the demo stops before it starts anything and
+/// says why, with the exit code of a scanner that cannot start. (A user namespace whose
+/// own limit is 0 stands in for such a kernel.)
+#[test]
+fn without_user_namespaces_the_demo_says_why_and_stops() {
+    let limit = "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"";
+    let dir = sandbox();
+    let output = Command::new("unshare")
+        .args([
+            "-Ur",
+            "sh",
+            "-c",
+            limit,
+            "sh",
+            env!("CARGO_BIN_EXE_sixfive"),
+            "demo",
+        ])
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .output();
+    let Ok(output) = output else {
+        return skip::skip("no util-linux unshare to take user namespaces away");
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() != Some(3) {
+        return skip::skip(&format!(
+            "cannot limit user namespaces here: {}",
+            stderr.trim()
+        ));
+    }
+    assert!(
+        stderr.contains("refuses a private network namespace"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("unprivileged user namespaces"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(!dir.path().join("data/sixfive/demo.db").exists());
+}
+
 /// Network namespaces made for one test, deleted when it ends however it ends.
 struct Netns(Vec<String>);
 

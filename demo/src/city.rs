@@ -298,7 +298,8 @@ pub fn adapt(inventory: &mut Inventory, ca_file: PathBuf) {
     scan.timeouts.connect = short(1000);
     scan.timeouts.http = short(2000);
     scan.timeouts.smtp = short(2000);
-    scan.timeouts.snmp = short(500);
+    // A router that does not answer (the wrong community) costs two tries per family.
+    scan.timeouts.snmp = short(300);
     scan.rate = Rate(20_000);
     scan.concurrency = 512;
     let v2c = inventory
