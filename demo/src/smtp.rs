@@ -42,3 +42,32 @@ async fn session(stream: TcpStream, host: &str) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// What the scanner's probe reads: a 220 greeting, 250 lines to EHLO, 221 to QUIT.
+    #[tokio::test]
+    async fn the_exchanger_greets_answers_ehlo_and_says_goodbye() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        let server = tokio::spawn(super::serve(listener, "mail.danang.test".into()));
+        let (read, mut write) = TcpStream::connect(at).await.unwrap().into_split();
+        let mut lines = BufReader::new(read).lines();
+        let banner = lines.next_line().await.unwrap().unwrap();
+        assert!(banner.starts_with("220 mail.danang.test"), "{banner}");
+        write.write_all(b"EHLO scanner.test\r\n").await.unwrap();
+        assert_eq!(
+            lines.next_line().await.unwrap().unwrap(),
+            "250-mail.danang.test"
+        );
+        assert_eq!(lines.next_line().await.unwrap().unwrap(), "250 PIPELINING");
+        write.write_all(b"QUIT\r\n").await.unwrap();
+        let bye = lines.next_line().await.unwrap().unwrap();
+        assert!(bye.starts_with("221"), "{bye}");
+        assert_eq!(lines.next_line().await.unwrap(), None, "the session ends");
+        server.abort();
+    }
+}
