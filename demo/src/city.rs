@@ -151,11 +151,6 @@ impl City {
         Ok(city)
     }
 
-    /// The demo CA's certificate, which the scan must trust.
-    pub fn ca_pem(&self) -> &str {
-        self.pki.ca_pem()
-    }
-
     /// Brings every server to the plan of `run` (1-based).
     pub async fn set_run(&mut self, run: u32) -> Result<(), CityError> {
         self.dns.zones.set(dns::catalog(&self.plan, run)).await;

@@ -44,7 +44,7 @@ pub fn records(plan: &Plan, run: u32) -> Vec<Entry> {
     {
         let apex = name(zone);
         let soa = SOA::new(
-            name("ns1.danang.test"),
+            name(NAME_SERVERS[0].0),
             name("hostmaster.danang.test"),
             run,
             3600,
@@ -53,16 +53,12 @@ pub fn records(plan: &Plan, run: u32) -> Vec<Entry> {
             TTL,
         );
         out.push((apex.clone(), RData::SOA(soa)));
-        let servers: &[&str] = if Plan::zone_ns_v6(zone, run) {
-            &["ns1.danang.test", "ns2.danang.test"]
-        } else {
-            &["ns-v4.danang.test"]
-        };
-        out.extend(
-            servers
-                .iter()
-                .map(|ns| (apex.clone(), RData::NS(NS(name(ns))))),
-        );
+        // The two dual-stack servers, or the one on IPv4 alone.
+        let v6 = Plan::zone_ns_v6(zone, run);
+        let servers = NAME_SERVERS
+            .iter()
+            .filter(|(_, address, _)| address.is_some() == v6);
+        out.extend(servers.map(|(ns, _, _)| (apex.clone(), RData::NS(NS(name(ns))))));
     }
     for (ns, v6, v4) in NAME_SERVERS {
         out.push((name(ns), RData::A(A(v4))));
