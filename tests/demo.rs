@@ -311,3 +311,89 @@ fn the_demo_sends_nothing_outside_its_namespace() {
         "the watcher sees nothing at all"
     );
 }
+
+/// A tmux server of the test's own (its own socket), killed when the test ends.
+struct Tmux(String);
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.0)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "demo"]).stdout).into()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+/// Waits up to 60 s for `done`, checking twice a second.
+fn wait_for(mut done: impl FnMut() -> bool) -> bool {
+    (0..120).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        done()
+    })
+}
+
+/// On a terminal the demo opens the UI on its store, and quits with `q`.
+#[test]
+fn on_a_terminal_the_demo_opens_the_ui() {
+    if !which("tmux") {
+        return skip::skip("no tmux to give the demo a terminal");
+    }
+    let dir = sandbox();
+    let demo = demo(dir.path());
+    let quote =
+        |text: &std::ffi::OsStr| format!("'{}'", text.to_string_lossy().replace('\'', "'\\''"));
+    let envs: Vec<String> = demo
+        .get_envs()
+        .filter_map(|(key, value)| Some(format!("{}={}", key.to_string_lossy(), quote(value?))))
+        .collect();
+    let exit = dir.path().join("exit");
+    let line = format!(
+        "env TERM=xterm-256color {} {} {}; echo $? > {}",
+        envs.join(" "),
+        quote(demo.get_program()),
+        demo.get_args().map(quote).collect::<Vec<_>>().join(" "),
+        exit.display()
+    );
+    let tmux = Tmux(format!("sfdemo-{}", std::process::id()));
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "demo",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &line,
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let opened = wait_for(|| {
+        let screen = tmux.screen();
+        screen.contains("[Overview]") && screen.contains("of 69 hosts") || exit.exists()
+    });
+    let screen = tmux.screen();
+    if exit.exists() && std::fs::read_to_string(&exit).unwrap().trim() == "3" {
+        return skip::skip("the kernel refuses unprivileged user namespaces");
+    }
+    assert!(opened && !exit.exists(), "{screen}");
+    assert!(screen.contains("demo.db"), "{screen}");
+    tmux.run(&["send-keys", "-t", "demo", "q"]);
+    assert!(wait_for(|| exit.exists()), "{}", tmux.screen());
+    assert_eq!(std::fs::read_to_string(&exit).unwrap().trim(), "0");
+}
