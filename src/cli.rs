@@ -113,7 +113,8 @@ pub enum Command {
     /// terminal UI on the result; when stdout is not a terminal it prints the last run's
     /// check table and a summary instead. The store is
     /// $XDG_DATA_HOME/sixfive/demo.db, made afresh on every demo, or --db if given (written
-    /// to, never emptied). --inventory is not read: the demo city is built in.
+    /// to, never emptied; SIXFIVE_DB is not used, as the demo's inventory would replace
+    /// that store's). --inventory is not read: the demo city is built in.
     Demo,
     /// Check, import and list the inventory.
     #[command(subcommand)]

@@ -43,9 +43,12 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
     adapt(&mut inventory, ca_file);
     let require = inventory.scan.require;
     let inventory = Arc::new(inventory);
+    // Only --db chooses another store: SIXFIVE_DB names the user's own store, whose
+    // inventory the demo's import would replace.
+    let from_env = std::env::var_os("SIXFIVE_DB").map(|v| v.to_string_lossy().into_owned());
     let demo_store = match &global.db {
-        Some(_) => None,
-        None => Some(fresh_store()?),
+        Some(db) if Some(db) != from_env.as_ref() => None,
+        _ => Some(fresh_store()?),
     };
     block_on(async {
         let mut city = City::start(&inventory, plan, pki)

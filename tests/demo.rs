@@ -64,7 +64,9 @@ fn refused(output: &Output) -> bool {
 fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
     let dir = sandbox();
     let started = std::time::Instant::now();
-    let output = demo(dir.path()).output().unwrap();
+    // The user's own store, named in the environment, is left alone.
+    let mine = dir.path().join("mine.db");
+    let output = demo(dir.path()).env("SIXFIVE_DB", &mine).output().unwrap();
     let seconds = started.elapsed().as_secs_f64();
     if refused(&output) {
         return skip::skip("the kernel refuses unprivileged user namespaces");
@@ -91,6 +93,10 @@ fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
     assert!(stdout.contains("hosts  69 scanned"), "{stdout}");
     assert!(stdout.contains("sites  18 polled"), "{stdout}");
 
+    assert!(
+        !mine.exists(),
+        "SIXFIVE_DB is the user's store, not the demo's"
+    );
     let store = dir.path().join("data/sixfive/demo.db");
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = Store::open(&StoreUrl::Sqlite(store)).await.unwrap();
