@@ -11,8 +11,8 @@ use sixfive_inventory::store::SPARK_SAMPLES;
 use crate::app::App;
 
 /// The RSRP sparkline's floor and ceiling, sites.md's poor and excellent edges.
-const RSRP_FLOOR: f64 = -110.0;
-const RSRP_CEILING: f64 = -75.0;
+pub(super) const RSRP_FLOOR: f64 = -110.0;
+pub(super) const RSRP_CEILING: f64 = -75.0;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
     let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
