@@ -80,7 +80,10 @@ impl fmt::Display for Condition {
 /// Why a recording cannot be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordingError {
-    #[error("no recorded router for the profile `{0}` (recordings exist for {PROFILES})")]
+    #[error(
+        "no recorded router for the profile `{0}` (recordings exist for {known})",
+        known = profiles()
+    )]
     NoRecording(String),
     #[error(
         "the profile `{profile}` reads no radio values, so its router cannot show {condition} radio"
@@ -144,8 +147,6 @@ struct Device {
     /// Recorded faults that are not the radio's (snmprec lines), set right so that a
     /// condition shows only its own.
     fixes: &'static str,
-    /// Serve the standard MIBs only, as a router without a vendor profile does.
-    standard_only: bool,
 }
 
 const TELTONIKA: &[RadioColumn] = &[
@@ -158,8 +159,8 @@ const TELTONIKA: &[RadioColumn] = &[
 const SA_HEALTHY: &str = include_str!("../../tests/lab/sites/sim/sim-sa-healthy.snmprec");
 
 /// The example inventory's profiles (and teltonika-legacy), each with the lab's recording
-/// of its family (tests/lab/sites/README.md); generic routers answer the standard MIBs
-/// of the healthy Teltonika's recording.
+/// of its family (tests/lab/sites/README.md); a generic router is the healthy Teltonika
+/// polled without its vendor profile, from the standard MIBs alone.
 const DEVICES: [Device; 7] = [
     Device {
         profile: "teltonika-rutx",
@@ -167,7 +168,6 @@ const DEVICES: [Device; 7] = [
         uplink: 2,
         radio: TELTONIKA,
         fixes: "",
-        standard_only: false,
     },
     Device {
         profile: "teltonika-rutm",
@@ -177,7 +177,6 @@ const DEVICES: [Device; 7] = [
         // Recorded disconnected and roaming: a connected modem at home.
         fixes: "1.3.6.1.4.1.48690.2.2.1.11.1|4|Registered, home\n\
                 1.3.6.1.4.1.48690.2.2.1.15.1|4|Connected",
-        standard_only: false,
     },
     Device {
         profile: "teltonika-legacy",
@@ -190,7 +189,6 @@ const DEVICES: [Device; 7] = [
             (Metric::Rsrq, "1.3.6.1.4.1.48690.2.24.0", 1),
         ],
         fixes: "",
-        standard_only: false,
     },
     Device {
         profile: "cisco-cellular",
@@ -204,7 +202,6 @@ const DEVICES: [Device; 7] = [
             (Metric::Rssi, "1.3.6.1.4.1.9.9.661.1.3.4.1.1.1.1", 1),
         ],
         fixes: "",
-        standard_only: false,
     },
     Device {
         profile: "peplink",
@@ -220,7 +217,6 @@ const DEVICES: [Device; 7] = [
         ],
         // Recorded with ifInErrors rising 5/s (new errors degrade a site): steady.
         fixes: "1.3.6.1.2.1.2.2.1.14.2|65|12",
-        standard_only: false,
     },
     Device {
         profile: "mikrotik",
@@ -234,7 +230,6 @@ const DEVICES: [Device; 7] = [
             (Metric::Sinr, "1.3.6.1.4.1.14988.1.1.16.1.1.7.7", 1),
         ],
         fixes: "",
-        standard_only: false,
     },
     Device {
         profile: "generic",
@@ -242,20 +237,20 @@ const DEVICES: [Device; 7] = [
         uplink: 2,
         radio: &[],
         fixes: "",
-        standard_only: true,
     },
 ];
 
 /// The profiles with a recording, for the error that names a missing one.
-const PROFILES: &str = "teltonika-rutx, teltonika-rutm, teltonika-legacy, cisco-cellular, \
-                        peplink, mikrotik and generic";
+fn profiles() -> String {
+    let names: Vec<&str> = DEVICES.iter().map(|d| d.profile).collect();
+    names.join(", ")
+}
 
 const IF_OPER_STATUS: [u32; 10] = [1, 3, 6, 1, 2, 1, 2, 2, 1, 8];
 /// ipAddressEntry; its columns are followed by the index `addrType.length.bytes`.
 const IP_ADDRESS_ENTRY: [u32; 9] = [1, 3, 6, 1, 2, 1, 4, 34, 1];
 const IP_ADDRESS_IF_INDEX: u32 = 3;
 const IPV6: u32 = 2;
-const ENTERPRISES: [u32; 6] = [1, 3, 6, 1, 4, 1];
 
 /// A router's recorded data for a profile (the names in `checks/profiles/`) in a condition.
 ///
@@ -270,12 +265,6 @@ pub fn recording(profile: &str, condition: Condition) -> Result<Recording, Recor
     recording
         .values
         .extend(Recording::parse(device.fixes)?.values);
-    if device.standard_only {
-        let enterprises = Oid::from_slice(&ENTERPRISES);
-        recording
-            .values
-            .retain(|oid, _| !oid.starts_with(&enterprises));
-    }
     if device.radio.is_empty() && matches!(condition, Condition::Fair | Condition::Poor) {
         return Err(RecordingError::NoRadio {
             profile: profile.to_owned(),
@@ -283,17 +272,18 @@ pub fn recording(profile: &str, condition: Condition) -> Result<Recording, Recor
         });
     }
     let signal = condition.signal();
-    for &(metric, oid, per_db) in device.radio {
+    for &(metric, text, per_db) in device.radio {
         let value = signal.of(metric) * per_db;
+        let oid = numeric(text);
         // The recorded encoding stays: a Teltonika sends a column as text or as an INTEGER.
-        let entry = match recording.values.get(&numeric(oid)) {
+        let entry = match recording.values.get(&oid) {
             Some(Entry::Fixed(Value::OctetString(_))) => {
                 Entry::Fixed(Value::OctetString(value.to_string().into_bytes().into()))
             }
             Some(Entry::Fixed(Value::Integer(_))) => Entry::Fixed(Value::Integer(value)),
-            _ => return Err(device.missing("text or INTEGER signal value", oid)),
+            _ => return Err(device.missing("text or INTEGER signal value", text)),
         };
-        recording.values.insert(numeric(oid), entry);
+        recording.values.insert(oid, entry);
     }
     let uplink = device.uplink;
     match condition {
@@ -437,7 +427,10 @@ impl Recording {
             .collect();
         let entry = Oid::from_slice(&IP_ADDRESS_ENTRY);
         self.values.retain(|oid, _| {
-            !(oid.starts_with(&entry) && rows.iter().any(|row| oid.arcs()[index_at..] == row[..]))
+            !(oid.starts_with(&entry)
+                && rows
+                    .iter()
+                    .any(|row| oid.arcs().get(index_at..) == Some(&row[..])))
         });
     }
 }
@@ -849,7 +842,7 @@ mod tests {
                 .to_string(),
             "no recorded router for the profile `zte-mc888` (recordings exist for \
              teltonika-rutx, teltonika-rutm, teltonika-legacy, cisco-cellular, peplink, \
-             mikrotik and generic)"
+             mikrotik, generic)"
         );
     }
 
@@ -879,14 +872,6 @@ mod tests {
         assert_eq!(
             peplink.values[&numeric("1.3.6.1.2.1.2.2.1.14.2")],
             Entry::Fixed(Value::Counter32(12))
-        );
-        let generic = recording("generic", Condition::Healthy).unwrap();
-        let enterprises = Oid::from_slice(&ENTERPRISES);
-        assert!(
-            !generic
-                .values
-                .keys()
-                .any(|oid| oid.starts_with(&enterprises))
         );
     }
 

@@ -7,7 +7,9 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use async_snmp::{Auth, Client, Oid, Retry, Value, oid};
-use sixfive_checks::probe::snmp::{Agent, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
+use sixfive_checks::probe::snmp::{
+    Agent, Credentials, Refusal, Snmp, SnmpError, SnmpValue, Sockets,
+};
 use sixfive_checks::sites::grading::{self, Bands, Observation};
 use sixfive_checks::sites::profiles::{Metric, Profile, Row, ValueType, shipped};
 use sixfive_demo::snmp::{Condition, Recording, Router, recording, spawn};
@@ -18,6 +20,7 @@ const SYS_DESCR: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 1, 0];
 const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
 const IF_TABLE: [u32; 8] = [1, 3, 6, 1, 2, 1, 2, 2];
 const IF_OPER_STATUS: [u32; 10] = [1, 3, 6, 1, 2, 1, 2, 2, 1, 8];
+const IF_NAME: [u32; 11] = [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1];
 
 async fn router(ip: &str, profile: &str, condition: Condition) -> Router {
     let addr = SocketAddr::new(ip.parse().unwrap(), 0);
@@ -79,7 +82,7 @@ async fn answers_get_walks_and_getbulk_over_ipv4_and_ipv6() {
                 &[
                     oid!(1, 3, 6, 1, 2, 1, 1, 1),
                     IF_OPER_STATUS.into(),
-                    oid!(1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1),
+                    IF_NAME.into(),
                 ],
                 1,
                 2,
@@ -106,6 +109,15 @@ async fn answers_get_walks_and_getbulk_over_ipv4_and_ipv6() {
             get(&v1, &oid!(1, 3, 6, 1, 2, 1, 1, 5, 0)).await,
             Value::OctetString("sim-sa-healthy".into())
         );
+        let if_x = v1
+            .walk_getnext(oid!(1, 3, 6, 1, 2, 1, 31, 1, 1, 1))
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let names = Oid::from(IF_NAME);
+        assert_eq!(if_x.len(), 2, "{ip}: {if_x:?}");
+        assert!(if_x.iter().all(|vb| vb.oid.starts_with(&names)));
     }
 }
 
@@ -115,7 +127,8 @@ async fn a_wrong_community_gets_no_answer() {
     let wrong = client(&router, Auth::v2c("public")).await;
     let error = wrong.get(&SYS_DESCR.into()).await.unwrap_err();
     assert_eq!(error.kind(), async_snmp::ErrorKind::Timeout, "{error}");
-    // sixfive's client: silent, or refused when it can tell (it asks SNMPv3 discovery).
+    // sixfive's client tells a refusal from silence by SNMPv3 discovery, which the agent
+    // answers: the site is auth_failed, as a real router's with a wrong community.
     let credentials = Credentials::V2c {
         community: "public".into(),
     };
@@ -131,7 +144,7 @@ async fn a_wrong_community_gets_no_answer() {
     .unwrap();
     let error = agent.get(&[SYS_DESCR.into()]).await.unwrap_err();
     assert!(
-        matches!(error, SnmpError::Timeout | SnmpError::AuthFailed(_)),
+        matches!(error, SnmpError::AuthFailed(Refusal::Community)),
         "{error}"
     );
 }
@@ -203,7 +216,7 @@ async fn dropping_a_router_frees_its_port() {
 async fn observe(agent: &Agent, profile: &Profile) -> Observation {
     let columns = agent
         .walk(&[
-            oid!(1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1),
+            IF_NAME.into(),
             IF_OPER_STATUS.into(),
             oid!(1, 3, 6, 1, 2, 1, 4, 34, 1, 3, 2),
         ])
