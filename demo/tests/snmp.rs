@@ -210,9 +210,31 @@ async fn dropping_a_router_frees_its_port() {
     assert_eq!(again.local_addr(), addr);
 }
 
+#[tokio::test]
+async fn a_taken_address_is_an_io_error() {
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let error = spawn(
+        taken.local_addr().unwrap(),
+        COMMUNITY.into(),
+        recording("peplink", Condition::Healthy).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse, "{error}");
+}
+
+#[test]
+fn routers_and_recordings_go_between_tasks() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Router>();
+    shared::<Recording>();
+}
+
 /// What sixfive's poller reads of one router, through its own SNMP client and profile:
 /// the uplink as the poller picks it (named like the profile's uplink, up preferred), its
-/// WAN IPv6, and the modem's row of the profile's columns.
+/// WAN IPv6, and the modem's row of the profile's columns. `SitePoller` itself never
+/// probes loopback (`network::never_probed`), and tests bind nothing else, so this follows
+/// its reading in small.
 async fn observe(agent: &Agent, profile: &Profile) -> Observation {
     let columns = agent
         .walk(&[
