@@ -65,6 +65,12 @@ pub enum HostColumn {
 }
 
 impl HostColumn {
+    /// Whether the column lists its worst first when read descending: a column chosen
+    /// with `s` starts worst first (most failing checks, earliest stage, lowest level).
+    fn worst_first_descending(self) -> bool {
+        self == HostColumn::Failing
+    }
+
     const ORDER: [HostColumn; 6] = [
         HostColumn::Level,
         HostColumn::Fqdn,
@@ -96,6 +102,12 @@ pub enum SiteColumn {
 }
 
 impl SiteColumn {
+    /// As [`HostColumn::worst_first_descending`]: states sort best first, signals weakest
+    /// first.
+    fn worst_first_descending(self) -> bool {
+        self == SiteColumn::State
+    }
+
     const ORDER: [SiteColumn; 5] = [
         SiteColumn::State,
         SiteColumn::Id,
@@ -125,24 +137,21 @@ pub struct List {
 }
 
 impl List {
-    /// Shows the `items` that `keep` keeps, sorted by `compare` (inverted when
-    /// `descending`), the cursor on the one `selected` picks where it is still shown.
+    /// Shows the `items` that `keep` keeps, sorted by `compare` (which knows the
+    /// direction and where unknown values go) and then by `key`, the cursor on the one
+    /// `selected` picks where it is still shown.
     fn show<T>(
         &mut self,
         items: &[T],
         keep: impl Fn(&T) -> bool,
         compare: impl Fn(&T, &T) -> Ordering,
-        descending: bool,
+        key: impl Fn(&T) -> &str,
         selected: Option<impl Fn(&T) -> bool>,
     ) {
         let mut rows: Vec<usize> = (0..items.len()).filter(|i| keep(&items[*i])).collect();
         rows.sort_by(|a, b| {
-            let ordering = compare(&items[*a], &items[*b]);
-            if descending {
-                ordering.reverse()
-            } else {
-                ordering
-            }
+            let (a, b) = (&items[*a], &items[*b]);
+            compare(a, b).then_with(|| key(a).cmp(key(b)))
         });
         self.selected = selected
             .and_then(|is| rows.iter().position(|i| is(&items[*i])))
@@ -386,16 +395,16 @@ impl App {
         self.hosts.show(
             &board.hosts,
             |h| self.query.host(h),
-            |a, b| compare_hosts(a, b, column),
-            descending,
+            |a, b| compare_hosts(a, b, column, descending),
+            |h| &h.fqdn,
             host.map(|fqdn| move |h: &HostLine| h.fqdn == fqdn),
         );
         let (column, descending) = self.site_sort;
         self.sites.show(
             &board.sites,
             |s| self.query.site(s),
-            |a, b| compare_sites(a, b, column),
-            descending,
+            |a, b| compare_sites(a, b, column, descending),
+            |s| &s.id,
             site.map(|id| move |s: &SiteLine| s.id == id),
         );
     }
@@ -674,7 +683,8 @@ impl App {
                     .iter()
                     .position(|c| *c == column)
                     .unwrap_or(0);
-                self.host_sort = (HostColumn::ORDER[(at + 1) % HostColumn::ORDER.len()], false);
+                let next = HostColumn::ORDER[(at + 1) % HostColumn::ORDER.len()];
+                self.host_sort = (next, next.worst_first_descending());
             }
             Screen::Sites => {
                 let (column, _) = self.site_sort;
@@ -682,7 +692,8 @@ impl App {
                     .iter()
                     .position(|c| *c == column)
                     .unwrap_or(0);
-                self.site_sort = (SiteColumn::ORDER[(at + 1) % SiteColumn::ORDER.len()], false);
+                let next = SiteColumn::ORDER[(at + 1) % SiteColumn::ORDER.len()];
+                self.site_sort = (next, next.worst_first_descending());
             }
             _ => return,
         }
@@ -719,41 +730,69 @@ fn parse_edit(line: &str) -> Result<(EditField, Option<String>), String> {
     Ok((field, (!value.is_empty()).then(|| value.to_owned())))
 }
 
-/// Ungraded hosts sort before BROKEN: nobody has looked at them yet.
-fn compare_hosts(a: &HostLine, b: &HostLine, column: HostColumn) -> Ordering {
-    let level = |h: &HostLine| h.grade.as_ref().map(|g| g.level);
-    let by = match column {
-        HostColumn::Fqdn => Ordering::Equal,
-        HostColumn::Agency => a.agency.cmp(&b.agency),
-        HostColumn::Level => level(a).cmp(&level(b)),
-        HostColumn::Score => {
-            let score = |h: &HostLine| h.grade.as_ref().map(|g| g.score);
-            score(a).cmp(&score(b))
-        }
-        HostColumn::Failing => b.failing.len().cmp(&a.failing.len()),
-        HostColumn::Stage => a.stage.as_str().cmp(b.stage.as_str()),
-    };
-    by.then_with(|| a.fqdn.cmp(&b.fqdn))
+/// `ordering` read ascending or descending.
+fn directed(ordering: Ordering, descending: bool) -> Ordering {
+    if descending {
+        ordering.reverse()
+    } else {
+        ordering
+    }
 }
 
-/// Unknown radio values sort last whichever way, as no reading is neither good nor bad.
-fn compare_sites(a: &SiteLine, b: &SiteLine, column: SiteColumn) -> Ordering {
-    let state = |s: &SiteLine| s.latest.as_ref().map(|r| r.state);
-    let number = |value: fn(&SiteLine) -> Option<f64>| match (value(a), value(b)) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
+/// Known values in the order asked for, unknown ones last whichever way: no reading is
+/// neither good nor bad.
+fn known_first<K: PartialOrd>(a: Option<K>, b: Option<K>, descending: bool) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => directed(x.partial_cmp(&y).unwrap_or(Ordering::Equal), descending),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
+    }
+}
+
+/// The stages in the order a migration goes through them.
+fn stage_rank(stage: Stage) -> u8 {
+    match stage {
+        Stage::Planned => 0,
+        Stage::InProgress => 1,
+        Stage::DualStack => 2,
+        Stage::Ipv6Only => 3,
+        Stage::Exempt => 4,
+    }
+}
+
+/// An ungraded host sorts below BROKEN, as a level of its own: nobody has looked at it.
+fn compare_hosts(a: &HostLine, b: &HostLine, column: HostColumn, descending: bool) -> Ordering {
+    let ordering = match column {
+        HostColumn::Fqdn => a.fqdn.cmp(&b.fqdn),
+        HostColumn::Agency => a.agency.cmp(&b.agency),
+        HostColumn::Level => {
+            let level = |h: &HostLine| h.grade.as_ref().map(|g| g.level);
+            level(a).cmp(&level(b))
+        }
+        HostColumn::Score => {
+            let score = |h: &HostLine| h.grade.as_ref().map(|g| g.score);
+            return known_first(score(a), score(b), descending);
+        }
+        HostColumn::Failing => a.failing.len().cmp(&b.failing.len()),
+        HostColumn::Stage => stage_rank(a.stage).cmp(&stage_rank(b.stage)),
     };
-    let by = match column {
-        SiteColumn::State => state(a).cmp(&state(b)),
-        SiteColumn::Id => Ordering::Equal,
-        SiteColumn::Rsrp => number(|s| s.latest.as_ref()?.radio.rsrp_dbm),
-        SiteColumn::Sinr => number(|s| s.latest.as_ref()?.radio.sinr_db),
+    directed(ordering, descending)
+}
+
+fn compare_sites(a: &SiteLine, b: &SiteLine, column: SiteColumn, descending: bool) -> Ordering {
+    let known = |value: fn(&SiteLine) -> Option<f64>| known_first(value(a), value(b), descending);
+    match column {
+        SiteColumn::State => {
+            let state = |s: &SiteLine| s.latest.as_ref().map(|r| r.state);
+            known_first(state(a), state(b), descending)
+        }
+        SiteColumn::Id => directed(a.id.cmp(&b.id), descending),
+        SiteColumn::Rsrp => known(|s| s.latest.as_ref()?.radio.rsrp_dbm),
+        SiteColumn::Sinr => known(|s| s.latest.as_ref()?.radio.sinr_db),
         SiteColumn::Tech => {
             let tech = |s: &SiteLine| s.latest.as_ref().and_then(|r| r.radio.technology.clone());
-            tech(a).cmp(&tech(b))
+            known_first(tech(a), tech(b), descending)
         }
-    };
-    by.then_with(|| a.id.cmp(&b.id))
+    }
 }

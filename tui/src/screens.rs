@@ -657,3 +657,97 @@ fn bindings_from_the_config_file_drive_keys_help_and_footer() {
     let help = plain(&mut app, 80, 24);
     assert!(help.contains(" R          re-check"), "{help}");
 }
+
+#[test]
+fn sorting_keeps_unknowns_last_and_ties_in_name_order_either_way() {
+    let mut app = app();
+    press(&mut app, "2");
+    let order = |app: &App| -> Vec<String> {
+        app.hosts
+            .rows
+            .iter()
+            .map(|i| app.board.hosts[*i].fqdn.clone())
+            .collect()
+    };
+    // level → fqdn → agency → score.
+    press(&mut app, "sss");
+    assert_eq!(app.host_sort, (crate::app::HostColumn::Score, false));
+    let ascending = order(&app);
+    assert_eq!(
+        ascending.last().unwrap(),
+        "new.health.danang.test",
+        "ungraded last"
+    );
+    press(&mut app, "S");
+    let descending = order(&app);
+    assert_eq!(
+        descending.last().unwrap(),
+        "new.health.danang.test",
+        "still last"
+    );
+    assert_eq!(descending[0], "cong.danang.test");
+    // The two L2 hosts score 80 alike: name order both ways.
+    let tie = |order: &[String]| {
+        order
+            .iter()
+            .filter(|f| *f == "dichvucong.danang.test" || *f == "yte.danang.test")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tie(&ascending), tie(&descending));
+    // failing starts with the most failing checks, ▼.
+    press(&mut app, "s");
+    assert_eq!(app.host_sort, (crate::app::HostColumn::Failing, true));
+    assert_eq!(order(&app)[0], "portal.health.danang.test");
+    assert!(plain(&mut app, 80, 24).contains("sort: failing ▼"));
+    // stage in the migration's order.
+    press(&mut app, "s");
+    let stages: Vec<Stage> = app
+        .hosts
+        .rows
+        .iter()
+        .map(|i| app.board.hosts[*i].stage)
+        .collect();
+    assert_eq!(stages.first(), Some(&Stage::Planned));
+    assert_eq!(stages.last(), Some(&Stage::DualStack));
+    // Sites: the never-polled site stays last whichever way RSRP sorts.
+    press(&mut app, "3ss");
+    assert_eq!(app.site_sort.0.name(), "rsrp");
+    let last = |app: &App| app.board.sites[*app.sites.rows.last().unwrap()].id.clone();
+    assert_eq!(last(&app), "ward-camle");
+    press(&mut app, "S");
+    assert_eq!(last(&app), "ward-camle");
+}
+
+#[test]
+fn agencies_beyond_the_overview_are_counted_not_cut_off() {
+    let mut board = board();
+    for n in 0..30 {
+        board.agencies.push(Agency {
+            id: format!("ward-{n:02}"),
+            name: format!("Ward {n:02}"),
+            name_vi: None,
+            target: None,
+        });
+        board.hosts.push(host(
+            &format!("portal.ward-{n:02}.danang.test"),
+            &format!("ward-{n:02}"),
+            Some(Level::L1),
+            &[],
+            Stage::Planned,
+        ));
+    }
+    let mut app = app();
+    app.set_board(Arc::new(board), app.now);
+    let screen = plain(&mut app, 80, 24);
+    assert!(screen.contains("more: :agency ID lists one"), "{screen}");
+    let counted: usize = screen
+        .split("… ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let listed = screen.lines().filter(|l| l.contains(" ward-")).count();
+    assert!(listed > 5, "{screen}");
+    assert_eq!(listed + 2 + counted, app.summary.agencies.len(), "{screen}");
+}

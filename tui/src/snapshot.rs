@@ -102,9 +102,13 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
         let mut focus_moved = false;
         loop {
             let mut changed = false;
+            // While a big run writes, the version moves every batch: waiting as long as
+            // a read took keeps reading to half the worker's time at most.
+            let mut wait = every;
             match store.board_version().await {
                 Ok(version) if seen.as_ref() == Some(&version) => {}
                 Ok(version) => {
+                    let reading = std::time::Instant::now();
                     let loaded = match store.board().await {
                         Ok(board) => {
                             seen = Some(version);
@@ -116,6 +120,7 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
                         }
                         Err(e) => Loaded::Failed(format!("cannot read the store: {e}")),
                     };
+                    wait = wait.max(reading.elapsed());
                     if boards_tx.send(loaded).is_err() {
                         return;
                     }
@@ -142,7 +147,7 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
                 }
             }
             tokio::select! {
-                _ = tokio::time::sleep(every) => {}
+                _ = tokio::time::sleep(wait) => {}
                 ask = asks_rx.recv() => match ask {
                     None => return,
                     Some(Ask::Focus(target)) => {

@@ -96,8 +96,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
         Constraint::Length(4),
         Constraint::Length(4),
         Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(4),
+        // `1234 ms`, `100 %`.
+        Constraint::Length(7),
+        Constraint::Length(5),
         Constraint::Length(6),
         Constraint::Length(SPARK_SAMPLES as u16),
     ];
