@@ -103,7 +103,7 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
                 Arc::clone(&inventory),
                 SOURCE.into(),
             );
-            crate::tui::open(store, require, Some(recheck)).await?;
+            crate::tui::open(store, require, Some(recheck), color).await?;
         } else {
             store.close().await;
             reports.sort_by(|a, b| a.host.fqdn.cmp(&b.host.fqdn));

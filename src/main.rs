@@ -200,7 +200,7 @@ fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
         Command::Check(args) => check::run(args, &cli.global, color),
         Command::Sites(args) => sites::run(args, &cli.global, color),
         Command::Scan(args) => scan::run(args, &cli.global),
-        Command::Tui(args) => tui::run(args, &cli.global).map(|()| 0),
+        Command::Tui(args) => tui::run(args, &cli.global, color).map(|()| 0),
         Command::Demo => demo::run(&cli.global, color),
         Command::Schema { document } => {
             let name = format!("{document:?}").to_lowercase();

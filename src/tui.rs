@@ -8,14 +8,15 @@ use sixfive_checks::sites::poller::PINGS;
 use sixfive_checks::{Engine, RunRequest};
 use sixfive_inventory::model::Level;
 use sixfive_inventory::{Inventory, Store, StoreUrl};
-use sixfive_tui::{Recheck, Rechecking, Target};
+use sixfive_tui::{Config, Recheck, Rechecking, Target};
 use tokio::sync::oneshot;
 
 use crate::Failure;
 use crate::cli::{Global, TuiArgs};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles, who};
 
-pub fn run(args: TuiArgs, global: &Global) -> Result<(), Failure> {
+/// `color`: `--color` and NO_COLOR's verdict for stdout.
+pub fn run(args: TuiArgs, global: &Global, color: bool) -> Result<(), Failure> {
     if !std::io::stdout().is_terminal() {
         return Err(Failure::Usage(
             "sixfive tui needs a terminal; for output a script can read, use `sixfive check --format json`"
@@ -44,16 +45,22 @@ pub fn run(args: TuiArgs, global: &Global) -> Result<(), Failure> {
             }
             None => None,
         };
-        open(store, require, recheck).await
+        open(store, require, recheck, color).await
     })
 }
 
-/// Opens the UI on `store` until the user quits; `recheck` makes `r` work.
+/// Opens the UI on `store` until the user quits, with the keys and colours of the user's
+/// config file; `recheck` makes `r` work.
 pub async fn open(
     store: Arc<Store>,
     require: Level,
     recheck: Option<DriverRecheck>,
+    color: bool,
 ) -> Result<(), Failure> {
+    let config = match Config::default_path() {
+        Some(path) => Config::load(&path).map_err(|e| Failure::Usage(e.to_string()))?,
+        None => Config::default(),
+    };
     // A SQLite store by its file name, as the header has 80 columns to share; a
     // PostgreSQL one by its URL, which never carries the password.
     let label = match store.url() {
@@ -67,6 +74,9 @@ pub async fn open(
         label,
         require,
         recheck: recheck.map(|r| Arc::new(r) as Arc<dyn Recheck>),
+        who: who(),
+        config,
+        color,
     };
     Ok(sixfive_tui::run(store, options).await?)
 }

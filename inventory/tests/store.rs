@@ -429,6 +429,51 @@ fn graded(host: &str) -> HostLevel {
 }
 
 #[tokio::test]
+async fn a_hosts_grades_come_from_the_newest_runs_that_graded_it_oldest_first() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "importer").await.unwrap();
+        let mut runs = Vec::new();
+        for (host, level) in [
+            ("a.danang.test", Level::L0),
+            ("b.danang.test", Level::L3),
+            ("a.danang.test", Level::L2),
+        ] {
+            let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+            let grade = HostLevel {
+                level,
+                ..graded(host)
+            };
+            store.record_hosts(run, &[grade], &[]).await.unwrap();
+            store.finish_run(run, RunStatus::Complete).await.unwrap();
+            runs.push(run);
+        }
+        // A sites run in between takes no place among the host's runs.
+        let sites = store.begin_run("sites", RunKind::Sites).await.unwrap();
+        store.finish_run(sites, RunStatus::Complete).await.unwrap();
+        let grades = store.host_grades("a.danang.test", 12).await.unwrap();
+        assert_eq!(
+            grades.iter().map(|g| (g.run, g.level)).collect::<Vec<_>>(),
+            [(runs[0], Level::L0), (runs[2], Level::L2)],
+            "{}",
+            backend.name
+        );
+        assert!(grades.iter().all(|g| g.at.is_some()));
+        // Only the newest two runs of hosts: the first grade falls out.
+        let newest = store.host_grades("a.danang.test", 2).await.unwrap();
+        assert_eq!(newest.len(), 1, "{}", backend.name);
+        assert!(
+            store
+                .host_grades("nobody.test", 12)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
 async fn a_scan_run_is_complete_or_visibly_incomplete() {
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();

@@ -53,9 +53,11 @@ fn board() -> Board {
                     run: 365,
                     at: Some(Utc::now()),
                 }),
-                failing: (level < Level::L2)
-                    .then(|| vec![CHECKS[n % CHECKS.len()].to_owned()])
-                    .unwrap_or_default(),
+                failing: if level < Level::L2 {
+                    vec![CHECKS[n % CHECKS.len()].to_owned()]
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect();
@@ -96,7 +98,7 @@ fn app(screen: char) -> App {
 }
 
 fn frames(c: &mut Criterion) {
-    let theme = Theme { color: true };
+    let theme = Theme::plain(true);
     let mut terminal = Terminal::new(TestBackend::new(160, 50)).unwrap();
     let mut hosts = app('2');
     // Mid-list, so the frame draws rows from the middle of 100,000.

@@ -3,14 +3,20 @@
 //! host or site selected.
 
 use std::cmp::Ordering;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use sixfive_inventory::model::Level;
-use sixfive_inventory::store::{Board, HostLine, SiteLine};
+use sixfive_inventory::model::{Level, Stage};
+use sixfive_inventory::run::{Progress, RunId};
+use sixfive_inventory::store::{Board, EditField, HostLine, SiteLine};
+use tokio::sync::{oneshot, watch};
 
+use crate::keys::{Action, Bindings, Pressed};
 use crate::query::Query;
+use crate::recheck::{Rechecking, Target};
+use crate::snapshot::{Ask, Detail, Reply};
 use crate::summary::{Summary, summarise};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +24,8 @@ pub enum Screen {
     Overview,
     Hosts,
     Sites,
+    HostDetail,
+    SiteDetail,
     Help,
 }
 
@@ -29,6 +37,8 @@ impl Screen {
             Screen::Overview => "Overview",
             Screen::Hosts => "Hosts",
             Screen::Sites => "Sites",
+            Screen::HostDetail => "Host",
+            Screen::SiteDetail => "Site",
             Screen::Help => "Help",
         }
     }
@@ -40,6 +50,8 @@ pub enum Input {
     Keys,
     Filter(String),
     Command(String),
+    /// `field=value` for the host or site being edited.
+    Edit(Target, String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +65,12 @@ pub enum HostColumn {
 }
 
 impl HostColumn {
+    /// Whether the column lists its worst first when read descending: a column chosen
+    /// with `s` starts worst first (most failing checks, earliest stage, lowest level).
+    fn worst_first_descending(self) -> bool {
+        self == HostColumn::Failing
+    }
+
     const ORDER: [HostColumn; 6] = [
         HostColumn::Level,
         HostColumn::Fqdn,
@@ -84,6 +102,12 @@ pub enum SiteColumn {
 }
 
 impl SiteColumn {
+    /// As [`HostColumn::worst_first_descending`]: states sort best first, signals weakest
+    /// first.
+    fn worst_first_descending(self) -> bool {
+        self == SiteColumn::State
+    }
+
     const ORDER: [SiteColumn; 5] = [
         SiteColumn::State,
         SiteColumn::Id,
@@ -113,24 +137,21 @@ pub struct List {
 }
 
 impl List {
-    /// Shows the `items` that `keep` keeps, sorted by `compare` (inverted when
-    /// `descending`), the cursor on the one `selected` picks where it is still shown.
+    /// Shows the `items` that `keep` keeps, sorted by `compare` (which knows the
+    /// direction and where unknown values go) and then by `key`, the cursor on the one
+    /// `selected` picks where it is still shown.
     fn show<T>(
         &mut self,
         items: &[T],
         keep: impl Fn(&T) -> bool,
         compare: impl Fn(&T, &T) -> Ordering,
-        descending: bool,
+        key: impl Fn(&T) -> &str,
         selected: Option<impl Fn(&T) -> bool>,
     ) {
         let mut rows: Vec<usize> = (0..items.len()).filter(|i| keep(&items[*i])).collect();
         rows.sort_by(|a, b| {
-            let ordering = compare(&items[*a], &items[*b]);
-            if descending {
-                ordering.reverse()
-            } else {
-                ordering
-            }
+            let (a, b) = (&items[*a], &items[*b]);
+            compare(a, b).then_with(|| key(a).cmp(key(b)))
         });
         self.selected = selected
             .and_then(|is| rows.iter().position(|i| is(&items[*i])))
@@ -164,6 +185,21 @@ pub enum Outcome {
     Quit,
 }
 
+/// What the UI asks of the world outside it; the draw loop carries each out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Store(Ask),
+    Recheck(Target),
+}
+
+/// A re-check the run driver is doing for `r`.
+pub struct Running {
+    pub target: Target,
+    pub started: DateTime<Utc>,
+    pub progress: watch::Receiver<Progress>,
+    pub done: oneshot::Receiver<Result<RunId, String>>,
+}
+
 pub struct App {
     /// The city and the store, for the header.
     pub label: String,
@@ -177,7 +213,7 @@ pub struct App {
     pub previous: Screen,
     pub input: Input,
     pub query: Query,
-    /// A message for the status line (a bad query, an unknown command).
+    /// A message for the status line (a bad query, an unknown command, what an action did).
     pub status: Option<String>,
     pub hosts: List,
     pub sites: List,
@@ -187,8 +223,20 @@ pub struct App {
     pub require: Level,
     /// Rows a page holds, as last drawn (ctrl+u/d move half of it).
     pub page: usize,
-    /// `g` pressed once, waiting for the second of `gg`.
-    pending_g: bool,
+    pub bindings: Bindings,
+    /// The first press of a doubled key (`gg`), waiting for the second.
+    half_pressed: Option<char>,
+    /// The detail screen's host or site as the worker last read it.
+    pub detail: Option<Arc<Detail>>,
+    /// The first line of the detail screen's scrolling part on screen.
+    pub detail_scroll: usize,
+    /// Requests for the draw loop to carry out, oldest first.
+    pub outbox: Vec<Request>,
+    pub rechecks: Vec<Running>,
+    /// Who edits, for the audit log.
+    pub who: String,
+    /// Where `x` writes its CSV files.
+    pub export_dir: PathBuf,
     /// The time the frame is drawn at, and the zone to show times in: set by the draw
     /// loop, fixed by tests.
     pub now: DateTime<Utc>,
@@ -215,7 +263,14 @@ impl App {
             site_sort: (SiteColumn::State, true),
             require,
             page: 20,
-            pending_g: false,
+            bindings: Bindings::default(),
+            half_pressed: None,
+            detail: None,
+            detail_scroll: 0,
+            outbox: Vec::new(),
+            rechecks: Vec::new(),
+            who: "tui".into(),
+            export_dir: PathBuf::from("."),
             now,
             zone: *chrono::Local::now().offset(),
         }
@@ -229,6 +284,97 @@ impl App {
         self.board = board;
         self.loaded_at = Some(loaded_at);
         self.refresh(host, site);
+    }
+
+    /// Takes the worker's answer: a detail for the screen showing it, or what an edit did.
+    pub fn reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Detail(detail) => {
+                let shown = if self.screen == Screen::Help {
+                    self.previous
+                } else {
+                    self.screen
+                };
+                if self.focus_of(shown).as_ref() == Some(&detail.target()) {
+                    self.detail = Some(detail);
+                }
+            }
+            Reply::Edited(Ok(said)) | Reply::Edited(Err(said)) => self.status = Some(said),
+        }
+    }
+
+    /// The host or site the detail screen shows.
+    pub fn focus(&self) -> Option<Target> {
+        self.focus_of(self.screen)
+    }
+
+    fn focus_of(&self, screen: Screen) -> Option<Target> {
+        match screen {
+            Screen::HostDetail => self.selected_host().map(|h| Target::Host(h.fqdn.clone())),
+            Screen::SiteDetail => self.selected_site().map(|s| Target::Site(s.id.clone())),
+            _ => None,
+        }
+    }
+
+    /// The host or site an action is about: the detail screen's, or the list's cursor.
+    fn target(&self) -> Option<Target> {
+        match self.screen {
+            Screen::Hosts | Screen::HostDetail => {
+                self.selected_host().map(|h| Target::Host(h.fqdn.clone()))
+            }
+            Screen::Sites | Screen::SiteDetail => {
+                self.selected_site().map(|s| Target::Site(s.id.clone()))
+            }
+            Screen::Overview | Screen::Help => None,
+        }
+    }
+
+    /// The draw loop started `r`'s re-check of `target`, or could not.
+    pub fn recheck_started(&mut self, target: Target, started: Result<Rechecking, String>) {
+        match started {
+            Ok(rechecking) => {
+                self.status = Some(format!("re-checking {}…", target.name()));
+                self.rechecks.push(Running {
+                    target,
+                    started: self.now,
+                    progress: rechecking.progress,
+                    done: rechecking.done,
+                });
+            }
+            Err(why) => self.status = Some(format!("cannot re-check {}: {why}", target.name())),
+        }
+    }
+
+    /// Notes the re-checks that ended since the last frame.
+    pub fn tick(&mut self) {
+        let mut ended = Vec::new();
+        self.rechecks
+            .retain_mut(|running| match running.done.try_recv() {
+                Err(oneshot::error::TryRecvError::Empty) => true,
+                Ok(Ok(run)) => {
+                    ended.push(format!("{} re-checked (run {run})", running.target.name()));
+                    false
+                }
+                Ok(Err(why)) => {
+                    ended.push(format!(
+                        "re-check of {} failed: {why}",
+                        running.target.name()
+                    ));
+                    false
+                }
+                Err(oneshot::error::TryRecvError::Closed) => {
+                    ended.push(format!("re-check of {} stopped", running.target.name()));
+                    false
+                }
+            });
+        if let Some(last) = ended.pop() {
+            self.status = Some(last);
+        }
+    }
+
+    /// Whether `r` is re-checking this host or site now.
+    pub fn rechecking(&self, target: &Target) -> bool {
+        self.rechecks.iter().any(|r| &r.target == target)
     }
 
     pub fn selected_host(&self) -> Option<&HostLine> {
@@ -249,16 +395,16 @@ impl App {
         self.hosts.show(
             &board.hosts,
             |h| self.query.host(h),
-            |a, b| compare_hosts(a, b, column),
-            descending,
+            |a, b| compare_hosts(a, b, column, descending),
+            |h| &h.fqdn,
             host.map(|fqdn| move |h: &HostLine| h.fqdn == fqdn),
         );
         let (column, descending) = self.site_sort;
         self.sites.show(
             &board.sites,
             |s| self.query.site(s),
-            |a, b| compare_sites(a, b, column),
-            descending,
+            |a, b| compare_sites(a, b, column, descending),
+            |s| &s.id,
             site.map(|id| move |s: &SiteLine| s.id == id),
         );
     }
@@ -281,30 +427,33 @@ impl App {
         Outcome::Continue
     }
 
-    /// A key while a filter or command line is being typed.
+    /// A key while a filter, command or edit line is being typed.
     fn typed_key(&mut self, key: KeyEvent) {
+        let line = match &mut self.input {
+            Input::Filter(line) | Input::Command(line) | Input::Edit(_, line) => line,
+            Input::Keys => return,
+        };
+        let control = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => self.input = Input::Keys,
             KeyCode::Enter => match std::mem::replace(&mut self.input, Input::Keys) {
                 Input::Filter(line) => self.apply_filter(&line),
                 Input::Command(line) => self.command(&line),
+                Input::Edit(target, line) => self.edit(target, &line),
                 Input::Keys => {}
             },
             // Readline's kill-line: start the line afresh.
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                if let Input::Filter(line) | Input::Command(line) = &mut self.input {
-                    line.clear();
-                }
-            }
+            KeyCode::Char('u') if control => line.clear(),
             KeyCode::Backspace => {
-                if let Input::Filter(line) | Input::Command(line) = &mut self.input {
-                    line.pop();
-                }
+                line.pop();
             }
-            KeyCode::Char(c) => {
-                if let Input::Filter(line) | Input::Command(line) = &mut self.input {
-                    line.push(c);
-                }
+            // Other control and alt chords are keys, not text.
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                line.push(c)
             }
             _ => {}
         }
@@ -322,6 +471,19 @@ impl App {
         }
     }
 
+    /// `field=value` from the edit line: stage, owner or note; an empty value clears it.
+    fn edit(&mut self, target: Target, line: &str) {
+        match parse_edit(line) {
+            Ok((field, value)) => self.outbox.push(Request::Store(Ask::Edit {
+                target,
+                field,
+                value,
+                who: self.who.clone(),
+            })),
+            Err(why) => self.status = Some(why),
+        }
+    }
+
     fn command(&mut self, line: &str) {
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
@@ -331,12 +493,17 @@ impl App {
             (Some("help"), None) => self.show(Screen::Help),
             (Some("agency" | "a"), Some(agency)) => {
                 self.apply_filter(&format!("agency={agency}"));
-                if self.screen == Screen::Overview || self.screen == Screen::Help {
+                if !matches!(self.screen, Screen::Hosts | Screen::Sites) {
                     self.show(Screen::Hosts);
                 }
             }
             (Some("agency" | "a"), None) => self.apply_filter(""),
-            (Some("q" | "quit"), None) => self.status = Some("press q to quit".into()),
+            (Some("q" | "quit"), None) => {
+                self.status = Some(format!(
+                    "press {} to quit",
+                    self.bindings.keys_of(Action::Quit)
+                ))
+            }
             _ => {
                 self.status = Some(format!(
                     "unknown command `{line}`: try :hosts, :sites, :overview, :agency ID, :help"
@@ -346,86 +513,166 @@ impl App {
     }
 
     fn show(&mut self, screen: Screen) {
-        if screen != self.screen {
+        self.status = None;
+        if screen == self.screen {
+            return;
+        }
+        // Help lies over a screen: what that screen shows stays as it was.
+        let was = self.focus_of(if self.screen == Screen::Help {
+            self.previous
+        } else {
+            self.screen
+        });
+        if screen == Screen::Help {
             self.previous = self.screen;
+            self.screen = screen;
+            return;
+        }
+        if self.screen != Screen::Help {
+            self.previous = self.screen;
+            self.detail_scroll = 0;
         }
         self.screen = screen;
-        self.status = None;
+        let focus = self.focus();
+        if focus != was {
+            self.detail = None;
+            self.detail_scroll = 0;
+            self.outbox.push(Request::Store(Ask::Focus(focus)));
+        }
     }
 
     fn list(&mut self) -> Option<&mut List> {
         match self.screen {
             Screen::Hosts => Some(&mut self.hosts),
             Screen::Sites => Some(&mut self.sites),
-            Screen::Overview | Screen::Help => None,
+            _ => None,
+        }
+    }
+
+    /// Moves the cursor of the list on screen, or scrolls the detail.
+    fn step(&mut self, by: isize) {
+        if let Some(list) = self.list() {
+            list.step(by);
+        } else if matches!(self.screen, Screen::HostDetail | Screen::SiteDetail) {
+            self.detail_scroll = self.detail_scroll.saturating_add_signed(by);
+        }
+    }
+
+    /// The tab a screen belongs to: a detail's list, what help lies over, or the screen.
+    pub fn list_screen(&self) -> Screen {
+        match self.screen {
+            Screen::HostDetail => Screen::Hosts,
+            Screen::SiteDetail => Screen::Sites,
+            Screen::Help => self.previous,
+            other => other,
         }
     }
 
     fn normal_key(&mut self, key: KeyEvent) -> Outcome {
-        let g_before = std::mem::take(&mut self.pending_g);
+        let action = match self.bindings.press(key, self.half_pressed.take()) {
+            Pressed::Action(action) => action,
+            Pressed::Half(c) => {
+                self.half_pressed = Some(c);
+                return Outcome::Continue;
+            }
+            Pressed::Nothing => return Outcome::Continue,
+        };
         let half = isize::try_from((self.page / 2).max(1)).unwrap_or(1);
-        let control = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('q') => return Outcome::Quit,
-            KeyCode::Char('?') => {
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::Help => {
                 if self.screen == Screen::Help {
-                    self.screen = self.previous;
+                    self.show(self.previous);
                 } else {
                     self.show(Screen::Help);
                 }
             }
-            KeyCode::Esc => {
-                if self.screen == Screen::Help {
-                    self.screen = self.previous;
-                } else if !self.query.is_empty() {
-                    self.apply_filter("");
-                }
-                self.status = None;
-            }
-            KeyCode::Tab => {
+            Action::Back => match self.screen {
+                Screen::Help => self.show(self.previous),
+                Screen::HostDetail | Screen::SiteDetail => self.show(self.list_screen()),
+                _ if !self.query.is_empty() => self.apply_filter(""),
+                _ => self.status = None,
+            },
+            Action::NextScreen | Action::PreviousScreen => {
+                let count = Screen::TABS.len();
                 let at = Screen::TABS
                     .iter()
-                    .position(|s| *s == self.screen)
+                    .position(|s| *s == self.list_screen())
                     .unwrap_or(0);
-                self.show(Screen::TABS[(at + 1) % Screen::TABS.len()]);
+                let to = if action == Action::NextScreen {
+                    at + 1
+                } else {
+                    at + count - 1
+                };
+                self.show(Screen::TABS[to % count]);
             }
-            KeyCode::BackTab => {
-                let at = Screen::TABS
-                    .iter()
-                    .position(|s| *s == self.screen)
-                    .unwrap_or(0);
-                self.show(Screen::TABS[(at + Screen::TABS.len() - 1) % Screen::TABS.len()]);
-            }
-            KeyCode::Char('1') => self.show(Screen::Overview),
-            KeyCode::Char('2') => self.show(Screen::Hosts),
-            KeyCode::Char('3') => self.show(Screen::Sites),
-            KeyCode::Char('/') => self.input = Input::Filter(self.query.text().to_owned()),
-            KeyCode::Char(':') => self.input = Input::Command(String::new()),
-            KeyCode::Char('d') if control => self.list().into_iter().for_each(|l| l.step(half)),
-            KeyCode::Char('u') if control => self.list().into_iter().for_each(|l| l.step(-half)),
-            KeyCode::Char('j') | KeyCode::Down => self.list().into_iter().for_each(|l| l.step(1)),
-            KeyCode::Char('k') | KeyCode::Up => self.list().into_iter().for_each(|l| l.step(-1)),
-            KeyCode::PageDown => {
-                let page = half * 2;
-                self.list().into_iter().for_each(|l| l.step(page));
-            }
-            KeyCode::PageUp => {
-                let page = half * 2;
-                self.list().into_iter().for_each(|l| l.step(-page));
-            }
-            KeyCode::Char('g') if !g_before => self.pending_g = true,
-            KeyCode::Char('g') | KeyCode::Home => {
+            Action::Overview => self.show(Screen::Overview),
+            Action::Hosts => self.show(Screen::Hosts),
+            Action::Sites => self.show(Screen::Sites),
+            Action::Filter => self.input = Input::Filter(self.query.text().to_owned()),
+            Action::Command => self.input = Input::Command(String::new()),
+            Action::Down => self.step(1),
+            Action::Up => self.step(-1),
+            Action::HalfPageDown => self.step(half),
+            Action::HalfPageUp => self.step(-half),
+            Action::PageDown => self.step(half * 2),
+            Action::PageUp => self.step(-half * 2),
+            Action::Top => {
                 self.list().into_iter().for_each(|l| l.selected = 0);
+                self.detail_scroll = 0;
             }
-            KeyCode::Char('G') | KeyCode::End => {
-                self.list().into_iter().for_each(|l| l.step(isize::MAX));
-            }
-            KeyCode::Enter if self.screen == Screen::Overview => self.show(Screen::Hosts),
-            KeyCode::Char('s') => self.next_sort(),
-            KeyCode::Char('S') => self.invert_sort(),
-            _ => {}
+            Action::Bottom => self.step(isize::MAX),
+            Action::Open => match self.screen {
+                Screen::Overview => self.show(Screen::Hosts),
+                Screen::Hosts if self.selected_host().is_some() => self.show(Screen::HostDetail),
+                Screen::Sites if self.selected_site().is_some() => self.show(Screen::SiteDetail),
+                _ => {}
+            },
+            Action::Sort => self.next_sort(),
+            Action::InvertSort => self.invert_sort(),
+            Action::Recheck => match self.target() {
+                Some(target) if self.rechecking(&target) => {
+                    self.status = Some(format!("already re-checking {}", target.name()))
+                }
+                Some(target) => self.outbox.push(Request::Recheck(target)),
+                None => self.status = Some("select a host or a site to re-check".into()),
+            },
+            Action::Edit => match self.target() {
+                Some(target) => self.input = Input::Edit(target, String::new()),
+                None => self.status = Some("select a host or a site to edit".into()),
+            },
+            Action::Export => self.export(),
         }
         Outcome::Continue
+    }
+
+    /// Writes the rows the list shows, in its filter and sort, to a CSV file.
+    fn export(&mut self) {
+        let (what, csv) = match self.list_screen() {
+            Screen::Hosts => ("hosts", crate::export::hosts(self)),
+            Screen::Sites => ("sites", crate::export::sites(self)),
+            _ => {
+                self.status = Some("export works on the hosts and sites lists".into());
+                return;
+            }
+        };
+        let name = format!(
+            "sixfive-{what}-{}.csv",
+            self.now.with_timezone(&self.zone).format("%Y%m%d-%H%M%S")
+        );
+        let path = self.export_dir.join(name);
+        self.status = Some(match csv.and_then(|text| std::fs::write(&path, text)) {
+            Ok(()) => format!(
+                "exported {} {what} to {}",
+                if what == "hosts" {
+                    self.hosts.rows.len()
+                } else {
+                    self.sites.rows.len()
+                },
+                path.display()
+            ),
+            Err(e) => format!("cannot write {}: {e}", path.display()),
+        });
     }
 
     fn next_sort(&mut self) {
@@ -436,7 +683,8 @@ impl App {
                     .iter()
                     .position(|c| *c == column)
                     .unwrap_or(0);
-                self.host_sort = (HostColumn::ORDER[(at + 1) % HostColumn::ORDER.len()], false);
+                let next = HostColumn::ORDER[(at + 1) % HostColumn::ORDER.len()];
+                self.host_sort = (next, next.worst_first_descending());
             }
             Screen::Sites => {
                 let (column, _) = self.site_sort;
@@ -444,9 +692,10 @@ impl App {
                     .iter()
                     .position(|c| *c == column)
                     .unwrap_or(0);
-                self.site_sort = (SiteColumn::ORDER[(at + 1) % SiteColumn::ORDER.len()], false);
+                let next = SiteColumn::ORDER[(at + 1) % SiteColumn::ORDER.len()];
+                self.site_sort = (next, next.worst_first_descending());
             }
-            Screen::Overview | Screen::Help => return,
+            _ => return,
         }
         self.refresh_keeping_selection();
     }
@@ -455,47 +704,95 @@ impl App {
         match self.screen {
             Screen::Hosts => self.host_sort.1 = !self.host_sort.1,
             Screen::Sites => self.site_sort.1 = !self.site_sort.1,
-            Screen::Overview | Screen::Help => return,
+            _ => return,
         }
         self.refresh_keeping_selection();
     }
 }
 
-/// Ungraded hosts sort before BROKEN: nobody has looked at them yet.
-fn compare_hosts(a: &HostLine, b: &HostLine, column: HostColumn) -> Ordering {
-    let level = |h: &HostLine| h.grade.as_ref().map(|g| g.level);
-    let by = match column {
-        HostColumn::Fqdn => Ordering::Equal,
-        HostColumn::Agency => a.agency.cmp(&b.agency),
-        HostColumn::Level => level(a).cmp(&level(b)),
-        HostColumn::Score => {
-            let score = |h: &HostLine| h.grade.as_ref().map(|g| g.score);
-            score(a).cmp(&score(b))
-        }
-        HostColumn::Failing => b.failing.len().cmp(&a.failing.len()),
-        HostColumn::Stage => a.stage.as_str().cmp(b.stage.as_str()),
+/// `stage=in-progress`, `owner=Tran Binh`, `note=…`; `owner=` clears the owner.
+fn parse_edit(line: &str) -> Result<(EditField, Option<String>), String> {
+    const USAGE: &str = "edit: type stage=…, owner=… or note=… (empty clears)";
+    let (field, value) = line.split_once('=').ok_or_else(|| USAGE.to_owned())?;
+    let field = match field.trim() {
+        "stage" => EditField::Stage,
+        "owner" => EditField::Owner,
+        "note" => EditField::Note,
+        other => return Err(format!("cannot edit `{other}`: {USAGE}")),
     };
-    by.then_with(|| a.fqdn.cmp(&b.fqdn))
+    let value = value.trim();
+    if field == EditField::Stage {
+        if value.is_empty() {
+            return Err("a host always has a stage".into());
+        }
+        value.parse::<Stage>().map_err(|e| e.to_string())?;
+    }
+    Ok((field, (!value.is_empty()).then(|| value.to_owned())))
 }
 
-/// Unknown radio values sort last whichever way, as no reading is neither good nor bad.
-fn compare_sites(a: &SiteLine, b: &SiteLine, column: SiteColumn) -> Ordering {
-    let state = |s: &SiteLine| s.latest.as_ref().map(|r| r.state);
-    let number = |value: fn(&SiteLine) -> Option<f64>| match (value(a), value(b)) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
+/// `ordering` read ascending or descending.
+fn directed(ordering: Ordering, descending: bool) -> Ordering {
+    if descending {
+        ordering.reverse()
+    } else {
+        ordering
+    }
+}
+
+/// Known values in the order asked for, unknown ones last whichever way: no reading is
+/// neither good nor bad.
+fn known_first<K: PartialOrd>(a: Option<K>, b: Option<K>, descending: bool) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => directed(x.partial_cmp(&y).unwrap_or(Ordering::Equal), descending),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
+    }
+}
+
+/// The stages in the order a migration goes through them.
+fn stage_rank(stage: Stage) -> u8 {
+    match stage {
+        Stage::Planned => 0,
+        Stage::InProgress => 1,
+        Stage::DualStack => 2,
+        Stage::Ipv6Only => 3,
+        Stage::Exempt => 4,
+    }
+}
+
+/// An ungraded host sorts below BROKEN, as a level of its own: nobody has looked at it.
+fn compare_hosts(a: &HostLine, b: &HostLine, column: HostColumn, descending: bool) -> Ordering {
+    let ordering = match column {
+        HostColumn::Fqdn => a.fqdn.cmp(&b.fqdn),
+        HostColumn::Agency => a.agency.cmp(&b.agency),
+        HostColumn::Level => {
+            let level = |h: &HostLine| h.grade.as_ref().map(|g| g.level);
+            level(a).cmp(&level(b))
+        }
+        HostColumn::Score => {
+            let score = |h: &HostLine| h.grade.as_ref().map(|g| g.score);
+            return known_first(score(a), score(b), descending);
+        }
+        HostColumn::Failing => a.failing.len().cmp(&b.failing.len()),
+        HostColumn::Stage => stage_rank(a.stage).cmp(&stage_rank(b.stage)),
     };
-    let by = match column {
-        SiteColumn::State => state(a).cmp(&state(b)),
-        SiteColumn::Id => Ordering::Equal,
-        SiteColumn::Rsrp => number(|s| s.latest.as_ref()?.radio.rsrp_dbm),
-        SiteColumn::Sinr => number(|s| s.latest.as_ref()?.radio.sinr_db),
+    directed(ordering, descending)
+}
+
+fn compare_sites(a: &SiteLine, b: &SiteLine, column: SiteColumn, descending: bool) -> Ordering {
+    let known = |value: fn(&SiteLine) -> Option<f64>| known_first(value(a), value(b), descending);
+    match column {
+        SiteColumn::State => {
+            let state = |s: &SiteLine| s.latest.as_ref().map(|r| r.state);
+            known_first(state(a), state(b), descending)
+        }
+        SiteColumn::Id => directed(a.id.cmp(&b.id), descending),
+        SiteColumn::Rsrp => known(|s| s.latest.as_ref()?.radio.rsrp_dbm),
+        SiteColumn::Sinr => known(|s| s.latest.as_ref()?.radio.sinr_db),
         SiteColumn::Tech => {
             let tech = |s: &SiteLine| s.latest.as_ref().and_then(|r| r.radio.technology.clone());
-            tech(a).cmp(&tech(b))
+            known_first(tech(a), tech(b), descending)
         }
-    };
-    by.then_with(|| a.id.cmp(&b.id))
+    }
 }

@@ -4,6 +4,9 @@
 //! network code: scans reach it only through the store.
 
 mod app;
+mod config;
+mod export;
+mod keys;
 mod query;
 mod recheck;
 mod render;
@@ -20,10 +23,11 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use sixfive_inventory::Store;
 use sixfive_inventory::model::Level;
 
-pub use app::{App, Outcome, Screen};
+pub use app::{App, Outcome, Request, Screen};
+pub use config::{Config, ConfigError};
 pub use recheck::{Recheck, Rechecking, Target};
-pub use render::{Theme, draw};
-pub use snapshot::{Loaded, load};
+pub use render::{Colors, Theme, draw};
+pub use snapshot::{Ask, Detail, Loaded, Reply, Worker, start};
 
 /// What the UI needs besides the store.
 #[derive(Clone)]
@@ -34,16 +38,22 @@ pub struct Options {
     pub require: Level,
     /// Starts `r`'s re-checks; without it `r` says why it cannot.
     pub recheck: Option<Arc<dyn Recheck>>,
+    /// Who edits, for the audit log.
+    pub who: String,
+    /// Keys and colours from the config file.
+    pub config: Config,
+    /// Colour at all (NO_COLOR and `--color` decide).
+    pub color: bool,
 }
 
-/// Runs the UI until the user quits: the snapshot loader on the current tokio runtime,
-/// the terminal on a blocking thread. The terminal is restored on every way out,
-/// a panic included (ratatui's hook).
+/// Runs the UI until the user quits: the store worker on the current tokio runtime, the
+/// terminal on a blocking thread. The terminal is restored on every way out, a panic
+/// included (ratatui's hook).
 pub async fn run(store: Arc<Store>, options: Options) -> io::Result<()> {
-    let snapshots = load(store, snapshot::POLL);
+    let worker = start(store, snapshot::POLL);
     tokio::task::spawn_blocking(move || {
-        let mut terminal = ratatui::init();
-        let outcome = ui(&mut terminal, snapshots, options);
+        let mut terminal = ratatui::try_init()?;
+        let outcome = ui(&mut terminal, worker, options);
         ratatui::restore();
         outcome
     })
@@ -53,16 +63,21 @@ pub async fn run(store: Arc<Store>, options: Options) -> io::Result<()> {
 
 fn ui(
     terminal: &mut ratatui::DefaultTerminal,
-    mut snapshots: tokio::sync::watch::Receiver<Loaded>,
+    mut worker: Worker,
     options: Options,
 ) -> io::Result<()> {
-    let theme = Theme::from_env();
+    let theme = Theme {
+        color: options.color,
+        colors: options.config.colors,
+    };
     let mut app = App::new(options.label, options.require);
+    app.bindings = options.config.bindings;
+    app.who = options.who;
     // The status line shows a store failure until the store reads again.
     let mut store_failed = false;
     loop {
-        if snapshots.has_changed().unwrap_or(false) {
-            match snapshots.borrow_and_update().clone() {
+        if worker.boards.has_changed().unwrap_or(false) {
+            match worker.boards.borrow_and_update().clone() {
                 Loaded::Ready { board, at } => {
                     if std::mem::take(&mut store_failed) {
                         app.status = None;
@@ -76,15 +91,36 @@ fn ui(
                 Loaded::Loading => {}
             }
         }
+        while let Ok(reply) = worker.replies.try_recv() {
+            app.reply(reply);
+        }
+        for request in std::mem::take(&mut app.outbox) {
+            match request {
+                // The worker lives as long as the UI: a send cannot fail before quitting.
+                Request::Store(ask) => drop(worker.asks.send(ask)),
+                Request::Recheck(target) => {
+                    let started = match &options.recheck {
+                        Some(recheck) => recheck.start(target.clone()),
+                        None => Err("open the UI with --inventory to re-check".into()),
+                    };
+                    app.recheck_started(target, started);
+                }
+            }
+        }
+        app.tick();
         app.now = chrono::Utc::now();
         terminal.draw(|frame| render::draw(frame, &mut app, theme))?;
-        // Short enough that a new snapshot shows at once, long enough to idle.
-        if event::poll(Duration::from_millis(250))?
-            && let Event::Key(key) = event::read()?
-            && key.kind == KeyEventKind::Press
-            && app.key(key) == Outcome::Quit
-        {
-            return Ok(());
+        // Short enough that a new snapshot shows at once, long enough to idle; every key
+        // waiting is taken before the next frame, repeats included.
+        let mut wait = Duration::from_millis(250);
+        while event::poll(wait)? {
+            wait = Duration::ZERO;
+            if let Event::Key(key) = event::read()?
+                && key.kind != KeyEventKind::Release
+                && app.key(key) == Outcome::Quit
+            {
+                return Ok(());
+            }
         }
     }
 }

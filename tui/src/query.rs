@@ -64,14 +64,14 @@ enum Term {
     Stage(Op, Stage),
     Owner(Op, String),
     Tag(Op, String),
-    Regressed(bool),
+    Regressed(Op, bool),
     State(Op, SiteState),
     Tech(Op, String),
     Rsrp(Op, f64),
     Rsrq(Op, f64),
     Sinr(Op, f64),
     Uplink(Op, String),
-    Ipv6(bool),
+    Ipv6(Op, bool),
 }
 
 const HOST_KEYS: &str = "fqdn, zone, agency, level, score, failing, stage, owner, tag, regressed";
@@ -158,10 +158,12 @@ fn term(text: &str) -> Result<Term, QueryError> {
             .map_err(|_| QueryError(format!("`{text}`: {name} is a number, not `{value}`")))
     };
     let yes_no = || match value.to_ascii_lowercase().as_str() {
-        "yes" | "true" | "y" | "1" => Ok(op != Op::Ne),
-        "no" | "false" | "n" | "0" => Ok(op == Op::Ne),
+        "yes" | "true" | "y" | "1" => Ok(true),
+        "no" | "false" | "n" | "0" => Ok(false),
         _ => Err(QueryError(format!("`{text}`: {key} is yes or no"))),
     };
+    // `~` (contains) is for text; levels, states and numbers compare.
+    let ordered = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge];
     let lower = value.to_lowercase();
     Ok(match key.as_str() {
         "fqdn" | "host" => {
@@ -177,14 +179,14 @@ fn term(text: &str) -> Result<Term, QueryError> {
             Term::Agency(op, lower)
         }
         "level" => Term::Level(
-            op,
+            only(&ordered).map(|()| op)?,
             value.parse().map_err(|_| {
                 QueryError(format!(
                     "`{text}`: `{value}` is not a level (BROKEN, L0 to L5)"
                 ))
             })?,
         ),
-        "score" => Term::Score(op, number("score")?),
+        "score" => Term::Score(only(&ordered).map(|()| op)?, number("score")?),
         "failing" | "fails" => {
             only(&words)?;
             Term::Failing(op, lower)
@@ -210,10 +212,10 @@ fn term(text: &str) -> Result<Term, QueryError> {
         }
         "regressed" => {
             only(&[Op::Eq, Op::Ne])?;
-            Term::Regressed(yes_no()?)
+            Term::Regressed(op, yes_no()?)
         }
         "state" => Term::State(
-            op,
+            only(&ordered).map(|()| op)?,
             lower.replace('-', "_").parse().map_err(|_| {
                 QueryError(format!(
                     "`{text}`: `{value}` is not a site state (ok, degraded, critical, unreachable, auth_failed)"
@@ -224,16 +226,16 @@ fn term(text: &str) -> Result<Term, QueryError> {
             only(&words)?;
             Term::Tech(op, lower)
         }
-        "rsrp" => Term::Rsrp(op, number("rsrp")?),
-        "rsrq" => Term::Rsrq(op, number("rsrq")?),
-        "sinr" => Term::Sinr(op, number("sinr")?),
+        "rsrp" => Term::Rsrp(only(&ordered).map(|()| op)?, number("rsrp")?),
+        "rsrq" => Term::Rsrq(only(&ordered).map(|()| op)?, number("rsrq")?),
+        "sinr" => Term::Sinr(only(&ordered).map(|()| op)?, number("sinr")?),
         "uplink" => {
             only(&words)?;
             Term::Uplink(op, lower)
         }
         "ipv6" | "v6" => {
             only(&[Op::Eq, Op::Ne])?;
-            Term::Ipv6(yes_no()?)
+            Term::Ipv6(op, yes_no()?)
         }
         _ => {
             return Err(QueryError(format!(
@@ -261,10 +263,19 @@ fn any_holds<'a>(op: Op, mut items: impl Iterator<Item = &'a String>, wanted: &s
     }
 }
 
+/// How a term holds for a value that may be unknown (never graded, never read): an
+/// unknown value equals nothing, orders against nothing, and so meets only `!=`.
+fn known_holds(op: Op, ordering: Option<Ordering>) -> bool {
+    ordering.map_or(op == Op::Ne, |ordering| op.holds(ordering))
+}
+
 fn number_holds(op: Op, actual: Option<f64>, wanted: f64) -> bool {
-    actual
-        .and_then(|a| a.partial_cmp(&wanted))
-        .is_some_and(|ordering| op.holds(ordering))
+    known_holds(op, actual.and_then(|a| a.partial_cmp(&wanted)))
+}
+
+/// A yes-or-no term (`=`, `!=`) against a value that may be unknown.
+fn flag_holds(op: Op, actual: Option<bool>, wanted: bool) -> bool {
+    known_holds(op, actual.map(|a| a.cmp(&wanted)))
 }
 
 fn host_holds(term: &Term, host: &HostLine) -> bool {
@@ -280,14 +291,13 @@ fn host_holds(term: &Term, host: &HostLine) -> bool {
             }
         }
         Term::Agency(op, wanted) => text_holds(*op, &host.agency, wanted),
-        // An ungraded host has no level to compare: only `!=` keeps it.
-        Term::Level(op, wanted) => grade.map_or(*op == Op::Ne, |g| op.holds(g.level.cmp(wanted))),
+        Term::Level(op, wanted) => known_holds(*op, grade.map(|g| g.level.cmp(wanted))),
         Term::Score(op, wanted) => number_holds(*op, grade.map(|g| f64::from(g.score)), *wanted),
         Term::Failing(op, wanted) => any_holds(*op, host.failing.iter(), wanted),
         Term::Stage(op, wanted) => (host.stage == *wanted) == (*op == Op::Eq),
         Term::Owner(op, wanted) => text_holds(*op, host.owner.as_deref().unwrap_or(""), wanted),
         Term::Tag(op, wanted) => any_holds(*op, host.tags.iter(), wanted),
-        Term::Regressed(wanted) => grade.is_some_and(|g| g.regressed) == *wanted,
+        Term::Regressed(op, wanted) => flag_holds(*op, grade.map(|g| g.regressed), *wanted),
         // A term about sites says nothing about hosts.
         Term::State(..)
         | Term::Tech(..)
@@ -295,7 +305,7 @@ fn host_holds(term: &Term, host: &HostLine) -> bool {
         | Term::Rsrq(..)
         | Term::Sinr(..)
         | Term::Uplink(..)
-        | Term::Ipv6(_) => true,
+        | Term::Ipv6(..) => true,
     }
 }
 
@@ -304,10 +314,8 @@ fn site_holds(term: &Term, site: &SiteLine) -> bool {
     let radio = latest.map(|r| &r.radio);
     match term {
         Term::Agency(op, wanted) => text_holds(*op, &site.agency, wanted),
-        Term::State(op, wanted) => {
-            // SiteState sorts best first, as `state>degraded` reads.
-            latest.is_some_and(|r| op.holds(r.state.cmp(wanted)))
-        }
+        // SiteState sorts best first, as `state>degraded` reads.
+        Term::State(op, wanted) => known_holds(*op, latest.map(|r| r.state.cmp(wanted))),
         Term::Tech(op, wanted) => text_holds(
             *op,
             radio.and_then(|r| r.technology.as_deref()).unwrap_or(""),
@@ -323,10 +331,13 @@ fn site_holds(term: &Term, site: &SiteLine) -> bool {
                 .unwrap_or(""),
             wanted,
         ),
-        // Unknown (never read) is neither yes nor no.
-        Term::Ipv6(wanted) => latest
-            .and_then(|r| r.wan_ipv6.as_ref())
-            .is_some_and(|addresses| addresses.is_empty() != *wanted),
+        Term::Ipv6(op, wanted) => flag_holds(
+            *op,
+            latest
+                .and_then(|r| r.wan_ipv6.as_ref())
+                .map(|addresses| !addresses.is_empty()),
+            *wanted,
+        ),
         Term::Fqdn(..)
         | Term::Zone(..)
         | Term::Level(..)
@@ -335,7 +346,7 @@ fn site_holds(term: &Term, site: &SiteLine) -> bool {
         | Term::Stage(..)
         | Term::Owner(..)
         | Term::Tag(..)
-        | Term::Regressed(_) => true,
+        | Term::Regressed(..) => true,
     }
 }
 
@@ -409,7 +420,26 @@ mod tests {
         let new = host("b.test", "x", None, &[]);
         assert!(!Query::parse("level<L3").unwrap().host(&new));
         assert!(Query::parse("level!=L3").unwrap().host(&new));
-        assert!(Query::parse("regressed=no").unwrap().host(&new));
+    }
+
+    #[test]
+    fn an_unknown_value_meets_only_not_equal() {
+        let new = host("b.test", "x", None, &[]);
+        for (text, holds) in [
+            ("level<L3", false),
+            ("level>=BROKEN", false),
+            ("level!=L3", true),
+            ("score<101", false),
+            ("score!=50", true),
+            ("regressed=no", false),
+            ("regressed=yes", false),
+            ("regressed!=yes", true),
+        ] {
+            assert_eq!(Query::parse(text).unwrap().host(&new), holds, "{text}");
+        }
+        let graded = host("a.test", "x", Some(Level::L2), &[]);
+        assert!(Query::parse("regressed=no").unwrap().host(&graded));
+        assert!(!Query::parse("regressed!=no").unwrap().host(&graded));
     }
 
     #[test]
@@ -431,6 +461,8 @@ mod tests {
         assert!(error("stage=done").contains("not a stage"));
         assert!(error("ipv6=maybe").contains("yes or no"));
         assert!(error("state=fine").contains("not a site state"));
+        assert!(error("level~L2").contains("level takes = != < <= > >="));
+        assert!(error("rsrp~-100").contains("rsrp takes"));
     }
 
     #[test]

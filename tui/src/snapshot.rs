@@ -1,18 +1,27 @@
-//! The background reader: loads the board when the UI starts, then asks the store every
-//! [`POLL`] whether anything changed (a run, a grade, a sample, an edit, an import) and
-//! reloads only then, so another process's `sixfive check` shows up within two seconds
-//! on SQLite and PostgreSQL alike.
+//! The background worker: the only part of the UI that talks to the store. It loads the
+//! board when the UI starts, then asks the store every [`POLL`] whether anything changed (a
+//! run, a grade, a sample, an edit, an import) and reloads only then, so another process's
+//! `sixfive check` shows up within two seconds on SQLite and PostgreSQL alike. It also
+//! reads the detail screen's host or site (again whenever the store changes) and makes the
+//! UI's edits, so a frame never waits on the database.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sixfive_inventory::Store;
-use sixfive_inventory::store::Board;
-use tokio::sync::watch;
+use sixfive_inventory::results::{CheckRecord, SiteSample};
+use sixfive_inventory::store::{AuditEntry, Board, EditField, Grade, Kind};
+use tokio::sync::{mpsc, watch};
+
+use crate::recheck::Target;
 
 /// How often the store is asked whether it changed: well within the 2 s a change may take.
 pub const POLL: Duration = Duration::from_millis(500);
+/// Runs of a host's level history on its detail screen.
+pub const HISTORY_RUNS: i64 = 12;
+/// Samples on a site's detail screen.
+pub const SITE_SAMPLES: i64 = 30;
 
 #[derive(Debug, Clone)]
 pub enum Loaded {
@@ -25,18 +34,85 @@ pub enum Loaded {
     Failed(String),
 }
 
-/// Starts the reader on the current tokio runtime; it stops when every receiver is gone.
-pub fn load(store: Arc<Store>, every: Duration) -> watch::Receiver<Loaded> {
-    let (sender, receiver) = watch::channel(Loaded::Loading);
+/// What a detail screen shows beyond the board's line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    Host {
+        fqdn: String,
+        /// Every current result, in the order the checks ran.
+        results: Vec<CheckRecord>,
+        /// The level in each of the newest runs that graded it, oldest first.
+        grades: Vec<Grade>,
+        audit: Vec<AuditEntry>,
+    },
+    Site {
+        id: String,
+        /// Newest first.
+        samples: Vec<SiteSample>,
+        audit: Vec<AuditEntry>,
+    },
+}
+
+impl Detail {
+    pub fn target(&self) -> Target {
+        match self {
+            Detail::Host { fqdn, .. } => Target::Host(fqdn.clone()),
+            Detail::Site { id, .. } => Target::Site(id.clone()),
+        }
+    }
+}
+
+/// What the UI asks of the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ask {
+    /// The host or site a detail screen shows, or none.
+    Focus(Option<Target>),
+    /// A hand edit, stored with who made it through the store's audit log.
+    Edit {
+        target: Target,
+        field: EditField,
+        value: Option<String>,
+        who: String,
+    },
+}
+
+/// What the worker answers besides boards.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Detail(Arc<Detail>),
+    /// What an edit did, or why it was refused, for the status line.
+    Edited(Result<String, String>),
+}
+
+/// The UI's end of the worker.
+pub struct Worker {
+    pub boards: watch::Receiver<Loaded>,
+    pub asks: mpsc::UnboundedSender<Ask>,
+    pub replies: mpsc::UnboundedReceiver<Reply>,
+}
+
+/// Starts the worker on the current tokio runtime; it stops when the UI drops its end.
+pub fn start(store: Arc<Store>, every: Duration) -> Worker {
+    let (boards_tx, boards) = watch::channel(Loaded::Loading);
+    let (asks, mut asks_rx) = mpsc::unbounded_channel();
+    let (replies_tx, replies) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut seen = None;
+        let mut focus: Option<Target> = None;
+        let mut focus_moved = false;
         loop {
+            let mut changed = false;
+            // While a big run writes, the version moves every batch: waiting as long as
+            // a read took keeps reading to half the worker's time at most.
+            let mut wait = every;
             match store.board_version().await {
                 Ok(version) if seen.as_ref() == Some(&version) => {}
                 Ok(version) => {
+                    let reading = std::time::Instant::now();
                     let loaded = match store.board().await {
                         Ok(board) => {
                             seen = Some(version);
+                            changed = true;
                             Loaded::Ready {
                                 board: Arc::new(board),
                                 at: Utc::now(),
@@ -44,14 +120,15 @@ pub fn load(store: Arc<Store>, every: Duration) -> watch::Receiver<Loaded> {
                         }
                         Err(e) => Loaded::Failed(format!("cannot read the store: {e}")),
                     };
-                    if sender.send(loaded).is_err() {
+                    wait = wait.max(reading.elapsed());
+                    if boards_tx.send(loaded).is_err() {
                         return;
                     }
                 }
                 Err(e) => {
                     // Reload once the store answers again, even if nothing changed.
                     seen = None;
-                    if sender
+                    if boards_tx
                         .send(Loaded::Failed(format!("cannot read the store: {e}")))
                         .is_err()
                     {
@@ -59,13 +136,85 @@ pub fn load(store: Arc<Store>, every: Duration) -> watch::Receiver<Loaded> {
                     }
                 }
             }
-            tokio::time::sleep(every).await;
-            if sender.is_closed() {
+            if let Some(target) = focus.as_ref().filter(|_| changed || focus_moved) {
+                focus_moved = false;
+                let reply = match detail(&store, target).await {
+                    Ok(detail) => Reply::Detail(Arc::new(detail)),
+                    Err(e) => Reply::Edited(Err(format!("cannot read {}: {e}", target.name()))),
+                };
+                if replies_tx.send(reply).is_err() {
+                    return;
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                ask = asks_rx.recv() => match ask {
+                    None => return,
+                    Some(Ask::Focus(target)) => {
+                        focus_moved = target.is_some();
+                        focus = target;
+                    }
+                    Some(Ask::Edit { target, field, value, who }) => {
+                        let said = edit(&store, &target, field, value.as_deref(), &who).await;
+                        if replies_tx.send(Reply::Edited(said)).is_err() {
+                            return;
+                        }
+                    }
+                },
+            }
+            if boards_tx.is_closed() {
                 return;
             }
         }
     });
-    receiver
+    Worker {
+        boards,
+        asks,
+        replies,
+    }
+}
+
+async fn detail(store: &Store, target: &Target) -> Result<Detail, sixfive_inventory::StoreError> {
+    Ok(match target {
+        Target::Host(fqdn) => Detail::Host {
+            fqdn: fqdn.clone(),
+            results: store
+                .result_history(fqdn)
+                .await?
+                .into_iter()
+                .filter(|version| version.to_run.is_none())
+                .map(|version| version.record)
+                .collect(),
+            grades: store.host_grades(fqdn, HISTORY_RUNS).await?,
+            audit: store.audit_log(Some((Kind::Host, fqdn))).await?,
+        },
+        Target::Site(id) => Detail::Site {
+            id: id.clone(),
+            samples: store.samples(id, SITE_SAMPLES).await?,
+            audit: store.audit_log(Some((Kind::Site, id))).await?,
+        },
+    })
+}
+
+async fn edit(
+    store: &Store,
+    target: &Target,
+    field: EditField,
+    value: Option<&str>,
+    who: &str,
+) -> Result<String, String> {
+    let kind = match target {
+        Target::Host(_) => Kind::Host,
+        Target::Site(_) => Kind::Site,
+    };
+    store
+        .edit(kind, target.name(), field, value, who)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(match value {
+        Some(value) => format!("{} of {} is now {value}", field.as_str(), target.name()),
+        None => format!("{} of {} cleared", field.as_str(), target.name()),
+    })
 }
 
 #[cfg(test)]
@@ -73,7 +222,7 @@ mod tests {
     use super::*;
     use sixfive_inventory::StoreUrl;
     use sixfive_inventory::model::{Agency, Host, Inventory, Level, Service, Stage};
-    use sixfive_inventory::results::HostLevel;
+    use sixfive_inventory::results::{HostLevel, Status};
     use sixfive_inventory::store::{RunKind, RunStatus};
 
     /// The first board the loader sends that `wanted` accepts, within `limit`: a writer's
@@ -97,12 +246,9 @@ mod tests {
         .expect("the board in time")
     }
 
-    #[tokio::test]
-    async fn a_run_written_by_another_writer_shows_within_two_seconds() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = StoreUrl::Sqlite(dir.path().join("store.db"));
-        let writer = Store::open(&url).await.unwrap();
-        let inventory = Inventory {
+    /// One agency with one host.
+    fn city() -> Inventory {
+        Inventory {
             agencies: vec![Agency {
                 id: "dict".into(),
                 name: "DICT".into(),
@@ -121,13 +267,26 @@ mod tests {
                 owner: None,
             }],
             ..Inventory::default()
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_written_by_another_writer_shows_within_two_seconds() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = StoreUrl::Sqlite(dir.path().join("store.db"));
+        let writer = Store::open(&url).await.unwrap();
+        let inventory = city();
         writer
             .import(&inventory, "city.yaml", "tester")
             .await
             .unwrap();
         // The UI's own handle, as `sixfive tui` opens it beside a running `sixfive check`.
-        let mut boards = load(Arc::new(Store::open(&url).await.unwrap()), POLL);
+        // The whole worker is kept: it stops when the UI's end is gone.
+        let Worker {
+            mut boards,
+            asks: _asks,
+            replies: _replies,
+        } = start(Arc::new(Store::open(&url).await.unwrap()), POLL);
         let first = board_where(&mut boards, Duration::from_secs(2), |_| true).await;
         assert!(first.hosts[0].grade.is_none());
 
@@ -151,5 +310,104 @@ mod tests {
         .await;
         assert_eq!(board.hosts[0].grade.as_ref().unwrap().level, Level::L2);
         assert_eq!(board.last_run.as_ref().unwrap().id, run);
+    }
+
+    /// The worker's next reply, within 2 s.
+    async fn next_reply(worker: &mut Worker) -> Reply {
+        tokio::time::timeout(Duration::from_secs(2), worker.replies.recv())
+            .await
+            .expect("a reply in time")
+            .expect("the worker runs")
+    }
+
+    #[tokio::test]
+    async fn the_worker_reads_a_focused_host_and_edits_it_with_an_audit_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(
+            Store::open(&StoreUrl::Sqlite(dir.path().join("store.db")))
+                .await
+                .unwrap(),
+        );
+        store.import(&city(), "city.yaml", "tester").await.unwrap();
+        let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        let mut record = CheckRecord::new("cong.danang.test", "tcp.v6", Status::Fail, "refused");
+        record.hint = Some("listen on [::]:443".into());
+        let graded = HostLevel {
+            host: "cong.danang.test".into(),
+            level: Level::L1,
+            score: 50,
+            internet_nl: None,
+            inconclusive: false,
+            regressed: false,
+        };
+        store.record_hosts(run, &[graded], &[record]).await.unwrap();
+        store.finish_run(run, RunStatus::Complete).await.unwrap();
+
+        let mut worker = start(Arc::clone(&store), POLL);
+        let host = Target::Host("cong.danang.test".into());
+        worker.asks.send(Ask::Focus(Some(host.clone()))).unwrap();
+        let Reply::Detail(detail) = next_reply(&mut worker).await else {
+            panic!("a detail first");
+        };
+        let Detail::Host {
+            results,
+            grades,
+            audit,
+            ..
+        } = detail.as_ref()
+        else {
+            panic!("the host's detail");
+        };
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0].hint.as_deref(), Some("listen on [::]:443"));
+        assert_eq!(
+            grades.iter().map(|g| g.level).collect::<Vec<_>>(),
+            [Level::L1]
+        );
+        assert!(audit.is_empty());
+
+        worker
+            .asks
+            .send(Ask::Edit {
+                target: host.clone(),
+                field: EditField::Stage,
+                value: Some("in-progress".into()),
+                who: "lan".into(),
+            })
+            .unwrap();
+        assert_eq!(
+            next_reply(&mut worker).await,
+            Reply::Edited(Ok("stage of cong.danang.test is now in-progress".into()))
+        );
+        // The edit moves the store's version: the focused detail is read again, audited.
+        let Reply::Detail(detail) = next_reply(&mut worker).await else {
+            panic!("the detail again");
+        };
+        let Detail::Host { audit, .. } = detail.as_ref() else {
+            panic!("the host's detail");
+        };
+        assert_eq!(
+            (audit[0].who.as_str(), audit[0].new_value.as_deref()),
+            ("lan", Some("in-progress"))
+        );
+        let entries = store
+            .audit_log(Some((Kind::Host, "cong.danang.test")))
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1);
+
+        worker
+            .asks
+            .send(Ask::Edit {
+                target: Target::Host("nobody.danang.test".into()),
+                field: EditField::Owner,
+                value: Some("Minh".into()),
+                who: "lan".into(),
+            })
+            .unwrap();
+        let Reply::Edited(Err(why)) = next_reply(&mut worker).await else {
+            panic!("an unknown host is refused");
+        };
+        assert!(why.contains("nobody.danang.test"), "{why}");
     }
 }

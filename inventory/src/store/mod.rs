@@ -195,6 +195,7 @@ macro_rules! in_running_run {
 // After the macros, which they use.
 mod audit;
 mod board;
+mod detail;
 mod inventory;
 mod results;
 mod runs;

@@ -38,8 +38,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         area.width,
     );
     let mut tabs = vec![Span::raw(" ")];
+    let tab = app.list_screen();
     for screen in Screen::TABS {
-        if screen == app.screen {
+        if screen == tab {
             tabs.push(Span::styled(
                 format!("[{}]", screen.title()),
                 theme.heading(),
@@ -49,8 +50,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         }
         tabs.push(Span::raw(" "));
     }
-    if app.screen == Screen::Help {
-        tabs.push(Span::styled("[Help]", theme.heading()));
+    let detail = match app.screen {
+        Screen::Help => Some(Screen::Help),
+        Screen::HostDetail | Screen::SiteDetail => Some(app.screen),
+        _ => None,
+    };
+    if let Some(screen) = detail {
+        tabs.push(Span::styled(
+            format!("› {}", screen.title()),
+            theme.heading(),
+        ));
     }
     frame.render_widget(Paragraph::new(vec![first, Line::from(tabs)]), area);
 }

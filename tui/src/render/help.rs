@@ -1,4 +1,4 @@
-//! The keys and the filter language, on one screen.
+//! The keys (as bound, config file included) and the filter language, on one screen.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,40 +6,88 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Theme;
+use crate::app::App;
+use crate::keys::Action;
 
-const KEYS: [(&str, &str); 17] = [
-    ("tab 1 2 3", "Overview, Hosts, Sites"),
+/// Each line: the actions whose keys it names, and what they do.
+const LINES: [(&[Action], &str); 19] = [
     (
-        "j k ↓ ↑",
-        "move; ctrl+d ctrl+u half a page; gg G first, last",
+        &[
+            Action::NextScreen,
+            Action::Overview,
+            Action::Hosts,
+            Action::Sites,
+        ],
+        "Overview, Hosts, Sites",
     ),
-    ("enter", "from the overview, the hosts"),
     (
-        "/",
+        &[Action::Down, Action::Up, Action::Top, Action::Bottom],
+        "move; first, last; ctrl+d ctrl+u half a page",
+    ),
+    (
+        &[Action::Open],
+        "open the host or site; the hosts, from the overview",
+    ),
+    (&[Action::Back], "back; clear the filter"),
+    (
+        &[Action::Filter],
         "filter: key op value terms, all must hold (ctrl+u clears)",
     ),
     (
-        "",
+        &[],
         "hosts: fqdn zone agency level score failing stage owner",
     ),
-    ("", "       tag regressed"),
-    ("", "sites: agency state tech rsrp rsrq sinr uplink ipv6"),
-    ("", "ops: = != < <= > >= ~ (contains)"),
-    ("", "e.g. agency=dict level<L3 failing=tls.v6 rsrp<-100"),
-    ("esc", "clear the filter; leave help"),
-    ("s S", "next sort column; invert the order"),
-    (":", "command: hosts, sites, overview, agency ID, help"),
-    ("?", "this help"),
-    ("q ctrl+c", "quit"),
-    ("", "BROKEN: an AAAA that IPv6 users cannot use, or a"),
-    ("", "        regression; below L0. ↓ marks a regression."),
-    ("", "NO_COLOR=1 drops colour; the words stay."),
+    (&[], "       tag regressed"),
+    (&[], "sites: agency state tech rsrp rsrq sinr uplink ipv6"),
+    (
+        &[],
+        "ops: = != < <= > >= ~ (contains)  e.g. level<L3 rsrp<-100",
+    ),
+    (
+        &[Action::Sort, Action::InvertSort],
+        "next sort column; invert the order",
+    ),
+    (
+        &[Action::Recheck],
+        "re-check the host or site now; its row updates",
+    ),
+    (
+        &[Action::Edit],
+        "edit: stage=in-progress, owner=…, note=… (audited)",
+    ),
+    (
+        &[Action::Export],
+        "export the list as shown (filter, sort) to CSV",
+    ),
+    (
+        &[Action::Command],
+        "command: hosts, sites, overview, agency ID, help",
+    ),
+    (&[Action::Help], "this help"),
+    (&[Action::Quit], "quit"),
+    (&[], "BROKEN: an AAAA that IPv6 users cannot use, or a"),
+    (&[], "        regression; below L0. ↓ marks a regression."),
+    (&[], "NO_COLOR=1 drops colour; keys, colours: tui.toml"),
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, theme: Theme) {
-    let lines: Vec<Line> = KEYS
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let lines: Vec<Line> = LINES
         .iter()
-        .map(|(keys, what)| {
+        .map(|(actions, what)| {
+            let keys = match actions {
+                [one] => app.bindings.keys_of(*one),
+                many => many
+                    .iter()
+                    .filter_map(|a| {
+                        let keys = app.bindings.keys_of(*a);
+                        keys.split(' ')
+                            .next()
+                            .filter(|k| !k.is_empty())
+                            .map(str::to_owned)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
             Line::from(vec![
                 Span::styled(format!(" {keys:<10} "), theme.heading()),
                 Span::raw(*what),

@@ -4,8 +4,10 @@
 mod footer;
 mod header;
 mod help;
+mod host_detail;
 mod hosts;
 mod overview;
+mod site_detail;
 mod sites;
 
 use ratatui::Frame;
@@ -14,21 +16,89 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Row, Table, TableState};
 use sixfive_inventory::model::Level;
-use sixfive_inventory::results::SiteState;
+use sixfive_inventory::results::{SiteState, Status};
 
 use crate::app::{App, List, Screen};
 
-/// Colours, or none (NO_COLOR): the words carry the meaning either way.
+/// The colours of levels, states and the status line; a config file's `[theme-colors]`
+/// changes them by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Colors {
+    pub broken: Color,
+    pub l0: Color,
+    /// Graded, but below the required level.
+    pub below: Color,
+    pub ready: Color,
+    pub ok: Color,
+    pub degraded: Color,
+    pub critical: Color,
+    pub auth_failed: Color,
+    pub dim: Color,
+    pub error: Color,
+}
+
+impl Default for Colors {
+    fn default() -> Self {
+        Colors {
+            broken: Color::Red,
+            l0: Color::Red,
+            below: Color::Yellow,
+            ready: Color::Green,
+            ok: Color::Green,
+            degraded: Color::Yellow,
+            critical: Color::Red,
+            auth_failed: Color::Magenta,
+            dim: Color::DarkGray,
+            error: Color::Red,
+        }
+    }
+}
+
+impl Colors {
+    /// The names a config file gives the colours, in the order of [`Colors::slot`].
+    pub const NAMES: [&'static str; 10] = [
+        "level-broken",
+        "level-l0",
+        "level-below",
+        "level-ready",
+        "state-ok",
+        "state-degraded",
+        "state-critical",
+        "state-auth-failed",
+        "dim",
+        "error",
+    ];
+
+    pub fn slot(&mut self, name: &str) -> Option<&mut Color> {
+        Some(match name {
+            "level-broken" => &mut self.broken,
+            "level-l0" => &mut self.l0,
+            "level-below" => &mut self.below,
+            "level-ready" => &mut self.ready,
+            "state-ok" => &mut self.ok,
+            "state-degraded" => &mut self.degraded,
+            "state-critical" => &mut self.critical,
+            "state-auth-failed" => &mut self.auth_failed,
+            "dim" => &mut self.dim,
+            "error" => &mut self.error,
+            _ => return None,
+        })
+    }
+}
+
+/// Colours, or none (NO_COLOR, `--color never`): the words carry the meaning either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
+    pub colors: Colors,
 }
 
 impl Theme {
-    /// Colour unless NO_COLOR is set to anything (no-color.org).
-    pub fn from_env() -> Self {
+    /// The default colours, or none.
+    pub fn plain(color: bool) -> Self {
         Theme {
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            color,
+            colors: Colors::default(),
         }
     }
 
@@ -40,29 +110,44 @@ impl Theme {
         }
     }
 
-    /// BROKEN in bold red, apart from L0's plain red; ready levels green.
+    /// BROKEN in bold, apart from L0's plain colour; ready levels apart from those below.
     pub fn level(self, level: Level, require: Level) -> Style {
         match level {
-            Level::Broken => self.paint(Color::Red).add_modifier(Modifier::BOLD),
-            Level::L0 => self.paint(Color::Red),
-            _ if level >= require => self.paint(Color::Green),
-            _ => self.paint(Color::Yellow),
+            Level::Broken => self.paint(self.colors.broken).add_modifier(Modifier::BOLD),
+            Level::L0 => self.paint(self.colors.l0),
+            _ if level >= require => self.paint(self.colors.ready),
+            _ => self.paint(self.colors.below),
         }
     }
 
     pub fn state(self, state: SiteState) -> Style {
         match state {
-            SiteState::Ok => self.paint(Color::Green),
-            SiteState::Degraded => self.paint(Color::Yellow),
-            SiteState::Critical | SiteState::Unreachable => {
-                self.paint(Color::Red).add_modifier(Modifier::BOLD)
-            }
-            SiteState::AuthFailed => self.paint(Color::Magenta),
+            SiteState::Ok => self.paint(self.colors.ok),
+            SiteState::Degraded => self.paint(self.colors.degraded),
+            SiteState::Critical | SiteState::Unreachable => self
+                .paint(self.colors.critical)
+                .add_modifier(Modifier::BOLD),
+            SiteState::AuthFailed => self.paint(self.colors.auth_failed),
+        }
+    }
+
+    /// A check's status: a failure as loud as BROKEN, warnings and errors as a level
+    /// short of the target.
+    pub fn status(self, status: Status) -> Style {
+        match status {
+            Status::Pass => self.paint(self.colors.ready),
+            Status::Fail => self.paint(self.colors.broken).add_modifier(Modifier::BOLD),
+            Status::Warn | Status::Error => self.paint(self.colors.below),
+            Status::Skip => self.dim(),
         }
     }
 
     pub fn dim(self) -> Style {
-        self.paint(Color::DarkGray)
+        self.paint(self.colors.dim)
+    }
+
+    pub fn error(self) -> Style {
+        self.paint(self.colors.error)
     }
 
     /// The cursor's row: reversed, which reads without colour too.
@@ -103,6 +188,18 @@ pub fn list_table<'a>(
         area,
         &mut TableState::new().with_selected(cursor),
     );
+}
+
+/// `text` in at most `width` characters, cut with an ellipsis.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        cut.push('…');
+    }
+    cut
 }
 
 /// A list's sort as its title line ends: `sort: level ▲`.
@@ -146,7 +243,9 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: Theme) {
         Screen::Overview => overview::draw(frame, body, app, theme),
         Screen::Hosts => hosts::draw(frame, body, app, theme),
         Screen::Sites => sites::draw(frame, body, app, theme),
-        Screen::Help => help::draw(frame, body, theme),
+        Screen::HostDetail => host_detail::draw(frame, body, app, theme),
+        Screen::SiteDetail => site_detail::draw(frame, body, app, theme),
+        Screen::Help => help::draw(frame, body, app, theme),
     }
     footer::draw(frame, bottom, app, theme);
 }

@@ -65,7 +65,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), levels);
 
-    let rows = summary.agencies.iter().map(|agency| {
+    // Agencies beyond the screen are counted on a last row, not cut off unseen.
+    let room = usize::from(agencies.height.saturating_sub(1));
+    let total = summary.agencies.len();
+    let shown = if total > room {
+        room.saturating_sub(1)
+    } else {
+        total
+    };
+    let agencies = if total > shown {
+        let [table, more] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(agencies);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" … {} more: :agency ID lists one", total - shown),
+                theme.dim(),
+            )),
+            more,
+        );
+        table
+    } else {
+        agencies
+    };
+    let rows = summary.agencies.iter().take(shown).map(|agency| {
         let outlook_style = match agency.outlook {
             Outlook::AtRisk | Outlook::Late => theme.level(Level::L0, app.require),
             Outlook::Done | Outlook::OnTrack => theme.level(app.require, app.require),

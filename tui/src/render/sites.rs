@@ -11,8 +11,8 @@ use sixfive_inventory::store::SPARK_SAMPLES;
 use crate::app::App;
 
 /// The RSRP sparkline's floor and ceiling, sites.md's poor and excellent edges.
-const RSRP_FLOOR: f64 = -110.0;
-const RSRP_CEILING: f64 = -75.0;
+pub(super) const RSRP_FLOOR: f64 = -110.0;
+pub(super) const RSRP_CEILING: f64 = -75.0;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
     let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
@@ -96,8 +96,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
         Constraint::Length(4),
         Constraint::Length(4),
         Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(4),
+        // `1234 ms`, `100 %`.
+        Constraint::Length(7),
+        Constraint::Length(5),
         Constraint::Length(6),
         Constraint::Length(SPARK_SAMPLES as u16),
     ];

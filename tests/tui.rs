@@ -1,0 +1,211 @@
+//! The terminal UI end to end, as an engineer uses it: the real binary in tmux at 80×24 on
+//! the demo city (`sixfive demo`, which needs no root), keys sent with send-keys and the
+//! screen read with capture-pane; then the store the session wrote is read back.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sixfive_inventory::store::Kind;
+use sixfive_inventory::{Store, StoreUrl};
+
+mod common;
+use common::skip;
+
+/// A tmux server of the test's own (its own socket), killed when dropped.
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    /// Runs `command` in a new 80×24 session, with `env` set for it alone.
+    fn start(dir: &Path, command: &[&str], env: &[(&str, &Path)]) -> Tmux {
+        let socket = dir.join("tmux.sock");
+        let mut line: Vec<String> = vec!["env".into()];
+        line.extend(env.iter().map(|(k, v)| format!("{k}={}", v.display())));
+        line.extend(command.iter().map(|c| format!("'{c}'")));
+        // The pane stays after the program ends, so the test can read its last screen.
+        let status = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "80",
+                "-y",
+                "24",
+            ])
+            .arg(line.join(" "))
+            .status()
+            .unwrap();
+        assert!(status.success(), "tmux new-session");
+        let tmux = Tmux { socket };
+        tmux.run(&["set-option", "-t", "t", "remain-on-exit", "on"]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types `keys` as tmux names them (`Enter`, `Escape`, or literal text with `-l`).
+    fn keys(&self, keys: &str) {
+        self.run(&["send-keys", "-t", "t", keys]);
+    }
+
+    fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-t", "t", "-p"])
+    }
+
+    /// The first screen that `wanted` accepts, polled until `limit`.
+    fn wait(&self, limit: Duration, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if wanted(&screen) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "no {what} within {limit:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn ended(&self) -> bool {
+        self.run(&["display-message", "-t", "t", "-p", "#{pane_dead}"])
+            .trim()
+            == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn the_demo_opens_filters_opens_a_host_edits_it_rechecks_it_and_quits() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        skip::skip("no tmux: apt-get install tmux (tests/lab/install does)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let tmux = Tmux::start(
+        dir.path(),
+        &[
+            env!("CARGO_BIN_EXE_sixfive"),
+            "--db",
+            db.to_str().unwrap(),
+            "demo",
+        ],
+        &[
+            ("HOME", &home),
+            ("XDG_DATA_HOME", &home.join("data")),
+            ("XDG_CONFIG_HOME", &home.join("config")),
+        ],
+    );
+    let minute = Duration::from_secs(60);
+    // The demo scans its city, then the UI opens on the overview.
+    tmux.wait(Duration::from_secs(180), "overview", |s| {
+        s.contains("[Overview]") && s.contains("City")
+    });
+
+    tmux.keys("2");
+    tmux.wait(minute, "hosts list", |s| s.contains("Hosts 69"));
+    tmux.text("/level=BROKEN");
+    tmux.keys("Enter");
+    let list = tmux.wait(minute, "filtered list", |s| s.contains("level=BROKEN ·"));
+    let rows: Vec<&str> = list
+        .lines()
+        .skip_while(|l| !l.starts_with("FQDN"))
+        .skip(1)
+        .filter(|l| l.contains(".danang.test"))
+        .collect();
+    assert!(!rows.is_empty(), "the demo city has BROKEN hosts:\n{list}");
+    assert!(
+        rows.iter().all(|row| row.contains("BROKEN")),
+        "only BROKEN hosts are shown:\n{list}"
+    );
+    let fqdn = rows[0].split_whitespace().next().unwrap().to_owned();
+
+    tmux.keys("Enter");
+    let detail = tmux.wait(minute, "host detail", |s| {
+        s.contains("› Host") && s.contains("CHECK") && s.contains("LEVEL ")
+    });
+    assert!(detail.contains(&fqdn), "{detail}");
+
+    tmux.keys("e");
+    tmux.text("stage=dual-stack");
+    tmux.keys("Enter");
+    tmux.wait(minute, "the edit stored", |s| {
+        s.contains(&format!("stage of {fqdn} is now dual-stack"))
+    });
+
+    let runs_before = block_on(async {
+        let store = Store::open(&StoreUrl::Sqlite(db.clone())).await.unwrap();
+        store.host_grades(&fqdn, 100).await.unwrap().len()
+    });
+    tmux.keys("r");
+    tmux.wait(minute, "the re-check's end", |s| {
+        s.contains(&format!("{fqdn} re-checked (run"))
+    });
+
+    tmux.keys("q");
+    let started = Instant::now();
+    while !tmux.ended() {
+        assert!(
+            started.elapsed() < minute,
+            "q did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // What the session stored: the edit with who made it, and the re-check's grade.
+    block_on(async {
+        let store = Store::open(&StoreUrl::Sqlite(db.clone())).await.unwrap();
+        let audit = store.audit_log(Some((Kind::Host, &fqdn))).await.unwrap();
+        let last = audit.last().expect("the edit is in the audit log");
+        assert_eq!(
+            (last.field.as_str(), last.new_value.as_deref()),
+            ("stage", Some("dual-stack"))
+        );
+        assert!(!last.who.is_empty());
+        let grades = store.host_grades(&fqdn, 100).await.unwrap();
+        assert_eq!(
+            grades.len(),
+            runs_before + 1,
+            "the re-check graded the host"
+        );
+        store.close().await;
+    });
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
