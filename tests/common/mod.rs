@@ -7,7 +7,9 @@ use std::process::Command;
 
 /// The lab's scanner namespaces (dual stack, IPv4 only), or None (the test skips, see
 /// [`skip::skip`]) when the lab is not up. `tests/run` starts it and names the scanner in
-/// SIXFIVE_LAB_NETNS, or says in SIXFIVE_LAB_SKIP_REASON why it could not.
+/// SIXFIVE_LAB_NETNS, or says in SIXFIVE_LAB_SKIP_REASON why it could not. (Not every
+/// test binary that shares this module uses the lab: tests/tui.rs does not.)
+#[allow(dead_code)]
 pub fn lab() -> Option<(String, String)> {
     match std::env::var("SIXFIVE_LAB_NETNS") {
         Ok(netns) => Some((netns.clone(), format!("{netns}4"))),
@@ -25,6 +27,7 @@ pub fn lab() -> Option<(String, String)> {
 }
 
 /// `sixfive` in `netns` on a given store and inventory; the caller adds the rest.
+#[allow(dead_code)]
 pub fn sixfive_in(netns: &str, db: &Path, inventory: &Path) -> Command {
     let mut command = Command::new("ip");
     command
