@@ -292,7 +292,7 @@ async fn open(url: &StoreUrl, terminal: &mut Terminal<TestBackend>) -> Arc<Board
     let mut app = App::new("bench.db".into(), Level::L2);
     app.set_board(Arc::clone(&board), Utc::now());
     terminal
-        .draw(|frame| draw(frame, &mut app, Theme { color: true }))
+        .draw(|frame| draw(frame, &mut app, Theme::plain(true)))
         .unwrap();
     store.close().await;
     board
@@ -317,7 +317,7 @@ fn opening(c: &mut Criterion) {
         app.set_board(Arc::new(board), Utc::now());
         let taken = started.elapsed();
         terminal
-            .draw(|frame| draw(frame, &mut app, Theme { color: true }))
+            .draw(|frame| draw(frame, &mut app, Theme::plain(true)))
             .unwrap();
         let drawn = started.elapsed();
         println!(
