@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use sixfive_inventory::store::Kind;
 use sixfive_inventory::{Store, StoreUrl};
 
-mod common;
-use common::skip;
+#[path = "common/skip.rs"]
+mod skip;
 
 /// A tmux server of the test's own (its own socket), killed when dropped.
 struct Tmux {
@@ -28,7 +28,18 @@ impl Tmux {
         let status = Command::new("tmux")
             .arg("-S")
             .arg(&socket)
-            .args(["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "80", "-y", "24"])
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "80",
+                "-y",
+                "24",
+            ])
             .arg(line.join(" "))
             .status()
             .unwrap();
@@ -163,7 +174,11 @@ fn the_demo_opens_filters_opens_a_host_edits_it_rechecks_it_and_quits() {
     tmux.keys("q");
     let started = Instant::now();
     while !tmux.ended() {
-        assert!(started.elapsed() < minute, "q did not quit:\n{}", tmux.screen());
+        assert!(
+            started.elapsed() < minute,
+            "q did not quit:\n{}",
+            tmux.screen()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
@@ -178,7 +193,11 @@ fn the_demo_opens_filters_opens_a_host_edits_it_rechecks_it_and_quits() {
         );
         assert!(!last.who.is_empty());
         let grades = store.host_grades(&fqdn, 100).await.unwrap();
-        assert_eq!(grades.len(), runs_before + 1, "the re-check graded the host");
+        assert_eq!(
+            grades.len(),
+            runs_before + 1,
+            "the re-check graded the host"
+        );
         store.close().await;
     });
 }
