@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use sixfive_inventory::store::Kind;
 use sixfive_inventory::{Store, StoreUrl};
 
-mod common;
-use common::skip;
+#[path = "common/skip.rs"]
+mod skip;
 
 /// A tmux server of the test's own (its own socket), killed when dropped.
 struct Tmux {

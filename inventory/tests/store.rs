@@ -1642,3 +1642,196 @@ async fn the_board_shows_grades_failures_samples_and_the_trend_and_its_version_m
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_run_of_one_host_moves_only_that_host_in_the_trend_and_failing_checks_follow_the_grade() {
+    let at = |host: &str, level: Level| HostLevel {
+        level,
+        ..graded(host)
+    };
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "importer").await.unwrap();
+        let full = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        store
+            .record_hosts(
+                full,
+                &[
+                    at("a.danang.test", Level::L1),
+                    at("b.danang.test", Level::L2),
+                    at("c.danang.test", Level::L3),
+                ],
+                &[result("a.danang.test", "tcp.v6", Status::Fail)],
+            )
+            .await
+            .unwrap();
+        store.finish_run(full, RunStatus::Complete).await.unwrap();
+        // A sites run is on no trend.
+        let sites = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
+        store.finish_run(sites, RunStatus::Complete).await.unwrap();
+        let one = store.begin_run("tui@ops", RunKind::Hosts).await.unwrap();
+        store
+            .record_hosts(one, &[at("b.danang.test", Level::L3)], &[])
+            .await
+            .unwrap();
+        store.finish_run(one, RunStatus::Complete).await.unwrap();
+
+        let board = store.board().await.unwrap();
+        let counts = |pairs: &[(Level, usize)]| pairs.iter().copied().collect();
+        assert_eq!(
+            board.trend.iter().map(|t| t.run).collect::<Vec<_>>(),
+            [full, one],
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            board.trend[0].levels,
+            counts(&[(Level::L1, 1), (Level::L2, 1), (Level::L3, 1)])
+        );
+        assert_eq!(
+            board.trend[1].levels,
+            counts(&[(Level::L1, 1), (Level::L3, 2)]),
+            "{}: every host counts, only b moved",
+            backend.name
+        );
+        assert_eq!(
+            board.trend[1].by_agency["dict"],
+            counts(&[(Level::L1, 1), (Level::L3, 1)])
+        );
+        assert_eq!(board.trend[1].by_agency["doh"], counts(&[(Level::L3, 1)]));
+        // The newest counts are what the host lines say.
+        let mut shown = std::collections::BTreeMap::new();
+        for host in &board.hosts {
+            *shown.entry(host.grade.as_ref().unwrap().level).or_default() += 1;
+        }
+        assert_eq!(board.trend[1].levels, shown, "{}", backend.name);
+
+        // A run still writing has neither a's new grade nor its new findings shown yet.
+        let running = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        store
+            .record_hosts(
+                running,
+                &[at("a.danang.test", Level::L3)],
+                &[result("a.danang.test", "tcp.v6", Status::Pass)],
+            )
+            .await
+            .unwrap();
+        let a = &store.board().await.unwrap().hosts[0];
+        assert_eq!(
+            (a.grade.as_ref().unwrap().run, a.failing.as_slice()),
+            (full, ["tcp.v6".to_owned()].as_slice()),
+            "{}: grade and failing checks from one run",
+            backend.name
+        );
+        store
+            .finish_run(running, RunStatus::Complete)
+            .await
+            .unwrap();
+        let board = store.board().await.unwrap();
+        let a = &board.hosts[0];
+        assert_eq!(
+            (a.grade.as_ref().unwrap().run, a.failing.len()),
+            (running, 0),
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            board.trend.last().unwrap().levels,
+            counts(&[(Level::L3, 3)])
+        );
+
+        // An inconclusive grade since keeps the conclusive one, and its run's failures.
+        let unsure = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        store
+            .record_hosts(
+                unsure,
+                &[HostLevel {
+                    inconclusive: true,
+                    ..at("a.danang.test", Level::L0)
+                }],
+                &[result("a.danang.test", "http.v6", Status::Fail)],
+            )
+            .await
+            .unwrap();
+        store.finish_run(unsure, RunStatus::Complete).await.unwrap();
+        let a = &store.board().await.unwrap().hosts[0];
+        assert_eq!(
+            (a.grade.as_ref().unwrap().level, a.failing.len()),
+            (Level::L3, 0),
+            "{}",
+            backend.name
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_trend_of_runs_stored_before_their_counts_were_carries_grades_forward() {
+    for backend in backends().await {
+        // Migrations up to 0007: grades per run, no counts yet.
+        on_backend!(backend, pool, migrator => {
+            let mut migrator = migrator;
+            migrator.migrations = migrator.migrations[..7].to_vec().into();
+            migrator.run(&pool).await.unwrap();
+            for (fqdn, agency) in [("a.danang.test", "dict"), ("b.danang.test", "doh")] {
+                sqlx::query(
+                    "INSERT INTO entities (kind, key, agency, doc, added_at, updated_at)
+                     VALUES ('host', $1, $2, $3, '2026-11-30T07:00:00Z', '2026-11-30T07:00:00Z')",
+                )
+                .bind(fqdn)
+                .bind(agency)
+                .bind(sqlx::types::Json(host(fqdn, agency)))
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            // Run 1 grades both; 2 only b, up; 3 polls sites; 4 grades a inconclusively.
+            for kind in ["hosts", "hosts", "sites", "hosts"] {
+                sqlx::query(
+                    "INSERT INTO scan_runs (agent, kind, started_at, finished_at, status)
+                     VALUES ('check@ops', $1, '2026-11-30T08:00:00Z', '2026-11-30T08:01:00Z', 'complete')",
+                )
+                .bind(kind)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            for (run, fqdn, level, inconclusive) in [
+                (1, "a.danang.test", "L1", false),
+                (1, "b.danang.test", "L2", false),
+                (2, "b.danang.test", "L3", false),
+                (4, "a.danang.test", "L0", true),
+            ] {
+                sqlx::query(
+                    "INSERT INTO host_levels (run_id, host, level, score, inconclusive, regressed)
+                     VALUES ($1, $2, $3, 50, $4, false)",
+                )
+                .bind(run)
+                .bind(fqdn)
+                .bind(level)
+                .bind(inconclusive)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        });
+        let store = Store::open(&backend.url).await.unwrap();
+        let trend = store.board().await.unwrap().trend;
+        let counts = |pairs: &[(Level, usize)]| pairs.iter().copied().collect();
+        assert_eq!(
+            trend
+                .iter()
+                .map(|t| (t.run, t.levels.clone()))
+                .collect::<Vec<_>>(),
+            [
+                (1, counts(&[(Level::L1, 1), (Level::L2, 1)])),
+                (2, counts(&[(Level::L1, 1), (Level::L3, 1)])),
+                (4, counts(&[(Level::L1, 1), (Level::L3, 1)])),
+            ],
+            "{}",
+            backend.name
+        );
+        assert_eq!(trend[1].by_agency["doh"], counts(&[(Level::L3, 1)]));
+        store.close().await;
+    }
+}

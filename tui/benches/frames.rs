@@ -13,30 +13,17 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use sixfive_inventory::model::{Agency, Level, Stage};
+use sixfive_inventory::model::{Level, Stage};
 use sixfive_inventory::store::{Board, Grade, HostLine, RunLevels};
 use sixfive_tui::{App, Theme, draw};
 
+mod city;
+use city::{AGENCIES, CHECKS};
+
 const HOSTS: usize = 100_000;
-const AGENCIES: usize = 40;
-const CHECKS: [&str; 6] = [
-    "dns.aaaa",
-    "tcp.v6",
-    "http.v6",
-    "tls.v6",
-    "http.parity",
-    "dns.ptr",
-];
 
 fn board() -> Board {
-    let agencies: Vec<Agency> = (0..AGENCIES)
-        .map(|a| Agency {
-            id: format!("a{a:02}"),
-            name: format!("Sở số {a}"),
-            name_vi: None,
-            target: Some("2027-06-30".parse().unwrap()),
-        })
-        .collect();
+    let agencies = city::agencies();
     let hosts = (0..HOSTS)
         .map(|n| {
             let level = Level::ALL[n % Level::ALL.len()];

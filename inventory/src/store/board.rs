@@ -1,6 +1,12 @@
 //! What a dashboard shows at a glance, in a few queries whatever the store's size: every
-//! host's current grade with the checks it fails, every site's latest poll with its recent
-//! RSRP, and the level counts of the last runs. The terminal UI reads it as one snapshot.
+//! host's current grade with the checks it failed in that grade's run, every site's latest
+//! poll with its recent RSRP, and the level counts of the last runs. The terminal UI reads
+//! it as one snapshot.
+//!
+//! A run may grade only some hosts (the UI's re-check of one, `check --agency`), so a run's
+//! level counts are not its own grades: they are every host's newest grade as the run
+//! finished, written then ([`RECORD_TREND`]) into a small table, so that opening the UI on
+//! a year of runs reads a few hundred counts rather than a million grades.
 
 use super::*;
 use crate::model::Stage;
@@ -20,13 +26,14 @@ pub struct HostLine {
     pub stage: Stage,
     pub owner: Option<String>,
     pub tags: Vec<String>,
-    /// The newest run's grade; None before any run graded the host.
+    /// The grade of the newest complete run that graded the host conclusively; None before
+    /// one did.
     pub grade: Option<Grade>,
-    /// Checks whose current finding is `fail`, in id order.
+    /// Checks that failed in the grade's run, in id order; none without a grade.
     pub failing: Vec<String>,
 }
 
-/// A host's grade in the newest run that graded it.
+/// A host's grade in the newest complete run that graded it conclusively.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grade {
     pub level: Level,
@@ -46,7 +53,9 @@ pub struct SiteLine {
     pub rsrp_history: Vec<Option<f64>>,
 }
 
-/// How many hosts a complete run graded at each level.
+/// How many of the inventory's hosts stood at each level as a complete run that graded
+/// hosts finished: the hosts it graded at their new grade, every other host at its newest
+/// grade from an earlier complete run, hosts never graded yet not at all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunLevels {
     pub run: i64,
@@ -61,7 +70,7 @@ pub struct Board {
     pub agencies: Vec<Agency>,
     pub hosts: Vec<HostLine>,
     pub sites: Vec<SiteLine>,
-    /// The last complete runs' level counts, oldest first.
+    /// The last complete host runs' level counts, oldest first.
     pub trend: Vec<RunLevels>,
     /// The newest run of any kind and state.
     pub last_run: Option<Run>,
@@ -100,20 +109,23 @@ impl Store {
 
     /// Reads the board. Hosts and sites come in key order.
     pub async fn board(&self) -> Result<Board, StoreError> {
-        let agencies = self.agencies(false).await?;
-        let hosts = self.hosts(false).await?;
-        let sites = self.sites(false).await?;
-        let grades = self.current_grades().await?;
-        let mut failing = self.failing_checks().await?;
-        let latest: HashMap<String, SiteReport> = self
-            .latest_samples(None)
-            .await?
+        // At once, each on a connection of its own: the hosts' documents are parsed while
+        // the grades are read.
+        let (agencies, hosts, sites, mut grades, samples, mut history, trend, runs) = tokio::try_join!(
+            self.agencies(false),
+            self.hosts(false),
+            self.sites(false),
+            self.current_grades(),
+            self.latest_samples(None),
+            self.rsrp_history(),
+            self.trend(),
+            self.select_runs(None, false, 1),
+        )?;
+        let latest: HashMap<String, SiteReport> = samples
             .iter()
             .filter_map(|sample| Some((sample.site.clone(), SiteReport::from_sample(sample)?)))
             .collect();
-        let mut history = self.rsrp_history().await?;
-        let trend = self.trend().await?;
-        let last_run = self.select_runs(None, false, 1).await?.into_iter().next();
+        let last_run = runs.into_iter().next();
         let host_lines = hosts
             .iter()
             .map(|stored| {
@@ -128,14 +140,15 @@ impl Store {
                     .get("owner")
                     .cloned()
                     .or_else(|| host.owner.clone());
+                let (grade, failing) = grades.remove(&host.fqdn).unzip();
                 HostLine {
                     fqdn: host.fqdn.clone(),
                     agency: host.agency.clone(),
                     stage,
                     owner,
                     tags: host.tags.clone(),
-                    grade: grades.get(&host.fqdn).cloned(),
-                    failing: failing.remove(&host.fqdn).unwrap_or_default(),
+                    grade,
+                    failing: failing.unwrap_or_default(),
                 }
             })
             .collect();
@@ -161,55 +174,82 @@ impl Store {
         })
     }
 
-    async fn current_grades(&self) -> Result<HashMap<String, Grade>, StoreError> {
-        let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT c.host, c.level, l.score, l.regressed, c.run_id, r.finished_at
-             FROM host_current c
-             JOIN host_levels l ON l.run_id = c.run_id AND l.host = c.host
-             JOIN scan_runs r ON r.id = c.run_id",
-        )
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| Ok((
-            row.try_get::<String, _>("host")?,
-            row.try_get::<String, _>("level")?,
-            row.try_get::<i64, _>("score")?,
-            row.try_get::<bool, _>("regressed")?,
-            row.try_get::<i64, _>("run_id")?,
-            row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
-        )))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+    /// Each graded host's grade and the checks it failed in the grade's run, once each, in
+    /// id order. Where the grade's run is the newest to have written the host's results
+    /// (the usual case), its failures are its current versions, a partial index's few
+    /// rows; otherwise (a run still writing, an incomplete one, an inconclusive grade
+    /// since) the versions valid at that run. The database hands them over as one JSON
+    /// array: a big city's 100,000 rows of six values cost sqlx's SQLite driver far more
+    /// than parsing one text.
+    async fn current_grades(&self) -> Result<HashMap<String, (Grade, Vec<String>)>, StoreError> {
+        /// host, level, score, regressed (0 or 1), run, failed checks joined by spaces.
+        type Row = (String, String, i64, i64, i64, Option<String>);
+        let (rows, finished) = on_pool!(self, pool, dialect => {
+            let query = format!(
+                "SELECT {agg}({array}(c.host, c.level, l.score,
+                                      CASE WHEN l.regressed THEN 1 ELSE 0 END, c.run_id, f.checks))
+                     AS grades
+                 FROM host_current c
+                 JOIN host_levels l ON l.run_id = c.run_id AND l.host = c.host
+                 LEFT JOIN (
+                     SELECT host, {join}(check_id, ' ') AS checks FROM (
+                         SELECT v.host, v.check_id FROM host_current c
+                         JOIN host_latest h ON h.host = c.host AND h.run_id = c.run_id
+                         JOIN result_versions v
+                             ON v.host = c.host AND v.to_run IS NULL AND v.status = 'fail'
+                         UNION
+                         SELECT v.host, v.check_id FROM host_current c
+                         LEFT JOIN host_latest h ON h.host = c.host
+                         JOIN result_versions v ON v.host = c.host AND v.status = 'fail'
+                             AND v.from_run <= c.run_id
+                             AND (v.to_run IS NULL OR v.to_run > c.run_id)
+                         WHERE h.run_id IS NULL OR h.run_id <> c.run_id
+                     ) failed
+                     GROUP BY host
+                 ) f ON f.host = c.host",
+                agg = dialect.json_agg,
+                array = dialect.json_array,
+                join = dialect.join_texts,
+            );
+            let mut tx = pool.begin().await?;
+            // No rows aggregate to NULL on PostgreSQL.
+            let rows: Option<Json<Vec<Row>>> = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+                .fetch_one(&mut *tx)
+                .await?;
+            // When each run finished, once per run rather than once per host.
+            let finished = sqlx::query(
+                "SELECT id, finished_at FROM scan_runs
+                 WHERE id IN (SELECT DISTINCT run_id FROM host_current)",
+            )
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|row| Ok((
+                row.try_get::<i64, _>("id")?,
+                row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
+            )))
+            .collect::<Result<HashMap<_, _>, sqlx::Error>>()?;
+            tx.commit().await?;
+            (rows.map(|rows| rows.0).unwrap_or_default(), finished)
+        });
         rows.into_iter()
-            .map(|(host, level, score, regressed, run, at)| {
+            .map(|(host, level, score, regressed, run, checks)| {
                 let grade = Grade {
                     level: stored(&level, "host level")?,
                     score: percent(score)?,
-                    regressed,
+                    regressed: regressed != 0,
                     run,
-                    at,
+                    at: finished.get(&run).copied().flatten(),
                 };
-                Ok((host, grade))
+                let mut failing: Vec<String> = checks
+                    .iter()
+                    .flat_map(|checks| checks.split(' '))
+                    .map(str::to_owned)
+                    .collect();
+                failing.sort();
+                Ok((host, (grade, failing)))
             })
             .collect()
-    }
-
-    /// Each host's checks whose current version says `fail`, once each, in id order.
-    async fn failing_checks(&self) -> Result<HashMap<String, Vec<String>>, StoreError> {
-        let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT DISTINCT host, check_id FROM result_versions
-             WHERE to_run IS NULL AND status = 'fail' ORDER BY host, check_id",
-        )
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| Ok((row.try_get::<String, _>("host")?, row.try_get::<String, _>("check_id")?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?);
-        let mut failing: HashMap<String, Vec<String>> = HashMap::new();
-        for (host, check) in rows {
-            failing.entry(host).or_default().push(check);
-        }
-        Ok(failing)
     }
 
     /// Each site's RSRP over its last [`SPARK_SAMPLES`] polls, oldest first.
@@ -236,19 +276,16 @@ impl Store {
     }
 
     /// The level counts of the last [`TREND_RUNS`] complete runs that graded hosts, per
-    /// agency, counted by the database.
+    /// agency, as [`RECORD_TREND`] wrote them when each finished.
     async fn trend(&self) -> Result<Vec<RunLevels>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT l.run_id, r.finished_at, COALESCE(e.agency, '') AS agency, l.level,
-                    COUNT(*) AS hosts
-             FROM host_levels l
-             JOIN scan_runs r ON r.id = l.run_id
-             LEFT JOIN entities e ON e.kind = 'host' AND e.key = l.host
-             WHERE l.run_id IN (
+            "SELECT t.run_id, r.finished_at, t.agency, t.level, t.hosts
+             FROM run_levels t
+             JOIN scan_runs r ON r.id = t.run_id
+             WHERE t.run_id IN (
                  SELECT id FROM scan_runs WHERE status = 'complete' AND kind <> 'sites'
                  ORDER BY id DESC LIMIT $1)
-             GROUP BY l.run_id, r.finished_at, e.agency, l.level
-             ORDER BY l.run_id",
+             ORDER BY t.run_id",
         )
         .bind(TREND_RUNS)
         .fetch_all(pool)
@@ -286,3 +323,14 @@ impl Store {
         Ok(trend)
     }
 }
+
+/// Writes a complete run's level counts for the trend (its id bound as `$1`), in the
+/// transaction that finishes it and after its grades became current: per agency and level,
+/// the inventory's hosts by their current grade, which carries forward the grades of the
+/// hosts the run did not cover. Runs that only polled sites count nothing.
+pub(super) const RECORD_TREND: &str = "INSERT INTO run_levels (run_id, agency, level, hosts)
+     SELECT $1, COALESCE(e.agency, ''), c.level, COUNT(*)
+     FROM host_current c
+     JOIN entities e ON e.kind = 'host' AND e.key = c.host AND e.removed_at IS NULL
+     WHERE EXISTS (SELECT 1 FROM scan_runs WHERE id = $1 AND kind <> 'sites')
+     GROUP BY e.agency, c.level";

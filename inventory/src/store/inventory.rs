@@ -2,6 +2,7 @@
 //! the history of every addition, change and removal.
 
 use super::*;
+use serde_json::value::RawValue;
 
 /// What kind of entry an inventory row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -258,7 +259,7 @@ impl Store {
             .map(|row| {
                 Ok((
                     row.try_get::<String, _>("key")?,
-                    row.try_get::<Json<Value>, _>("doc")?.0,
+                    row.try_get::<Json<Box<RawValue>>, _>("doc")?.0,
                     row.try_get::<DateTime<Utc>, _>("added_at")?,
                     row.try_get::<Option<DateTime<Utc>>, _>("removed_at")?,
                 ))
@@ -279,7 +280,8 @@ impl Store {
         }
         rows.into_iter()
             .map(|(key, doc, added_at, removed_at)| {
-                let entry = serde_json::from_value(doc).map_err(|e| StoreError::Corrupt {
+                // Straight from the text, not through a Value: a big city has 100,000.
+                let entry = serde_json::from_str(doc.get()).map_err(|e| StoreError::Corrupt {
                     kind: kind.as_str(),
                     reason: format!("{key}: {e}"),
                 })?;

@@ -137,18 +137,29 @@ struct Dialect {
     /// Serialises writers of result versions, which read what they change: two agents'
     /// runs grading one host must not both close its current version.
     lock_results: Option<&'static str>,
+    /// The aggregate that joins a group's texts with a separator: `f(text, separator)`.
+    join_texts: &'static str,
+    /// A JSON array of its arguments, and the aggregate that gathers a group's values in one.
+    json_array: &'static str,
+    json_agg: &'static str,
 }
 
 const SQLITE: Dialect = Dialect {
     begin_write: "BEGIN IMMEDIATE",
     lock_inventory: None,
     lock_results: None,
+    join_texts: "group_concat",
+    json_array: "json_array",
+    json_agg: "json_group_array",
 };
 
 const POSTGRES: Dialect = Dialect {
     begin_write: "BEGIN",
     lock_inventory: Some("LOCK TABLE entities IN SHARE ROW EXCLUSIVE MODE"),
     lock_results: Some("LOCK TABLE result_versions IN SHARE ROW EXCLUSIVE MODE"),
+    join_texts: "string_agg",
+    json_array: "json_build_array",
+    json_agg: "json_agg",
 };
 
 /// Runs the same code on whichever pool the store has; the SQL must suit both dialects,

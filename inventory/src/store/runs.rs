@@ -132,7 +132,7 @@ impl Store {
 
     /// Closes a running scan as complete, or as incomplete when it was cut short. A
     /// complete run's conclusive grades become its hosts' current ones, unless a newer
-    /// complete run graded them already.
+    /// complete run graded them already, and the hosts' levels then are its trend counts.
     pub async fn finish_run(&self, run: i64, status: RunStatus) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -161,6 +161,10 @@ impl Store {
                 .bind(run)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query(board::RECORD_TREND)
+                    .bind(run)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
         });
