@@ -141,6 +141,17 @@ fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
         );
         let healthy = first("hai-chau-ward-01").await;
         assert_eq!(healthy.state, SiteState::Ok, "{healthy:?}");
+        // Fair and poor radio grade as sites.md says, through the real poller.
+        let states: Vec<SiteState> = store
+            .latest_samples(None)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.state)
+            .collect();
+        for state in [SiteState::Ok, SiteState::Degraded, SiteState::Critical] {
+            assert!(states.contains(&state), "no {state:?} site: {states:?}");
+        }
         store.close().await;
     });
     // The secret the demo's routers are polled with never reaches the output.
