@@ -126,10 +126,19 @@ fn the_demo_opens_filters_opens_a_host_edits_it_rechecks_it_and_quits() {
         ],
     );
     let minute = Duration::from_secs(60);
-    // The demo scans its city, then the UI opens on the overview.
-    tmux.wait(Duration::from_secs(180), "overview", |s| {
-        s.contains("[Overview]") && s.contains("City")
+    // The demo scans its city, then the UI opens on the overview; where the kernel gives
+    // no private namespace it stops at once and says so (tests/demo.rs covers that).
+    let first = tmux.wait(Duration::from_secs(180), "overview", |s| {
+        (s.contains("[Overview]") && s.contains("City")) || tmux.ended()
     });
+    if tmux.ended() && first.contains("namespace") {
+        skip::skip(&format!(
+            "the demo cannot enter a private namespace here: {}",
+            first.trim()
+        ));
+        return;
+    }
+    assert!(first.contains("[Overview]"), "the demo ended:\n{first}");
 
     tmux.keys("2");
     tmux.wait(minute, "hosts list", |s| s.contains("Hosts 69"));

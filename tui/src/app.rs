@@ -30,6 +30,10 @@ pub enum Screen {
 }
 
 impl Screen {
+    fn is_detail(self) -> bool {
+        matches!(self, Screen::HostDetail | Screen::SiteDetail)
+    }
+
     pub const TABS: [Screen; 3] = [Screen::Overview, Screen::Hosts, Screen::Sites];
 
     pub fn title(self) -> &'static str {
@@ -226,6 +230,9 @@ pub struct App {
     pub bindings: Bindings,
     /// The first press of a doubled key (`gg`), waiting for the second.
     half_pressed: Option<char>,
+    /// The host or site a detail screen shows, by name: the list's cursor may move on
+    /// (a filter, new data) while the screen stays on what was opened.
+    focused: Option<Target>,
     /// The detail screen's host or site as the worker last read it.
     pub detail: Option<Arc<Detail>>,
     /// The first line of the detail screen's scrolling part on screen.
@@ -265,6 +272,7 @@ impl App {
             page: 20,
             bindings: Bindings::default(),
             half_pressed: None,
+            focused: None,
             detail: None,
             detail_scroll: 0,
             outbox: Vec::new(),
@@ -310,8 +318,22 @@ impl App {
 
     fn focus_of(&self, screen: Screen) -> Option<Target> {
         match screen {
-            Screen::HostDetail => self.selected_host().map(|h| Target::Host(h.fqdn.clone())),
-            Screen::SiteDetail => self.selected_site().map(|s| Target::Site(s.id.clone())),
+            Screen::HostDetail | Screen::SiteDetail => self.focused.clone(),
+            _ => None,
+        }
+    }
+
+    /// The host a host detail screen shows, while the board still has it.
+    pub fn focused_host(&self) -> Option<&HostLine> {
+        match &self.focused {
+            Some(Target::Host(fqdn)) => self.board.hosts.iter().find(|h| &h.fqdn == fqdn),
+            _ => None,
+        }
+    }
+
+    pub fn focused_site(&self) -> Option<&SiteLine> {
+        match &self.focused {
+            Some(Target::Site(id)) => self.board.sites.iter().find(|s| &s.id == id),
             _ => None,
         }
     }
@@ -319,12 +341,9 @@ impl App {
     /// The host or site an action is about: the detail screen's, or the list's cursor.
     fn target(&self) -> Option<Target> {
         match self.screen {
-            Screen::Hosts | Screen::HostDetail => {
-                self.selected_host().map(|h| Target::Host(h.fqdn.clone()))
-            }
-            Screen::Sites | Screen::SiteDetail => {
-                self.selected_site().map(|s| Target::Site(s.id.clone()))
-            }
+            Screen::Hosts => self.selected_host().map(|h| Target::Host(h.fqdn.clone())),
+            Screen::Sites => self.selected_site().map(|s| Target::Site(s.id.clone())),
+            Screen::HostDetail | Screen::SiteDetail => self.focused.clone(),
             Screen::Overview | Screen::Help => None,
         }
     }
@@ -533,6 +552,13 @@ impl App {
             self.detail_scroll = 0;
         }
         self.screen = screen;
+        // A detail opens on the list's cursor; back from help it stays on what it showed.
+        self.focused = match screen {
+            _ if was.is_some() && screen.is_detail() => was.clone(),
+            Screen::HostDetail => self.selected_host().map(|h| Target::Host(h.fqdn.clone())),
+            Screen::SiteDetail => self.selected_site().map(|s| Target::Site(s.id.clone())),
+            _ => None,
+        };
         let focus = self.focus();
         if focus != was {
             self.detail = None;
@@ -631,7 +657,10 @@ impl App {
             Action::Sort => self.next_sort(),
             Action::InvertSort => self.invert_sort(),
             Action::Recheck => match self.target() {
-                Some(target) if self.rechecking(&target) => {
+                Some(target)
+                    if self.rechecking(&target)
+                        || self.outbox.contains(&Request::Recheck(target.clone())) =>
+                {
                     self.status = Some(format!("already re-checking {}", target.name()))
                 }
                 Some(target) => self.outbox.push(Request::Recheck(target)),

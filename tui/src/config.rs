@@ -13,7 +13,7 @@
 //! state-critical = "#ff5f00"
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -118,6 +118,8 @@ impl Config {
             error(line, e.message().to_owned())
         })?;
         let mut config = Config::default();
+        // A key the file gives two actions would leave one of them keyless, unnoticed.
+        let mut claimed: HashMap<Key, &str> = HashMap::new();
         for (name, keys) in &file.bindings {
             let action = Action::named(name).ok_or_else(|| {
                 error(
@@ -142,6 +144,14 @@ impl Config {
                         format!("[bindings] {name}: {why}"),
                     )
                 })?;
+            for key in &keys {
+                if let Some(other) = claimed.insert(*key, name) {
+                    return Err(error(
+                        line_of("bindings", name),
+                        format!("[bindings] {name} and {other} both take `{key}`"),
+                    ));
+                }
+            }
             config.bindings.bind(action, &keys);
         }
         for (name, value) in &file.theme_colors {
@@ -222,6 +232,12 @@ mod tests {
         assert!(error.message.contains("no colour `level-redy`"), "{error}");
         let error = parse("[bindings]\nquit = 3\n").unwrap_err();
         assert_eq!(error.line, Some(2), "{error}");
+        let error = parse("[bindings]\ndown = \"j\"\nsort = [\"s\", \"j\"]\n").unwrap_err();
+        assert_eq!(error.line, Some(3), "{error}");
+        assert!(
+            error.message.contains("sort and down both take `j`"),
+            "{error}"
+        );
         let error = parse("[colours]\n").unwrap_err();
         assert_eq!(error.line, Some(1), "{error}");
         assert!(error.message.contains("colours"), "{error}");

@@ -76,7 +76,11 @@ fn ui(
     // The status line shows a store failure until the store reads again.
     let mut store_failed = false;
     loop {
-        if worker.boards.has_changed().unwrap_or(false) {
+        // A worker that stopped (it panicked) leaves the UI on stale data: say so.
+        let worker_stopped = "the store worker stopped: the screen no longer updates and edits are not stored; restart the UI";
+        if worker.boards.has_changed().is_err() {
+            app.status = Some(worker_stopped.into());
+        } else if worker.boards.has_changed().unwrap_or(false) {
             match worker.boards.borrow_and_update().clone() {
                 Loaded::Ready { board, at } => {
                     if std::mem::take(&mut store_failed) {
@@ -96,8 +100,11 @@ fn ui(
         }
         for request in std::mem::take(&mut app.outbox) {
             match request {
-                // The worker lives as long as the UI: a send cannot fail before quitting.
-                Request::Store(ask) => drop(worker.asks.send(ask)),
+                Request::Store(ask) => {
+                    if worker.asks.send(ask).is_err() {
+                        app.status = Some(worker_stopped.into());
+                    }
+                }
                 Request::Recheck(target) => {
                     let started = match &options.recheck {
                         Some(recheck) => recheck.start(target.clone()),

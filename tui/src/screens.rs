@@ -751,3 +751,44 @@ fn agencies_beyond_the_overview_are_counted_not_cut_off() {
     assert!(listed > 5, "{screen}");
     assert_eq!(listed + 2 + counted, app.summary.agencies.len(), "{screen}");
 }
+
+#[test]
+fn a_detail_stays_on_its_host_when_the_host_leaves_the_filter() {
+    let mut app = app();
+    press(&mut app, "2/stage=planned\n");
+    let fqdn = app.selected_host().unwrap().fqdn.clone();
+    press(&mut app, "\n");
+    assert_eq!(app.screen, Screen::HostDetail);
+    // The host moves on to in-progress: the filter no longer shows it.
+    let mut board = board();
+    board
+        .hosts
+        .iter_mut()
+        .find(|h| h.fqdn == fqdn)
+        .unwrap()
+        .stage = Stage::InProgress;
+    app.set_board(Arc::new(board), app.now);
+    assert_ne!(
+        app.selected_host().map(|h| h.fqdn.clone()),
+        Some(fqdn.clone())
+    );
+    assert_eq!(app.focused_host().unwrap().fqdn, fqdn);
+    assert!(plain(&mut app, 80, 24).contains(&fqdn));
+    app.outbox.clear();
+    press(&mut app, "enote=x\n");
+    let Some(Request::Store(Ask::Edit { target, .. })) = app.outbox.first() else {
+        panic!("an edit: {:?}", app.outbox);
+    };
+    assert_eq!(
+        target,
+        &Target::Host(fqdn.clone()),
+        "the edit is of the host shown"
+    );
+    // Help and back keep the host.
+    press(&mut app, "??");
+    assert_eq!(app.focused_host().unwrap().fqdn, fqdn);
+    // r pressed again before the draw loop starts the first is one re-check.
+    app.outbox.clear();
+    press(&mut app, "rrr");
+    assert_eq!(app.outbox, [Request::Recheck(Target::Host(fqdn))]);
+}

@@ -3,23 +3,30 @@
 
 use super::*;
 
+/// How many of the newest runs a host's history looks through.
+const RUNS_LOOKED_THROUGH: i64 = 1000;
+
 impl Store {
-    /// `host`'s grades in the newest `runs` runs of hosts, oldest first; runs that did not
-    /// grade it are left out. Read run by run through the grades' key, as a year of runs
-    /// has no index by host.
-    pub async fn host_grades(&self, host: &str, runs: i64) -> Result<Vec<Grade>, StoreError> {
+    /// `host`'s newest `count` conclusive grades of complete runs, oldest first. Read run
+    /// by run through the grades' key over the newest [`RUNS_LOOKED_THROUGH`] runs, as a
+    /// year of runs has no index by host; runs of other hosts alone (re-checks) are
+    /// looked through, not counted.
+    pub async fn host_grades(&self, host: &str, count: i64) -> Result<Vec<Grade>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(
             "SELECT l.level, l.score, l.regressed, l.run_id, r.finished_at
-             FROM (SELECT id, finished_at FROM scan_runs WHERE kind <> 'sites'
-                   ORDER BY id DESC LIMIT $2) r
-             JOIN host_levels l ON l.run_id = r.id AND l.host = $1
-             ORDER BY l.run_id",
+             FROM (SELECT id, finished_at FROM scan_runs
+                   WHERE kind <> 'sites' AND status = 'complete'
+                   ORDER BY id DESC LIMIT $3) r
+             JOIN host_levels l ON l.run_id = r.id AND l.host = $1 AND NOT l.inconclusive
+             ORDER BY l.run_id DESC LIMIT $2",
         )
         .bind(host)
-        .bind(runs)
+        .bind(count)
+        .bind(RUNS_LOOKED_THROUGH)
         .fetch_all(pool)
         .await?
         .into_iter()
+        .rev()
         .map(|row| grade_row(&row))
         .collect::<Result<Vec<_>, sqlx::Error>>()?);
         rows.into_iter().map(GradeRow::into_grade).collect()

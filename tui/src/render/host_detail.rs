@@ -17,8 +17,12 @@ use crate::snapshot::Detail;
 const AUDIT_LINES: usize = 2;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
-    let Some(host) = app.selected_host() else {
-        frame.render_widget(Paragraph::new(" no host selected"), area);
+    let Some(host) = app.focused_host() else {
+        // Removed from the inventory while its screen was open.
+        frame.render_widget(
+            Paragraph::new(" no longer in the inventory: esc goes back"),
+            area,
+        );
         return;
     };
     let detail = app.detail.clone();

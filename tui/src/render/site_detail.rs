@@ -15,8 +15,12 @@ use crate::recheck::Target;
 use crate::snapshot::Detail;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: Theme) {
-    let Some(site) = app.selected_site() else {
-        frame.render_widget(Paragraph::new(" no site selected"), area);
+    let Some(site) = app.focused_site() else {
+        // Removed from the inventory while its screen was open.
+        frame.render_widget(
+            Paragraph::new(" no longer in the inventory: esc goes back"),
+            area,
+        );
         return;
     };
     let width = usize::from(area.width);
