@@ -493,6 +493,9 @@ impl App {
     /// `field=value` from the edit line: stage, owner or note; an empty value clears it.
     fn edit(&mut self, target: Target, line: &str) {
         match parse_edit(line) {
+            Ok((EditField::Stage, _)) if matches!(target, Target::Site(_)) => {
+                self.status = Some("a site has no stage: edit its owner= or note=".into())
+            }
             Ok((field, value)) => self.outbox.push(Request::Store(Ask::Edit {
                 target,
                 field,

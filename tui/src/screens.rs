@@ -541,6 +541,18 @@ fn e_edits_through_the_worker_and_a_bad_edit_says_why() {
         "stage of portal.health.danang.test is now dual-stack".into(),
     )));
     assert!(plain(&mut app, 80, 24).contains("is now dual-stack"));
+    // Sites have no stage.
+    press(&mut app, "\x1b3\n");
+    app.outbox.clear();
+    press(&mut app, "estage=planned\n");
+    assert!(app.outbox.is_empty());
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("a site has no stage")
+    );
+    press(&mut app, "\x1b2\n");
     // Typing: control chords are not text.
     press(&mut app, "e");
     app.key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::ALT));
