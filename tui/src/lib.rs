@@ -61,6 +61,9 @@ pub async fn run(store: Arc<Store>, options: Options) -> io::Result<()> {
     .map_err(io::Error::other)?
 }
 
+/// A worker that stopped (it panicked) leaves the UI on stale data: the status line says so.
+const WORKER_STOPPED: &str = "the store worker stopped: the screen no longer updates and edits are not stored; restart the UI";
+
 fn ui(
     terminal: &mut ratatui::DefaultTerminal,
     mut worker: Worker,
@@ -76,12 +79,10 @@ fn ui(
     // The status line shows a store failure until the store reads again.
     let mut store_failed = false;
     loop {
-        // A worker that stopped (it panicked) leaves the UI on stale data: say so.
-        let worker_stopped = "the store worker stopped: the screen no longer updates and edits are not stored; restart the UI";
-        if worker.boards.has_changed().is_err() {
-            app.status = Some(worker_stopped.into());
-        } else if worker.boards.has_changed().unwrap_or(false) {
-            match worker.boards.borrow_and_update().clone() {
+        match worker.boards.has_changed() {
+            Err(_) => app.status = Some(WORKER_STOPPED.into()),
+            Ok(false) => {}
+            Ok(true) => match worker.boards.borrow_and_update().clone() {
                 Loaded::Ready { board, at } => {
                     if std::mem::take(&mut store_failed) {
                         app.status = None;
@@ -93,7 +94,7 @@ fn ui(
                     store_failed = true;
                 }
                 Loaded::Loading => {}
-            }
+            },
         }
         while let Ok(reply) = worker.replies.try_recv() {
             app.reply(reply);
@@ -102,7 +103,7 @@ fn ui(
             match request {
                 Request::Store(ask) => {
                     if worker.asks.send(ask).is_err() {
-                        app.status = Some(worker_stopped.into());
+                        app.status = Some(WORKER_STOPPED.into());
                     }
                 }
                 Request::Recheck(target) => {

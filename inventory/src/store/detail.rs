@@ -27,47 +27,24 @@ impl Store {
         .await?
         .into_iter()
         .rev()
-        .map(|row| grade_row(&row))
+        .map(|row| Ok((
+            row.try_get::<String, _>("level")?,
+            row.try_get::<i64, _>("score")?,
+            row.try_get::<bool, _>("regressed")?,
+            row.try_get::<i64, _>("run_id")?,
+            row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
+        )))
         .collect::<Result<Vec<_>, sqlx::Error>>()?);
-        rows.into_iter().map(GradeRow::into_grade).collect()
-    }
-}
-
-/// A grade as read, before its level and score are checked.
-pub(super) struct GradeRow {
-    level: String,
-    score: i64,
-    regressed: bool,
-    run: i64,
-    at: Option<DateTime<Utc>>,
-}
-
-/// Reads the columns `level, score, regressed, run_id, finished_at` on either backend.
-pub(super) fn grade_row<R: Row>(row: &R) -> Result<GradeRow, sqlx::Error>
-where
-    for<'c> &'c str: sqlx::ColumnIndex<R>,
-    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    bool: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<DateTime<Utc>>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(GradeRow {
-        level: row.try_get("level")?,
-        score: row.try_get("score")?,
-        regressed: row.try_get("regressed")?,
-        run: row.try_get("run_id")?,
-        at: row.try_get("finished_at")?,
-    })
-}
-
-impl GradeRow {
-    pub(super) fn into_grade(self) -> Result<Grade, StoreError> {
-        Ok(Grade {
-            level: stored(&self.level, "host level")?,
-            score: percent(self.score)?,
-            regressed: self.regressed,
-            run: self.run,
-            at: self.at,
-        })
+        rows.into_iter()
+            .map(|(level, score, regressed, run, at)| {
+                Ok(Grade {
+                    level: stored(&level, "host level")?,
+                    score: percent(score)?,
+                    regressed,
+                    run,
+                    at,
+                })
+            })
+            .collect()
     }
 }
