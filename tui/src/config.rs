@@ -161,7 +161,7 @@ impl Config {
                     line,
                     format!(
                         "[theme-colors] has no colour `{name}`; the colours are {}",
-                        Colors::NAMES.join(", ")
+                        Colors::names().collect::<Vec<_>>().join(", ")
                     ),
                 )
             })?;

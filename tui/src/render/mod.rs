@@ -54,35 +54,30 @@ impl Default for Colors {
     }
 }
 
+/// Each colour by the name a config file gives it.
+type Slot = fn(&mut Colors) -> &mut Color;
+
 impl Colors {
-    /// The names a config file gives the colours, in the order of [`Colors::slot`].
-    pub const NAMES: [&'static str; 10] = [
-        "level-broken",
-        "level-l0",
-        "level-below",
-        "level-ready",
-        "state-ok",
-        "state-degraded",
-        "state-critical",
-        "state-auth-failed",
-        "dim",
-        "error",
+    const SLOTS: [(&'static str, Slot); 10] = [
+        ("level-broken", |c| &mut c.broken),
+        ("level-l0", |c| &mut c.l0),
+        ("level-below", |c| &mut c.below),
+        ("level-ready", |c| &mut c.ready),
+        ("state-ok", |c| &mut c.ok),
+        ("state-degraded", |c| &mut c.degraded),
+        ("state-critical", |c| &mut c.critical),
+        ("state-auth-failed", |c| &mut c.auth_failed),
+        ("dim", |c| &mut c.dim),
+        ("error", |c| &mut c.error),
     ];
 
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Colors::SLOTS.iter().map(|(name, _)| *name)
+    }
+
     pub fn slot(&mut self, name: &str) -> Option<&mut Color> {
-        Some(match name {
-            "level-broken" => &mut self.broken,
-            "level-l0" => &mut self.l0,
-            "level-below" => &mut self.below,
-            "level-ready" => &mut self.ready,
-            "state-ok" => &mut self.ok,
-            "state-degraded" => &mut self.degraded,
-            "state-critical" => &mut self.critical,
-            "state-auth-failed" => &mut self.auth_failed,
-            "dim" => &mut self.dim,
-            "error" => &mut self.error,
-            _ => return None,
-        })
+        let (_, slot) = Colors::SLOTS.iter().find(|(n, _)| *n == name)?;
+        Some(slot(self))
     }
 }
 
