@@ -286,8 +286,7 @@ impl App {
 
     /// Swaps in a new snapshot, keeping each list's selected row by its key.
     pub fn set_board(&mut self, board: Arc<Board>, loaded_at: DateTime<Utc>) {
-        let host = self.selected_host().map(|h| h.fqdn.clone());
-        let site = self.selected_site().map(|s| s.id.clone());
+        let (host, site) = self.selection();
         self.summary = summarise(&board, self.require, self.now.date_naive());
         self.board = board;
         self.loaded_at = Some(loaded_at);
@@ -428,9 +427,16 @@ impl App {
         );
     }
 
+    /// The keys of the rows the lists' cursors are on.
+    fn selection(&self) -> (Option<String>, Option<String>) {
+        (
+            self.selected_host().map(|h| h.fqdn.clone()),
+            self.selected_site().map(|s| s.id.clone()),
+        )
+    }
+
     fn refresh_keeping_selection(&mut self) {
-        let host = self.selected_host().map(|h| h.fqdn.clone());
-        let site = self.selected_site().map(|s| s.id.clone());
+        let (host, site) = self.selection();
         self.refresh(host, site);
     }
 
@@ -622,19 +628,8 @@ impl App {
                 _ if !self.query.is_empty() => self.apply_filter(""),
                 _ => self.status = None,
             },
-            Action::NextScreen | Action::PreviousScreen => {
-                let count = Screen::TABS.len();
-                let at = Screen::TABS
-                    .iter()
-                    .position(|s| *s == self.list_screen())
-                    .unwrap_or(0);
-                let to = if action == Action::NextScreen {
-                    at + 1
-                } else {
-                    at + count - 1
-                };
-                self.show(Screen::TABS[to % count]);
-            }
+            Action::NextScreen => self.show(beside(&Screen::TABS, self.list_screen(), 1)),
+            Action::PreviousScreen => self.show(beside(&Screen::TABS, self.list_screen(), -1)),
             Action::Overview => self.show(Screen::Overview),
             Action::Hosts => self.show(Screen::Hosts),
             Action::Sites => self.show(Screen::Sites),
@@ -710,21 +705,11 @@ impl App {
     fn next_sort(&mut self) {
         match self.screen {
             Screen::Hosts => {
-                let (column, _) = self.host_sort;
-                let at = HostColumn::ORDER
-                    .iter()
-                    .position(|c| *c == column)
-                    .unwrap_or(0);
-                let next = HostColumn::ORDER[(at + 1) % HostColumn::ORDER.len()];
+                let next = beside(&HostColumn::ORDER, self.host_sort.0, 1);
                 self.host_sort = (next, next.worst_first_descending());
             }
             Screen::Sites => {
-                let (column, _) = self.site_sort;
-                let at = SiteColumn::ORDER
-                    .iter()
-                    .position(|c| *c == column)
-                    .unwrap_or(0);
-                let next = SiteColumn::ORDER[(at + 1) % SiteColumn::ORDER.len()];
+                let next = beside(&SiteColumn::ORDER, self.site_sort.0, 1);
                 self.site_sort = (next, next.worst_first_descending());
             }
             _ => return,
@@ -760,6 +745,12 @@ fn parse_edit(line: &str) -> Result<(EditField, Option<String>), String> {
         value.parse::<Stage>().map_err(|e| e.to_string())?;
     }
     Ok((field, (!value.is_empty()).then(|| value.to_owned())))
+}
+
+/// The item `by` places from `current` in `all`, going round.
+fn beside<T: Copy + PartialEq>(all: &[T], current: T, by: isize) -> T {
+    let at = all.iter().position(|x| *x == current).unwrap_or(0);
+    all[(at as isize + by).rem_euclid(all.len() as isize) as usize]
 }
 
 /// `ordering` read ascending or descending.
