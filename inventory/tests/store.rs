@@ -1275,6 +1275,23 @@ async fn a_late_writer_does_not_rewrite_what_a_newer_run_read() {
             "{}",
             backend.name
         );
+        // What the host's checks find now: the open versions alone, in the order they ran.
+        let current: Vec<(String, Status)> = store
+            .current_results(host)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.check, r.status))
+            .collect();
+        assert_eq!(
+            current,
+            [
+                ("tcp.v6".to_owned(), Status::Pass),
+                ("dns.aaaa".to_owned(), Status::Pass)
+            ],
+            "{}",
+            backend.name
+        );
         store.close().await;
     }
 }

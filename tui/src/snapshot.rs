@@ -178,13 +178,7 @@ async fn detail(store: &Store, target: &Target) -> Result<Detail, sixfive_invent
     Ok(match target {
         Target::Host(fqdn) => Detail::Host {
             fqdn: fqdn.clone(),
-            results: store
-                .result_history(fqdn)
-                .await?
-                .into_iter()
-                .filter(|version| version.to_run.is_none())
-                .map(|version| version.record)
-                .collect(),
+            results: store.current_results(fqdn).await?,
             grades: store.host_grades(fqdn, HISTORY_RUNS).await?,
             audit: store.audit_log(Some((Kind::Host, fqdn))).await?,
         },

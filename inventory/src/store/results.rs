@@ -297,16 +297,39 @@ impl Store {
     /// What one host's checks found over time, oldest first: each version with the runs it
     /// held for. The current versions carry the latest timings and measurements.
     pub async fn result_history(&self, host: &str) -> Result<Vec<ResultVersion>, StoreError> {
+        self.versions(host, true).await
+    }
+
+    /// What one host's checks find now, in the order they ran, with the latest timings:
+    /// the current versions alone, however long the host's history.
+    pub async fn current_results(&self, host: &str) -> Result<Vec<CheckRecord>, StoreError> {
+        Ok(self
+            .versions(host, false)
+            .await?
+            .into_iter()
+            .map(|version| version.record)
+            .collect())
+    }
+
+    /// A host's current versions, and its ended ones when `ended`.
+    async fn versions(&self, host: &str, ended: bool) -> Result<Vec<ResultVersion>, StoreError> {
         // Current versions and ended ones: the two partial indexes on host; one snapshot.
+        let ended = if ended {
+            format!(
+                "UNION ALL
+                 SELECT {VERSION_COLUMNS} FROM result_versions v
+                 WHERE v.host = $1 AND v.to_run IS NOT NULL"
+            )
+        } else {
+            String::new()
+        };
         let (rows, timings) = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let query = format!(
                 "SELECT * FROM (
                      SELECT {VERSION_COLUMNS} FROM result_versions v
                      WHERE v.host = $1 AND v.to_run IS NULL
-                     UNION ALL
-                     SELECT {VERSION_COLUMNS} FROM result_versions v
-                     WHERE v.host = $1 AND v.to_run IS NOT NULL
+                     {ended}
                  ) history
                  ORDER BY from_run, position, family, address, port, occurrence, id"
             );
