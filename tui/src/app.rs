@@ -306,7 +306,7 @@ impl App {
                     self.detail = Some(detail);
                 }
             }
-            Reply::Edited(Ok(said)) | Reply::Edited(Err(said)) => self.status = Some(said),
+            Reply::Status(Ok(said)) | Reply::Status(Err(said)) => self.status = Some(said),
         }
     }
 

@@ -537,7 +537,7 @@ fn e_edits_through_the_worker_and_a_bad_edit_says_why() {
             .unwrap()
             .contains("cannot edit `colour`")
     );
-    app.reply(Reply::Edited(Ok(
+    app.reply(Reply::Status(Ok(
         "stage of portal.health.danang.test is now dual-stack".into(),
     )));
     assert!(plain(&mut app, 80, 24).contains("is now dual-stack"));

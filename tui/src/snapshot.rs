@@ -80,8 +80,8 @@ pub enum Ask {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Detail(Arc<Detail>),
-    /// What an edit did, or why it was refused, for the status line.
-    Edited(Result<String, String>),
+    /// A line for the status line: what an edit did, or why an edit or a read failed.
+    Status(Result<String, String>),
 }
 
 /// The UI's end of the worker.
@@ -140,7 +140,7 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
                 focus_moved = false;
                 let reply = match detail(&store, target).await {
                     Ok(detail) => Reply::Detail(Arc::new(detail)),
-                    Err(e) => Reply::Edited(Err(format!("cannot read {}: {e}", target.name()))),
+                    Err(e) => Reply::Status(Err(format!("cannot read {}: {e}", target.name()))),
                 };
                 if replies_tx.send(reply).is_err() {
                     return;
@@ -156,7 +156,7 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
                     }
                     Some(Ask::Edit { target, field, value, who }) => {
                         let said = edit(&store, &target, field, value.as_deref(), &who).await;
-                        if replies_tx.send(Reply::Edited(said)).is_err() {
+                        if replies_tx.send(Reply::Status(said)).is_err() {
                             return;
                         }
                     }
@@ -371,7 +371,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             next_reply(&mut worker).await,
-            Reply::Edited(Ok("stage of cong.danang.test is now in-progress".into()))
+            Reply::Status(Ok("stage of cong.danang.test is now in-progress".into()))
         );
         // The edit moves the store's version: the focused detail is read again, audited.
         let Reply::Detail(detail) = next_reply(&mut worker).await else {
@@ -399,7 +399,7 @@ mod tests {
                 who: "lan".into(),
             })
             .unwrap();
-        let Reply::Edited(Err(why)) = next_reply(&mut worker).await else {
+        let Reply::Status(Err(why)) = next_reply(&mut worker).await else {
             panic!("an unknown host is refused");
         };
         assert!(why.contains("nobody.danang.test"), "{why}");
