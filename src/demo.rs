@@ -98,11 +98,7 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
         );
         drop(err);
         if std::io::stdout().is_terminal() {
-            let recheck = crate::tui::DriverRecheck::new(
-                Arc::new(engine),
-                Arc::clone(&inventory),
-                SOURCE.into(),
-            );
+            let recheck = crate::tui::DriverRecheck::new(Arc::new(engine), Arc::clone(&inventory));
             crate::tui::open(store, require, Some(recheck), color).await?;
         } else {
             store.close().await;

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use sixfive_checks::sites::poller::PINGS;
-use sixfive_checks::{Engine, RunRequest};
+use sixfive_checks::{Engine, RecheckRequest};
 use sixfive_inventory::model::Level;
 use sixfive_inventory::{Inventory, Store, StoreUrl};
 use sixfive_tui::{Config, Recheck, Rechecking, Target};
@@ -28,20 +28,20 @@ pub fn run(args: TuiArgs, global: &Global, color: bool) -> Result<(), Failure> {
         Some(_) => {
             let path = inventory_path(None, global)?;
             let loaded = load(&path, &load_options(false, &profiles))?;
-            Some((Arc::new(loaded.inventory), path.display().to_string()))
+            Some(Arc::new(loaded.inventory))
         }
         None => None,
     };
     let require = args
         .require
-        .or(inventory.as_ref().map(|(i, _)| i.scan.require))
+        .or(inventory.as_ref().map(|i| i.scan.require))
         .unwrap_or(Level::L2);
     block_on(async {
         let store = Arc::new(open_store(global).await?);
         let recheck = match inventory {
-            Some((inventory, source)) => {
+            Some(inventory) => {
                 let engine = Engine::new(&inventory.scan, profiles, PINGS, Arc::clone(&store))?;
-                Some(DriverRecheck::new(Arc::new(engine), inventory, source))
+                Some(DriverRecheck::new(Arc::new(engine), inventory))
             }
             None => None,
         };
@@ -81,56 +81,32 @@ pub async fn open(
     Ok(sixfive_tui::run(store, options).await?)
 }
 
-/// `r` in the UI: one stored run of one host or site through the run driver.
+/// `r` in the UI: one stored run of one host or site through the run driver, as the store
+/// has it now (the UI's copy of the inventory file may be older).
 pub struct DriverRecheck {
     engine: Arc<Engine>,
     inventory: Arc<Inventory>,
-    source: String,
 }
 
 impl DriverRecheck {
-    /// `source` is the inventory's path, recorded with the run's import.
-    pub fn new(engine: Arc<Engine>, inventory: Arc<Inventory>, source: String) -> Self {
-        Self {
-            engine,
-            inventory,
-            source,
-        }
+    /// `inventory` gives the scan's settings; the hosts and sites come from the store.
+    pub fn new(engine: Arc<Engine>, inventory: Arc<Inventory>) -> Self {
+        Self { engine, inventory }
     }
 }
 
 impl Recheck for DriverRecheck {
     fn start(&self, target: Target) -> Result<Rechecking, String> {
-        let (hosts, sites) = match &target {
-            Target::Host(fqdn) => (
-                self.inventory
-                    .hosts
-                    .iter()
-                    .filter(|h| &h.fqdn == fqdn)
-                    .cloned()
-                    .collect::<Vec<_>>(),
-                Vec::new(),
-            ),
-            Target::Site(id) => (
-                Vec::new(),
-                self.inventory
-                    .sites
-                    .iter()
-                    .filter(|s| &s.id == id)
-                    .cloned()
-                    .collect(),
-            ),
+        let (hosts, sites) = match target {
+            Target::Host(fqdn) => (vec![fqdn], Vec::new()),
+            Target::Site(id) => (Vec::new(), vec![id]),
         };
-        if hosts.is_empty() && sites.is_empty() {
-            return Err(format!("{} is not in the inventory", target.name()));
-        }
-        let request = RunRequest {
+        let request = RecheckRequest {
             hosts,
             sites,
             owner: format!("tui@{}", who()),
-            source: self.source.clone(),
         };
-        let run = self.engine.start(Arc::clone(&self.inventory), request);
+        let run = self.engine.recheck(Arc::clone(&self.inventory), request);
         let progress = run.progress.clone();
         let (done_tx, done) = oneshot::channel();
         tokio::spawn(async move {

@@ -14,5 +14,5 @@ pub mod run;
 pub mod sites;
 
 pub use readiness::scanner::Scanner;
-pub use run::{Engine, Run, RunOutcome, RunRequest};
+pub use run::{Engine, RecheckRequest, Run, RunOutcome, RunRequest};
 pub use sites::poller::SitePoller;

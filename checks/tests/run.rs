@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::op::{Message, OpCode, ResponseCode};
-use sixfive_checks::{Engine, RunRequest};
+use sixfive_checks::{Engine, RecheckRequest, RunRequest};
 use sixfive_inventory::model::Level;
 use sixfive_inventory::run::Finished;
 use sixfive_inventory::store::{RunKind, RunStatus};
@@ -238,4 +238,68 @@ async fn a_host_is_judged_against_its_last_level_in_any_complete_run() {
     // h0's last level is L0 (the newer run); h1's is L3 (the incomplete run does not count).
     assert!(!regressed["h0.run.test"]);
     assert!(regressed["h1.run.test"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recheck_runs_the_stored_inventory_imports_nothing_and_adds_no_trend_point() {
+    let resolver = name_server(false).await;
+    let (older, store, _dir) = city(3, resolver).await;
+    // Another process imported a newer file since the UI loaded its copy: h3 is new.
+    let (newer, _, _newer_dir) = city(4, resolver).await;
+    let engine = engine(&older, &store);
+    engine
+        .start(Arc::clone(&older), request(&older))
+        .finish()
+        .await
+        .unwrap();
+    engine
+        .start(Arc::clone(&newer), request(&newer))
+        .finish()
+        .await
+        .unwrap();
+    let recheck = |hosts: &[&str]| RecheckRequest {
+        hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        sites: Vec::new(),
+        owner: "tui@test".into(),
+    };
+    let mut run = engine.recheck(Arc::clone(&older), recheck(&["h3.run.test"]));
+    assert_eq!(run.progress.borrow().hosts_total, 1);
+    let Some(Finished::Host(report)) = run.finished.recv().await else {
+        panic!("the re-checked host finishes");
+    };
+    assert_eq!(
+        report.host.fqdn, "h3.run.test",
+        "the store's host, unknown to the UI's copy"
+    );
+    let outcome = run.finish().await.unwrap();
+    assert_eq!(outcome.status, RunStatus::Complete);
+    // Nothing was rolled back to the UI's older copy.
+    assert_eq!(store.hosts(false).await.unwrap().len(), 4);
+    let runs = store.runs().await.unwrap();
+    assert_eq!(
+        (runs[0].kind, runs[0].import),
+        (RunKind::Recheck, runs[1].import)
+    );
+    assert_eq!(store.levels(outcome.run).await.unwrap().len(), 1);
+    // The trend has the two scans, and the re-check's grade counts in the next one.
+    let board = store.board().await.unwrap();
+    assert_eq!(
+        board.trend.iter().map(|t| t.run).collect::<Vec<_>>(),
+        vec![runs[2].id, runs[1].id]
+    );
+    assert_eq!(
+        store
+            .latest_complete_run(RunKind::Hosts)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        runs[1].id,
+        "a re-check is not the latest hosts run"
+    );
+    // A host the store does not hold is an error, not an import.
+    let missing = engine.recheck(Arc::clone(&older), recheck(&["gone.run.test"]));
+    let error = missing.finish().await.unwrap_err();
+    assert!(error.to_string().contains("gone.run.test"), "{error}");
+    assert_eq!(store.runs().await.unwrap().len(), 3);
 }

@@ -874,6 +874,20 @@ async fn a_store_made_by_the_previous_release_opens_and_reads_the_same() {
         );
         store.finish_run(both, RunStatus::Complete).await.unwrap();
         assert_eq!(store.runs().await.unwrap()[0].kind, RunKind::Scan);
+        // The rebuilt table takes the UI's re-checks too.
+        let recheck = store.begin_run("tui@ops", RunKind::Recheck).await.unwrap();
+        assert!(recheck > both, "{}", backend.name);
+        store
+            .finish_run(recheck, RunStatus::Complete)
+            .await
+            .unwrap();
+        assert_eq!(store.runs().await.unwrap()[0].kind, RunKind::Recheck);
+        assert_eq!(
+            store.results(run).await.unwrap().len(),
+            2,
+            "{}",
+            backend.name
+        );
         store.close().await;
     }
 }

@@ -39,6 +39,23 @@ pub struct RunRequest {
     pub source: String,
 }
 
+/// Hosts and sites to re-check by name, as the store has them now.
+pub struct RecheckRequest {
+    pub hosts: Vec<String>,
+    pub sites: Vec<String>,
+    /// Recorded with the run, e.g. `tui@alice`.
+    pub owner: String,
+}
+
+/// Where a run's hosts and sites come from.
+enum Work {
+    /// The caller's inventory, imported into the store first.
+    Imported(RunRequest),
+    /// The store's inventory, unchanged: a re-check from the UI, whose copy of the file may
+    /// be older than what the store holds now (importing it would roll that back).
+    Stored(RecheckRequest),
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunOutcome {
@@ -100,9 +117,27 @@ impl Engine {
 
     /// Starts one stored run of `request` against `inventory` (imported first).
     pub fn start(&self, inventory: Arc<Inventory>, request: RunRequest) -> Run {
+        let totals = (request.hosts.len(), request.sites.len());
+        self.launch(totals, Work::Imported(request), inventory)
+    }
+
+    /// Starts one stored run of the hosts and sites `recheck` names, as the store has them;
+    /// nothing is imported, and the run is no point on the trend. `inventory` gives the
+    /// scan's settings (retention) only.
+    pub fn recheck(&self, inventory: Arc<Inventory>, recheck: RecheckRequest) -> Run {
+        let totals = (recheck.hosts.len(), recheck.sites.len());
+        self.launch(totals, Work::Stored(recheck), inventory)
+    }
+
+    fn launch(
+        &self,
+        (hosts_total, sites_total): (usize, usize),
+        work: Work,
+        inventory: Arc<Inventory>,
+    ) -> Run {
         let (progress_tx, progress) = watch::channel(Progress {
-            hosts_total: request.hosts.len(),
-            sites_total: request.sites.len(),
+            hosts_total,
+            sites_total,
             ..Progress::default()
         });
         let (finished_tx, finished) = mpsc::unbounded_channel();
@@ -115,7 +150,7 @@ impl Engine {
             finished: finished_tx,
             cancel: cancel.clone(),
         };
-        let task = tokio::spawn(driver.drive(inventory, request));
+        let task = tokio::spawn(driver.drive(inventory, work));
         Run {
             progress,
             cancel,
@@ -163,18 +198,34 @@ impl Batch {
 }
 
 impl Driver {
-    async fn drive(
-        self,
-        inventory: Arc<Inventory>,
-        request: RunRequest,
-    ) -> Result<RunOutcome, StoreError> {
+    async fn drive(self, inventory: Arc<Inventory>, work: Work) -> Result<RunOutcome, StoreError> {
         let store = &self.store;
         // Every stored result refers to a host or site the store knows, and the run notes
         // the import it ran against.
-        let imported = store
-            .import(&inventory, &request.source, &request.owner)
-            .await?;
-        let import = imported.as_of;
+        let (hosts, sites, owner, import, kind) = match work {
+            Work::Imported(request) => {
+                let imported = store
+                    .import(&inventory, &request.source, &request.owner)
+                    .await?;
+                let kind = match (request.hosts.is_empty(), request.sites.is_empty()) {
+                    (false, true) => RunKind::Hosts,
+                    (true, false) => RunKind::Sites,
+                    _ => RunKind::Scan,
+                };
+                let RunRequest {
+                    hosts,
+                    sites,
+                    owner,
+                    ..
+                } = request;
+                (hosts, sites, owner, imported.as_of, kind)
+            }
+            Work::Stored(recheck) => {
+                let (hosts, sites) = stored(store, &recheck).await?;
+                let import = store.latest_import().await?;
+                (hosts, sites, recheck.owner, import, RunKind::Recheck)
+            }
+        };
         let previous_levels = Arc::new(store.latest_levels().await?);
         let mut previous_samples: HashMap<String, SiteReport> = store
             .latest_samples(None)
@@ -182,22 +233,14 @@ impl Driver {
             .iter()
             .filter_map(|sample| Some((sample.site.clone(), SiteReport::from_sample(sample)?)))
             .collect();
-        let kind = match (request.hosts.is_empty(), request.sites.is_empty()) {
-            (false, true) => RunKind::Hosts,
-            (true, false) => RunKind::Sites,
-            _ => RunKind::Scan,
-        };
-        let run = store
-            .begin_run_against(&request.owner, kind, import)
-            .await?;
+        let run = store.begin_run_against(&owner, kind, import).await?;
         self.progress.send_modify(|p| p.run = Some(run));
         // Answers cached by an earlier run are not this run's.
         self.scanner.forget().await;
 
         let (batches, inbox) = mpsc::channel::<Batch>(4);
         let writer = tokio::spawn(write(Arc::clone(store), run, inbox));
-        let sites = request
-            .sites
+        let sites = sites
             .into_iter()
             .map(|site| {
                 let before = previous_samples.remove(&site.id);
@@ -206,7 +249,7 @@ impl Driver {
             .collect();
         let hosts = self
             .scanner
-            .scan_all(request.hosts, previous_levels)
+            .scan_all(hosts, previous_levels)
             .map(|report| Finished::Host(Box::new(report)));
         let sites = self
             .poller
@@ -252,6 +295,31 @@ impl Driver {
         }
         Ok(RunOutcome { run, status })
     }
+}
+
+/// The hosts and sites `recheck` names, as the store has them now.
+async fn stored(
+    store: &Store,
+    recheck: &RecheckRequest,
+) -> Result<(Vec<Host>, Vec<Site>), StoreError> {
+    let missing = |kind, key: &String| StoreError::NotFound {
+        kind,
+        key: key.clone(),
+    };
+    let mut hosts = Vec::new();
+    for fqdn in &recheck.hosts {
+        let host = store
+            .host(fqdn)
+            .await?
+            .ok_or_else(|| missing("host", fqdn))?;
+        hosts.push(host.entry);
+    }
+    let mut sites = Vec::new();
+    for id in &recheck.sites {
+        let site = store.site(id).await?.ok_or_else(|| missing("site", id))?;
+        sites.push(site.entry);
+    }
+    Ok((hosts, sites))
 }
 
 /// Writes batches as they come, and beats the run's heart meanwhile.

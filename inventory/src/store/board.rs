@@ -283,7 +283,8 @@ impl Store {
              FROM run_levels t
              JOIN scan_runs r ON r.id = t.run_id
              WHERE t.run_id IN (
-                 SELECT id FROM scan_runs WHERE status = 'complete' AND kind <> 'sites'
+                 SELECT id FROM scan_runs
+                 WHERE status = 'complete' AND kind NOT IN ('sites', 'recheck')
                  ORDER BY id DESC LIMIT $1)
              ORDER BY t.run_id",
         )
@@ -327,10 +328,11 @@ impl Store {
 /// Writes a complete run's level counts for the trend (its id bound as `$1`), in the
 /// transaction that finishes it and after its grades became current: per agency and level,
 /// the inventory's hosts by their current grade, which carries forward the grades of the
-/// hosts the run did not cover. Runs that only polled sites count nothing.
+/// hosts the run did not cover. Runs that only polled sites count nothing, nor do re-checks,
+/// whose grades the next scan's counts carry.
 pub(super) const RECORD_TREND: &str = "INSERT INTO run_levels (run_id, agency, level, hosts)
      SELECT $1, COALESCE(e.agency, ''), c.level, COUNT(*)
      FROM host_current c
      JOIN entities e ON e.kind = 'host' AND e.key = c.host AND e.removed_at IS NULL
-     WHERE EXISTS (SELECT 1 FROM scan_runs WHERE id = $1 AND kind <> 'sites')
+     WHERE EXISTS (SELECT 1 FROM scan_runs WHERE id = $1 AND kind NOT IN ('sites', 'recheck'))
      GROUP BY e.agency, c.level";

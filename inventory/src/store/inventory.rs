@@ -230,29 +230,52 @@ impl Store {
     }
 
     pub async fn agencies(&self, with_removed: bool) -> Result<Vec<Stored<Agency>>, StoreError> {
-        self.stored(Kind::Agency, with_removed).await
+        self.stored(Kind::Agency, with_removed, None).await
     }
 
     pub async fn hosts(&self, with_removed: bool) -> Result<Vec<Stored<Host>>, StoreError> {
-        self.stored(Kind::Host, with_removed).await
+        self.stored(Kind::Host, with_removed, None).await
     }
 
     pub async fn sites(&self, with_removed: bool) -> Result<Vec<Stored<Site>>, StoreError> {
-        self.stored(Kind::Site, with_removed).await
+        self.stored(Kind::Site, with_removed, None).await
     }
 
+    /// The newest import: the inventory as the store has it now (None before any).
+    pub async fn latest_import(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            on_pool!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM imports")
+            .fetch_one(pool)
+            .await?),
+        )
+    }
+
+    /// The inventory's host `fqdn` as the store has it now, unless removed.
+    pub async fn host(&self, fqdn: &str) -> Result<Option<Stored<Host>>, StoreError> {
+        Ok(self.stored(Kind::Host, false, Some(fqdn)).await?.pop())
+    }
+
+    /// The inventory's site `id` as the store has it now, unless removed.
+    pub async fn site(&self, id: &str) -> Result<Option<Stored<Site>>, StoreError> {
+        Ok(self.stored(Kind::Site, false, Some(id)).await?.pop())
+    }
+
+    /// The entries of `kind`, or the one named `key`.
     async fn stored<T: serde::de::DeserializeOwned>(
         &self,
         kind: Kind,
         with_removed: bool,
+        key: Option<&str>,
     ) -> Result<Vec<Stored<T>>, StoreError> {
         let (rows, notes) = on_pool!(self, pool => {
             let rows = sqlx::query(
                 "SELECT key, doc, added_at, removed_at FROM entities
-                 WHERE kind = $1 AND ($2 OR removed_at IS NULL) ORDER BY key",
+                 WHERE kind = $1 AND ($2 OR removed_at IS NULL) AND ($3 IS NULL OR key = $3)
+                 ORDER BY key",
             )
             .bind(kind.as_str())
             .bind(with_removed)
+            .bind(key)
             .fetch_all(pool)
             .await?
             .into_iter()
@@ -265,8 +288,11 @@ impl Store {
                 ))
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            let notes = sqlx::query("SELECT key, field, value FROM annotations WHERE kind = $1")
+            let notes = sqlx::query(
+                "SELECT key, field, value FROM annotations WHERE kind = $1 AND ($2 IS NULL OR key = $2)",
+            )
                 .bind(kind.as_str())
+                .bind(key)
                 .fetch_all(pool)
                 .await?
                 .into_iter()

@@ -17,19 +17,22 @@ text_enum!(RunStatus {
     Incomplete = "incomplete",
 });
 
-/// What a run polls: hosts, sites, or both (`sixfive scan`).
+/// What a run polls: hosts, sites, or both (`sixfive scan`); or a few of them again,
+/// re-checked from the UI, which counts as any run but adds no point to the trend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunKind {
     Hosts,
     Sites,
     Scan,
+    Recheck,
 }
 
 text_enum!(RunKind {
     Hosts = "hosts",
     Sites = "sites",
     Scan = "scan",
+    Recheck = "recheck",
 });
 
 /// A running run whose owner has not beaten its heart for this long is taken as dead.
