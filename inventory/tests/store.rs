@@ -1637,6 +1637,25 @@ async fn the_board_shows_grades_failures_samples_and_the_trend_and_its_version_m
         );
 
         let board = store.board().await.unwrap();
+        // The board's few fields of each host are the stored host's, edits over them.
+        let stored = store.hosts(false).await.unwrap();
+        for (line, stored) in board.hosts.iter().zip(&stored) {
+            let host = &stored.entry;
+            let owner = stored.annotations.get("owner").or(host.owner.as_ref());
+            assert_eq!(
+                (
+                    &line.fqdn,
+                    &line.agency,
+                    line.stage,
+                    &line.tags,
+                    line.owner.as_ref()
+                ),
+                (&host.fqdn, &host.agency, host.stage, &host.tags, owner),
+                "{}",
+                backend.name
+            );
+        }
+        assert!(stored.iter().any(|h| !h.entry.tags.is_empty()));
         let a = &board.hosts[0];
         let grade = a.grade.as_ref().unwrap();
         assert_eq!(

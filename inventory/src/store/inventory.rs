@@ -267,8 +267,8 @@ impl Store {
         with_removed: bool,
         key: Option<&str>,
     ) -> Result<Vec<Stored<T>>, StoreError> {
-        let (rows, notes) = on_pool!(self, pool => {
-            let rows = sqlx::query(
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
                 "SELECT key, doc, added_at, removed_at FROM entities
                  WHERE kind = $1 AND ($2 OR removed_at IS NULL) AND ($3 IS NULL OR key = $3)
                  ORDER BY key",
@@ -287,23 +287,9 @@ impl Store {
                     row.try_get::<Option<DateTime<Utc>>, _>("removed_at")?,
                 ))
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            let notes = sqlx::query(
-                "SELECT key, field, value FROM annotations WHERE kind = $1 AND ($2 IS NULL OR key = $2)",
-            )
-                .bind(kind.as_str())
-                .bind(key)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|row| Ok((row.try_get::<String, _>("key")?, row.try_get::<String, _>("field")?, row.try_get::<String, _>("value")?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            (rows, notes)
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
         });
-        let mut annotations: HashMap<String, BTreeMap<String, String>> = HashMap::new();
-        for (key, field, value) in notes {
-            annotations.entry(key).or_default().insert(field, value);
-        }
+        let mut annotations = self.annotations(kind, key).await?;
         rows.into_iter()
             .map(|(key, doc, added_at, removed_at)| {
                 // Straight from the text, not through a Value: a big city has 100,000.
@@ -319,6 +305,29 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The hand edits of entries of `kind`, or of the one named `key`, by key.
+    pub(super) async fn annotations(
+        &self,
+        kind: Kind,
+        key: Option<&str>,
+    ) -> Result<HashMap<String, BTreeMap<String, String>>, StoreError> {
+        let notes = on_pool!(self, pool => sqlx::query(
+            "SELECT key, field, value FROM annotations WHERE kind = $1 AND ($2 IS NULL OR key = $2)",
+        )
+        .bind(kind.as_str())
+        .bind(key)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| Ok((row.try_get::<String, _>("key")?, row.try_get::<String, _>("field")?, row.try_get::<String, _>("value")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        let mut annotations: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+        for (key, field, value) in notes {
+            annotations.entry(key).or_default().insert(field, value);
+        }
+        Ok(annotations)
     }
 
     /// The changes imports made, oldest first; for one entry when `key` is given.

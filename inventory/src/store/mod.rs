@@ -142,6 +142,8 @@ struct Dialect {
     /// A JSON array of its arguments, and the aggregate that gathers a group's values in one.
     json_array: &'static str,
     json_agg: &'static str,
+    /// A field of an entity's `doc`, as JSON.
+    doc_field: fn(&str) -> String,
 }
 
 const SQLITE: Dialect = Dialect {
@@ -151,6 +153,7 @@ const SQLITE: Dialect = Dialect {
     join_texts: "group_concat",
     json_array: "json_array",
     json_agg: "json_group_array",
+    doc_field: |field| format!("json_extract(doc, '$.{field}')"),
 };
 
 const POSTGRES: Dialect = Dialect {
@@ -160,6 +163,7 @@ const POSTGRES: Dialect = Dialect {
     join_texts: "string_agg",
     json_array: "json_build_array",
     json_agg: "json_agg",
+    doc_field: |field| format!("doc->'{field}'"),
 };
 
 /// Runs the same code on whichever pool the store has; the SQL must suit both dialects,
