@@ -48,6 +48,44 @@ impl Screen {
     }
 }
 
+/// A status-line message: what an action did, or trouble (a bad query, a failed write),
+/// which shows in the error colour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub trouble: bool,
+}
+
+impl Notice {
+    pub fn done(text: impl Into<String>) -> Self {
+        Notice {
+            text: text.into(),
+            trouble: false,
+        }
+    }
+
+    pub fn trouble(text: impl Into<String>) -> Self {
+        Notice {
+            text: text.into(),
+            trouble: true,
+        }
+    }
+}
+
+impl std::ops::Deref for Notice {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// What the bottom line is taking: keys, or a line being typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -218,7 +256,7 @@ pub struct App {
     pub input: Input,
     pub query: Query,
     /// A message for the status line (a bad query, an unknown command, what an action did).
-    pub status: Option<String>,
+    pub status: Option<Notice>,
     pub hosts: List,
     pub sites: List,
     pub host_sort: (HostColumn, bool),
@@ -306,7 +344,8 @@ impl App {
                     self.detail = Some(detail);
                 }
             }
-            Reply::Status(Ok(said)) | Reply::Status(Err(said)) => self.status = Some(said),
+            Reply::Status(Ok(said)) => self.status = Some(Notice::done(said)),
+            Reply::Status(Err(why)) => self.status = Some(Notice::trouble(why)),
         }
     }
 
@@ -351,7 +390,7 @@ impl App {
     pub fn recheck_started(&mut self, target: Target, started: Result<Rechecking, String>) {
         match started {
             Ok(rechecking) => {
-                self.status = Some(format!("re-checking {}…", target.name()));
+                self.status = Some(Notice::done(format!("re-checking {}…", target.name())));
                 self.rechecks.push(Running {
                     target,
                     started: self.now,
@@ -359,7 +398,12 @@ impl App {
                     done: rechecking.done,
                 });
             }
-            Err(why) => self.status = Some(format!("cannot re-check {}: {why}", target.name())),
+            Err(why) => {
+                self.status = Some(Notice::trouble(format!(
+                    "cannot re-check {}: {why}",
+                    target.name()
+                )))
+            }
         }
     }
 
@@ -370,18 +414,24 @@ impl App {
             .retain_mut(|running| match running.done.try_recv() {
                 Err(oneshot::error::TryRecvError::Empty) => true,
                 Ok(Ok(run)) => {
-                    ended.push(format!("{} re-checked (run {run})", running.target.name()));
+                    ended.push(Notice::done(format!(
+                        "{} re-checked (run {run})",
+                        running.target.name()
+                    )));
                     false
                 }
                 Ok(Err(why)) => {
-                    ended.push(format!(
+                    ended.push(Notice::trouble(format!(
                         "re-check of {} failed: {why}",
                         running.target.name()
-                    ));
+                    )));
                     false
                 }
                 Err(oneshot::error::TryRecvError::Closed) => {
-                    ended.push(format!("re-check of {} stopped", running.target.name()));
+                    ended.push(Notice::trouble(format!(
+                        "re-check of {} stopped",
+                        running.target.name()
+                    )));
                     false
                 }
             });
@@ -492,7 +542,7 @@ impl App {
                 self.status = None;
                 self.refresh_keeping_selection();
             }
-            Err(error) => self.status = Some(error.to_string()),
+            Err(error) => self.status = Some(Notice::trouble(error.to_string())),
         }
     }
 
@@ -500,7 +550,9 @@ impl App {
     fn edit(&mut self, target: Target, line: &str) {
         match parse_edit(line) {
             Ok((EditField::Stage, _)) if matches!(target, Target::Site(_)) => {
-                self.status = Some("a site has no stage: edit its owner= or note=".into())
+                self.status = Some(Notice::trouble(
+                    "a site has no stage: edit its owner= or note=",
+                ))
             }
             Ok((field, value)) => self.outbox.push(Request::Store(Ask::Edit {
                 target,
@@ -508,7 +560,7 @@ impl App {
                 value,
                 who: self.who.clone(),
             })),
-            Err(why) => self.status = Some(why),
+            Err(why) => self.status = Some(Notice::trouble(why)),
         }
     }
 
@@ -527,15 +579,15 @@ impl App {
             }
             (Some("agency" | "a"), None) => self.apply_filter(""),
             (Some("q" | "quit"), None) => {
-                self.status = Some(format!(
+                self.status = Some(Notice::done(format!(
                     "press {} to quit",
                     self.bindings.keys_of(Action::Quit)
-                ))
+                )))
             }
             _ => {
-                self.status = Some(format!(
+                self.status = Some(Notice::trouble(format!(
                     "unknown command `{line}`: try :hosts, :sites, :overview, :agency ID, :help"
-                ))
+                )))
             }
         }
     }
@@ -659,14 +711,17 @@ impl App {
                     if self.rechecking(&target)
                         || self.outbox.contains(&Request::Recheck(target.clone())) =>
                 {
-                    self.status = Some(format!("already re-checking {}", target.name()))
+                    self.status = Some(Notice::done(format!(
+                        "already re-checking {}",
+                        target.name()
+                    )))
                 }
                 Some(target) => self.outbox.push(Request::Recheck(target)),
-                None => self.status = Some("select a host or a site to re-check".into()),
+                None => self.status = Some(Notice::trouble("select a host or a site to re-check")),
             },
             Action::Edit => match self.target() {
                 Some(target) => self.input = Input::Edit(target, String::new()),
-                None => self.status = Some("select a host or a site to edit".into()),
+                None => self.status = Some(Notice::trouble("select a host or a site to edit")),
             },
             Action::Export => self.export(),
         }
@@ -679,26 +734,23 @@ impl App {
             Screen::Hosts => ("hosts", crate::export::hosts(self)),
             Screen::Sites => ("sites", crate::export::sites(self)),
             _ => {
-                self.status = Some("export works on the hosts and sites lists".into());
+                self.status = Some(Notice::trouble("export works on the hosts and sites lists"));
                 return;
             }
         };
-        let name = format!(
-            "sixfive-{what}-{}.csv",
+        let stem = format!(
+            "sixfive-{what}-{}",
             self.now.with_timezone(&self.zone).format("%Y%m%d-%H%M%S")
         );
-        let path = self.export_dir.join(name);
-        self.status = Some(match csv.and_then(|text| std::fs::write(&path, text)) {
-            Ok(()) => format!(
-                "exported {} {what} to {}",
-                if what == "hosts" {
-                    self.hosts.rows.len()
-                } else {
-                    self.sites.rows.len()
-                },
-                path.display()
-            ),
-            Err(e) => format!("cannot write {}: {e}", path.display()),
+        let rows = if what == "hosts" {
+            self.hosts.rows.len()
+        } else {
+            self.sites.rows.len()
+        };
+        let saved = csv.and_then(|text| crate::export::save(&self.export_dir, &stem, &text));
+        self.status = Some(match saved {
+            Ok(path) => Notice::done(format!("exported {rows} {what} to {}", path.display())),
+            Err(e) => Notice::trouble(format!("cannot export the {what}: {e}")),
         });
     }
 

@@ -1,7 +1,8 @@
 //! `x`: the rows a list shows, in its filter and sort, as CSV. Values are plain (numbers
 //! without units, times in RFC 3339) so a spreadsheet can sort and sum them.
 
-use std::io;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use sixfive_inventory::store::{HostLine, SiteLine};
 
@@ -18,6 +19,23 @@ fn write<'a>(
     }
     let bytes = out.into_inner().map_err(|e| e.into_error())?;
     String::from_utf8(bytes).map_err(io::Error::other)
+}
+
+/// Writes `text` to a new file `{stem}.csv` in `dir`, or `{stem}-2.csv` and on when that
+/// exists (two exports within a second share a stem): an export never overwrites a file.
+pub fn save(dir: &Path, stem: &str, text: &str) -> io::Result<PathBuf> {
+    for n in 1u32.. {
+        let path = match n {
+            1 => dir.join(format!("{stem}.csv")),
+            n => dir.join(format!("{stem}-{n}.csv")),
+        };
+        match std::fs::File::create_new(&path) {
+            Ok(mut file) => return file.write_all(text.as_bytes()).map(|()| path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        }
+    }
+    unreachable!("some name is free")
 }
 
 /// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `@`, or

@@ -23,7 +23,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use sixfive_inventory::Store;
 use sixfive_inventory::model::Level;
 
-pub use app::{App, Outcome, Request, Screen};
+pub use app::{App, Notice, Outcome, Request, Screen};
 pub use config::{Config, ConfigError};
 pub use recheck::{Recheck, Rechecking, Target};
 pub use render::{Colors, Theme, draw};
@@ -80,7 +80,7 @@ fn ui(
     let mut store_failed = false;
     loop {
         match worker.boards.has_changed() {
-            Err(_) => app.status = Some(WORKER_STOPPED.into()),
+            Err(_) => app.status = Some(Notice::trouble(WORKER_STOPPED)),
             Ok(false) => {}
             Ok(true) => match worker.boards.borrow_and_update().clone() {
                 Loaded::Ready { board, at } => {
@@ -90,7 +90,7 @@ fn ui(
                     app.set_board(board, at);
                 }
                 Loaded::Failed(why) => {
-                    app.status = Some(why);
+                    app.status = Some(Notice::trouble(why));
                     store_failed = true;
                 }
                 Loaded::Loading => {}
@@ -103,7 +103,7 @@ fn ui(
             match request {
                 Request::Store(ask) => {
                     if worker.asks.send(ask).is_err() {
-                        app.status = Some(WORKER_STOPPED.into());
+                        app.status = Some(Notice::trouble(WORKER_STOPPED));
                     }
                 }
                 Request::Recheck(target) => {

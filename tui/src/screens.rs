@@ -15,7 +15,7 @@ use sixfive_inventory::store::{
     AuditEntry, Board, EditField, Grade, HostLine, Kind, Run, RunLevels, RunStatus, SiteLine,
 };
 
-use crate::app::{App, Input, Outcome, Request, Screen};
+use crate::app::{App, Input, Notice, Outcome, Request, Screen};
 use crate::recheck::{Rechecking, Target};
 use crate::render::{self, Theme};
 use crate::snapshot::{Ask, Detail, Reply};
@@ -320,6 +320,7 @@ fn keys_move_sort_and_quit() {
     assert_eq!(app.query.text(), "agency=health");
     press(&mut app, ":nonsense\n");
     assert!(app.status.as_deref().unwrap().contains("unknown command"));
+    assert!(app.status.as_ref().unwrap().trouble);
     let control_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert_eq!(app.key(control_c), Outcome::Quit);
     assert_eq!(
@@ -590,8 +591,11 @@ fn r_asks_for_a_recheck_and_its_progress_and_end_show() {
     app.tick();
     assert!(!app.rechecking(&target));
     assert_eq!(
-        app.status.as_deref(),
-        Some(format!("{} re-checked (run 42)", target.name()).as_str())
+        app.status,
+        Some(Notice::done(format!(
+            "{} re-checked (run 42)",
+            target.name()
+        )))
     );
     app.recheck_started(target.clone(), Err("not in the inventory".into()));
     assert!(
@@ -637,9 +641,26 @@ fn x_exports_the_rows_shown_in_their_order() {
         sites.lines().nth(1).unwrap().starts_with("school-sontra,"),
         "{sites}"
     );
+    assert!(
+        !app.status.as_ref().unwrap().trouble,
+        "a done export is no error"
+    );
+    // A second export within the same second goes to a file of its own.
+    press(&mut app, "x");
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.ends_with("sixfive-sites-20261202-120700-2.csv"),
+        "{status}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("sixfive-sites-20261202-120700-2.csv")).unwrap(),
+        sites
+    );
     app.export_dir = dir.path().join("missing");
     press(&mut app, "x");
-    assert!(app.status.as_deref().unwrap().starts_with("cannot write"));
+    let status = app.status.clone().unwrap();
+    assert!(status.starts_with("cannot export the sites: "), "{status}");
+    assert!(status.trouble && status.contains("missing"), "{status}");
 }
 
 #[test]
@@ -803,4 +824,25 @@ fn a_detail_stays_on_its_host_when_the_host_leaves_the_filter() {
     app.outbox.clear();
     press(&mut app, "rrr");
     assert_eq!(app.outbox, [Request::Recheck(Target::Host(fqdn))]);
+}
+
+#[test]
+fn only_trouble_shows_in_the_error_colour() {
+    let mut app = app();
+    let theme = Theme::plain(true);
+    let mut status_fg = |notice: Notice| {
+        app.status = Some(notice);
+        let terminal = draw(&mut app, 80, 24, theme);
+        let buffer = terminal.backend().buffer();
+        // The footer's first column is a space; the message starts after it.
+        buffer[(1, buffer.area.height - 1)].style().fg
+    };
+    assert_eq!(
+        status_fg(Notice::trouble("unknown command")),
+        Some(theme.colors.error)
+    );
+    assert_ne!(
+        status_fg(Notice::done("exported 4 hosts")),
+        Some(theme.colors.error)
+    );
 }

@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -65,7 +66,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             target.name()
         ))),
         (Input::Keys, Some(status)) => {
-            spans.push(Span::styled(format!(" {status}"), theme.error()))
+            let style = if status.trouble {
+                theme.error()
+            } else {
+                Style::new()
+            };
+            spans.push(Span::styled(format!(" {status}"), style))
         }
         (Input::Keys, None) => {
             let text: Vec<String> = hints(app.screen)
