@@ -2,8 +2,8 @@
 //! board when the UI starts, then asks the store every [`POLL`] whether anything changed (a
 //! run, a grade, a sample, an edit, an import) and reloads only then, so another process's
 //! `sixfive check` shows up within two seconds on SQLite and PostgreSQL alike. It also
-//! reads the detail screen's host or site (again whenever the store changes) and makes the
-//! UI's edits, so a frame never waits on the database.
+//! reads the detail screen's host or site (again whenever the store changes, and until a
+//! read succeeds) and makes the UI's edits, so a frame never waits on the database.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,7 +99,7 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
     tokio::spawn(async move {
         let mut seen = None;
         let mut focus: Option<Target> = None;
-        let mut focus_moved = false;
+        let mut focus_stale = false;
         loop {
             let mut changed = false;
             // While a big run writes, the version moves every batch: waiting as long as
@@ -136,11 +136,15 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
                     }
                 }
             }
-            if let Some(target) = focus.as_ref().filter(|_| changed || focus_moved) {
-                focus_moved = false;
+            if let Some(target) = focus.as_ref().filter(|_| changed || focus_stale) {
+                focus_stale = false;
                 let reply = match detail(&store, target).await {
                     Ok(detail) => Reply::Detail(Arc::new(detail)),
-                    Err(e) => Reply::Status(Err(format!("cannot read {}: {e}", target.name()))),
+                    Err(e) => {
+                        // Read again next round, not only once the store changes.
+                        focus_stale = true;
+                        Reply::Status(Err(format!("cannot read {}: {e}", target.name())))
+                    }
                 };
                 if replies_tx.send(reply).is_err() {
                     return;
@@ -151,7 +155,7 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
                 ask = asks_rx.recv() => match ask {
                     None => return,
                     Some(Ask::Focus(target)) => {
-                        focus_moved = target.is_some();
+                        focus_stale = target.is_some();
                         focus = target;
                     }
                     Some(Ask::Edit { target, field, value, who }) => {
@@ -403,5 +407,54 @@ mod tests {
             panic!("an unknown host is refused");
         };
         assert!(why.contains("nobody.danang.test"), "{why}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_detail_read_is_tried_again_without_a_store_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let store = Arc::new(Store::open(&StoreUrl::Sqlite(path.clone())).await.unwrap());
+        store.import(&city(), "city.yaml", "tester").await.unwrap();
+        let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        let record = CheckRecord::new("cong.danang.test", "tcp.v6", Status::Fail, "refused");
+        let graded = HostLevel {
+            host: "cong.danang.test".into(),
+            level: Level::L1,
+            score: 50,
+            internet_nl: None,
+            inconclusive: false,
+            regressed: false,
+        };
+        store.record_hosts(run, &[graded], &[record]).await.unwrap();
+        store.finish_run(run, RunStatus::Complete).await.unwrap();
+        // Evidence that is not JSON fails the read; mending it moves no board version.
+        let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let set_evidence = |evidence: &'static str| {
+            sqlx::query("UPDATE result_versions SET evidence = $1")
+                .bind(evidence)
+                .execute(&raw)
+        };
+        set_evidence("{").await.unwrap();
+
+        let mut worker = start(Arc::clone(&store), Duration::from_millis(100));
+        let host = Target::Host("cong.danang.test".into());
+        worker.asks.send(Ask::Focus(Some(host))).unwrap();
+        let Reply::Status(Err(why)) = next_reply(&mut worker).await else {
+            panic!("the failed read is said");
+        };
+        assert!(why.contains("cannot read cong.danang.test"), "{why}");
+        set_evidence("null").await.unwrap();
+        loop {
+            match next_reply(&mut worker).await {
+                Reply::Detail(detail) => {
+                    assert_eq!(detail.target(), Target::Host("cong.danang.test".into()));
+                    break;
+                }
+                Reply::Status(Err(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }
