@@ -58,7 +58,7 @@ pub struct Summary {
     /// Sites per state, best first (the order SiteState sorts in).
     pub sites: BTreeMap<SiteState, usize>,
     pub sites_not_polled: usize,
-    /// Polled sites per radio technology.
+    /// Polled sites per radio technology, however each vendor spells it.
     pub technologies: BTreeMap<String, usize>,
     /// The site with the lowest RSRP, and that RSRP.
     pub weakest: Option<(String, f64)>,
@@ -143,7 +143,7 @@ pub fn summarise(board: &Board, require: Level, today: NaiveDate) -> Summary {
         };
         *sites.entry(report.state).or_default() += 1;
         if let Some(tech) = &report.radio.technology {
-            *technologies.entry(tech.clone()).or_default() += 1;
+            *technologies.entry(technology(tech)).or_default() += 1;
         }
         if let Some(rsrp) = report.radio.rsrp_dbm
             && weakest.as_ref().is_none_or(|(_, worst)| rsrp < *worst)
@@ -205,12 +205,27 @@ fn outlook(
     }
 }
 
+/// One spelling per technology: vendors write `5G-NSA`, `5G NSA` or `5g_nsa`.
+fn technology(said: &str) -> String {
+    said.split(|c: char| c == '-' || c == '_' || c.is_whitespace())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn technologies_are_counted_by_one_spelling() {
+        let spellings = ["5G-NSA", "5G NSA", " 5g_nsa ", "LTE"].map(technology);
+        assert_eq!(spellings, ["5G NSA", "5G NSA", "5G NSA", "LTE"]);
     }
 
     #[test]
