@@ -303,3 +303,37 @@ async fn a_recheck_runs_the_stored_inventory_imports_nothing_and_adds_no_trend_p
     assert!(error.to_string().contains("gone.run.test"), "{error}");
     assert_eq!(store.runs().await.unwrap().len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spread_run_starts_its_hosts_in_turn_and_stores_them_as_they_finish() {
+    let (inventory, store, _dir) = city(3, name_server(false).await).await;
+    let engine = engine(&inventory, &store);
+    let started = std::time::Instant::now();
+    let over = Duration::from_secs(6);
+    let mut run = engine.start_spread(Arc::clone(&inventory), request(&inventory), over);
+    assert!(run.finished.recv().await.is_some());
+    let first = started.elapsed();
+    let id = run.progress.borrow().run.unwrap();
+    // The first host is stored long before the run ends, not with the last.
+    while store.levels(id).await.unwrap().is_empty() {
+        assert!(
+            run.progress.borrow().hosts_done < 3,
+            "stored before the others finish"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while run.finished.recv().await.is_some() {}
+    let outcome = run.finish().await.unwrap();
+    assert_eq!(outcome.status, RunStatus::Complete);
+    assert!(
+        first < Duration::from_secs(2),
+        "the first host starts at once"
+    );
+    // The third host's turn comes two thirds into the interval.
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(store.levels(id).await.unwrap().len(), 3);
+}

@@ -79,6 +79,8 @@ pub struct Scan {
     /// How long the evidence of superseded results is kept, written like `90d`; statuses,
     /// details and levels are kept forever.
     pub retention: Period,
+    /// How often `sixfive agent` checks hosts and polls sites.
+    pub schedule: Schedule,
 }
 
 impl Default for Scan {
@@ -94,6 +96,7 @@ impl Default for Scan {
             ca_file: None,
             grading: Grading::default(),
             retention: Period(Duration::from_secs(90 * 24 * 3600)),
+            schedule: Schedule::default(),
         }
     }
 }
@@ -102,6 +105,91 @@ impl Scan {
     /// Whether `addr` may be probed under `scope`.
     pub fn in_scope(&self, addr: IpAddr) -> bool {
         self.scope.is_empty() || self.scope.iter().any(|net| net.contains(&addr))
+    }
+}
+
+/// How often `sixfive agent` runs each kind of work. Each run spreads its hosts or sites
+/// evenly over its interval (no burst at the top of the hour), and a run that overruns
+/// its interval delays the next of its kind rather than overlapping it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+pub struct Schedule {
+    /// Every host once per interval, written like `1h`.
+    pub hosts: Interval,
+    /// Hosts whose stage is `in-progress`, on an interval of their own (usually shorter):
+    /// the ones engineers are changing now. Unset, they go with the other hosts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hosts_in_progress: Option<Interval>,
+    /// Every site once per interval.
+    pub sites: Interval,
+    /// How far each run's start may move from its slot, at random, as a share of its
+    /// interval (`10%`), so that agents started together do not scan in step.
+    pub jitter: Percent,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            hosts: Interval(Duration::from_secs(3600)),
+            hosts_in_progress: None,
+            sites: Interval(Duration::from_secs(300)),
+            jitter: Percent(10),
+        }
+    }
+}
+
+/// How often something recurs, written like `1h`, `15m` or `30s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Interval(pub Duration);
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        humantime::format_duration(self.0).fmt(f)
+    }
+}
+
+impl FromStr for Interval {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        humantime::parse_duration(s)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .map(Interval)
+            .ok_or_else(|| {
+                format!("`{s}` is not an interval longer than zero: write 1h, 15m or 30s")
+            })
+    }
+}
+
+/// A share from 0 to 100, written like `10%`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Percent(pub u8);
+
+impl Percent {
+    pub fn of(self, duration: Duration) -> Duration {
+        duration.mul_f64(f64::from(self.0) / 100.0)
+    }
+}
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+impl FromStr for Percent {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.strip_suffix('%')
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|n| *n <= 100)
+            .map(Percent)
+            .ok_or_else(|| {
+                format!("`{s}` is not a share: write a whole percentage from 0% to 100%, like 10%")
+            })
     }
 }
 
@@ -949,6 +1037,14 @@ string_serde!(
 string_serde!(
     Period,
     serde_json::json!({"type": "string", "description": "a period of a day or more, such as 90d or 4w", "pattern": pattern::period()})
+);
+string_serde!(
+    Interval,
+    serde_json::json!({"type": "string", "description": "an interval longer than zero, such as 1h or 15m", "pattern": pattern::timeout()})
+);
+string_serde!(
+    Percent,
+    serde_json::json!({"type": "string", "description": "a whole percentage, such as 10%", "pattern": pattern::percent()})
 );
 string_serde!(
     Timeout,

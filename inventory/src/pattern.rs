@@ -131,6 +131,11 @@ pub fn timeout() -> String {
     format!("^(?=[^1-9]*[1-9]){}$", duration())
 }
 
+/// 0% to 100%, whole.
+pub fn percent() -> String {
+    r"^(100|[1-9]?[0-9])%$".into()
+}
+
 pub fn period() -> String {
     format!("^{}$", duration())
 }

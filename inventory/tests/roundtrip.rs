@@ -45,6 +45,12 @@ fn scan() -> impl Strategy<Value = Scan> {
         prop_oneof![Just(Level::L0), Just(Level::L2), Just(Level::L5)],
         proptest::option::of(Just("certs/city-ca.pem")),
         1u64..3650,
+        (
+            1u64..86_400,
+            proptest::option::of(1u64..86_400),
+            1u64..86_400,
+            0u8..=100,
+        ),
     )
         .prop_map(
             |(
@@ -55,6 +61,7 @@ fn scan() -> impl Strategy<Value = Scan> {
                 require,
                 ca,
                 retention_days,
+                (hosts_s, in_progress_s, sites_s, jitter),
             )| {
                 let timeouts = Timeouts {
                     dns: Timeout(Duration::from_millis(dns_ms)),
@@ -86,6 +93,12 @@ fn scan() -> impl Strategy<Value = Scan> {
                     },
                     ca_file: ca.map(Into::into),
                     retention: Period(Duration::from_secs(retention_days * 24 * 3600)),
+                    schedule: Schedule {
+                        hosts: Interval(Duration::from_secs(hosts_s)),
+                        hosts_in_progress: in_progress_s.map(|s| Interval(Duration::from_secs(s))),
+                        sites: Interval(Duration::from_secs(sites_s)),
+                        jitter: Percent(jitter),
+                    },
                 }
             },
         )

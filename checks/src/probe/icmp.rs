@@ -83,6 +83,11 @@ pub async fn series(
     pace: Option<&Pace>,
 ) -> Result<Pings, IcmpError> {
     let ident = PingIdentifier(NEXT_IDENT.fetch_add(1, Ordering::Relaxed));
+    // Unique sequence numbers: a kernel ping socket replaces the identifier, so concurrent
+    // series to one address are told apart by sequence alone. A series takes a block, so
+    // its echoes are numbered one after another, as ping's are.
+    let first =
+        NEXT_SEQUENCE.fetch_add(u16::try_from(count).unwrap_or(u16::MAX), Ordering::Relaxed);
     let echoes = (0..count).map(|i| async move {
         tokio::time::sleep(interval * i).await;
         if let Some(pace) = pace {
@@ -90,9 +95,7 @@ pub async fn series(
         }
         let mut pinger = client.pinger(address, ident).await;
         pinger.timeout(timeout);
-        // Unique sequence numbers: a kernel ping socket replaces the identifier, so
-        // concurrent series to one address are told apart by sequence alone.
-        let sequence = PingSequence(NEXT_SEQUENCE.fetch_add(1, Ordering::Relaxed));
+        let sequence = PingSequence(first.wrapping_add(i as u16));
         pinger.ping(sequence, b"sixfive").await
     });
     let mut rtts = Vec::new();

@@ -81,20 +81,24 @@ impl Scanner {
     /// Scans `hosts`, yielding each report as it completes (not in input order). Each host
     /// is its own task, so a multi-threaded runtime spreads hosts over every core, and a
     /// task that fails is reported as that host's `error`, never the run's end.
+    /// Scans `hosts`, each starting in its turn when they are spread over `over`.
     pub fn scan_all(
         self: &Arc<Self>,
         hosts: Vec<Host>,
         previous: Arc<HashMap<String, Level>>,
+        over: std::time::Duration,
     ) -> impl Stream<Item = HostReport> + use<> {
         let in_flight = self.hosts_in_flight;
         let scanner = Arc::clone(self);
-        stream::iter(hosts)
-            .map(move |host| {
+        let (start, count) = (tokio::time::Instant::now(), hosts.len());
+        stream::iter(hosts.into_iter().enumerate())
+            .map(move |(i, host)| {
                 let (scanner, previous) = (Arc::clone(&scanner), Arc::clone(&previous));
                 // Dropped with the stream when a run is cancelled: the host's probes stop.
                 let task = AbortOnDropHandle::new(tokio::spawn({
                     let host = host.clone();
                     async move {
+                        crate::run::turn(start, over, i, count).await;
                         let before = previous.get(&host.fqdn).copied();
                         scanner.scan_host(&host, before).await
                     }

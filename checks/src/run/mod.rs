@@ -25,6 +25,9 @@ use crate::sites::profiles::Profile;
 
 /// Hosts and sites written to the store per batch.
 const BATCH: usize = 100;
+/// A batch waits at most this long for company: a run spread over an hour finishes a few
+/// hosts a minute, which the UI should see as they finish.
+const FLUSH: Duration = Duration::from_secs(2);
 /// How often a run says its owner is alive, well within the store's STALE_AFTER.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 const _: () = assert!(HEARTBEAT.as_secs() * 4 <= sixfive_inventory::store::STALE_AFTER.as_secs());
@@ -49,8 +52,9 @@ pub struct RecheckRequest {
 
 /// Where a run's hosts and sites come from.
 enum Work {
-    /// The caller's inventory, imported into the store first.
-    Imported(RunRequest),
+    /// The caller's inventory, imported into the store first; its hosts and sites start
+    /// evenly spread over the duration.
+    Imported(RunRequest, Duration),
     /// The store's inventory, unchanged: a re-check from the UI, whose copy of the file may
     /// be older than what the store holds now (importing it would roll that back).
     Stored(RecheckRequest),
@@ -117,8 +121,20 @@ impl Engine {
 
     /// Starts one stored run of `request` against `inventory` (imported first).
     pub fn start(&self, inventory: Arc<Inventory>, request: RunRequest) -> Run {
+        self.start_spread(inventory, request, Duration::ZERO)
+    }
+
+    /// Starts one stored run as [`Engine::start`] does, its hosts and its sites each
+    /// starting evenly spread over `over` (the agent's interval) rather than all at once,
+    /// as fast as the rate limit allows: a city's hosts see a steady trickle of probes.
+    pub fn start_spread(
+        &self,
+        inventory: Arc<Inventory>,
+        request: RunRequest,
+        over: Duration,
+    ) -> Run {
         let totals = (request.hosts.len(), request.sites.len());
-        self.launch(totals, Work::Imported(request), inventory)
+        self.launch(totals, Work::Imported(request, over), inventory)
     }
 
     /// Starts one stored run of the hosts and sites `recheck` names, as the store has them;
@@ -202,8 +218,8 @@ impl Driver {
         let store = &self.store;
         // Every stored result refers to a host or site the store knows, and the run notes
         // the import it ran against.
-        let (hosts, sites, owner, import, kind) = match work {
-            Work::Imported(request) => {
+        let (hosts, sites, owner, import, kind, spread) = match work {
+            Work::Imported(request, spread) => {
                 let imported = store
                     .import(&inventory, &request.source, &request.owner)
                     .await?;
@@ -218,12 +234,20 @@ impl Driver {
                     owner,
                     ..
                 } = request;
-                (hosts, sites, owner, imported.as_of, kind)
+                (hosts, sites, owner, imported.as_of, kind, spread)
             }
             Work::Stored(recheck) => {
                 let (hosts, sites) = stored(store, &recheck).await?;
                 let import = store.latest_import().await?;
-                (hosts, sites, recheck.owner, import, RunKind::Recheck)
+                let spread = Duration::ZERO;
+                (
+                    hosts,
+                    sites,
+                    recheck.owner,
+                    import,
+                    RunKind::Recheck,
+                    spread,
+                )
             }
         };
         let previous_levels = Arc::new(store.latest_levels().await?);
@@ -249,14 +273,16 @@ impl Driver {
             .collect();
         let hosts = self
             .scanner
-            .scan_all(hosts, previous_levels)
+            .scan_all(hosts, previous_levels, spread)
             .map(|report| Finished::Host(Box::new(report)));
         let sites = self
             .poller
-            .poll_all(sites)
+            .poll_all(sites, spread)
             .map(|report| Finished::Site(Box::new(report)));
         let mut work = std::pin::pin!(futures::stream::select(hosts, sites));
         let mut batch = Batch::default();
+        let mut flush = tokio::time::interval(FLUSH);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let cancelled = loop {
             let next = tokio::select! {
                 biased;
@@ -264,6 +290,12 @@ impl Driver {
                 // The writer stopped on a store error: probing on would store nothing.
                 () = batches.closed() => break false,
                 next = work.next() => next,
+                _ = flush.tick(), if !batch.is_empty() => {
+                    if batches.send(std::mem::take(&mut batch)).await.is_err() {
+                        break false;
+                    }
+                    continue;
+                }
             };
             let Some(finished) = next else { break false };
             batch.add(&finished);
@@ -349,6 +381,15 @@ async fn write(
 }
 
 /// What a failed task says, for the record that stands in for its host or site.
+/// Waits for the `i`th of `n` items' turn when they start evenly spread over `over` from
+/// `start`; at once when `over` is zero.
+pub(crate) async fn turn(start: tokio::time::Instant, over: Duration, i: usize, n: usize) {
+    if !over.is_zero() && n > 0 {
+        let offset = over.mul_f64(i as f64 / n as f64);
+        tokio::time::sleep_until(start + offset).await;
+    }
+}
+
 pub fn why(failure: tokio::task::JoinError) -> String {
     if failure.is_cancelled() {
         return "the task was cancelled".into();

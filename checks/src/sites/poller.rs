@@ -114,18 +114,24 @@ impl SitePoller {
 
     /// Polls `sites`, yielding each report as it completes (not in input order); each
     /// starts from its previous report for counter deltas, reboots and hysteresis.
+    /// Polls `sites`, each starting in its turn when they are spread over `over`.
     pub fn poll_all(
         self: &Arc<Self>,
         sites: Vec<(Site, Option<SiteReport>)>,
+        over: Duration,
     ) -> impl Stream<Item = SiteReport> + use<> {
         let poller = Arc::clone(self);
-        stream::iter(sites)
-            .map(move |(site, previous)| {
+        let (start, count) = (tokio::time::Instant::now(), sites.len());
+        stream::iter(sites.into_iter().enumerate())
+            .map(move |(i, (site, previous))| {
                 let poller = Arc::clone(&poller);
                 // Dropped with the stream when a run is cancelled: the site's probes stop.
                 let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn({
                     let site = site.clone();
-                    async move { poller.poll(&site, previous.as_ref()).await }
+                    async move {
+                        crate::run::turn(start, over, i, count).await;
+                        poller.poll(&site, previous.as_ref()).await
+                    }
                 }));
                 async move {
                     match task.await {
