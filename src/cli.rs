@@ -108,7 +108,9 @@ pub enum Command {
     /// Builds the example Da Nang city (11 agencies, 69 hosts, 18 sites) in a private
     /// network namespace that sixfive enters itself (unprivileged user and network
     /// namespaces): name servers, web and mail servers and 5G routers with the faults real
-    /// cities have, on ULA and 198.18.0.0/15 addresses. It scans the city three times while
+    /// cities have, on ULA and 198.18.0.0/15 addresses; where the kernel refuses those
+    /// namespaces, on this machine's loopback instead (127.64.0.0/15 and ::1, at ports of
+    /// their own, the scan confined to loopback). It scans the city three times while
     /// the city fixes some faults (and breaks one host) between runs, then opens the
     /// terminal UI on the result; when stdout is not a terminal it prints the last run's
     /// check table and a summary instead. The store is
