@@ -114,9 +114,11 @@ pub enum Command {
     /// the city fixes some faults (and breaks one host) between runs, then opens the
     /// terminal UI on the result; when stdout is not a terminal it prints the last run's
     /// check table and a summary instead. The store is
-    /// $XDG_DATA_HOME/sixfive/demo.db, made afresh on every demo, or --db if given (written
-    /// to, never emptied; SIXFIVE_DB is not used, as the demo's inventory would replace
-    /// that store's). --inventory is not read: the demo city is built in.
+    /// $XDG_DATA_HOME/sixfive/demo.db, made afresh on every demo, or --db if given: a new
+    /// SQLite file or one only the demo wrote (written to, never emptied; a store with
+    /// anything else, or a PostgreSQL over TCP, is refused, as the demo's inventory would
+    /// replace that store's; SIXFIVE_DB is not used, for the same reason). --inventory is
+    /// not read: the demo city is built in.
     Demo,
     /// Check, import and list the inventory.
     #[command(subcommand)]

@@ -22,13 +22,14 @@ use sixfive_inventory::{Store, StoreUrl};
 use crate::Failure;
 use crate::check::Summary;
 use crate::cli::Global;
-use crate::inventory::{block_on, load, load_options, open_store, profiles, who};
+use crate::inventory::{block_on, load, load_options, profiles, who};
 
 /// What the runs record as the inventory's source.
 const SOURCE: &str = "sixfive demo (inventory/examples/danang, built in)";
 
 /// `color` colours the table on stdout.
 pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
+    let chosen = chosen_store(global)?;
     // First, while the process has one thread: unshare refuses a threaded process.
     let addressing = match namespace::enter() {
         Ok(()) => Addressing::Namespace,
@@ -51,18 +52,8 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
     std::fs::write(&ca_file, pki.ca_pem())?;
     adapt(&mut inventory, ca_file, &plan);
     let require = inventory.scan.require;
-    // Only --db chooses another store: SIXFIVE_DB names the user's own store, whose
-    // inventory the demo's import would replace.
-    let from_env = std::env::var_os("SIXFIVE_DB").map(|v| v.to_string_lossy().into_owned());
-    let demo_store = match &global.db {
-        Some(db) if Some(db) != from_env.as_ref() => None,
-        _ => Some(fresh_store()?),
-    };
     block_on(async {
-        let store = Arc::new(match &demo_store {
-            Some(url) => Store::open(url).await?,
-            None => open_store(global).await?,
-        });
+        let store = Arc::new(demo_store(chosen).await?);
         let mut city = City::start(&mut inventory, plan, pki)
             .await
             .map_err(|e| Failure::Scanner(e.to_string()))?;
@@ -89,7 +80,7 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
             let request = RunRequest {
                 hosts: inventory.hosts.clone(),
                 sites: inventory.sites.clone(),
-                owner: format!("demo@{}", who()),
+                owner: format!("{DEMO_OWNER}{}", who()),
                 source: SOURCE.into(),
             };
             crate::run::drive(
@@ -154,6 +145,59 @@ fn fallback_note(why: &nix::Error) -> String {
     format!(
         "sixfive demo: the kernel refuses a private network namespace ({why}; unprivileged user namespaces are off: sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone, or AppArmor's restrict_unprivileged_userns), so the city's servers run on this machine's loopback instead, on 127.0.0.1/::1 at ports of their own, and the scan probes loopback alone. There ::1 is every host's IPv6 address: a fault that needs a host's own (an AAAA nothing listens on, a port open over IPv4 only) shows as ::1 closing that host's web connections."
     )
+}
+
+/// Runs the demo writes as: `demo@` and the user.
+const DEMO_OWNER: &str = "demo@";
+
+/// The store `--db` names, if the demo may write it, or None for the demo's own. Only
+/// --db chooses another store: SIXFIVE_DB names the user's own store, whose inventory the
+/// demo's import would replace. A PostgreSQL over TCP is a city's shared store: never.
+fn chosen_store(global: &Global) -> Result<Option<StoreUrl>, Failure> {
+    let from_env = std::env::var_os("SIXFIVE_DB").map(|v| v.to_string_lossy().into_owned());
+    let Some(db) = global
+        .db
+        .as_ref()
+        .filter(|db| Some(*db) != from_env.as_ref())
+    else {
+        return Ok(None);
+    };
+    let url = db
+        .parse::<StoreUrl>()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    if let StoreUrl::Postgres { options, .. } = &url
+        && options.get_socket().is_none()
+    {
+        return Err(Failure::Usage(format!(
+            "--db {url}: the demo does not write to a PostgreSQL server over the network, which is a city's shared store (its import would replace the city's inventory); give it a new SQLite file, or none for its own"
+        )));
+    }
+    Ok(Some(url))
+}
+
+/// Opens the demo's store: its own, made afresh, or `chosen` when that is new or holds
+/// the demo's imports and runs alone.
+async fn demo_store(chosen: Option<StoreUrl>) -> Result<Store, Failure> {
+    let Some(url) = chosen else {
+        return Ok(Store::open(&fresh_store()?).await?);
+    };
+    let store = Store::open(&url).await?;
+    // A new store has neither; a user's has imports and runs of their own.
+    let runs = store.runs().await?;
+    let changes = store.history(None).await?;
+    let other = runs
+        .iter()
+        .map(|run| &run.agent)
+        .chain(changes.iter().map(|change| &change.who))
+        .find(|who| !who.starts_with(DEMO_OWNER))
+        .cloned();
+    if let Some(who) = other {
+        store.close().await;
+        return Err(Failure::Usage(format!(
+            "--db {url} holds more than the demo's runs (written by {who}): the demo imports its own city over a store's inventory, so it writes only a new store or one of its own"
+        )));
+    }
+    Ok(store)
 }
 
 /// The demo's own SQLite store beside the default one, emptied: each demo starts afresh.

@@ -167,6 +167,65 @@ fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
     assert!(!stdout.contains(community) && !stderr.contains(community));
 }
 
+/// `--db` names where the demo imports its city: a new SQLite file, never a user's store
+/// (its inventory would be replaced) nor a city's shared PostgreSQL, refused before
+/// anything is sent.
+#[test]
+fn the_demo_writes_a_new_store_and_refuses_a_users() {
+    let dir = sandbox();
+    let usage = |output: &Output, says: &str| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(64), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(output.stdout.is_empty());
+    };
+    let shared = demo(dir.path())
+        .args(["--db", "postgres://city:secret@[fd00::5]:5432/sixfive"])
+        .output()
+        .unwrap();
+    usage(
+        &shared,
+        "does not write to a PostgreSQL server over the network",
+    );
+    assert!(!String::from_utf8_lossy(&shared.stderr).contains("secret"));
+
+    let mine = dir.path().join("mine.db");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/inventory/examples/danang");
+    let import = Command::new(env!("CARGO_BIN_EXE_sixfive"))
+        .arg("--db")
+        .arg(&mine)
+        .args(["inventory", "import", examples])
+        .env("SIXFIVE_USER", "alice")
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{import:?}");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let before = std::fs::read(&mine).unwrap();
+    let user_store = demo(dir.path()).arg("--db").arg(&mine).output().unwrap();
+    usage(
+        &user_store,
+        "holds more than the demo's runs (written by alice)",
+    );
+    assert_eq!(
+        std::fs::read(&mine).unwrap(),
+        before,
+        "the user's store is untouched"
+    );
+
+    let new = dir.path().join("new.db");
+    let output = demo(dir.path()).arg("--db").arg(&new).output().unwrap();
+    if refused(&output) {
+        return skip::skip("the kernel refuses unprivileged user namespaces");
+    }
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains(&new.display().to_string()));
+}
+
 /// Network namespaces made for one test, deleted when it ends however it ends.
 struct Netns(Vec<String>);
 
