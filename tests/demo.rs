@@ -426,4 +426,6 @@ fn without_user_namespaces_the_demo_falls_back_to_loopback_and_sends_nothing_bey
     });
     let sent = received(&watcher) - before;
     assert_eq!(sent, 0, "the watcher received {sent} packets");
+    let community = include_str!("../inventory/examples/danang/secrets/snmp-community").trim();
+    assert!(!stdout.contains(community) && !stderr.contains(community));
 }

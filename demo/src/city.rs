@@ -199,30 +199,34 @@ impl City {
                 })
                 .collect();
             let profile = site.profile.clone();
+            let recorded = recording(&profile, case)?;
             let routers = |port| {
-                let (community, profile, addresses) = (&community, &profile, &addresses);
+                let (community, recorded, addresses) = (&community, &recorded, &addresses);
                 async move {
                     let mut routers = Vec::new();
                     for ip in addresses {
                         let at = SocketAddr::new(*ip, port);
-                        let recording = recording(profile, case).map_err(std::io::Error::other)?;
-                        routers.push(snmp::spawn(at, community.clone(), recording).await?);
+                        routers.push(snmp::spawn(at, community.clone(), recorded.clone()).await?);
                     }
                     Ok(routers)
                 }
             };
-            let at = SocketAddr::new(addresses[0], site.snmp.port);
-            let routers = if loopback {
-                let (port, routers) = free
-                    .bind(&format!("site {}'s SNMP", site.id), routers)
-                    .await
-                    .map_err(|source| CityError::Listen { at, source })?;
-                site.snmp.port = port;
-                routers
-            } else {
-                routers(site.snmp.port)
-                    .await
-                    .map_err(|source| CityError::Listen { at, source })?
+            let routers = match addresses.first() {
+                // A site named only by DNS names has no router of the demo's.
+                None => Vec::new(),
+                Some(&first) if loopback => {
+                    let at = SocketAddr::new(first, site.snmp.port);
+                    let (port, routers) = free
+                        .bind(&format!("site {}'s SNMP", site.id), routers)
+                        .await
+                        .map_err(|source| CityError::Listen { at, source })?;
+                    site.snmp.port = port;
+                    routers
+                }
+                Some(&first) => routers(site.snmp.port).await.map_err(|source| {
+                    let at = SocketAddr::new(first, site.snmp.port);
+                    CityError::Listen { at, source }
+                })?,
             };
             city.sites.push(SiteRouters {
                 profile,

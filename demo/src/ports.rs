@@ -5,8 +5,8 @@
 use std::future::Future;
 use std::io;
 
-/// Ports tried: below Linux's ephemeral range (32768 and up by default), so no
-/// connection's own port takes one between runs, when a listener is bound anew.
+/// Ports tried: below Linux's ephemeral range (32768 and up by default), which every
+/// process's outgoing connections draw from, so a port here is seldom taken.
 const RANGE: std::ops::Range<u16> = 20_000..32_768;
 /// Ports tried for one service before the demo gives up.
 const ATTEMPTS: u32 = 512;
