@@ -1,7 +1,9 @@
 //! The running demo city: its name servers, web, mail and TCP listeners and SNMP routers,
 //! set for one run at a time. Between runs [`City::set_run`] brings the servers to the
 //! next run's plan (faults fixed, one regression, a site's uplink back), and the inventory
-//! the demo scans is the example's, adapted by [`adapt`] to the lab it runs in.
+//! the demo scans is the example's, adapted by [`adapt`] to the lab it runs in. Each
+//! listener serves the hosts a run routes to it: one at an address of its own in the
+//! namespace, every host at the loopback plan's shared ::1.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -76,6 +78,7 @@ struct Listener {
     task: JoinHandle<()>,
 }
 
+/// What a listener's task reads, per connection, to choose the host it serves.
 enum Table {
     Web(Routes<Vhost>),
     Smtp(Routes<()>),
