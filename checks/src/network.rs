@@ -16,10 +16,9 @@ use futures::future::{BoxFuture, FutureExt};
 use hickory_proto::rr::{Name, RecordType};
 use ipnet::IpNet;
 use sixfive_inventory::model::{Scan, Timeouts};
+use sixfive_inventory::results::Status;
 use tokio::net::TcpStream;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
-
-use sixfive_inventory::results::Status;
 
 use crate::memo::Memo;
 use crate::probe::address::classify;
@@ -60,7 +59,7 @@ pub struct Network {
 /// results keep naming the well-known port. Only a constructor sets it: no inventory can.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Loopback {
-    /// The port the demo listens on for each well-known port (443 → 40443).
+    /// The port the demo listens on for each well-known port (443 → 20443).
     pub ports: HashMap<u16, u16>,
 }
 
