@@ -108,13 +108,17 @@ pub enum Command {
     /// Builds the example Da Nang city (11 agencies, 69 hosts, 18 sites) in a private
     /// network namespace that sixfive enters itself (unprivileged user and network
     /// namespaces): name servers, web and mail servers and 5G routers with the faults real
-    /// cities have, on ULA and 198.18.0.0/15 addresses. It scans the city three times while
+    /// cities have, on ULA and 198.18.0.0/15 addresses; where the kernel refuses those
+    /// namespaces, on this machine's loopback instead (127.64.0.0/15 and ::1, at ports of
+    /// their own, the scan confined to loopback). It scans the city three times while
     /// the city fixes some faults (and breaks one host) between runs, then opens the
     /// terminal UI on the result; when stdout is not a terminal it prints the last run's
     /// check table and a summary instead. The store is
-    /// $XDG_DATA_HOME/sixfive/demo.db, made afresh on every demo, or --db if given (written
-    /// to, never emptied; SIXFIVE_DB is not used, as the demo's inventory would replace
-    /// that store's). --inventory is not read: the demo city is built in.
+    /// $XDG_DATA_HOME/sixfive/demo.db, made afresh on every demo, or --db if given: a new
+    /// SQLite file or one only the demo wrote (written to, never emptied; a store with
+    /// anything else, or a PostgreSQL over TCP, is refused, as the demo's inventory would
+    /// replace that store's; SIXFIVE_DB is not used, for the same reason). --inventory is
+    /// not read: the demo city is built in.
     Demo,
     /// Check, import and list the inventory.
     #[command(subcommand)]

@@ -1,6 +1,7 @@
 //! `sixfive demo` as a new user runs it: without root, stdout not a terminal, so it prints
-//! the check table of its last run; and what it leaves in its own store. A second test
-//! proves it sends nothing beyond its private namespace.
+//! the check table of its last run; and what it leaves in its own store. Two more tests
+//! prove it sends nothing beyond its private namespace, nor, where the kernel refuses it
+//! one, beyond loopback.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -15,21 +16,28 @@ mod skip;
 /// The demo with its home and data under `dir`, as an unprivileged user: `nobody` when the
 /// tests run as root (and `setpriv` is there), else the user running the tests.
 fn demo(dir: &Path) -> Command {
+    demo_after(dir, &[])
+}
+
+/// [`demo`], the binary run by `wrapper` (a command that runs its arguments).
+fn demo_after(dir: &Path, wrapper: &[&str]) -> Command {
     let binary = env!("CARGO_BIN_EXE_sixfive");
     let root = nix::unistd::getuid().is_root();
-    let mut command = if root && which("setpriv") {
-        let mut command = Command::new("setpriv");
-        command.args([
+    let mut words: Vec<&str> = if root && which("setpriv") {
+        vec![
+            "setpriv",
             "--reuid=nobody",
             "--regid=nogroup",
             "--clear-groups",
-            binary,
-        ]);
-        command
+        ]
     } else {
-        Command::new(binary)
+        Vec::new()
     };
+    words.extend(wrapper);
+    words.push(binary);
+    let mut command = Command::new(words[0]);
     command
+        .args(&words[1..])
         .arg("demo")
         .env_remove("SIXFIVE_DB")
         .env_remove("SIXFIVE_INVENTORY")
@@ -60,6 +68,24 @@ fn refused(output: &Output) -> bool {
         && String::from_utf8_lossy(&output.stderr).contains("refuses a private network namespace")
 }
 
+/// A demo that succeeded: its stdout, its stderr, and the level of each host its table
+/// lists (every one of the city's 69).
+fn graded(output: &Output) -> (String, String, Vec<String>) {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let levels: Vec<String> = stdout
+        .lines()
+        .filter(|line| line.contains(".danang.test"))
+        .filter_map(|line| Some(line.split_whitespace().nth(2)?.to_owned()))
+        .collect();
+    assert_eq!(levels.len(), 69, "{stdout}");
+    (stdout, stderr, levels)
+}
+
 #[test]
 fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
     let dir = sandbox();
@@ -71,24 +97,14 @@ fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
     if refused(&output) {
         return skip::skip("the kernel refuses unprivileged user namespaces");
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let (stdout, stderr, levels) = graded(&output);
     eprintln!("the demo took {seconds:.1} s\n{stdout}");
-
-    // The table lists every host with its level; a believable city has some at each of
-    // several levels, BROKEN among them.
-    let levels: Vec<&str> = stdout
-        .lines()
-        .filter(|line| line.contains(".danang.test"))
-        .filter_map(|line| line.split_whitespace().nth(2))
-        .collect();
-    assert_eq!(levels.len(), 69, "{stdout}");
+    // A believable city has hosts at each of several levels, BROKEN among them.
     for level in ["BROKEN", "L0", "L1", "L3"] {
-        assert!(levels.contains(&level), "no host at {level}:\n{stdout}");
+        assert!(
+            levels.iter().any(|l| l == level),
+            "no host at {level}:\n{stdout}"
+        );
     }
     assert!(stdout.contains("hosts  69 scanned"), "{stdout}");
     assert!(stdout.contains("sites  18 polled"), "{stdout}");
@@ -159,43 +175,63 @@ fn the_demo_scans_a_city_with_every_kind_of_host_and_site() {
     assert!(!stdout.contains(community) && !stderr.contains(community));
 }
 
-/// Where the kernel gives no user namespaces, the demo stops before it starts anything and
-/// says why, with the exit code of a scanner that cannot start. (A user namespace whose
-/// own limit is 0 stands in for such a kernel.)
+/// `--db` names where the demo imports its city: a new SQLite file, never a user's store
+/// (its inventory would be replaced) nor a city's shared PostgreSQL, refused before
+/// anything is sent.
 #[test]
-fn without_user_namespaces_the_demo_says_why_and_stops() {
-    let limit = "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"";
+fn the_demo_writes_a_new_store_and_refuses_a_users() {
     let dir = sandbox();
-    let output = Command::new("unshare")
-        .args([
-            "-Ur",
-            "sh",
-            "-c",
-            limit,
-            "sh",
-            env!("CARGO_BIN_EXE_sixfive"),
-            "demo",
-        ])
-        .env("HOME", dir.path())
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .output();
-    let Ok(output) = output else {
-        return skip::skip("no util-linux unshare to take user namespaces away");
+    let usage = |output: &Output, says: &str| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(64), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(output.stdout.is_empty());
     };
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() != Some(3) {
-        return skip::skip(&format!(
-            "cannot limit user namespaces here: {}",
-            stderr.trim()
-        ));
+    let shared = demo(dir.path())
+        .args(["--db", "postgres://city:secret@[fd00::5]:5432/sixfive"])
+        .output()
+        .unwrap();
+    usage(
+        &shared,
+        "does not write to a PostgreSQL server over the network",
+    );
+    assert!(!String::from_utf8_lossy(&shared.stderr).contains("secret"));
+
+    let mine = dir.path().join("mine.db");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/inventory/examples/danang");
+    let import = Command::new(env!("CARGO_BIN_EXE_sixfive"))
+        .arg("--db")
+        .arg(&mine)
+        .args(["inventory", "import", examples])
+        .env("SIXFIVE_USER", "alice")
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{import:?}");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let before = std::fs::read(&mine).unwrap();
+    let user_store = demo(dir.path()).arg("--db").arg(&mine).output().unwrap();
+    usage(
+        &user_store,
+        "holds more than the demo's runs (written by alice)",
+    );
+    assert_eq!(
+        std::fs::read(&mine).unwrap(),
+        before,
+        "the user's store is untouched"
+    );
+
+    let new = dir.path().join("new.db");
+    let output = demo(dir.path()).arg("--db").arg(&new).output().unwrap();
+    if refused(&output) {
+        return skip::skip("the kernel refuses unprivileged user namespaces");
     }
     assert!(
-        stderr.contains("refuses a private network namespace"),
-        "{stderr}"
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stderr.contains("unprivileged user namespaces"), "{stderr}");
-    assert!(output.stdout.is_empty());
-    assert!(!dir.path().join("data/sixfive/demo.db").exists());
+    assert!(String::from_utf8_lossy(&output.stderr).contains(&new.display().to_string()));
 }
 
 /// Network namespaces made for one test, deleted when it ends however it ends.
@@ -236,17 +272,18 @@ fn received(watcher: &str) -> u64 {
         .unwrap()
 }
 
-/// The demo runs in a namespace whose only way out is a link to a watcher, with default
-/// routes of both families pointing at it: anything the demo sent beyond its own private
-/// namespace would arrive there. Nothing does.
-#[test]
-fn the_demo_sends_nothing_outside_its_namespace() {
+/// A namespace whose only way out is a link to a watcher, with default routes of both
+/// families pointing at it, so anything sent beyond it arrives there; and the watcher's
+/// count of packets so far. None when the test cannot build them (skipped).
+fn watched() -> Option<(Netns, String, String, u64)> {
     if !nix::unistd::getuid().is_root() || !which("ip") {
-        return skip::skip("needs root and iproute2 to build the watched namespaces");
+        skip::skip("needs root and iproute2 to build the watched namespaces");
+        return None;
     }
     let id = std::process::id();
-    let (inside, watcher) = (format!("sfdemo-{id}"), format!("sfwatch-{id}"));
-    let _netns = Netns(vec![inside.clone(), watcher.clone()]);
+    let n = WATCHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (inside, watcher) = (format!("sfdemo-{id}-{n}"), format!("sfwatch-{id}-{n}"));
+    let netns = Netns(vec![inside.clone(), watcher.clone()]);
     ip(&format!("netns add {inside}"));
     ip(&format!("netns add {watcher}"));
     ip(&format!(
@@ -281,19 +318,35 @@ fn the_demo_sends_nothing_outside_its_namespace() {
     // What the link says of itself when it comes up (MLD reports) settles first.
     std::thread::sleep(std::time::Duration::from_secs(2));
     let before = received(&watcher);
+    Some((netns, inside, watcher, before))
+}
 
-    let dir = sandbox();
-    let mut command = Command::new("ip");
-    command.args(["netns", "exec", &inside]);
-    let demo = demo(dir.path());
-    command.arg(demo.get_program()).args(demo.get_args());
-    for (key, value) in demo.get_envs() {
+/// Watched namespaces made so far by this process, for their names.
+static WATCHED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// `command` run in the network namespace `netns`.
+fn within(netns: &str, command: &Command) -> Output {
+    let mut within = Command::new("ip");
+    within.args(["netns", "exec", netns]);
+    within.arg(command.get_program()).args(command.get_args());
+    for (key, value) in command.get_envs() {
         match value {
-            Some(value) => command.env(key, value),
-            None => command.env_remove(key),
+            Some(value) => within.env(key, value),
+            None => within.env_remove(key),
         };
     }
-    let output = command.output().unwrap();
+    within.output().unwrap()
+}
+
+/// The demo runs in a watched namespace ([`watched`]); nothing it sends leaves its own
+/// private namespace.
+#[test]
+fn the_demo_sends_nothing_outside_its_namespace() {
+    let Some((_netns, inside, watcher, before)) = watched() else {
+        return;
+    };
+    let dir = sandbox();
+    let output = within(&inside, &demo(dir.path()));
     if refused(&output) {
         return skip::skip("the kernel refuses unprivileged user namespaces");
     }
@@ -327,4 +380,52 @@ fn the_demo_sends_nothing_outside_its_namespace() {
         received(&watcher) > after,
         "the watcher sees nothing at all"
     );
+}
+
+/// Where the kernel gives no user namespaces (a user namespace whose own limit is 0 stands
+/// in for such a kernel; the demo, `nobody` in it, holds no privilege over the watched
+/// namespace it runs in, as a plain user on a machine), the demo says so and runs the same
+/// city on loopback: the same spread of grades, and not a packet beyond loopback.
+#[test]
+fn without_user_namespaces_the_demo_falls_back_to_loopback_and_sends_nothing_beyond_it() {
+    if !which("unshare") {
+        return skip::skip("no util-linux unshare to take user namespaces away");
+    }
+    let Some((_netns, inside, watcher, before)) = watched() else {
+        return;
+    };
+    let dir = sandbox();
+    let limit = "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"";
+    let wrapper = ["unshare", "-Ur", "sh", "-c", limit, "sh"];
+    let output = within(&inside, &demo_after(dir.path(), &wrapper));
+    let (stdout, stderr, levels) = graded(&output);
+    eprintln!("{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("refuses a private network namespace")
+            && stderr.contains("run on this machine's loopback instead, on 127.0.0.1/::1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("on this machine's loopback (127.0.0.1/::1"),
+        "{stderr}"
+    );
+    for level in ["BROKEN", "L0", "L3"] {
+        assert!(
+            levels.iter().any(|l| l == level),
+            "no host at {level}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("auth_failed 1"), "{stdout}");
+    let store = dir.path().join("data/sixfive/demo.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = Store::open(&StoreUrl::Sqlite(store)).await.unwrap();
+        let last = store.runs().await.unwrap().into_iter().max_by_key(|r| r.id);
+        let levels = store.levels(last.unwrap().id).await.unwrap();
+        assert!(levels.iter().any(|l| l.regressed), "{levels:?}");
+        store.close().await;
+    });
+    let sent = received(&watcher) - before;
+    assert_eq!(sent, 0, "the watcher received {sent} packets");
+    let community = include_str!("../inventory/examples/danang/secrets/snmp-community").trim();
+    assert!(!stdout.contains(community) && !stderr.contains(community));
 }

@@ -2,7 +2,9 @@
 //! kinds, its own IPv6), and how fast (a global rate, a global and a per-address limit on
 //! probes in flight). Every probe of a host goes through [`Network::guard`], and the
 //! readiness checks send theirs through [`Probe`], which [`Network`] implements and their
-//! unit tests fake.
+//! unit tests fake. [`Loopback`] is `sixfive demo`'s fallback, set by code and never by
+//! an inventory: it confines every probe to loopback and moves well-known ports to the
+//! demo's listeners, here and nowhere else in the checks.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -14,15 +16,18 @@ use futures::future::{BoxFuture, FutureExt};
 use hickory_proto::rr::{Name, RecordType};
 use ipnet::IpNet;
 use sixfive_inventory::model::{Scan, Timeouts};
+use sixfive_inventory::results::Status;
 use tokio::net::TcpStream;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::memo::Memo;
+use crate::probe::address::classify;
 use crate::probe::dns::{Answer, DnsClient, DnsError, Transport};
 use crate::probe::http::{Fetch, Target, Trust, TrustError, fetch};
 use crate::probe::icmp::{IcmpError, Pings, series};
 use crate::probe::pace::Pace;
 use crate::probe::resolve::Resolvers;
+use crate::probe::smtp::{Session, session};
 
 /// DNS queries in flight at once, so a large scan paces its resolvers instead of
 /// overrunning their receive buffers.
@@ -44,6 +49,26 @@ pub struct Network {
     icmp_v4: std::sync::OnceLock<Result<surge_ping::Client, IcmpError>>,
     /// Answers of name servers asked directly, shared by every host of their zone.
     authoritative: Memo<(SocketAddr, Name, Transport), Result<Answer, Refused>>,
+    loopback: Option<Loopback>,
+}
+
+/// `sixfive demo`'s fallback where the kernel gives it no namespace of its own: the demo
+/// city's servers on 127.0.0.0/8 and ::1, at ports an unprivileged user may bind. With it,
+/// loopback addresses are probed (and ::1 counts as a host's IPv6), every other address is
+/// refused, and a probe of a well-known port goes to the demo's listener for it, while
+/// results keep naming the well-known port. Only a constructor sets it: no inventory can.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Loopback {
+    /// The port the demo listens on for each well-known port (443 → 20443).
+    pub ports: HashMap<u16, u16>,
+}
+
+impl Loopback {
+    /// Where a probe of `target` goes: the demo's port for a well-known one.
+    pub fn dial(&self, target: SocketAddr) -> SocketAddr {
+        let port = self.ports.get(&target.port()).copied();
+        SocketAddr::new(target.ip(), port.unwrap_or(target.port()))
+    }
 }
 
 /// Why the scanner cannot start: no resolver to ask, or trust anchors it cannot use.
@@ -53,6 +78,10 @@ pub enum SetupError {
     Resolvers(#[from] DnsError),
     #[error(transparent)]
     Trust(#[from] TrustError),
+    #[error(
+        "resolver {0} is not on loopback, and the demo's loopback fallback asks loopback alone"
+    )]
+    NotLoopback(SocketAddr),
 }
 
 /// The scanner's own IPv6, checked before anything else.
@@ -109,13 +138,31 @@ pub struct Guard {
 
 impl Network {
     pub fn new(scan: &Scan) -> Result<Self, SetupError> {
+        Self::build(scan, None)
+    }
+
+    /// The network of the demo's loopback fallback (see [`Loopback`]).
+    pub fn on_loopback(scan: &Scan, loopback: Loopback) -> Result<Self, SetupError> {
+        Self::build(scan, Some(loopback))
+    }
+
+    fn build(scan: &Scan, loopback: Option<Loopback>) -> Result<Self, SetupError> {
         let client = DnsClient::new(scan.timeouts.dns.0, DNS_WINDOW);
-        let resolvers = Resolvers::new(
-            scan.resolvers.iter().map(|r| r.0).collect(),
-            client,
-            scan.concurrency,
-        )?;
-        let own_v6 = own_v6(&scan.scope, resolvers.servers());
+        let servers = scan.resolvers.iter().map(|r| match &loopback {
+            Some(loopback) => loopback.dial(r.0),
+            None => r.0,
+        });
+        let resolvers = Resolvers::new(servers.collect(), client, scan.concurrency)?;
+        let own_v6 = match &loopback {
+            Some(_) => {
+                // Resolvers are asked without the guard: on loopback they too must be.
+                if let Some(far) = resolvers.servers().iter().find(|r| !r.ip().is_loopback()) {
+                    return Err(SetupError::NotLoopback(*far));
+                }
+                route_to(Ipv6Addr::LOCALHOST)
+            }
+            None => own_v6(&scan.scope, resolvers.servers()),
+        };
         let per_second = NonZeroU32::new(scan.rate.0).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
             resolvers,
@@ -130,7 +177,45 @@ impl Network {
             authoritative: Memo::new(),
             icmp_v6: std::sync::OnceLock::new(),
             icmp_v4: std::sync::OnceLock::new(),
+            loopback,
         })
+    }
+
+    /// Why `address` is never probed, whatever the scope says: [`never_probed`], or on
+    /// [`Loopback`] any address but a loopback one.
+    pub fn never_probed(&self, address: IpAddr) -> Option<&'static str> {
+        match (&self.loopback, address.is_loopback()) {
+            (None, _) => never_probed(address),
+            (Some(_), true) => None,
+            (Some(_), false) => {
+                Some("beyond loopback, where the demo's loopback fallback never sends")
+            }
+        }
+    }
+
+    /// How usable an IPv6 address is ([`classify`]); on [`Loopback`], ::1 is where the
+    /// demo serves every host's IPv6.
+    pub fn classify(&self, address: Ipv6Addr, internal: bool) -> (Status, &'static str) {
+        if self.loopback.is_some() && address.is_loopback() {
+            return (
+                Status::Pass,
+                "the loopback address ::1, where the demo's loopback fallback serves IPv6",
+            );
+        }
+        classify(address, internal)
+    }
+
+    /// Where a probe of `target` connects: `target`, or on [`Loopback`] the demo's
+    /// listener for its port.
+    pub fn dial(&self, target: SocketAddr) -> SocketAddr {
+        self.loopback
+            .as_ref()
+            .map_or(target, |loopback| loopback.dial(target))
+    }
+
+    /// An SMTP session to `target` within the SMTP timeout, once its probe is admitted.
+    pub async fn smtp(&self, target: SocketAddr, helo: &str) -> Session {
+        session(self.dial(target), self.timeouts.smtp.0, helo).await
     }
 
     /// Drops the answers cached across hosts (see [`crate::Scanner::forget`]).
@@ -141,7 +226,7 @@ impl Network {
 
     /// Whether `address` may be probed at all: in scope, and IPv6 only with our own IPv6.
     pub fn admit(&self, address: IpAddr) -> Result<(), Refused> {
-        if let Some(why) = never_probed(address) {
+        if let Some(why) = self.never_probed(address) {
             return Err(Refused::Unusable(why));
         }
         if !self.in_scope(address) {
@@ -216,7 +301,8 @@ impl Network {
             .get(&key, || async {
                 let _guard = self.guard(server.ip()).await?;
                 let client = self.resolvers.client();
-                Ok(client.query(server, apex, RecordType::SOA, transport).await)
+                let to = self.dial(server);
+                Ok(client.query(to, apex, RecordType::SOA, transport).await)
             })
             .await
     }
@@ -238,12 +324,13 @@ pub trait Probe: Send + Sync {
 
 impl Probe for Network {
     fn connect(&self, target: SocketAddr) -> BoxFuture<'_, Connect> {
-        async move { connect(target, self.timeouts.connect.0).await.0 }.boxed()
+        async move { connect(self.dial(target), self.timeouts.connect.0).await.0 }.boxed()
     }
 
     fn fetch<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Fetch> {
         let timeouts = &self.timeouts;
-        fetch(target, &self.trust, timeouts.connect.0, timeouts.http.0).boxed()
+        let to = self.dial(SocketAddr::new(target.address, target.port));
+        fetch(target, to, &self.trust, timeouts.connect.0, timeouts.http.0).boxed()
     }
 
     fn echo_ready(&self, v6: bool) -> Result<(), IcmpError> {
@@ -375,5 +462,66 @@ mod tests {
         ] {
             assert_eq!(never_probed(address.parse().unwrap()), None, "{address}");
         }
+    }
+
+    fn scan(resolvers: &[&str]) -> Scan {
+        Scan {
+            resolvers: resolvers
+                .iter()
+                .map(|r| sixfive_inventory::model::Resolver(r.parse().unwrap()))
+                .collect(),
+            ..Scan::default()
+        }
+    }
+
+    fn loopback() -> Loopback {
+        Loopback {
+            ports: HashMap::from([(443, 40443), (53, 40053), (25, 40025)]),
+        }
+    }
+
+    #[test]
+    fn the_loopback_fallback_moves_well_known_ports_alone() {
+        let network = Network::on_loopback(&scan(&["[::1]:53"]), loopback()).unwrap();
+        let at = |text: &str| text.parse::<SocketAddr>().unwrap();
+        assert_eq!(network.resolvers.servers(), [at("[::1]:40053")]);
+        assert_eq!(network.dial(at("[::1]:443")), at("[::1]:40443"));
+        assert_eq!(network.dial(at("127.64.0.9:25")), at("127.64.0.9:40025"));
+        assert_eq!(network.dial(at("127.64.0.9:8443")), at("127.64.0.9:8443"));
+    }
+
+    #[test]
+    fn the_loopback_fallback_probes_loopback_and_nothing_else() {
+        let network = Network::on_loopback(&scan(&["127.64.0.53:40053"]), loopback()).unwrap();
+        for address in ["::1", "127.0.0.1", "127.64.1.2"] {
+            assert_eq!(network.admit(address.parse().unwrap()), Ok(()), "{address}");
+        }
+        for address in ["198.18.0.1", "fd00:64::1", "2a01:4f8::1", "169.254.169.254"] {
+            assert!(
+                matches!(
+                    network.admit(address.parse().unwrap()),
+                    Err(Refused::Unusable(_))
+                ),
+                "{address}"
+            );
+        }
+        assert_eq!(network.classify(Ipv6Addr::LOCALHOST, false).0, Status::Pass);
+        let far = Network::on_loopback(&scan(&["[::1]:40053", "198.18.0.53:53"]), loopback());
+        assert!(matches!(far, Err(SetupError::NotLoopback(_))));
+    }
+
+    /// The engine every inventory builds has no loopback fallback: loopback is refused and
+    /// ports are not moved.
+    #[test]
+    fn a_network_from_an_inventory_refuses_loopback() {
+        let network = Network::new(&scan(&["[::1]:53"])).unwrap();
+        assert!(network.never_probed("127.0.0.1".parse().unwrap()).is_some());
+        assert!(matches!(
+            network.admit("::1".parse().unwrap()),
+            Err(Refused::Unusable(_))
+        ));
+        assert_eq!(network.classify(Ipv6Addr::LOCALHOST, false).0, Status::Fail);
+        let at: SocketAddr = "[::1]:443".parse().unwrap();
+        assert_eq!(network.dial(at), at);
     }
 }

@@ -19,12 +19,9 @@ use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::RwLock;
 
-use crate::plan::{Fault, LEGACY, NS as NAME_SERVERS, Plan, zone_of};
+use crate::plan::{Fault, LEGACY, Plan, zone_of};
 
 const TTL: u32 = 300;
-/// The reverse zones of the hosts' two prefixes (fd00:64::/64, 198.18.64.0/24).
-const REVERSE_V6: &str = "0.0.0.0.0.0.0.0.4.6.0.0.0.0.d.f.ip6.arpa";
-const REVERSE_V4: &str = "64.18.198.in-addr.arpa";
 
 /// One DNS record as the demo builds it, before it is sorted into a zone.
 pub type Entry = (Name, RData);
@@ -37,14 +34,11 @@ fn name(text: &str) -> Name {
 pub fn records(plan: &Plan, run: u32) -> Vec<Entry> {
     let mut out: Vec<Entry> = Vec::new();
     let zones = plan.zones();
-    for zone in zones
-        .iter()
-        .map(String::as_str)
-        .chain([REVERSE_V6, REVERSE_V4])
-    {
+    let reverse = plan.reverse_zones();
+    for zone in zones.iter().chain(&reverse) {
         let apex = name(zone);
         let soa = SOA::new(
-            name(NAME_SERVERS[0].0),
+            name(plan.name_servers[0].0),
             name("hostmaster.danang.test"),
             run,
             3600,
@@ -55,12 +49,13 @@ pub fn records(plan: &Plan, run: u32) -> Vec<Entry> {
         out.push((apex.clone(), RData::SOA(soa)));
         // The two dual-stack servers, or the one on IPv4 alone.
         let v6 = Plan::zone_ns_v6(zone, run);
-        let servers = NAME_SERVERS
+        let servers = plan
+            .name_servers
             .iter()
             .filter(|(_, address, _)| address.is_some() == v6);
         out.extend(servers.map(|(ns, _, _)| (apex.clone(), RData::NS(NS(name(ns))))));
     }
-    for (ns, v6, v4) in NAME_SERVERS {
+    for &(ns, v6, v4) in &plan.name_servers {
         out.push((name(ns), RData::A(A(v4))));
         out.extend(v6.map(|v6| (name(ns), RData::AAAA(AAAA(v6)))));
     }
@@ -96,37 +91,41 @@ pub fn records(plan: &Plan, run: u32) -> Vec<Entry> {
     // Every zone name is known here, so a record outside all of them is a bug of the plan.
     debug_assert!(
         out.iter()
-            .all(|(owner, _)| zone_for(owner, &zones).is_some())
+            .all(|(owner, _)| zone_for(owner, &zones, &reverse).is_some())
     );
     out
 }
 
 /// The zone (forward or reverse) that holds `owner`.
-fn zone_for(owner: &Name, zones: &std::collections::BTreeSet<String>) -> Option<String> {
+fn zone_for(
+    owner: &Name,
+    zones: &std::collections::BTreeSet<String>,
+    reverse: &[String; 2],
+) -> Option<String> {
     let text = owner.to_string();
     let text = text.trim_end_matches('.');
-    [REVERSE_V6, REVERSE_V4]
-        .into_iter()
-        .find(|zone| text.ends_with(zone))
-        .map(str::to_owned)
+    reverse
+        .iter()
+        .find(|zone| text.ends_with(zone.as_str()))
+        .cloned()
         .or_else(|| zone_of(text, zones).map(str::to_owned))
 }
 
 /// The catalog of every zone of the city in `run`.
 pub fn catalog(plan: &Plan, run: u32) -> Catalog {
     let zones = plan.zones();
+    let reverse = plan.reverse_zones();
     let mut handlers: std::collections::BTreeMap<String, InMemoryZoneHandler> = zones
         .iter()
-        .map(String::as_str)
-        .chain([REVERSE_V6, REVERSE_V4])
+        .chain(&reverse)
         .map(|zone| {
             let handler =
                 InMemoryZoneHandler::empty(name(zone), ZoneType::Primary, AxfrPolicy::Deny);
-            (zone.to_owned(), handler)
+            (zone.clone(), handler)
         })
         .collect();
     for (owner, data) in records(plan, run) {
-        let zone = zone_for(&owner, &zones).expect("records() keeps to the plan's zones");
+        let zone = zone_for(&owner, &zones, &reverse).expect("records() keeps to the plan's zones");
         let handler = handlers.get_mut(&zone).expect("every zone has a handler");
         handler.upsert_mut(Record::from_rdata(owner, TTL, data), run);
     }
@@ -172,13 +171,22 @@ pub struct Dns {
 const TCP_IDLE: Duration = Duration::from_secs(5);
 
 /// Serves `catalog` on port `port` of each of `addresses`, over UDP and TCP.
-pub async fn serve(addresses: &[IpAddr], port: u16, catalog: Catalog) -> std::io::Result<Dns> {
+pub async fn serve(
+    addresses: impl IntoIterator<Item = IpAddr>,
+    port: u16,
+    catalog: Catalog,
+) -> std::io::Result<Dns> {
+    // Every socket is bound before any is served: one that cannot be leaves nothing running.
+    let mut sockets = Vec::new();
+    for address in addresses {
+        let at = SocketAddr::new(address, port);
+        sockets.push((UdpSocket::bind(at).await?, TcpListener::bind(at).await?));
+    }
     let zones = Zones(Arc::new(RwLock::new(catalog)));
     let mut server = Server::new(zones.clone());
-    for address in addresses {
-        let at = SocketAddr::new(*address, port);
-        server.register_socket(UdpSocket::bind(at).await?);
-        server.register_listener(TcpListener::bind(at).await?, TCP_IDLE, 4096);
+    for (udp, tcp) in sockets {
+        server.register_socket(udp);
+        server.register_listener(tcp, TCP_IDLE, 4096);
     }
     Ok(Dns {
         zones,
@@ -211,7 +219,10 @@ mod tests {
     use crate::plan::RUNS;
 
     fn plan() -> Plan {
-        Plan::of(&crate::example::inventory())
+        Plan::of(
+            &crate::example::inventory(),
+            crate::plan::Addressing::Namespace,
+        )
     }
 
     #[test]
@@ -279,7 +290,7 @@ mod tests {
         let socket = std::net::UdpSocket::bind("[::1]:0").unwrap();
         let port = socket.local_addr().unwrap().port();
         drop(socket);
-        let _dns = serve(&["::1".parse().unwrap()], port, catalog(&plan, 1))
+        let _dns = serve(["::1".parse().unwrap()], port, catalog(&plan, 1))
             .await
             .unwrap();
         let host = plan.hosts.iter().find(|h| h.fault_in(1).is_none()).unwrap();

@@ -1,6 +1,8 @@
 //! The demo city's plan: which addresses each host and name server gets, which zone holds
 //! each name, and which fault each host carries in each run. Pure data, decided from the
 //! inventory alone, so the servers, the namespace and the tests all agree on one city.
+//! The city has two address plans: its lab addresses in the demo's own namespace, or the
+//! same city moved onto loopback ([`Addressing::Loopback`]) where no namespace is given.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -15,9 +17,12 @@ pub const LEGACY: &str = "legacy.danang.test";
 /// Runs the demo makes; the city fixes faults (and breaks one host) between them.
 pub const RUNS: u32 = 3;
 
+/// A name server: its name, its IPv6 address if it has one, its IPv4 address.
+pub type NameServer = (&'static str, Option<Ipv6Addr>, Ipv4Addr);
+
 /// Name servers: two that serve both families, and one on IPv4 alone for the zones whose
 /// name servers have no AAAA (a district that runs its own old DNS box).
-pub const NS: [(&str, Option<Ipv6Addr>, Ipv4Addr); 3] = [
+const NS: [NameServer; 3] = [
     (
         "ns1.danang.test",
         Some(Ipv6Addr::new(0xfd00, 0x53, 0, 0, 0, 0, 0, 1)),
@@ -88,11 +93,54 @@ impl HostPlan {
     }
 }
 
-/// The whole city: hosts, the IPv4-only redirect target, sites' addresses, resolvers.
+/// Where the city's addresses are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addressing {
+    /// The lab's ULA and 198.18.0.0/15 addresses, on the loopback of the demo's own
+    /// network namespace.
+    Namespace,
+    /// The machine's own loopback, for a user whom the kernel gives no namespace: every
+    /// IPv6 address is ::1, and 198.18.a.b is 127.64.a.b (all of 127.0.0.0/8 is local).
+    Loopback,
+}
+
+impl Addressing {
+    /// Where the lab address `address` is in this plan.
+    pub fn place(self, address: IpAddr) -> IpAddr {
+        match (self, address) {
+            (Addressing::Namespace, _) => address,
+            (Addressing::Loopback, IpAddr::V6(_)) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            (Addressing::Loopback, IpAddr::V4(v4)) => {
+                let [_, b, c, d] = v4.octets();
+                // 198.18.0.0/15 onto 127.64.0.0/15.
+                IpAddr::V4(Ipv4Addr::new(127, 64 + (b & 1), c, d))
+            }
+        }
+    }
+
+    fn place_v6(self, address: Ipv6Addr) -> Ipv6Addr {
+        match self.place(IpAddr::V6(address)) {
+            IpAddr::V6(v6) => v6,
+            IpAddr::V4(_) => unreachable!("IPv6 stays IPv6"),
+        }
+    }
+
+    fn place_v4(self, address: Ipv4Addr) -> Ipv4Addr {
+        match self.place(IpAddr::V4(address)) {
+            IpAddr::V4(v4) => v4,
+            IpAddr::V6(_) => unreachable!("IPv4 stays IPv4"),
+        }
+    }
+}
+
+/// The whole city: hosts, the IPv4-only redirect target, name servers, sites' addresses,
+/// resolvers, all in one [`Addressing`].
 #[derive(Debug, Clone)]
 pub struct Plan {
+    pub addressing: Addressing,
     pub hosts: Vec<HostPlan>,
     pub legacy_v4: Ipv4Addr,
+    pub name_servers: Vec<NameServer>,
     pub resolvers: Vec<IpAddr>,
     pub site_addresses: Vec<IpAddr>,
 }
@@ -106,7 +154,11 @@ fn stable_hash(text: &str) -> u64 {
 }
 
 impl Plan {
-    pub fn of(inventory: &Inventory) -> Self {
+    /// The city of `inventory` at the addresses of `addressing`; the example inventory
+    /// holds lab addresses, which [`Addressing::place`] moves.
+    pub fn of(inventory: &Inventory, addressing: Addressing) -> Self {
+        let v6 = |address| addressing.place_v6(address);
+        let v4 = |address| addressing.place_v4(address);
         // Faults are handed out in hash order, each stage going round its list of kinds,
         // so every kind shows however the names hash.
         let mut order: Vec<(u64, usize)> = (inventory.hosts.iter().enumerate())
@@ -129,8 +181,8 @@ impl Plan {
                 let n = u16::try_from(i + 1).expect("the demo city has few hosts");
                 HostPlan {
                     fqdn: host.fqdn.clone(),
-                    v6: Ipv6Addr::new(0xfd00, 0x64, 0, 0, 0, 0, 0, 0x100 + n),
-                    v4: Ipv4Addr::new(198, 18, 64, n.to_be_bytes()[1]),
+                    v6: v6(Ipv6Addr::new(0xfd00, 0x64, 0, 0, 0, 0, 0, 0x100 + n)),
+                    v4: v4(Ipv4Addr::new(198, 18, 64, n.to_be_bytes()[1])),
                     services: host.services.clone(),
                     stage: host.stage,
                     fault,
@@ -153,14 +205,20 @@ impl Plan {
             .iter()
             .flat_map(|site| site.address.iter())
             .filter_map(|endpoint| match endpoint {
-                Endpoint::Ip(ip) => Some(*ip),
+                Endpoint::Ip(ip) => Some(addressing.place(*ip)),
                 Endpoint::Name(_) => None,
             })
             .collect();
+        let resolvers = inventory.scan.resolvers.iter();
         Self {
+            addressing,
             hosts,
-            legacy_v4: Ipv4Addr::new(198, 18, 64, 250),
-            resolvers: inventory.scan.resolvers.iter().map(|r| r.0.ip()).collect(),
+            legacy_v4: v4(Ipv4Addr::new(198, 18, 64, 250)),
+            name_servers: NS
+                .iter()
+                .map(|&(name, address6, address4)| (name, address6.map(v6), v4(address4)))
+                .collect(),
+            resolvers: resolvers.map(|r| addressing.place(r.0.ip())).collect(),
             site_addresses,
         }
     }
@@ -171,23 +229,35 @@ impl Plan {
             .hosts
             .iter()
             .flat_map(|h| [IpAddr::V6(h.v6), IpAddr::V4(h.v4)]);
-        let ns = NS
-            .iter()
-            .flat_map(|(_, v6, v4)| v6.map(IpAddr::V6).into_iter().chain([IpAddr::V4(*v4)]));
         hosts
-            .chain(ns)
+            .chain(self.dns_addresses())
             .chain([IpAddr::V4(self.legacy_v4)])
-            .chain(self.resolvers.iter().copied())
             .chain(self.site_addresses.iter().copied())
             .collect()
     }
 
     /// Where the DNS server listens: the scan's resolvers and every name server.
-    pub fn dns_addresses(&self) -> Vec<IpAddr> {
-        let ns = NS
+    pub fn dns_addresses(&self) -> BTreeSet<IpAddr> {
+        let ns = self
+            .name_servers
             .iter()
             .flat_map(|(_, v6, v4)| v6.map(IpAddr::V6).into_iter().chain([IpAddr::V4(*v4)]));
         self.resolvers.iter().copied().chain(ns).collect()
+    }
+
+    /// The reverse zones of the hosts' addresses: their IPv6 /64 and IPv4 /24 (the
+    /// legacy host's too).
+    pub fn reverse_zones(&self) -> [String; 2] {
+        let host = self.hosts.first().expect("the demo city has hosts");
+        let parent = |address: IpAddr, labels: usize| {
+            let name = hickory_server::proto::rr::Name::from(address).to_string();
+            let mut rest = name.trim_end_matches('.').splitn(labels + 1, '.');
+            rest.nth(labels).expect("a reverse name is long").to_owned()
+        };
+        [
+            parent(IpAddr::V6(host.v6), 16),
+            parent(IpAddr::V4(host.v4), 1),
+        ]
     }
 
     /// The zones: the city's, and one per name below it that holds other hosts (an
@@ -288,7 +358,7 @@ mod tests {
     use super::*;
 
     fn example() -> Plan {
-        Plan::of(&crate::example::inventory())
+        Plan::of(&crate::example::inventory(), Addressing::Namespace)
     }
 
     #[test]
@@ -305,6 +375,39 @@ mod tests {
         for host in &plan.hosts {
             assert!(seen.insert(host.v6), "{}", host.fqdn);
         }
+        assert_eq!(
+            plan.reverse_zones(),
+            [
+                "0.0.0.0.0.0.0.0.4.6.0.0.0.0.d.f.ip6.arpa",
+                "64.18.198.in-addr.arpa"
+            ]
+        );
+    }
+
+    /// The loopback plan is the same city, on ::1 and each host on an IPv4 of its own.
+    #[test]
+    fn the_loopback_plan_moves_the_city_onto_loopback_alone() {
+        let inventory = crate::example::inventory();
+        let plan = Plan::of(&inventory, Addressing::Loopback);
+        assert!(plan.addresses().iter().all(IpAddr::is_loopback));
+        let v4: BTreeSet<Ipv4Addr> = plan.hosts.iter().map(|h| h.v4).collect();
+        assert_eq!(v4.len(), plan.hosts.len());
+        assert!(plan.hosts.iter().all(|h| h.v6 == Ipv6Addr::LOCALHOST));
+        let lab = example();
+        for (moved, host) in plan.hosts.iter().zip(&lab.hosts) {
+            assert_eq!((moved.fault, moved.fixed_in), (host.fault, host.fixed_in));
+        }
+        assert_eq!(
+            Addressing::Loopback.place("198.19.5.7".parse().unwrap()),
+            "127.65.5.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            plan.reverse_zones(),
+            [
+                "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa",
+                "64.64.127.in-addr.arpa"
+            ]
+        );
     }
 
     #[test]

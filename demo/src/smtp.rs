@@ -1,18 +1,24 @@
 //! The demo city's mail exchangers: enough SMTP for the scanner's probe (a 220 greeting,
-//! 250 to EHLO, 221 to QUIT), delivering nothing.
+//! 250 to EHLO, 221 to QUIT), delivering nothing. SMTP names no host before the greeting,
+//! so a listener shared by several (the loopback plan's ::1) greets as the first.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::Routes;
+
 /// A session idle this long is closed.
 const IDLE: Duration = Duration::from_secs(10);
 
-/// Greets as `host` on every connection to `listener` until dropped.
-pub async fn serve(listener: TcpListener, host: String) {
+/// Greets as the first host of `routes` on every connection to `listener` until dropped;
+/// with no host to serve, closes each connection.
+pub async fn serve(listener: TcpListener, routes: Routes<()>) {
     while let Ok((stream, _)) = listener.accept().await {
-        let host = host.clone();
+        let Some((host, ())) = routes.first() else {
+            continue;
+        };
         // A client that goes away mid-session is its own business.
         tokio::spawn(async move { session(stream, &host).await });
     }
@@ -53,7 +59,9 @@ mod tests {
     async fn the_exchanger_greets_answers_ehlo_and_says_goodbye() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let at = listener.local_addr().unwrap();
-        let server = tokio::spawn(super::serve(listener, "mail.danang.test".into()));
+        let routes = crate::Routes::default();
+        routes.set([("mail.danang.test".to_owned(), ())].into());
+        let server = tokio::spawn(super::serve(listener, routes));
         let (read, mut write) = TcpStream::connect(at).await.unwrap().into_split();
         let mut lines = BufReader::new(read).lines();
         let banner = lines.next_line().await.unwrap().unwrap();

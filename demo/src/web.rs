@@ -1,18 +1,21 @@
 //! The demo city's web servers: a demo CA that the scan trusts (through `scan.ca_file`),
 //! a certificate per host, and a small HTTP/1.1 server, plain or over TLS, that answers
-//! each request with the host's home page, another page, or a redirect. One listener
-//! serves one host on one address and port, so a fault is a choice of listener.
+//! each request with the host's home page, another page, or a redirect. A listener serves
+//! the hosts its routes name (one, at an address of its own; all of them at the loopback
+//! plan's ::1), so a fault is a choice of listener or of route.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::Routes;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::LazyConfigAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::server::Acceptor;
 
 /// What a web listener answers to every request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,57 +103,85 @@ impl Pki {
     }
 }
 
-/// How long a client may take to send its request before the connection is dropped.
+/// How long a client may take for its handshake and request before it is dropped.
 const REQUEST_TIME: Duration = Duration::from_secs(5);
 
-/// Serves `page` for `host` on `listener`, over TLS when `tls` is given, until dropped.
-pub async fn serve(
-    listener: TcpListener,
-    host: String,
-    page: Page,
-    tls: Option<Arc<ServerConfig>>,
-) {
-    let acceptor = tls.map(TlsAcceptor::from);
-    let (host, page) = (Arc::new(host), Arc::new(page));
+/// What a web listener serves one host.
+#[derive(Debug, Clone)]
+pub struct Vhost {
+    pub page: Page,
+    /// The host's TLS settings, on a TLS listener.
+    pub tls: Option<Arc<ServerConfig>>,
+}
+
+/// Serves `routes` on `listener`, over TLS when `tls`, until dropped. A connection for a
+/// host the listener does not serve now (by SNI over TLS, else by the Host header) is
+/// closed unanswered: the loopback plan's shared ::1 for a host whose IPv6 is down.
+pub async fn serve(listener: TcpListener, routes: Routes<Vhost>, tls: bool) {
     while let Ok((stream, _)) = listener.accept().await {
-        let (acceptor, host, page) = (acceptor.clone(), Arc::clone(&host), Arc::clone(&page));
+        let routes = routes.clone();
+        // A client that goes away or fails its handshake is its own business.
         tokio::spawn(async move {
-            // A client that goes away or fails its handshake is its own business.
-            match acceptor {
-                Some(acceptor) => {
-                    if let Ok(Ok(stream)) =
-                        tokio::time::timeout(REQUEST_TIME, acceptor.accept(stream)).await
-                    {
-                        let _ = answer(stream, &host, &page).await;
-                    }
-                }
-                None => {
-                    let _ = answer(stream, &host, &page).await;
-                }
-            }
+            let _ = tokio::time::timeout(REQUEST_TIME, connection(stream, &routes, tls)).await;
         });
     }
 }
 
-/// Reads one request head and answers it with `page`; the connection then closes.
-async fn answer<S: AsyncRead + AsyncWrite + Unpin>(
+async fn connection(stream: TcpStream, routes: &Routes<Vhost>, tls: bool) -> std::io::Result<()> {
+    if !tls {
+        let mut stream = stream;
+        let head = read_head(&mut stream).await?;
+        return match host_of(&head).and_then(|host| Some((routes.get(&host)?, host))) {
+            Some((vhost, host)) => answer(stream, &host, &vhost.page).await,
+            None => Ok(()),
+        };
+    }
+    let start = LazyConfigAcceptor::new(Acceptor::default(), stream).await?;
+    let host = start.client_hello().server_name().map(str::to_owned);
+    let Some((host, vhost)) = host.and_then(|host| Some((host.clone(), routes.get(&host)?))) else {
+        return Ok(());
+    };
+    let Some(config) = vhost.tls else {
+        return Ok(());
+    };
+    let mut stream = start.into_stream(config).await?;
+    read_head(&mut stream).await?;
+    answer(stream, &host, &vhost.page).await
+}
+
+/// Reads a request head (up to its blank line, or 16 KiB).
+async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 2048];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    Ok(head)
+}
+
+/// The host a request head names in its Host header, without a port.
+fn host_of(head: &[u8]) -> Option<String> {
+    let head = std::str::from_utf8(head).ok()?;
+    head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim();
+        let host = value.rsplit_once(':').map_or(value, |(host, _)| host);
+        name.eq_ignore_ascii_case("host")
+            .then(|| host.to_ascii_lowercase())
+    })
+}
+
+/// Answers one request with `page`; the connection then closes.
+async fn answer<S: AsyncWrite + Unpin>(
     mut stream: S,
     host: &str,
     page: &Page,
 ) -> std::io::Result<()> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 2048];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-        let n = tokio::time::timeout(REQUEST_TIME, stream.read(&mut buf))
-            .await
-            .map_err(|_| std::io::ErrorKind::TimedOut)??;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let response = response(host, page);
-    stream.write_all(response.as_bytes()).await?;
+    stream.write_all(response(host, page).as_bytes()).await?;
     stream.shutdown().await
 }
 
@@ -186,6 +217,46 @@ fn home(host: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_header_names_the_host_without_its_port() {
+        let head = b"GET / HTTP/1.1\r\nhost: Portal.danang.test:40080\r\n\r\n";
+        assert_eq!(host_of(head).as_deref(), Some("portal.danang.test"));
+        assert_eq!(host_of(b"GET / HTTP/1.1\r\n\r\n"), None);
+    }
+
+    /// At a shared address, each host gets its own page, and a host not served is closed.
+    #[tokio::test]
+    async fn a_shared_listener_answers_each_host_by_name() {
+        let listener = TcpListener::bind("[::1]:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        let routes = Routes::default();
+        let vhost = |page| Vhost { page, tls: None };
+        routes.set(
+            [
+                ("a.danang.test".to_owned(), vhost(Page::Home)),
+                ("b.danang.test".to_owned(), vhost(Page::Other)),
+            ]
+            .into(),
+        );
+        let server = tokio::spawn(serve(listener, routes, false));
+        let get = |host: &'static str| async move {
+            let mut stream = TcpStream::connect(at).await.unwrap();
+            let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await.unwrap();
+            answer
+        };
+        assert!(
+            get("a.danang.test")
+                .await
+                .contains("<h1>a.danang.test</h1>")
+        );
+        assert!(get("b.danang.test").await.contains("It works!"));
+        assert_eq!(get("c.danang.test").await, "");
+        server.abort();
+    }
 
     #[test]
     fn pages_differ_as_the_faults_say() {
@@ -227,12 +298,13 @@ mod tests {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let at = listener.local_addr().unwrap();
             let config = pki.config("portal.danang.test", cert).unwrap();
-            let server = tokio::spawn(serve(
-                listener,
-                "portal.danang.test".into(),
-                Page::Home,
-                Some(config),
-            ));
+            let routes = Routes::default();
+            let vhost = Vhost {
+                page: Page::Home,
+                tls: Some(config),
+            };
+            routes.set([("portal.danang.test".to_owned(), vhost)].into());
+            let server = tokio::spawn(serve(listener, routes, true));
             let tcp = tokio::net::TcpStream::connect(at).await.unwrap();
             let name = "portal.danang.test".try_into().unwrap();
             let outcome = tokio_rustls::TlsConnector::from(Arc::clone(&client))

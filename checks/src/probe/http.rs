@@ -136,19 +136,18 @@ pub struct Target {
     pub path: String,
 }
 
-/// GETs `target`: connect within `connect_timeout`, the rest within `timeout`.
+/// GETs `target` through a connection to `to` (the target's address and port, unless
+/// the demo's loopback fallback moved the port): connect within `connect_timeout`, the
+/// rest within `timeout`.
 pub async fn fetch(
     target: &Target,
+    to: SocketAddr,
     trust: &Trust,
     connect_timeout: Duration,
     timeout: Duration,
 ) -> Fetch {
     let started = Instant::now();
-    let (outcome, stream) = connect(
-        SocketAddr::new(target.address, target.port),
-        connect_timeout,
-    )
-    .await;
+    let (outcome, stream) = connect(to, connect_timeout).await;
     let Some(stream) = stream else {
         return match outcome {
             Connect::ScannerFault(why) => Fetch::ScannerFault(why),
@@ -564,6 +563,7 @@ mod tests {
         let trust = Trust::new(None).unwrap();
         fetch(
             target,
+            SocketAddr::new(target.address, target.port),
             &trust,
             Duration::from_secs(2),
             Duration::from_millis(500),

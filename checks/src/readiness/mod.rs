@@ -175,9 +175,9 @@ impl<'a> HostScan<'a> {
     /// inventory marks the host internal. The others are reported by dns.aaaa_global.
     pub fn usable(&self, address: IpAddr) -> bool {
         match address {
-            IpAddr::V4(_) => crate::network::never_probed(address).is_none(),
+            IpAddr::V4(_) => self.network.never_probed(address).is_none(),
             IpAddr::V6(v6) => matches!(
-                crate::probe::address::classify(v6, self.host.internal).0,
+                self.network.classify(v6, self.host.internal).0,
                 Status::Pass | Status::Warn
             ),
         }

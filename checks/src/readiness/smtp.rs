@@ -11,7 +11,7 @@ use sixfive_inventory::results::{CheckRecord, Status, millis};
 
 use crate::network::Connect;
 use crate::probe::resolve::Mail;
-use crate::probe::smtp::{SMTP_PORT, Session, session};
+use crate::probe::smtp::{SMTP_PORT, Session};
 use crate::readiness::{Check, Gate, HostScan};
 
 pub struct SmtpV6;
@@ -117,7 +117,7 @@ impl SmtpV6 {
         };
         let target = SocketAddr::new(address, SMTP_PORT);
         let started = Instant::now();
-        let outcome = session(target, scan.network.timeouts.smtp.0, "sixfive.invalid").await;
+        let outcome = scan.network.smtp(target, "sixfive.invalid").await;
         let took = started.elapsed();
         let failed = if v4_works { Status::Fail } else { Status::Warn };
         let connected = !matches!(outcome, Session::Unreachable(_));

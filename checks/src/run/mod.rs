@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 pub use tokio_util::sync::CancellationToken;
 
-use crate::network::{Network, OwnV6, SetupError};
+use crate::network::{Loopback, Network, OwnV6, SetupError};
 use crate::readiness::scanner::Scanner;
 use crate::sites::poller::SitePoller;
 use crate::sites::profiles::Profile;
@@ -101,13 +101,36 @@ impl Engine {
         pings: u32,
         store: Arc<Store>,
     ) -> Result<Self, SetupError> {
-        let network = Arc::new(Network::new(scan)?);
-        Ok(Self {
+        Ok(Self::on(scan, profiles, pings, store, Network::new(scan)?))
+    }
+
+    /// The engine of `sixfive demo`'s loopback fallback (see [`Loopback`]): never one
+    /// an inventory asks for, so only the demo builds it.
+    pub fn on_loopback(
+        scan: &Scan,
+        profiles: Vec<Profile>,
+        pings: u32,
+        store: Arc<Store>,
+        loopback: Loopback,
+    ) -> Result<Self, SetupError> {
+        let network = Network::on_loopback(scan, loopback)?;
+        Ok(Self::on(scan, profiles, pings, store, network))
+    }
+
+    fn on(
+        scan: &Scan,
+        profiles: Vec<Profile>,
+        pings: u32,
+        store: Arc<Store>,
+        network: Network,
+    ) -> Self {
+        let network = Arc::new(network);
+        Self {
             scanner: Arc::new(Scanner::new(scan, Arc::clone(&network))),
             poller: Arc::new(SitePoller::new(scan, profiles, pings, Arc::clone(&network))),
             network,
             store,
-        })
+        }
     }
 
     /// The scanner's own IPv6: without it every IPv6 result is inconclusive.

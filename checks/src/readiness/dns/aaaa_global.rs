@@ -8,7 +8,6 @@ use serde_json::json;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::probe::address::classify;
 use crate::readiness::{Check, Gate, HostScan};
 
 pub struct AaaaGlobal;
@@ -29,7 +28,7 @@ impl Check for AaaaGlobal {
             addresses
                 .iter()
                 .map(|address| {
-                    let (status, kind) = classify(*address, scan.host.internal);
+                    let (status, kind) = scan.network.classify(*address, scan.host.internal);
                     let record = scan
                         .record(self.id(), status, format!("{address} is {kind}"))
                         .at(IpAddr::V6(*address), None)

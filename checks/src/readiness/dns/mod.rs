@@ -16,7 +16,6 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use sixfive_inventory::results::{CheckRecord, Status, millis};
 
-use crate::probe::address::classify;
 use crate::probe::dns::Answer;
 use crate::probe::resolve::{Resolution, Zone};
 use crate::readiness::HostScan;
@@ -61,6 +60,6 @@ fn unusable(scan: &HostScan<'_>, addresses: &[Ipv6Addr]) -> Vec<String> {
     addresses
         .iter()
         .filter(|a| !scan.usable(IpAddr::V6(**a)))
-        .map(|a| format!("{a} is {}", classify(*a, scan.host.internal).1))
+        .map(|a| format!("{a} is {}", scan.network.classify(*a, scan.host.internal).1))
         .collect()
 }
