@@ -62,6 +62,9 @@ pub struct Global {
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Log lines as text, or as JSON objects (journald, Loki).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
     /// Colour in messages and tables; NO_COLOR in the environment means never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -92,6 +95,12 @@ pub fn command() -> clap::Command {
         .mut_subcommand("inventory", |inventory| {
             inventory.mut_subcommand("schema", hide)
         })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,6 +146,15 @@ pub enum Command {
     Scan(ScanArgs),
     /// Track the migration in a terminal UI over the store; it follows new runs live.
     Tui(TuiArgs),
+    /// Run as a long-lived agent: check hosts and poll sites on the inventory's
+    /// `scan.schedule`, store every run, and serve /healthz and /readyz.
+    ///
+    /// Each run spreads its hosts or sites over its interval; a run that overruns delays
+    /// the next of its kind. SIGHUP, or a change to the inventory's files, reloads the
+    /// inventory (an invalid one is refused and the old one kept, with the reason in the
+    /// log). SIGTERM or SIGINT stops within 10 s, the runs under way stored incomplete.
+    /// One agent holds a SQLite store; a second is refused (exit 69).
+    Agent(AgentArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -144,6 +162,15 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Where /healthz and /readyz are served.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "[::1]:9465")]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub pace: Pace,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `sixfive` binary: reads the command line and wires the inventory, checks and store
 //! together. Protocol and storage code live in the crates; this only connects them.
 
+mod agent;
 mod check;
 mod cli;
 mod demo;
@@ -45,6 +46,9 @@ pub enum Failure {
     Output(#[from] std::io::Error),
     #[error("interrupted: the run is stored as incomplete")]
     Interrupted,
+    /// The store is there but taken (another agent holds a SQLite store).
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl Failure {
@@ -57,7 +61,7 @@ impl Failure {
             Failure::Usage(_) => 64,
             Failure::Inventory(LoadError::Invalid(_)) => 65,
             Failure::Inventory(LoadError::Read { .. } | LoadError::Empty(_)) => 66,
-            Failure::Store(_) => 69,
+            Failure::Store(_) | Failure::Busy(_) => 69,
             Failure::Setup(_) | Failure::Scanner(_) => 3,
             Failure::Output(_) => 74,
             // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.
@@ -201,6 +205,7 @@ fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
         Command::Sites(args) => sites::run(args, &cli.global, color),
         Command::Scan(args) => scan::run(args, &cli.global),
         Command::Tui(args) => tui::run(args, &cli.global, color).map(|()| 0),
+        Command::Agent(args) => agent::run(args, &cli.global).map(|()| 0),
         Command::Demo => demo::run(&cli.global, color),
         Command::Schema { document } => {
             let name = format!("{document:?}").to_lowercase();
@@ -241,10 +246,12 @@ fn init_logging(global: &cli::Global, color: bool) {
             "{level},async_snmp={chatty},hickory_server={chatty}"
         ))
     });
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(color)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match global.log_format {
+        cli::LogFormat::Text => logs.with_ansi(color).init(),
+        cli::LogFormat::Json => logs.json().init(),
+    }
 }

@@ -23,6 +23,8 @@ use crate::readiness::scanner::Scanner;
 use crate::sites::poller::SitePoller;
 use crate::sites::profiles::Profile;
 
+pub mod schedule;
+
 /// Hosts and sites written to the store per batch.
 const BATCH: usize = 100;
 /// A batch waits at most this long for company: a run spread over an hour finishes a few

@@ -1,0 +1,196 @@
+//! The agent's schedule (`scan.schedule`): one loop per duty (hosts, hosts in progress,
+//! sites) that starts a run of its hosts or sites once per interval through the run driver,
+//! spread over the interval, never overlapping its own previous run, and backing off when
+//! a run fails (the store is down). The inventory and engine may change under it (a
+//! reload): each run takes the newest.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sixfive_inventory::model::{Inventory, Schedule, Stage};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{Engine, RunRequest};
+
+/// The longest wait before trying a failed run again.
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// What the agent runs on one schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Duty {
+    /// Every host, but those in progress when they have an interval of their own.
+    Hosts,
+    /// Hosts whose stage is `in-progress`, when `scan.schedule.hosts_in_progress` is set.
+    HostsInProgress,
+    Sites,
+}
+
+impl Duty {
+    pub const ALL: [Duty; 3] = [Duty::Hosts, Duty::HostsInProgress, Duty::Sites];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Duty::Hosts => "hosts",
+            Duty::HostsInProgress => "hosts_in_progress",
+            Duty::Sites => "sites",
+        }
+    }
+
+    /// Its interval under `schedule`; None when it has none (it waits for a reload).
+    pub fn interval(self, schedule: &Schedule) -> Option<Duration> {
+        match self {
+            Duty::Hosts => Some(schedule.hosts.0),
+            Duty::HostsInProgress => schedule.hosts_in_progress.map(|i| i.0),
+            Duty::Sites => Some(schedule.sites.0),
+        }
+    }
+
+    /// The run request of this duty over `inventory`.
+    fn request(self, inventory: &Inventory, owner: &str, source: &str) -> RunRequest {
+        let own_interval = inventory.scan.schedule.hosts_in_progress.is_some();
+        let hosts = match self {
+            Duty::Sites => Vec::new(),
+            Duty::Hosts => (inventory.hosts.iter())
+                .filter(|h| !(own_interval && h.stage == Stage::InProgress))
+                .cloned()
+                .collect(),
+            Duty::HostsInProgress => (inventory.hosts.iter())
+                .filter(|h| h.stage == Stage::InProgress)
+                .cloned()
+                .collect(),
+        };
+        let sites = match self {
+            Duty::Sites => inventory.sites.clone(),
+            Duty::Hosts | Duty::HostsInProgress => Vec::new(),
+        };
+        RunRequest {
+            hosts,
+            sites,
+            owner: owner.to_owned(),
+            source: source.to_owned(),
+        }
+    }
+}
+
+/// The inventory the agent runs and the engine built for its scan settings, replaced
+/// together on a reload.
+pub struct Armed {
+    pub inventory: Arc<Inventory>,
+    pub engine: Arc<Engine>,
+    /// The inventory's path, recorded with its imports.
+    pub source: String,
+}
+
+/// How a duty stands, for `/healthz`, `/readyz` and the metrics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DutyState {
+    pub running: bool,
+    /// The last run that ended complete: when, and how long it took.
+    pub last_complete: Option<(DateTime<Utc>, Duration)>,
+    /// Why the last run failed, until one succeeds.
+    pub failing: Option<String>,
+}
+
+/// Runs `duty` on its schedule until `stop`; a run under way when `stop` comes is
+/// cancelled and stored incomplete before this returns. `state` follows the duty.
+pub async fn keep(
+    duty: Duty,
+    mut armed: watch::Receiver<Arc<Armed>>,
+    owner: String,
+    stop: CancellationToken,
+    state: watch::Sender<DutyState>,
+) {
+    // The first run starts within the jitter, so agents started together drift apart.
+    let mut next = Instant::now() + first_delay(&armed.borrow().inventory.scan.schedule);
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let current = Arc::clone(&armed.borrow_and_update());
+        let schedule = current.inventory.scan.schedule;
+        let Some(interval) = duty.interval(&schedule) else {
+            // No interval for this duty now: wait for a reload that gives one.
+            tokio::select! {
+                () = stop.cancelled() => return,
+                changed = armed.changed() => if changed.is_err() { return },
+            }
+            continue;
+        };
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep_until(next) => {}
+            // A reload may shorten the interval: take the new one now.
+            changed = armed.changed() => {
+                if changed.is_err() { return }
+                next = next.min(Instant::now() + interval);
+                continue;
+            }
+        }
+        let request = duty.request(&current.inventory, &owner, &current.source);
+        let started = Instant::now();
+        if request.hosts.is_empty() && request.sites.is_empty() {
+            next = started + interval;
+            continue;
+        }
+        // Spread over the interval less its jitter, so the run ends before the next starts.
+        let over = interval.saturating_sub(schedule.jitter.of(interval));
+        let run = current
+            .engine
+            .start_spread(Arc::clone(&current.inventory), request, over);
+        state.send_modify(|s| s.running = true);
+        let cancel = run.cancel.clone();
+        let finishing = run.finish();
+        tokio::pin!(finishing);
+        let (outcome, stopping) = tokio::select! {
+            outcome = &mut finishing => (outcome, false),
+            () = stop.cancelled() => {
+                cancel.cancel();
+                (finishing.await, true)
+            }
+        };
+        match outcome {
+            Ok(outcome) => {
+                tracing::info!(duty = duty.as_str(), run = outcome.run, status = ?outcome.status, "run ended");
+                state.send_modify(|s| {
+                    s.running = false;
+                    s.failing = None;
+                    if outcome.status == sixfive_inventory::store::RunStatus::Complete {
+                        s.last_complete = Some((Utc::now(), started.elapsed()));
+                    }
+                });
+                backoff = Duration::from_secs(1);
+                next = after(started, &schedule, interval);
+            }
+            Err(error) => {
+                tracing::warn!(duty = duty.as_str(), %error, retry_in = ?backoff, "run failed");
+                state.send_modify(|s| {
+                    s.running = false;
+                    s.failing = Some(error.to_string());
+                });
+                next = Instant::now() + backoff;
+                backoff = (backoff * 2).min(BACKOFF_MAX).min(interval);
+            }
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// A random delay within the jitter share of the shortest interval.
+fn first_delay(schedule: &Schedule) -> Duration {
+    let shortest = Duty::ALL
+        .iter()
+        .filter_map(|duty| duty.interval(schedule))
+        .min()
+        .unwrap_or_default();
+    schedule.jitter.of(shortest).mul_f64(fastrand::f64())
+}
+
+/// When the run after one that started at `started` starts: an interval later, moved
+/// either way by up to half the jitter share, at random.
+fn after(started: Instant, schedule: &Schedule, interval: Duration) -> Instant {
+    let share = schedule.jitter.of(interval);
+    started + interval.saturating_sub(share / 2) + share.mul_f64(fastrand::f64())
+}

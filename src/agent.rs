@@ -1,0 +1,344 @@
+//! `sixfive agent`: wiring for the long-lived agent. The schedule itself is the run
+//! driver's (`sixfive_checks::run::schedule`); this loads the inventory and reloads it
+//! (SIGHUP, a change to its files), holds a SQLite store for one agent, serves /healthz
+//! and /readyz, and stops on SIGTERM or SIGINT with the runs under way stored incomplete.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use chrono::Utc;
+use sixfive_checks::Engine;
+use sixfive_checks::run::CancellationToken;
+use sixfive_checks::run::schedule::{self, Armed, Duty, DutyState};
+use sixfive_checks::sites::poller::PINGS;
+use sixfive_checks::sites::profiles::Profile;
+use sixfive_inventory::{Store, StoreUrl};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+
+use crate::Failure;
+use crate::cli::{AgentArgs, Global, Pace};
+use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles};
+
+/// How long the runs under way get to store themselves incomplete on a stop; the rest of
+/// the 10 s the issue allows goes to the store and the endpoint.
+const STOP_WITHIN: Duration = Duration::from_secs(8);
+/// Changes to the inventory's files settle this long before a reload: an editor's save is
+/// several events.
+const SETTLE: Duration = Duration::from_millis(300);
+
+pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
+    let path = inventory_path(None, global)?;
+    let profiles = profiles(global)?;
+    block_on(async move {
+        let store = Arc::new(open_store(global).await?);
+        // Held until the agent exits; the kernel lets go of it if the agent dies.
+        let _hold = match store.url() {
+            StoreUrl::Sqlite(db) => Some(hold(db)?),
+            StoreUrl::Postgres { .. } => None,
+        };
+        let loader = Loader {
+            path: path.clone(),
+            profiles,
+            pace: args.pace,
+            store: Arc::clone(&store),
+        };
+        let (armed_tx, armed) = watch::channel(Arc::new(loader.load()?));
+        let stop = CancellationToken::new();
+        let owner = format!("agent@{}", host_name());
+        let started = Utc::now();
+        let mut duties = BTreeMap::new();
+        let mut tasks = Vec::new();
+        for duty in Duty::ALL {
+            let (state_tx, state) = watch::channel(DutyState::default());
+            duties.insert(duty.as_str(), (duty, state));
+            tasks.push(tokio::spawn(schedule::keep(
+                duty,
+                armed.clone(),
+                owner.clone(),
+                stop.clone(),
+                state_tx,
+            )));
+        }
+        let endpoint = Endpoint {
+            store: Arc::clone(&store),
+            armed: armed.clone(),
+            duties,
+            started,
+        };
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        tracing::info!(listen = %args.listen, inventory = %path.display(), %owner, "agent started");
+        let server = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                axum::serve(listener, endpoint.router())
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+            }
+        });
+        let stopped_by = follow(&loader, &armed_tx, &stop).await;
+        tracing::info!(
+            signal = stopped_by,
+            "agent stopping: runs under way are stored incomplete"
+        );
+        stop.cancel();
+        let ended = tokio::time::timeout(STOP_WITHIN, futures::future::join_all(tasks)).await;
+        if ended.is_err() {
+            tracing::warn!(
+                "runs did not end in time; the store marks them incomplete when their heartbeat stops"
+            );
+        }
+        let _ = server.await;
+        store.close().await;
+        Ok(())
+    })
+}
+
+/// Reloads on SIGHUP and on changes to the inventory's files until SIGTERM or SIGINT;
+/// returns the signal that stopped it.
+async fn follow(
+    loader: &Loader,
+    armed: &watch::Sender<Arc<Armed>>,
+    stop: &CancellationToken,
+) -> &'static str {
+    let (mut hangup, mut terminate, mut interrupt) = match (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(h), Ok(t), Ok(i)) => (h, t, i),
+        _ => {
+            tracing::error!("cannot listen for signals: stopping");
+            return "none";
+        }
+    };
+    let (changes_tx, mut changes) = mpsc::unbounded_channel();
+    // Kept alive while the agent follows its files; without it, SIGHUP still reloads.
+    let _watcher = match watch_files(&loader.path, changes_tx) {
+        Ok(watcher) => Some(watcher),
+        Err(error) => {
+            tracing::warn!(%error, "the inventory's files are not watched: reload with SIGHUP");
+            None
+        }
+    };
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return "none",
+            _ = terminate.recv() => return "SIGTERM",
+            _ = interrupt.recv() => return "SIGINT",
+            _ = hangup.recv() => loader.reload(armed, "SIGHUP"),
+            Some(()) = changes.recv() => {
+                // Take the rest of an editor's burst of events as one change.
+                tokio::time::sleep(SETTLE).await;
+                while changes.try_recv().is_ok() {}
+                loader.reload(armed, "a change to its files");
+            }
+        }
+    }
+}
+
+/// What a (re)load needs: where the inventory is and what the command line overrides.
+struct Loader {
+    path: PathBuf,
+    profiles: Vec<Profile>,
+    pace: Pace,
+    store: Arc<Store>,
+}
+
+impl Loader {
+    /// The inventory, checked, with an engine for its scan settings.
+    fn load(&self) -> Result<Armed, Failure> {
+        let mut inventory = load(&self.path, &load_options(true, &self.profiles))?.inventory;
+        self.pace.apply(&mut inventory.scan);
+        let engine = Engine::new(
+            &inventory.scan,
+            self.profiles.clone(),
+            PINGS,
+            Arc::clone(&self.store),
+        )?;
+        Ok(Armed {
+            inventory: Arc::new(inventory),
+            engine: Arc::new(engine),
+            source: self.path.display().to_string(),
+        })
+    }
+
+    /// Loads again and hands the new inventory to the duties; an inventory that does not
+    /// load is refused, the old one kept, and the reason logged.
+    fn reload(&self, armed: &watch::Sender<Arc<Armed>>, why: &str) {
+        match self.load() {
+            Ok(loaded) => {
+                tracing::info!(
+                    hosts = loaded.inventory.hosts.len(),
+                    sites = loaded.inventory.sites.len(),
+                    "inventory reloaded after {why}"
+                );
+                armed.send_replace(Arc::new(loaded));
+            }
+            Err(failure) => {
+                let problems = match &failure {
+                    Failure::Inventory(sixfive_inventory::LoadError::Invalid(invalid)) => {
+                        (invalid.problems.iter())
+                            .map(|p| format!("{}:{}:{}: {p}", p.file().display(), p.line, p.column))
+                            .collect()
+                    }
+                    other => vec![other.to_string()],
+                };
+                for problem in problems {
+                    tracing::error!(%problem, "inventory not reloaded after {why}: the old one stays");
+                }
+            }
+        }
+    }
+}
+
+/// Watches the inventory: a folder with all below it, a file through its folder (editors
+/// replace a file rather than write it, which a watch on the file itself would lose).
+fn watch_files(
+    path: &Path,
+    changes: mpsc::UnboundedSender<()>,
+) -> notify::Result<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    let target = std::fs::canonicalize(path)?;
+    let (watched, mode) = if target.is_dir() {
+        (target.clone(), RecursiveMode::Recursive)
+    } else {
+        let folder = target.parent().unwrap_or(Path::new("/")).to_owned();
+        (folder, RecursiveMode::NonRecursive)
+    };
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        let ours = event
+            .paths
+            .iter()
+            .any(|changed| changed.starts_with(&target));
+        if ours && !event.kind.is_access() {
+            let _ = changes.send(());
+        }
+    })?;
+    watcher.watch(&watched, mode)?;
+    Ok(watcher)
+}
+
+/// Takes the lock that makes one agent the holder of SQLite store `db`, noting who holds
+/// it; a second agent is refused with the holder's name.
+fn hold(db: &Path) -> Result<File, Failure> {
+    let lock = PathBuf::from(format!("{}.agent", db.display()));
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            file.rewind()?;
+            writeln!(
+                file,
+                "agent@{} pid {} since {}",
+                host_name(),
+                std::process::id(),
+                Utc::now().to_rfc3339()
+            )?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            Err(Failure::Busy(format!(
+                "the store {} is held by another agent ({}); one agent per SQLite store: several agents share a PostgreSQL store",
+                db.display(),
+                holder.trim()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The agent's HTTP side.
+#[derive(Clone)]
+struct Endpoint {
+    store: Arc<Store>,
+    armed: watch::Receiver<Arc<Armed>>,
+    duties: BTreeMap<&'static str, (Duty, watch::Receiver<DutyState>)>,
+    started: chrono::DateTime<Utc>,
+}
+
+impl Endpoint {
+    fn router(self) -> Router {
+        Router::new()
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .with_state(self)
+    }
+}
+
+/// Live while the process is; says how each duty stands, failures included.
+async fn healthz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
+    let mut text = String::from("ok\n");
+    for (name, (_, state)) in &endpoint.duties {
+        let state = state.borrow().clone();
+        let last = state.last_complete.map_or("none".into(), |(at, took)| {
+            format!("{} ({:.1} s)", at.to_rfc3339(), took.as_secs_f64())
+        });
+        let doing = if state.running { "running" } else { "waiting" };
+        text.push_str(&format!("{name}: {doing}; last complete run: {last}"));
+        if let Some(why) = &state.failing {
+            text.push_str(&format!("; failing: {why}"));
+        }
+        text.push('\n');
+    }
+    (StatusCode::OK, text)
+}
+
+/// Ready when the store answers and each duty's last complete run (or the agent's start,
+/// before its first) is within twice its interval.
+async fn readyz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
+    let mut problems = Vec::new();
+    if let Err(e) = endpoint.store.board_version().await {
+        problems.push(format!("store: {e}"));
+    }
+    let schedule = endpoint.armed.borrow().inventory.scan.schedule;
+    for (name, (duty, state)) in &endpoint.duties {
+        let Some(interval) = duty.interval(&schedule) else {
+            continue;
+        };
+        let since = state
+            .borrow()
+            .last_complete
+            .map_or(endpoint.started, |(at, _)| at);
+        let age = (Utc::now() - since).to_std().unwrap_or_default();
+        if age > interval * 2 {
+            problems.push(format!(
+                "{name}: no complete run for {}",
+                humantime::format_duration(Duration::from_secs(age.as_secs()))
+            ));
+        }
+    }
+    if problems.is_empty() {
+        (StatusCode::OK, "ready\n".into())
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready\n{}\n", problems.join("\n")),
+        )
+    }
+}
