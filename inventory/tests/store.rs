@@ -1913,3 +1913,40 @@ async fn the_trend_of_runs_stored_before_their_counts_were_carries_grades_forwar
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn once_runs_span_days_the_trend_has_a_point_a_day() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "importer").await.unwrap();
+        let runs = [
+            complete_run(&store, "a.danang.test", &[]).await,
+            complete_run(&store, "a.danang.test", &[]).await,
+            complete_run(&store, "a.danang.test", &[]).await,
+        ];
+        async fn trend(store: &Store) -> Vec<i64> {
+            let board = store.board().await.unwrap();
+            board.trend.iter().map(|t| t.run).collect()
+        }
+        assert_eq!(
+            trend(&store).await,
+            runs,
+            "{}: one day, a point a run",
+            backend.name
+        );
+        // The first run finished the day before: the second day shows its last run only.
+        store.close().await;
+        on_backend!(backend, pool, _migrator => {
+            let yesterday = Utc::now() - chrono::Duration::days(1);
+            sqlx::query("UPDATE scan_runs SET finished_at = $1 WHERE id = $2")
+                .bind(yesterday)
+                .bind(runs[0])
+                .execute(&pool)
+                .await
+                .unwrap();
+        });
+        let store = Store::open(&backend.url).await.unwrap();
+        assert_eq!(trend(&store).await, [runs[0], runs[2]], "{}", backend.name);
+        store.close().await;
+    }
+}

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::SiteState;
-use sixfive_inventory::store::Board;
+use sixfive_inventory::store::{Board, RunLevels};
 
 /// Where an agency stands against its target date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +50,9 @@ pub struct AgencyRow {
 pub struct Summary {
     pub hosts: usize,
     pub ready: usize,
-    /// Ready hosts in the newest run minus the run before it.
-    pub change: Option<i64>,
+    /// Ready hosts at the trend's newest point minus the point before it, and when that
+    /// point was, when it was on an earlier day (the trend has a point a day then).
+    pub change: Option<(i64, Option<NaiveDate>)>,
     /// Hosts per level; None counts hosts no run has graded yet.
     pub levels: BTreeMap<Option<Level>, usize>,
     pub agencies: Vec<AgencyRow>,
@@ -95,7 +96,12 @@ pub fn summarise(board: &Board, require: Level, today: NaiveDate) -> Summary {
         .map(|(_, n)| n)
         .sum();
     let change = match board.trend.as_slice() {
-        [.., before, last] => Some(ready_in(&last.levels) as i64 - ready_in(&before.levels) as i64),
+        [.., before, last] => {
+            let day = |run: &RunLevels| run.finished_at.map(|at| at.date_naive());
+            let earlier_day = day(before).filter(|&d| Some(d) != day(last));
+            let ready = |run: &RunLevels| ready_in(&run.levels) as i64;
+            Some((ready(last) - ready(before), earlier_day))
+        }
         _ => None,
     };
     let agencies = board
@@ -220,6 +226,20 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_change_names_the_day_it_counts_from_when_points_are_days() {
+        let mut board = crate::screens::board();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let (_, since) = summarise(&board, Level::L2, today).change.unwrap();
+        let before = &board.trend[board.trend.len() - 2];
+        assert_eq!(since, before.finished_at.map(|at| at.date_naive()));
+        // Runs of one day: the change is since the run before.
+        let last = board.trend.last().unwrap().finished_at;
+        let n = board.trend.len();
+        board.trend[n - 2].finished_at = last;
+        assert_eq!(summarise(&board, Level::L2, today).change.unwrap().1, None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What a dashboard shows at a glance, in a few queries whatever the store's size: every
 //! host's current grade with the checks it failed in that grade's run, every site's latest
-//! poll with its recent RSRP, and the level counts of the last runs. The terminal UI reads
-//! it as one snapshot.
+//! poll with its recent RSRP, and the trend: level counts of the last days' last runs
+//! (of the last runs, while they all fall on one day). The terminal UI reads it as one
+//! snapshot.
 //!
 //! A run may grade only some hosts (the UI's re-check of one, `check --agency`), so a run's
 //! level counts are not its own grades: they are every host's newest grade as the run
@@ -12,7 +13,7 @@ use super::*;
 use crate::model::Stage;
 use crate::results::SiteReport;
 
-/// Runs whose level counts make a trend.
+/// Points on a trend: days, or runs while they all fall on one day.
 const TREND_RUNS: i64 = 12;
 /// Samples per site behind a sparkline: as many as the Sites list has columns for.
 pub const SPARK_SAMPLES: i64 = 6;
@@ -311,31 +312,53 @@ impl Store {
         Ok(history)
     }
 
-    /// The level counts of the last [`TREND_RUNS`] complete runs that graded hosts, per
-    /// agency, as [`RECORD_TREND`] wrote them when each finished.
+    /// The level counts of the runs on the trend, per agency, as [`RECORD_TREND`] wrote
+    /// them when each finished: the last complete run that graded hosts on each of the
+    /// last [`TREND_RUNS`] days (UTC) with one, so an agent's hourly runs make a trend of
+    /// days, not of half a day; while every such run finished on one day (a new store,
+    /// the demo), the last [`TREND_RUNS`] runs themselves.
     async fn trend(&self) -> Result<Vec<RunLevels>, StoreError> {
-        let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT t.run_id, r.finished_at, t.agency, t.level, t.hosts
-             FROM run_levels t
-             JOIN scan_runs r ON r.id = t.run_id
-             WHERE t.run_id IN (
-                 SELECT id FROM scan_runs
-                 WHERE status = 'complete' AND kind NOT IN ('sites', 'recheck')
-                 ORDER BY id DESC LIMIT $1)
-             ORDER BY t.run_id",
-        )
-        .bind(TREND_RUNS)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| Ok((
-            row.try_get::<i64, _>("run_id")?,
-            row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
-            row.try_get::<String, _>("agency")?,
-            row.try_get::<String, _>("level")?,
-            row.try_get::<i64, _>("hosts")?,
-        )))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        let rows = on_pool!(self, pool, dialect => {
+            let graded = "status = 'complete' AND kind NOT IN ('sites', 'recheck')";
+            let daily = format!(
+                "SELECT MAX(id) FROM scan_runs WHERE {graded}
+                 GROUP BY {day} ORDER BY 1 DESC LIMIT {TREND_RUNS}",
+                day = dialect.finished_day,
+            );
+            let mut shown: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(daily))
+                .fetch_all(pool)
+                .await?;
+            if shown.len() < 2 {
+                let newest = format!(
+                    "SELECT id FROM scan_runs WHERE {graded} ORDER BY id DESC LIMIT {TREND_RUNS}"
+                );
+                shown = sqlx::query_scalar(sqlx::AssertSqlSafe(newest))
+                    .fetch_all(pool)
+                    .await?;
+            }
+            // Ids the store handed out, written as numbers: no text of anyone's in the SQL.
+            let ids = shown.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            let counts = format!(
+                "SELECT t.run_id, r.finished_at, t.agency, t.level, t.hosts
+                 FROM run_levels t
+                 JOIN scan_runs r ON r.id = t.run_id
+                 WHERE t.run_id IN ({ids})
+                 ORDER BY t.run_id",
+                ids = if ids.is_empty() { "NULL".into() } else { ids },
+            );
+            sqlx::query(sqlx::AssertSqlSafe(counts))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| Ok((
+                row.try_get::<i64, _>("run_id")?,
+                row.try_get::<Option<DateTime<Utc>>, _>("finished_at")?,
+                row.try_get::<String, _>("agency")?,
+                row.try_get::<String, _>("level")?,
+                row.try_get::<i64, _>("hosts")?,
+            )))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
         let mut trend: Vec<RunLevels> = Vec::new();
         for (run, finished_at, agency, level, hosts) in rows {
             let level: Level = stored(&level, "host level")?;

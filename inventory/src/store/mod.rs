@@ -144,6 +144,8 @@ struct Dialect {
     json_agg: &'static str,
     /// A field of an entity's `doc`, as JSON.
     doc_field: fn(&str) -> String,
+    /// A run's finishing day, UTC.
+    finished_day: &'static str,
 }
 
 const SQLITE: Dialect = Dialect {
@@ -154,6 +156,7 @@ const SQLITE: Dialect = Dialect {
     json_array: "json_array",
     json_agg: "json_group_array",
     doc_field: |field| format!("json_extract(doc, '$.{field}')"),
+    finished_day: "substr(finished_at, 1, 10)",
 };
 
 const POSTGRES: Dialect = Dialect {
@@ -164,6 +167,7 @@ const POSTGRES: Dialect = Dialect {
     json_array: "json_build_array",
     json_agg: "json_agg",
     doc_field: |field| format!("doc->'{field}'"),
+    finished_day: "(finished_at AT TIME ZONE 'UTC')::date",
 };
 
 /// Runs the same code on whichever pool the store has; the SQL must suit both dialects,

@@ -32,7 +32,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     };
     let filled = ((share * BAR as f64).round() as usize).min(BAR);
     let change = match summary.change {
-        Some(n) if n != 0 => format!(" · {n:+} since last run"),
+        Some((n, Some(day))) if n != 0 => format!(" · {n:+} since {}", day.format("%m-%d")),
+        Some((n, None)) if n != 0 => format!(" · {n:+} since last run"),
         _ => String::new(),
     };
     frame.render_widget(
