@@ -26,11 +26,13 @@ use tokio::sync::{mpsc, watch};
 
 use crate::Failure;
 use crate::cli::{AgentArgs, Global, Pace};
-use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles};
+use crate::inventory::{block_on, inventory_path, load, load_options, profiles, store_url};
 
 /// How long the runs under way get to store themselves incomplete on a stop; the rest of
-/// the 10 s the issue allows goes to the store and the endpoint.
-const STOP_WITHIN: Duration = Duration::from_secs(8);
+/// the 10 s a stop may take goes to the endpoint and the store, a second each.
+const STOP_WITHIN: Duration = Duration::from_secs(7);
+/// How long /readyz waits for the store before calling it unreachable.
+const STORE_ANSWERS_WITHIN: Duration = Duration::from_secs(2);
 /// Changes to the inventory's files settle this long before a reload: an editor's save is
 /// several events.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -39,12 +41,19 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
     let path = inventory_path(None, global)?;
     let profiles = profiles(global)?;
     block_on(async move {
-        let store = Arc::new(open_store(global).await?);
-        // Held until the agent exits; the kernel lets go of it if the agent dies.
-        let _hold = match store.url() {
+        // Held until the agent exits; the kernel lets go of it if the agent dies. Taken
+        // before the store opens, so a second agent touches nothing of it.
+        let url = store_url(global)?;
+        let _hold = match &url {
             StoreUrl::Sqlite(db) => Some(hold(db)?),
             StoreUrl::Postgres { .. } => None,
         };
+        tracing::info!(store = %url, "opening the store");
+        let store = Arc::new(Store::open(&url).await?);
+        // Before any run starts: an agent that cannot serve its health stops at once.
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| Failure::Unavailable(format!("cannot listen on {}: {e}", args.listen)))?;
         let loader = Loader {
             path: path.clone(),
             profiles,
@@ -74,9 +83,6 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             duties,
             started,
         };
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
         tracing::info!(listen = %args.listen, inventory = %path.display(), %owner, "agent started");
         let server = tokio::spawn({
             let stop = stop.clone();
@@ -92,14 +98,17 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             "agent stopping: runs under way are stored incomplete"
         );
         stop.cancel();
+        let aborts: Vec<_> = tasks.iter().map(|task| task.abort_handle()).collect();
         let ended = tokio::time::timeout(STOP_WITHIN, futures::future::join_all(tasks)).await;
         if ended.is_err() {
+            aborts.iter().for_each(tokio::task::AbortHandle::abort);
             tracing::warn!(
                 "runs did not end in time; the store marks them incomplete when their heartbeat stops"
             );
         }
-        let _ = server.await;
-        store.close().await;
+        // What is left of the 10 s: a hung connection must not hold the exit.
+        let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), store.close()).await;
         Ok(())
     })
 }
@@ -233,7 +242,17 @@ fn watch_files(
 /// Takes the lock that makes one agent the holder of SQLite store `db`, noting who holds
 /// it; a second agent is refused with the holder's name.
 fn hold(db: &Path) -> Result<File, Failure> {
-    let lock = PathBuf::from(format!("{}.agent", db.display()));
+    // One lock however the store is named (relative, through a symlink): by its real
+    // folder, which must exist, and its name.
+    let folder = match db.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    let name = db.file_name().unwrap_or_default().to_string_lossy();
+    let real = std::fs::canonicalize(db)
+        .or_else(|_| std::fs::canonicalize(folder).map(|folder| folder.join(&*name)))
+        .map_err(|e| Failure::Usage(format!("no folder for the store {}: {e}", db.display())))?;
+    let lock = PathBuf::from(format!("{}.agent", real.display()));
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -256,7 +275,7 @@ fn hold(db: &Path) -> Result<File, Failure> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
-            Err(Failure::Busy(format!(
+            Err(Failure::Unavailable(format!(
                 "the store {} is held by another agent ({}); one agent per SQLite store: several agents share a PostgreSQL store",
                 db.display(),
                 holder.trim()
@@ -299,7 +318,11 @@ async fn healthz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
         let last = state.last_complete.map_or("none".into(), |(at, took)| {
             format!("{} ({:.1} s)", at.to_rfc3339(), took.as_secs_f64())
         });
-        let doing = if state.running { "running" } else { "waiting" };
+        let doing = match (state.running, state.idle) {
+            (true, _) => "running",
+            (false, true) => "nothing to do",
+            (false, false) => "waiting",
+        };
         text.push_str(&format!("{name}: {doing}; last complete run: {last}"));
         if let Some(why) = &state.failing {
             text.push_str(&format!("; failing: {why}"));
@@ -313,18 +336,24 @@ async fn healthz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
 /// before its first) is within twice its interval.
 async fn readyz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
     let mut problems = Vec::new();
-    if let Err(e) = endpoint.store.board_version().await {
-        problems.push(format!("store: {e}"));
+    match tokio::time::timeout(STORE_ANSWERS_WITHIN, endpoint.store.board_version()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => problems.push(format!("store: {e}")),
+        Err(_) => problems.push(format!(
+            "store: no answer within {} s",
+            STORE_ANSWERS_WITHIN.as_secs()
+        )),
     }
     let schedule = endpoint.armed.borrow().inventory.scan.schedule;
     for (name, (duty, state)) in &endpoint.duties {
         let Some(interval) = duty.interval(&schedule) else {
             continue;
         };
-        let since = state
-            .borrow()
-            .last_complete
-            .map_or(endpoint.started, |(at, _)| at);
+        let state = state.borrow().clone();
+        if state.idle {
+            continue;
+        }
+        let since = state.last_complete.map_or(endpoint.started, |(at, _)| at);
         let age = (Utc::now() - since).to_std().unwrap_or_default();
         if age > interval * 2 {
             problems.push(format!(

@@ -115,7 +115,11 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
         );
         drop(err);
         if std::io::stdout().is_terminal() {
-            let recheck = crate::tui::DriverRecheck::new(Arc::new(engine), Arc::clone(&inventory));
+            // The demo's own name on the UI's re-checks too: `--db` takes back a store
+            // that only the demo wrote.
+            let owner = format!("{DEMO_OWNER}{}", who());
+            let recheck =
+                crate::tui::DriverRecheck::new(Arc::new(engine), Arc::clone(&inventory), owner);
             crate::tui::open(store, require, Some(recheck), color).await?;
         } else {
             store.close().await;

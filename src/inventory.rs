@@ -145,7 +145,14 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
 }
 
 pub async fn open_store(global: &Global) -> Result<Store, Failure> {
-    let url = match &global.db {
+    let url = store_url(global)?;
+    tracing::info!(store = %url, "opening the store");
+    Ok(Store::open(&url).await?)
+}
+
+/// The store `--db` names, or the default one, whose folder is made if missing.
+pub fn store_url(global: &Global) -> Result<StoreUrl, Failure> {
+    Ok(match &global.db {
         Some(text) => text
             .parse::<StoreUrl>()
             .map_err(|e| Failure::Usage(e.to_string()))?,
@@ -154,9 +161,7 @@ pub async fn open_store(global: &Global) -> Result<Store, Failure> {
             url.create_folder()?;
             url
         }
-    };
-    tracing::info!(store = %url, "opening the store");
-    Ok(Store::open(&url).await?)
+    })
 }
 
 pub fn block_on<T>(future: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {

@@ -46,9 +46,10 @@ pub enum Failure {
     Output(#[from] std::io::Error),
     #[error("interrupted: the run is stored as incomplete")]
     Interrupted,
-    /// The store is there but taken (another agent holds a SQLite store).
+    /// Something the command needs is taken: another agent holds the SQLite store, another
+    /// process the address to listen on.
     #[error("{0}")]
-    Busy(String),
+    Unavailable(String),
 }
 
 impl Failure {
@@ -61,7 +62,7 @@ impl Failure {
             Failure::Usage(_) => 64,
             Failure::Inventory(LoadError::Invalid(_)) => 65,
             Failure::Inventory(LoadError::Read { .. } | LoadError::Empty(_)) => 66,
-            Failure::Store(_) | Failure::Busy(_) => 69,
+            Failure::Store(_) | Failure::Unavailable(_) => 69,
             Failure::Setup(_) | Failure::Scanner(_) => 3,
             Failure::Output(_) => 74,
             // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.

@@ -41,7 +41,8 @@ pub fn run(args: TuiArgs, global: &Global, color: bool) -> Result<(), Failure> {
         let recheck = match inventory {
             Some(inventory) => {
                 let engine = Engine::new(&inventory.scan, profiles, PINGS, Arc::clone(&store))?;
-                Some(DriverRecheck::new(Arc::new(engine), inventory))
+                let owner = format!("tui@{}", who());
+                Some(DriverRecheck::new(Arc::new(engine), inventory, owner))
             }
             None => None,
         };
@@ -86,12 +87,18 @@ pub async fn open(
 pub struct DriverRecheck {
     engine: Arc<Engine>,
     inventory: Arc<Inventory>,
+    owner: String,
 }
 
 impl DriverRecheck {
-    /// `inventory` gives the scan's settings; the hosts and sites come from the store.
-    pub fn new(engine: Arc<Engine>, inventory: Arc<Inventory>) -> Self {
-        Self { engine, inventory }
+    /// `inventory` gives the scan's settings and the sites' SNMP credentials; the hosts
+    /// and sites come from the store. `owner` is recorded with each run (`tui@alice`).
+    pub fn new(engine: Arc<Engine>, inventory: Arc<Inventory>, owner: String) -> Self {
+        Self {
+            engine,
+            inventory,
+            owner,
+        }
     }
 }
 
@@ -99,12 +106,18 @@ impl Recheck for DriverRecheck {
     fn start(&self, target: Target) -> Result<Rechecking, String> {
         let (hosts, sites) = match target {
             Target::Host(fqdn) => (vec![fqdn], Vec::new()),
+            // Its SNMP credentials are the file's: the store keeps none.
+            Target::Site(id) if !self.inventory.sites.iter().any(|s| s.id == id) => {
+                return Err(format!(
+                    "{id} is not in the inventory file the UI was opened with, which holds its SNMP credentials: open the UI again"
+                ));
+            }
             Target::Site(id) => (Vec::new(), vec![id]),
         };
         let request = RecheckRequest {
             hosts,
             sites,
-            owner: format!("tui@{}", who()),
+            owner: self.owner.clone(),
         };
         let run = self.engine.recheck(Arc::clone(&self.inventory), request);
         let progress = run.progress.clone();

@@ -177,13 +177,17 @@ fn the_agent_runs_on_schedule_reports_its_health_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let city = inventory(dir.path(), name_server(), 3, "2s");
     let agent = Agent::start(dir.path(), &city);
-    // Every interval, a run of each kind: two hosts runs mean the second came on schedule.
-    agent.wait_for(|a| complete(&a.db, RunKind::Hosts) >= 2);
+    // Every interval, a run: three hosts runs mean two came on schedule, past twice the
+    // interval since the start, when a kind of work that never ran would be not ready.
+    agent.wait_for(|a| complete(&a.db, RunKind::Hosts) >= 3);
     let (code, body) = agent.get("/readyz").unwrap();
-    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        code, 200,
+        "no sites is nothing to do, not a stale duty: {body}"
+    );
     let (_, health) = agent.get("/healthz").unwrap();
     assert!(
-        health.starts_with("ok\n") && health.contains("hosts: ") && health.contains("sites: "),
+        health.starts_with("ok\n") && health.contains("sites: nothing to do"),
         "{health}"
     );
     assert!(health.contains("last complete run: 20"), "{health}");
@@ -200,6 +204,16 @@ fn the_agent_runs_on_schedule_reports_its_health_and_stops_on_sigterm() {
     assert_eq!(second.status.code(), Some(69));
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(said.contains("held by another agent (agent@"), "{said}");
+    // One on another store but the same address cannot serve its health: it stops at once.
+    let taken = agent_command(&dir.path().join("other.db"), &city, agent.listen)
+        .output()
+        .unwrap();
+    assert_eq!(taken.status.code(), Some(69));
+    let said = String::from_utf8_lossy(&taken.stderr);
+    assert!(
+        said.contains(&format!("cannot listen on {}", agent.listen)),
+        "{said}"
+    );
 
     agent.signal("TERM");
     let db = agent.db.clone();
@@ -289,4 +303,16 @@ fn sighup_reloads_and_an_invalid_inventory_keeps_the_old_one() {
         graded, 3,
         "the last valid inventory is still the one scanned"
     );
+}
+
+#[test]
+fn a_reload_that_shortens_the_interval_takes_effect_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let resolver = name_server();
+    // One host: its run ends at once, and the next would come an hour later.
+    let city = inventory(dir.path(), resolver, 1, "1h");
+    let agent = Agent::start(dir.path(), &city);
+    agent.wait_for(|a| complete(&a.db, RunKind::Hosts) == 1);
+    inventory(dir.path(), resolver, 1, "2s");
+    agent.wait_for(|a| complete(&a.db, RunKind::Hosts) >= 2);
 }

@@ -312,7 +312,6 @@ async fn a_spread_run_starts_its_hosts_in_turn_and_stores_them_as_they_finish() 
     let over = Duration::from_secs(6);
     let mut run = engine.start_spread(Arc::clone(&inventory), request(&inventory), over);
     assert!(run.finished.recv().await.is_some());
-    let first = started.elapsed();
     let id = run.progress.borrow().run.unwrap();
     // The first host is stored long before the run ends, not with the last.
     while store.levels(id).await.unwrap().is_empty() {
@@ -325,10 +324,6 @@ async fn a_spread_run_starts_its_hosts_in_turn_and_stores_them_as_they_finish() 
     while run.finished.recv().await.is_some() {}
     let outcome = run.finish().await.unwrap();
     assert_eq!(outcome.status, RunStatus::Complete);
-    assert!(
-        first < Duration::from_secs(2),
-        "the first host starts at once"
-    );
     // The third host's turn comes two thirds into the interval.
     assert!(
         started.elapsed() >= Duration::from_secs(4),

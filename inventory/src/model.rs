@@ -154,10 +154,13 @@ impl FromStr for Interval {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         humantime::parse_duration(s)
             .ok()
-            .filter(|d| !d.is_zero())
+            // A year at most: longer means never, and overflows the clock's arithmetic.
+            .filter(|d| !d.is_zero() && *d <= Duration::from_secs(366 * 24 * 3600))
             .map(Interval)
             .ok_or_else(|| {
-                format!("`{s}` is not an interval longer than zero: write 1h, 15m or 30s")
+                format!(
+                    "`{s}` is not an interval longer than zero and at most a year: write 1h, 15m or 30s"
+                )
             })
     }
 }
@@ -181,9 +184,10 @@ impl fmt::Display for Percent {
 impl FromStr for Percent {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // As the schema's pattern: digits without a leading zero, then `%`.
         s.strip_suffix('%')
-            .map(str::trim)
             .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|n| n.len() == 1 || !n.starts_with('0'))
             .and_then(|n| n.parse::<u8>().ok())
             .filter(|n| *n <= 100)
             .map(Percent)
@@ -1040,7 +1044,7 @@ string_serde!(
 );
 string_serde!(
     Interval,
-    serde_json::json!({"type": "string", "description": "an interval longer than zero, such as 1h or 15m", "pattern": pattern::timeout()})
+    serde_json::json!({"type": "string", "description": "an interval longer than zero and at most a year, such as 1h or 15m", "pattern": pattern::timeout()})
 );
 string_serde!(
     Percent,

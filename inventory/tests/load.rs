@@ -494,6 +494,7 @@ fn each_mistake_is_refused_on_its_own() {
         ("timeout-zero",           3,  "`0s` is not a duration longer than zero"),
         ("retention-under-a-day",  3,  "`23h 59m` is not a period of a day or more"),
         ("interval-zero",          3,  "`0s` is not an interval longer than zero"),
+        ("interval-over-a-year",   3,  "`2y` is not an interval longer than zero and at most a year"),
         ("jitter-over-100",        3,  "`150%` is not a share"),
         ("require-broken",         3,  "`require` must be a level from L0 to L5"),
         ("concurrency-zero",       3,  "`concurrency` must be at least 1"),

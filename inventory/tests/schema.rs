@@ -42,6 +42,10 @@ const LOADER_ONLY: &[(&str, &str)] = &[
         "adds units up (`23h 59m`), which a pattern cannot",
     ),
     (
+        "interval-over-a-year",
+        "adds units up (`52w 2d`), which a pattern cannot",
+    ),
+    (
         "fraction-between-seconds",
         "whether a fraction comes to whole nanoseconds (whole seconds, for hours and longer) is arithmetic",
     ),

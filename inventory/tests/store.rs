@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::model::{Agency, Endpoint, Endpoints, Host, Inventory, Site, Snmp, Stage};
@@ -1916,6 +1916,25 @@ async fn the_trend_of_runs_stored_before_their_counts_were_carries_grades_forwar
 
 #[tokio::test]
 async fn once_runs_span_days_the_trend_has_a_point_a_day() {
+    async fn finished(backend: &Backend, times: &[(i64, &str)]) {
+        on_backend!(backend, pool, _migrator => {
+            for (run, at) in times {
+                let at: DateTime<Utc> = at.parse().unwrap();
+                sqlx::query("UPDATE scan_runs SET finished_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(run)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    async fn trend(backend: &Backend) -> Vec<i64> {
+        let store = Store::open(&backend.url).await.unwrap();
+        let board = store.board().await.unwrap();
+        store.close().await;
+        board.trend.iter().map(|t| t.run).collect()
+    }
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();
         store.import(&city(), "v1", "importer").await.unwrap();
@@ -1924,29 +1943,26 @@ async fn once_runs_span_days_the_trend_has_a_point_a_day() {
             complete_run(&store, "a.danang.test", &[]).await,
             complete_run(&store, "a.danang.test", &[]).await,
         ];
-        async fn trend(store: &Store) -> Vec<i64> {
-            let board = store.board().await.unwrap();
-            board.trend.iter().map(|t| t.run).collect()
-        }
+        store.close().await;
+        let same_day = [
+            (runs[0], "2026-12-02T00:05:00Z"),
+            (runs[1], "2026-12-02T00:10:00Z"),
+            (runs[2], "2026-12-02T23:50:00Z"),
+        ];
+        finished(&backend, &same_day).await;
         assert_eq!(
-            trend(&store).await,
+            trend(&backend).await,
             runs,
             "{}: one day, a point a run",
             backend.name
         );
         // The first run finished the day before: the second day shows its last run only.
-        store.close().await;
-        on_backend!(backend, pool, _migrator => {
-            let yesterday = Utc::now() - chrono::Duration::days(1);
-            sqlx::query("UPDATE scan_runs SET finished_at = $1 WHERE id = $2")
-                .bind(yesterday)
-                .bind(runs[0])
-                .execute(&pool)
-                .await
-                .unwrap();
-        });
-        let store = Store::open(&backend.url).await.unwrap();
-        assert_eq!(trend(&store).await, [runs[0], runs[2]], "{}", backend.name);
-        store.close().await;
+        finished(&backend, &[(runs[0], "2026-12-01T23:50:00Z")]).await;
+        assert_eq!(
+            trend(&backend).await,
+            [runs[0], runs[2]],
+            "{}",
+            backend.name
+        );
     }
 }

@@ -30,7 +30,16 @@ pub fn save(dir: &Path, stem: &str, text: &str) -> io::Result<PathBuf> {
             n => dir.join(format!("{stem}-{n}.csv")),
         };
         match std::fs::File::create_new(&path) {
-            Ok(mut file) => return file.write_all(text.as_bytes()).map(|()| path),
+            Ok(mut file) => {
+                // No half-written export left behind to be taken for a whole one.
+                return match file.write_all(text.as_bytes()) {
+                    Ok(()) => Ok(path),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&path);
+                        Err(io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+                    }
+                };
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         }

@@ -80,8 +80,8 @@ impl Scanner {
 
     /// Scans `hosts`, yielding each report as it completes (not in input order). Each host
     /// is its own task, so a multi-threaded runtime spreads hosts over every core, and a
-    /// task that fails is reported as that host's `error`, never the run's end.
-    /// Scans `hosts`, each starting in its turn when they are spread over `over`.
+    /// task that fails is reported as that host's `error`, never the run's end. Each host
+    /// starts in its turn when they are spread over `over`.
     pub fn scan_all(
         self: &Arc<Self>,
         hosts: Vec<Host>,

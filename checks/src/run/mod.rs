@@ -262,7 +262,7 @@ impl Driver {
                 (hosts, sites, owner, imported.as_of, kind, spread)
             }
             Work::Stored(recheck) => {
-                let (hosts, sites) = stored(store, &recheck).await?;
+                let (hosts, sites) = stored(store, &recheck, &inventory).await?;
                 let import = store.latest_import().await?;
                 let spread = Duration::ZERO;
                 (
@@ -354,10 +354,13 @@ impl Driver {
     }
 }
 
-/// The hosts and sites `recheck` names, as the store has them now.
+/// The hosts and sites `recheck` names, as the store has them now; each site with the SNMP
+/// settings of `inventory` (the caller's file), as the store keeps no secret (a literal
+/// reads `<redacted>`, a file is named as the inventory names it, relative to it).
 async fn stored(
     store: &Store,
     recheck: &RecheckRequest,
+    inventory: &Inventory,
 ) -> Result<(Vec<Host>, Vec<Site>), StoreError> {
     let missing = |kind, key: &String| StoreError::NotFound {
         kind,
@@ -373,8 +376,15 @@ async fn stored(
     }
     let mut sites = Vec::new();
     for id in &recheck.sites {
-        let site = store.site(id).await?.ok_or_else(|| missing("site", id))?;
-        sites.push(site.entry);
+        let mut site = store
+            .site(id)
+            .await?
+            .ok_or_else(|| missing("site", id))?
+            .entry;
+        if let Some(own) = inventory.sites.iter().find(|own| &own.id == id) {
+            site.snmp = own.snmp.clone();
+        }
+        sites.push(site);
     }
     Ok((hosts, sites))
 }
@@ -405,7 +415,6 @@ async fn write(
     }
 }
 
-/// What a failed task says, for the record that stands in for its host or site.
 /// Waits for the `i`th of `n` items' turn when they start evenly spread over `over` from
 /// `start`; at once when `over` is zero.
 pub(crate) async fn turn(start: tokio::time::Instant, over: Duration, i: usize, n: usize) {
@@ -415,6 +424,7 @@ pub(crate) async fn turn(start: tokio::time::Instant, over: Duration, i: usize, 
     }
 }
 
+/// What a failed task says, for the record that stands in for its host or site.
 pub fn why(failure: tokio::task::JoinError) -> String {
     if failure.is_cancelled() {
         return "the task was cancelled".into();
@@ -441,5 +451,41 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(why(owned), "3 of 2");
+    }
+
+    #[tokio::test]
+    async fn a_rechecked_site_takes_its_snmp_credentials_from_the_callers_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("secrets")).unwrap();
+        std::fs::write(dir.path().join("secrets/community"), "lab-community\n").unwrap();
+        let city = dir.path().join("city.yaml");
+        std::fs::write(
+            &city,
+            "version: 1\nagencies: [{ id: lab, name: Lab }]\nsites:\n  - { id: s1, name: S1, agency: lab, address: 198.18.92.11, profile: generic,\n      snmp: { version: 2c, community_file: secrets/community } }\n",
+        )
+        .unwrap();
+        let options = sixfive_inventory::LoadOptions {
+            profiles: vec!["generic".into()],
+            secrets: true,
+        };
+        let inventory = sixfive_inventory::load(&city, &options).unwrap().inventory;
+        let store = Store::open(&sixfive_inventory::StoreUrl::Sqlite(
+            dir.path().join("s.db"),
+        ))
+        .await
+        .unwrap();
+        store.import(&inventory, "city.yaml", "test").await.unwrap();
+        let file = |site: &Site| site.snmp.community_file.as_ref().unwrap().path().to_owned();
+        // The store names the file as the inventory does, relative to the inventory.
+        let kept = store.site("s1").await.unwrap().unwrap().entry;
+        assert_ne!(file(&kept), dir.path().join("secrets/community"));
+        let recheck = RecheckRequest {
+            hosts: Vec::new(),
+            sites: vec!["s1".into()],
+            owner: "tui@test".into(),
+        };
+        let (_, sites) = stored(&store, &recheck, &inventory).await.unwrap();
+        assert_eq!(file(&sites[0]), dir.path().join("secrets/community"));
+        assert_eq!(sites[0].address, kept.address);
     }
 }

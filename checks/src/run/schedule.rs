@@ -88,6 +88,8 @@ pub struct Armed {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DutyState {
     pub running: bool,
+    /// The inventory gives it nothing to do (no sites, no host in progress).
+    pub idle: bool,
     /// The last run that ended complete: when, and how long it took.
     pub last_complete: Option<(DateTime<Utc>, Duration)>,
     /// Why the last run failed, until one succeeds.
@@ -105,6 +107,7 @@ pub async fn keep(
 ) {
     // The first run starts within the jitter, so agents started together drift apart.
     let mut next = Instant::now() + first_delay(&armed.borrow().inventory.scan.schedule);
+    let mut last_start: Option<Instant> = None;
     let mut backoff = Duration::from_secs(1);
     loop {
         let current = Arc::clone(&armed.borrow_and_update());
@@ -120,16 +123,22 @@ pub async fn keep(
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep_until(next) => {}
-            // A reload may shorten the interval: take the new one now.
+            // A reload may shorten the interval: count the new one from the last start.
             changed = armed.changed() => {
                 if changed.is_err() { return }
-                next = next.min(Instant::now() + interval);
+                let schedule = armed.borrow().inventory.scan.schedule;
+                if let Some(shorter) = duty.interval(&schedule) {
+                    next = next.min(last_start.unwrap_or_else(Instant::now) + shorter);
+                }
                 continue;
             }
         }
         let request = duty.request(&current.inventory, &owner, &current.source);
         let started = Instant::now();
-        if request.hosts.is_empty() && request.sites.is_empty() {
+        last_start = Some(started);
+        let idle = request.hosts.is_empty() && request.sites.is_empty();
+        state.send_modify(|s| s.idle = idle);
+        if idle {
             next = started + interval;
             continue;
         }

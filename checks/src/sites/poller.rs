@@ -113,8 +113,8 @@ impl SitePoller {
     }
 
     /// Polls `sites`, yielding each report as it completes (not in input order); each
-    /// starts from its previous report for counter deltas, reboots and hysteresis.
-    /// Polls `sites`, each starting in its turn when they are spread over `over`.
+    /// starts from its previous report for counter deltas, reboots and hysteresis, in its
+    /// turn when the sites are spread over `over`.
     pub fn poll_all(
         self: &Arc<Self>,
         sites: Vec<(Site, Option<SiteReport>)>,
