@@ -20,7 +20,7 @@ use sixfive_checks::run::CancellationToken;
 use sixfive_checks::run::schedule::{self, Armed, Duty, DutyState};
 use sixfive_checks::sites::poller::PINGS;
 use sixfive_checks::sites::profiles::Profile;
-use sixfive_inventory::{Store, StoreUrl};
+use sixfive_inventory::{Inventory, Store, StoreUrl};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 
@@ -165,10 +165,19 @@ struct Loader {
 }
 
 impl Loader {
-    /// The inventory, checked, with an engine for its scan settings.
-    fn load(&self) -> Result<Armed, Failure> {
+    /// The inventory, checked, with the command line's overrides.
+    fn inventory(&self) -> Result<Inventory, Failure> {
         let mut inventory = load(&self.path, &load_options(true, &self.profiles))?.inventory;
         self.pace.apply(&mut inventory.scan);
+        Ok(inventory)
+    }
+
+    /// The inventory with an engine for its scan settings.
+    fn load(&self) -> Result<Armed, Failure> {
+        self.arm(self.inventory()?)
+    }
+
+    fn arm(&self, inventory: Inventory) -> Result<Armed, Failure> {
         let engine = Engine::new(
             &inventory.scan,
             self.profiles.clone(),
@@ -185,8 +194,17 @@ impl Loader {
     /// Loads again and hands the new inventory to the duties; an inventory that does not
     /// load is refused, the old one kept, and the reason logged.
     fn reload(&self, armed: &watch::Sender<Arc<Armed>>, why: &str) {
-        match self.load() {
-            Ok(loaded) => {
+        // Unchanged (a touched file, an editor's swap file in a folder inventory): the
+        // engine and its rate limits stay as they are.
+        let loaded = self.inventory().and_then(|inventory| {
+            if *armed.borrow().inventory == inventory {
+                return Ok(None);
+            }
+            self.arm(inventory).map(Some)
+        });
+        match loaded {
+            Ok(None) => tracing::info!("inventory unchanged after {why}: nothing to reload"),
+            Ok(Some(loaded)) => {
                 tracing::info!(
                     hosts = loaded.inventory.hosts.len(),
                     sites = loaded.inventory.sites.len(),
