@@ -162,24 +162,19 @@ impl Store {
     /// document it shows, as one JSON array (a big city has 100,000 documents, which
     /// cost far more read whole, row by row), with the hand edits over them.
     async fn host_lines(&self) -> Result<Vec<HostLine>, StoreError> {
-        /// fqdn, agency, stage, owner, tags.
+        /// fqdn, agency, and from the document stage, owner and tags.
         type Row = (
             String,
             String,
-            Option<Stage>,
-            Option<String>,
-            Option<Vec<String>>,
+            (Option<Stage>, Option<String>, Option<Vec<String>>),
         );
         let rows = on_pool!(self, pool, dialect => {
-            let field = dialect.doc_field;
             let query = format!(
-                "SELECT {agg}({array}(key, agency, {stage}, {owner}, {tags})) FROM entities
+                "SELECT {agg}({array}(key, agency, {fields})) FROM entities
                  WHERE kind = 'host' AND removed_at IS NULL",
                 agg = dialect.json_agg,
                 array = dialect.json_array,
-                stage = field("stage"),
-                owner = field("owner"),
-                tags = field("tags"),
+                fields = (dialect.doc_fields)(&["stage", "owner", "tags"]),
             );
             // No rows aggregate to NULL on PostgreSQL.
             let rows: Option<Json<Vec<Row>>> = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
@@ -190,7 +185,7 @@ impl Store {
         let mut annotations = self.annotations(Kind::Host, None).await?;
         let mut lines: Vec<HostLine> = rows
             .into_iter()
-            .map(|(fqdn, agency, stage, owner, tags)| {
+            .map(|(fqdn, agency, (stage, owner, tags))| {
                 let edits = annotations.remove(&fqdn).unwrap_or_default();
                 HostLine {
                     stage: edits

@@ -142,8 +142,8 @@ struct Dialect {
     /// A JSON array of its arguments, and the aggregate that gathers a group's values in one.
     json_array: &'static str,
     json_agg: &'static str,
-    /// A field of an entity's `doc`, as JSON.
-    doc_field: fn(&str) -> String,
+    /// Fields of an entity's `doc`, as one JSON array: SQLite parses the document once.
+    doc_fields: fn(&[&str]) -> String,
     /// A run's finishing day, UTC.
     finished_day: &'static str,
 }
@@ -155,7 +155,10 @@ const SQLITE: Dialect = Dialect {
     join_texts: "group_concat",
     json_array: "json_array",
     json_agg: "json_group_array",
-    doc_field: |field| format!("json_extract(doc, '$.{field}')"),
+    doc_fields: |fields| {
+        let paths: Vec<String> = fields.iter().map(|f| format!("'$.{f}'")).collect();
+        format!("json_extract(doc, {})", paths.join(", "))
+    },
     finished_day: "substr(finished_at, 1, 10)",
 };
 
@@ -166,7 +169,10 @@ const POSTGRES: Dialect = Dialect {
     join_texts: "string_agg",
     json_array: "json_build_array",
     json_agg: "json_agg",
-    doc_field: |field| format!("doc->'{field}'"),
+    doc_fields: |fields| {
+        let fields: Vec<String> = fields.iter().map(|f| format!("doc->'{f}'")).collect();
+        format!("json_build_array({})", fields.join(", "))
+    },
     finished_day: "(finished_at AT TIME ZONE 'UTC')::date",
 };
 
