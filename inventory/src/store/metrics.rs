@@ -109,16 +109,19 @@ impl Store {
 
     /// Per agency, check and verdict, how many of the inventory's hosts stand there now, in
     /// that order. One aggregate over the current versions: a few thousand rows out for a
-    /// city of 100,000 hosts.
+    /// city of 100,000 hosts. It starts from the hosts, so each host's agency is read once
+    /// and its current versions come from their partial index, rather than the agency once
+    /// per host and check (a quarter slower at 100,000 hosts on SQLite).
     pub async fn check_counts(&self) -> Result<Vec<CheckCount>, StoreError> {
         let query = format!(
-            "SELECT e.agency, w.check_id, w.worst, COUNT(*) AS hosts
-             FROM (SELECT v.host, v.check_id, {worst} AS worst
-                   FROM result_versions v WHERE v.to_run IS NULL
-                   GROUP BY v.host, v.check_id) w
-             JOIN entities e ON e.kind = 'host' AND e.key = w.host AND e.removed_at IS NULL
-             GROUP BY e.agency, w.check_id, w.worst
-             ORDER BY e.agency, w.check_id, w.worst",
+            "SELECT w.agency, w.check_id, w.worst, COUNT(*) AS hosts
+             FROM (SELECT e.agency, v.check_id, {worst} AS worst
+                   FROM entities e
+                   JOIN result_versions v ON v.host = e.key AND v.to_run IS NULL
+                   WHERE e.kind = 'host' AND e.removed_at IS NULL
+                   GROUP BY e.key, v.check_id, e.agency) w
+             GROUP BY w.agency, w.check_id, w.worst
+             ORDER BY w.agency, w.check_id, w.worst",
             worst = status_rank(),
         );
         let rows = on_pool!(self, pool => sqlx::query(sqlx::AssertSqlSafe(query))
