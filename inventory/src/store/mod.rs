@@ -222,6 +222,7 @@ mod audit;
 mod board;
 mod detail;
 mod inventory;
+pub mod metrics;
 mod results;
 mod runs;
 mod samples;
