@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use sixfive_checks::Engine;
@@ -21,8 +23,9 @@ use sixfive_checks::run::schedule::{self, Armed, Duty, DutyState};
 use sixfive_checks::sites::poller::PINGS;
 use sixfive_checks::sites::profiles::Profile;
 use sixfive_inventory::{Inventory, Store, StoreUrl};
+use sixfive_report::metrics::{MetricsOptions, open_metrics};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::Failure;
 use crate::cli::{AgentArgs, Global, Pace};
@@ -31,6 +34,9 @@ use crate::inventory::{block_on, inventory_path, load, load_options, profiles, s
 /// How long the runs under way get to store themselves incomplete on a stop; the rest of
 /// the 10 s a stop may take goes to the endpoint and the store, a second each.
 const STOP_WITHIN: Duration = Duration::from_secs(7);
+/// How often the /metrics page is made again when the store changed: scrapes come a
+/// minute apart (contrib/prometheus), a page takes up to seconds at 100,000 hosts.
+const PAGE_EVERY: Duration = Duration::from_secs(5);
 /// How long /readyz waits for the store before calling it unreachable.
 const STORE_ANSWERS_WITHIN: Duration = Duration::from_secs(2);
 /// Changes to the inventory's files settle this long before a reload: an editor's save is
@@ -82,7 +88,13 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             armed: armed.clone(),
             duties,
             started,
+            metrics: MetricsOptions {
+                per_check: args.metrics_per_check,
+            },
+            page: Arc::default(),
+            making: Arc::default(),
         };
+        tokio::spawn(endpoint.clone().keep_fresh(stop.clone()));
         tracing::info!(listen = %args.listen, inventory = %path.display(), %owner, "agent started");
         let server = tokio::spawn({
             let stop = stop.clone();
@@ -317,6 +329,65 @@ struct Endpoint {
     armed: watch::Receiver<Arc<Armed>>,
     duties: BTreeMap<&'static str, (Duty, watch::Receiver<DutyState>)>,
     started: chrono::DateTime<Utc>,
+    metrics: MetricsOptions,
+    /// The last /metrics page, swapped whole when a new one is made.
+    page: Arc<std::sync::RwLock<Option<Page>>>,
+    /// Held while a page is made: one at a time.
+    making: Arc<Mutex<()>>,
+}
+
+/// A /metrics page and the board version it was made at. Pages are made in the background
+/// when the version moves, as reading every host's rows takes seconds at 100,000 hosts
+/// (BENCHMARKS.md): a scrape gets the last one at once.
+struct Page {
+    version: String,
+    text: Bytes,
+}
+
+impl Endpoint {
+    fn current_page(&self) -> Option<Bytes> {
+        let page = self
+            .page
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        page.as_ref().map(|page| page.text.clone())
+    }
+
+    /// Makes a new page when the store's board version moved since the last one.
+    async fn refresh(&self) -> Result<(), sixfive_inventory::StoreError> {
+        let _making = self.making.lock().await;
+        let version = self.store.board_version().await?;
+        let current = {
+            let page = self
+                .page
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            page.as_ref().map(|page| page.version.clone())
+        };
+        if current.as_ref() == Some(&version) {
+            return Ok(());
+        }
+        let snapshot = self.store.metrics(self.metrics.per_check).await?;
+        let text = Bytes::from(open_metrics(Arc::new(snapshot), &self.metrics));
+        *self
+            .page
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Page { version, text });
+        Ok(())
+    }
+
+    /// Keeps the page fresh until `stop`.
+    async fn keep_fresh(self, stop: CancellationToken) {
+        loop {
+            if let Err(error) = self.refresh().await {
+                tracing::warn!(%error, "the metrics page was not made again");
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(PAGE_EVERY) => {}
+            }
+        }
+    }
 }
 
 impl Endpoint {
@@ -324,8 +395,23 @@ impl Endpoint {
         Router::new()
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics))
             .with_state(self)
     }
+}
+
+/// OpenMetrics (agent.md): the store's view of the city, whichever agent wrote it, as the
+/// page [`Endpoint::refresh`] made last; the first scrape makes one if none is made yet.
+async fn metrics(State(endpoint): State<Endpoint>) -> Response {
+    if endpoint.current_page().is_none()
+        && let Err(e) = endpoint.refresh().await
+    {
+        let why = format!("cannot read the store: {e}\n");
+        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    }
+    let text = endpoint.current_page().unwrap_or_default();
+    let kind = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, kind)], text).into_response()
 }
 
 /// Live while the process is; says how each duty stands, failures included.

@@ -147,7 +147,7 @@ pub enum Command {
     /// Track the migration in a terminal UI over the store; it follows new runs live.
     Tui(TuiArgs),
     /// Run as a long-lived agent: check hosts and poll sites on the inventory's
-    /// `scan.schedule`, store every run, and serve /healthz and /readyz.
+    /// `scan.schedule`, store every run, and serve /metrics, /healthz and /readyz.
     ///
     /// Each run spreads its hosts or sites over its interval; a run that overruns delays
     /// the next of its kind. SIGHUP, or a change to the inventory's files, reloads the
@@ -166,9 +166,13 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct AgentArgs {
-    /// Where /healthz and /readyz are served.
+    /// Where /metrics, /healthz and /readyz are served.
     #[arg(long, value_name = "ADDR:PORT", default_value = "[::1]:9465")]
     pub listen: std::net::SocketAddr,
+    /// Also a /metrics series per host, check and family (sixfive_host_check): a big
+    /// city's hosts make millions.
+    #[arg(long)]
+    pub metrics_per_check: bool,
     #[command(flatten)]
     pub pace: Pace,
 }

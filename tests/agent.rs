@@ -191,6 +191,24 @@ fn the_agent_runs_on_schedule_reports_its_health_and_stops_on_sigterm() {
         "{health}"
     );
     assert!(health.contains("last complete run: 20"), "{health}");
+    // The city's grades as OpenMetrics, the hosts runs' timing with them, on a page made
+    // again every few seconds while runs change the store.
+    let graded = |a: &Agent| {
+        a.get("/metrics")
+            .is_some_and(|(code, page)| code == 200 && page.contains("h0.agent.test"))
+    };
+    agent.wait_for(graded);
+    let (_, page) = agent.get("/metrics").unwrap();
+    let level = page
+        .lines()
+        .find(|l| l.starts_with("sixfive_host_level{") && l.contains("host=\"h0.agent.test\""))
+        .unwrap_or_else(|| panic!("{page}"));
+    assert!(level.contains("agency=\"dict\""), "{level}");
+    assert!(
+        page.contains("sixfive_last_complete_run_timestamp_seconds{kind=\"hosts\"}"),
+        "{page}"
+    );
+    assert!(page.ends_with("# EOF\n"), "{page}");
     assert_eq!(agent.get("/nothing").unwrap().0, 404);
 
     // A second agent on the same SQLite store is refused, naming the holder.
