@@ -329,18 +329,9 @@ mod tests {
             .expect("the worker runs")
     }
 
-    #[tokio::test]
-    async fn the_worker_reads_a_focused_host_and_edits_it_with_an_audit_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(
-            Store::open(&StoreUrl::Sqlite(dir.path().join("store.db")))
-                .await
-                .unwrap(),
-        );
-        store.import(&city(), "city.yaml", "tester").await.unwrap();
+    /// A complete run that grades cong.danang.test L1 with `record`.
+    async fn grade_cong(store: &Store, record: CheckRecord) {
         let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
-        let mut record = CheckRecord::new("cong.danang.test", "tcp.v6", Status::Fail, "refused");
-        record.hint = Some("listen on [::]:443".into());
         let graded = HostLevel {
             host: "cong.danang.test".into(),
             level: Level::L1,
@@ -351,6 +342,20 @@ mod tests {
         };
         store.record_hosts(run, &[graded], &[record]).await.unwrap();
         store.finish_run(run, RunStatus::Complete).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_worker_reads_a_focused_host_and_edits_it_with_an_audit_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(
+            Store::open(&StoreUrl::Sqlite(dir.path().join("store.db")))
+                .await
+                .unwrap(),
+        );
+        store.import(&city(), "city.yaml", "tester").await.unwrap();
+        let mut record = CheckRecord::new("cong.danang.test", "tcp.v6", Status::Fail, "refused");
+        record.hint = Some("listen on [::]:443".into());
+        grade_cong(&store, record).await;
 
         let mut worker = start(Arc::clone(&store), POLL);
         let host = Target::Host("cong.danang.test".into());
@@ -426,18 +431,8 @@ mod tests {
         let path = dir.path().join("store.db");
         let store = Arc::new(Store::open(&StoreUrl::Sqlite(path.clone())).await.unwrap());
         store.import(&city(), "city.yaml", "tester").await.unwrap();
-        let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
         let record = CheckRecord::new("cong.danang.test", "tcp.v6", Status::Fail, "refused");
-        let graded = HostLevel {
-            host: "cong.danang.test".into(),
-            level: Level::L1,
-            score: 50,
-            internet_nl: None,
-            inconclusive: false,
-            regressed: false,
-        };
-        store.record_hosts(run, &[graded], &[record]).await.unwrap();
-        store.finish_run(run, RunStatus::Complete).await.unwrap();
+        grade_cong(&store, record).await;
         // Evidence that is not JSON fails the read; mending it moves no board version.
         let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
             .await
