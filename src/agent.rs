@@ -157,15 +157,24 @@ async fn follow(
             () = stop.cancelled() => return "none",
             _ = terminate.recv() => return "SIGTERM",
             _ = interrupt.recv() => return "SIGINT",
-            _ = hangup.recv() => loader.reload(armed, "SIGHUP"),
+            // SIGHUP builds the engine again even for the same inventory: it reads what
+            // the machine offers (its own IPv6, ping sockets, the CA file) once.
+            _ = hangup.recv() => loader.reload(armed, Reload::Always, "SIGHUP"),
             Some(()) = changes.recv() => {
                 // Take the rest of an editor's burst of events as one change.
                 tokio::time::sleep(SETTLE).await;
                 while changes.try_recv().is_ok() {}
-                loader.reload(armed, "a change to its files");
+                loader.reload(armed, Reload::IfChanged, "a change to its files");
             }
         }
     }
+}
+
+/// Whether a reload builds a new engine for an inventory that did not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reload {
+    Always,
+    IfChanged,
 }
 
 /// What a (re)load needs: where the inventory is and what the command line overrides.
@@ -205,11 +214,11 @@ impl Loader {
 
     /// Loads again and hands the new inventory to the duties; an inventory that does not
     /// load is refused, the old one kept, and the reason logged.
-    fn reload(&self, armed: &watch::Sender<Arc<Armed>>, why: &str) {
+    fn reload(&self, armed: &watch::Sender<Arc<Armed>>, when: Reload, why: &str) {
         // Unchanged (a touched file, an editor's swap file in a folder inventory): the
         // engine and its rate limits stay as they are.
         let loaded = self.inventory().and_then(|inventory| {
-            if *armed.borrow().inventory == inventory {
+            if when == Reload::IfChanged && *armed.borrow().inventory == inventory {
                 return Ok(None);
             }
             self.arm(inventory).map(Some)
@@ -342,6 +351,10 @@ struct Endpoint {
 struct Page {
     version: String,
     text: Bytes,
+    made: tokio::time::Instant,
+    /// How long making it took: the next waits ten times as long, so that a store that
+    /// changes with every host a run writes costs a tenth of a core at most.
+    took: Duration,
 }
 
 impl Endpoint {
@@ -357,22 +370,33 @@ impl Endpoint {
     async fn refresh(&self) -> Result<(), sixfive_inventory::StoreError> {
         let _making = self.making.lock().await;
         let version = self.store.board_version().await?;
-        let current = {
+        let fresh = {
             let page = self
                 .page
                 .read()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            page.as_ref().map(|page| page.version.clone())
+            page.as_ref()
+                .is_some_and(|page| page.version == version || page.made.elapsed() < page.took * 10)
         };
-        if current.as_ref() == Some(&version) {
+        if fresh {
             return Ok(());
         }
+        let started = tokio::time::Instant::now();
         let snapshot = self.store.metrics(self.metrics.per_check).await?;
-        let text = Bytes::from(open_metrics(Arc::new(snapshot), &self.metrics));
+        let options = self.metrics;
+        // Encoding 100,000 hosts is CPU work: off the threads that time probes.
+        let text = tokio::task::spawn_blocking(move || open_metrics(Arc::new(snapshot), &options))
+            .await
+            .unwrap_or_else(|failure| std::panic::resume_unwind(failure.into_panic()));
         *self
             .page
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Page { version, text });
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Page {
+            version,
+            text: Bytes::from(text),
+            made: started,
+            took: started.elapsed(),
+        });
         Ok(())
     }
 

@@ -302,6 +302,18 @@ pub struct UplinkReport {
     pub out_bps: Option<f64>,
 }
 
+impl UplinkReport {
+    /// Whether the uplink carries traffic: an idle cellular modem is `dormant`, which is up;
+    /// None for a status that says neither (`testing`, `unknown`) or none read.
+    pub fn is_up(&self) -> Option<bool> {
+        match self.oper_status.as_deref()? {
+            "up" | "dormant" => Some(true),
+            "down" | "notPresent" | "lowerLayerDown" => Some(false),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PerFamily {
     pub v6: Option<f64>,
@@ -335,6 +347,18 @@ impl SiteReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idle_modem_is_up_and_a_status_saying_neither_is_unknown() {
+        let uplink = |status: &str| UplinkReport {
+            oper_status: Some(status.into()),
+            ..UplinkReport::default()
+        };
+        assert_eq!(uplink("dormant").is_up(), Some(true));
+        assert_eq!(uplink("lowerLayerDown").is_up(), Some(false));
+        assert_eq!(uplink("testing").is_up(), None);
+        assert_eq!(UplinkReport::default().is_up(), None);
+    }
 
     #[test]
     fn measurements_are_written_to_the_microsecond() {

@@ -272,11 +272,11 @@ fn sites(encoder: &mut DescriptorEncoder, snapshot: &MetricsSnapshot) -> fmt::Re
     gauge(
         encoder,
         "site_uplink_up",
-        "1 when the site's uplink interface was up at its latest poll, 0 when it was not.",
+        "1 when the site's uplink interface was up (or dormant, an idle modem) at its latest poll, 0 when it was down; absent when its status says neither.",
         None,
         polled().filter_map(|(line, report)| {
-            let status = report.uplink.oper_status.as_deref()?;
-            Some(([("site", line.id.as_str())], i64::from(status == "up")))
+            let up = report.uplink.is_up()?;
+            Some(([("site", line.id.as_str())], i64::from(up)))
         }),
     )?;
     gauge(

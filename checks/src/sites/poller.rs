@@ -233,11 +233,7 @@ impl SitePoller {
             (Some(old), Some(new)) if !report.rebooted => new.checked_sub(old),
             _ => None,
         };
-        seen.uplink_up = uplink.oper_status.as_deref().and_then(|s| match s {
-            "up" | "dormant" => Some(true),
-            "down" | "notPresent" | "lowerLayerDown" => Some(false),
-            _ => None,
-        });
+        seen.uplink_up = uplink.is_up();
         report.uplink = uplink;
         seen.radio = readings.radio.clone();
         report.radio = readings.radio;

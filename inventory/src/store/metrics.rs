@@ -70,7 +70,12 @@ fn status_rank() -> String {
         .enumerate()
         .map(|(rank, status)| format!(" WHEN '{status}' THEN {rank}"))
         .collect();
-    format!("CAST(MAX(CASE v.status{cases} END) AS BIGINT)")
+    // A status this code does not know counts as an error, not as a page that fails.
+    let error = RANKED
+        .iter()
+        .position(|s| *s == Status::Error)
+        .unwrap_or_default();
+    format!("CAST(MAX(CASE v.status{cases} ELSE {error} END) AS BIGINT)")
 }
 
 /// The status of a rank [`status_rank`] gave.
