@@ -164,28 +164,30 @@ fn hosts(encoder: &mut DescriptorEncoder, snapshot: &MetricsSnapshot) -> fmt::Re
 
 fn agencies(encoder: &mut DescriptorEncoder, snapshot: &MetricsSnapshot) -> fmt::Result {
     // Every level of every agency, 0 where none stand: a level emptied stays on a graph.
-    let mut counts: BTreeMap<(&str, Level), i64> = BTreeMap::new();
+    // Hosts never graded count too, at `none`: an agency with none graded yet is 0 ready
+    // of its hosts, not 0 of 0.
+    const NONE: &str = "none";
+    let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     for agency in &snapshot.board.agencies {
-        for level in Level::ALL {
+        for level in Level::ALL.iter().map(|l| l.as_str()).chain([NONE]) {
             counts.insert((agency.id.as_str(), level), 0);
         }
     }
     for line in &snapshot.board.hosts {
-        if let Some(grade) = &line.grade {
-            *counts
-                .entry((line.agency.as_str(), grade.level))
-                .or_default() += 1;
-        }
+        let level = line
+            .grade
+            .as_ref()
+            .map_or(NONE, |grade| grade.level.as_str());
+        *counts.entry((line.agency.as_str(), level)).or_default() += 1;
     }
     gauge(
         encoder,
         "agency_hosts",
-        "The agency's graded hosts at each level (BROKEN, L0 to L5); hosts never graded \
-         are at none.",
+        "The agency's hosts at each level (BROKEN, L0 to L5), and those never graded at none.",
         None,
-        counts.into_iter().map(|((agency, level), hosts)| {
-            ([("agency", agency), ("level", level.as_str())], hosts)
-        }),
+        counts
+            .into_iter()
+            .map(|((agency, level), hosts)| ([("agency", agency), ("level", level)], hosts)),
     )?;
     gauge(
         encoder,
@@ -553,7 +555,12 @@ mod tests {
             value(&samples, "sixfive_agency_hosts", &level("L2")),
             Some(0.0)
         );
-        assert_eq!(names(&samples, "sixfive_agency_hosts"), 7);
+        assert_eq!(
+            value(&samples, "sixfive_agency_hosts", &level("none")),
+            Some(1.0),
+            "the host never graded"
+        );
+        assert_eq!(names(&samples, "sixfive_agency_hosts"), 8);
         let target = Utc
             .with_ymd_and_hms(2027, 6, 30, 0, 0, 0)
             .unwrap()
