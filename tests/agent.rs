@@ -336,3 +336,70 @@ fn a_reload_that_shortens_the_interval_takes_effect_at_once() {
     inventory(dir.path(), resolver, 1, "2s");
     agent.wait_for(|a| complete(&a.db, RunKind::Hosts) >= 2);
 }
+
+/// kill -9 at 50 moments of an agent's writes, one agent after another on one store: the
+/// store stays whole (SQLite's integrity and foreign keys), no run is complete that did not
+/// grade every host, and every stored version follows from an earlier run.
+#[test]
+fn kill_9_during_writes_leaves_a_consistent_store() {
+    const HOSTS: i64 = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let city = inventory(dir.path(), name_server(), HOSTS as usize, "1s");
+    for i in 0..50u64 {
+        let mut agent = Agent::start(dir.path(), &city);
+        // Spread over the first second and a half of each life: imports, runs starting,
+        // batches written, runs finishing.
+        std::thread::sleep(Duration::from_millis(i * 97 % 1500));
+        agent.child.kill().unwrap();
+        agent.child.wait().unwrap();
+    }
+    let db = dir.path().join("store.db");
+    let runs = runs(&db);
+    let complete = runs
+        .iter()
+        .filter(|r| r.kind == RunKind::Hosts && r.status == RunStatus::Complete)
+        .count();
+    assert!(complete > 0, "some runs ended between the kills");
+    let interrupted = runs.iter().filter(|r| r.status != RunStatus::Complete).count();
+    println!("50 kills: {complete} hosts runs complete, {interrupted} runs cut short");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(integrity, "ok");
+        let orphans = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(
+            orphans.is_empty(),
+            "{} rows name a missing parent",
+            orphans.len()
+        );
+        let partial: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT r.id, COUNT(l.host) FROM scan_runs r
+             LEFT JOIN host_levels l ON l.run_id = r.id
+             WHERE r.status = 'complete' AND r.kind = 'hosts'
+             GROUP BY r.id HAVING COUNT(l.host) <> $1",
+        )
+        .bind(HOSTS)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert!(
+            partial.is_empty(),
+            "complete runs that did not grade every host: {partial:?}"
+        );
+        let backwards: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM result_versions WHERE to_run IS NOT NULL AND to_run <= from_run",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(backwards, 0, "a version that ended before it began");
+    });
+}
