@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use sixfive_inventory::store::{RunKind, RunStatus};
 use sixfive_inventory::{Store, StoreUrl};
 
@@ -337,57 +339,18 @@ fn a_reload_that_shortens_the_interval_takes_effect_at_once() {
     agent.wait_for(|a| complete(&a.db, RunKind::Hosts) >= 2);
 }
 
-/// kill -9 at 50 moments of an agent's writes, one agent after another on one store: the
-/// store stays whole (SQLite's integrity and foreign keys), no run is complete that did not
-/// grade every host, and every stored version follows from an earlier run.
-#[test]
-fn kill_9_during_writes_leaves_a_consistent_store() {
-    const HOSTS: i64 = 20;
-    let dir = tempfile::tempdir().unwrap();
-    let city = inventory(dir.path(), name_server(), HOSTS as usize, "1s");
-    for i in 0..50u64 {
-        let mut agent = Agent::start(dir.path(), &city);
-        // Spread over the first second and a half of each life: imports, runs starting,
-        // batches written, runs finishing.
-        std::thread::sleep(Duration::from_millis(i * 97 % 1500));
-        agent.child.kill().unwrap();
-        agent.child.wait().unwrap();
-    }
-    let db = dir.path().join("store.db");
-    let runs = runs(&db);
-    let complete = runs
-        .iter()
-        .filter(|r| r.kind == RunKind::Hosts && r.status == RunStatus::Complete)
-        .count();
-    assert!(complete > 0, "some runs ended between the kills");
-    let interrupted = runs.iter().filter(|r| r.status != RunStatus::Complete).count();
-    println!("50 kills: {complete} hosts runs complete, {interrupted} runs cut short");
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
-        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(integrity, "ok");
-        let orphans = sqlx::query("PRAGMA foreign_key_check")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        assert!(
-            orphans.is_empty(),
-            "{} rows name a missing parent",
-            orphans.len()
-        );
+/// On either backend's pool: every complete hosts run graded all `hosts` hosts, and no
+/// stored version ended before it began.
+macro_rules! whole_runs_and_ordered_versions {
+    ($pool:expr, $hosts:expr) => {{
         let partial: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT r.id, COUNT(l.host) FROM scan_runs r
              LEFT JOIN host_levels l ON l.run_id = r.id
              WHERE r.status = 'complete' AND r.kind = 'hosts'
              GROUP BY r.id HAVING COUNT(l.host) <> $1",
         )
-        .bind(HOSTS)
-        .fetch_all(&pool)
+        .bind($hosts)
+        .fetch_all(&$pool)
         .await
         .unwrap();
         assert!(
@@ -397,9 +360,108 @@ fn kill_9_during_writes_leaves_a_consistent_store() {
         let backwards: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM result_versions WHERE to_run IS NOT NULL AND to_run <= from_run",
         )
-        .fetch_one(&pool)
+        .fetch_one(&$pool)
         .await
         .unwrap();
         assert_eq!(backwards, 0, "a version that ended before it began");
+    }};
+}
+
+/// kill -9 at 50 moments of an agent's writes, one agent after another on one store: no
+/// run is complete that did not grade every host, every stored version follows from an
+/// earlier run, and on SQLite the file passes its integrity and foreign key checks.
+fn kill_9_at_50_moments(db: &str, dir: &Path) {
+    const HOSTS: i64 = 20;
+    let city = inventory(dir, name_server(), HOSTS as usize, "1s");
+    for i in 0..50u64 {
+        let listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let mut child = agent_command(Path::new(db), &city, listen)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread over the first second and a half of each life: imports, runs starting,
+        // batches written, runs finishing.
+        std::thread::sleep(Duration::from_millis(100 + i * 97 % 1500));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let url: StoreUrl = db.parse().unwrap();
+        let store = Store::open(&url).await.unwrap();
+        let named = url.to_string();
+        let runs = store.runs().await.unwrap();
+        store.close().await;
+        let complete = runs
+            .iter()
+            .filter(|r| r.kind == RunKind::Hosts && r.status == RunStatus::Complete)
+            .count();
+        let interrupted = runs.len() - complete;
+        println!("50 kills on {named}: {complete} hosts runs complete, {interrupted} cut short");
+        assert!(complete > 0, "some runs ended between the kills");
+        match url {
+            StoreUrl::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                assert_eq!(integrity, "ok");
+                let orphans = sqlx::query("PRAGMA foreign_key_check")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+                assert!(
+                    orphans.is_empty(),
+                    "{} rows name a missing parent",
+                    orphans.len()
+                );
+                whole_runs_and_ordered_versions!(pool, HOSTS);
+            }
+            StoreUrl::Postgres { options, .. } => {
+                let pool = sqlx::PgPool::connect_with(*options).await.unwrap();
+                whole_runs_and_ordered_versions!(pool, HOSTS);
+            }
+        }
     });
+}
+
+#[test]
+fn kill_9_during_writes_leaves_a_consistent_sqlite_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("store.db").display());
+    kill_9_at_50_moments(&db, dir.path());
+}
+
+#[test]
+fn kill_9_during_writes_leaves_a_consistent_postgres_store() {
+    let Ok(admin) = std::env::var("SIXFIVE_TEST_POSTGRES") else {
+        common::skip::skip(&format!(
+            "no PostgreSQL: {}",
+            common::skip::cause(
+                "SIXFIVE_TEST_POSTGRES_SKIP_REASON",
+                "SIXFIVE_TEST_POSTGRES is unset (tests/run starts a server)"
+            )
+        ));
+        return;
+    };
+    let name = format!("sixfive_kill_{}", std::process::id());
+    let db = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let StoreUrl::Postgres { options, .. } = admin.parse::<StoreUrl>().unwrap() else {
+            panic!("not a PostgreSQL URL: {admin}");
+        };
+        let pool = sqlx::PgPool::connect_with(*options).await.unwrap();
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    kill_9_at_50_moments(&db, dir.path());
 }
