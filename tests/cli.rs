@@ -1311,3 +1311,25 @@ fn help_is_not_cluttered() {
         .assert()
         .success();
 }
+
+#[test]
+fn log_format_json_writes_a_json_object_a_line() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .cmd()
+        .args(["-v", "--log-format", "json", "inventory", "import"])
+        .arg(example())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        lines.iter().any(|line| line["level"] == "INFO"
+            && line["fields"]["message"] == "opening the store"),
+        "{stderr}"
+    );
+}
