@@ -152,16 +152,14 @@ impl fmt::Display for Interval {
 impl FromStr for Interval {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        humantime::parse_duration(s)
-            .ok()
-            // A year at most: longer means never, and overflows the clock's arithmetic.
-            .filter(|d| !d.is_zero() && *d <= Duration::from_secs(366 * 24 * 3600))
-            .map(Interval)
-            .ok_or_else(|| {
-                format!(
-                    "`{s}` is not an interval longer than zero and at most a year: write 1h, 15m or 30s"
-                )
-            })
+        // A year at most: longer means never, and overflows the clock's arithmetic.
+        let year = Duration::from_secs(366 * 24 * 3600);
+        duration_where(
+            s,
+            |d| !d.is_zero() && d <= year,
+            "an interval longer than zero and at most a year: write 1h, 15m or 30s",
+        )
+        .map(Interval)
     }
 }
 
@@ -1120,12 +1118,27 @@ impl fmt::Display for Period {
 impl FromStr for Period {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        humantime::parse_duration(s)
-            .ok()
-            .filter(|d| *d >= Duration::from_secs(24 * 3600))
-            .map(Period)
-            .ok_or_else(|| format!("`{s}` is not a period of a day or more: write 90d, 4w or 1y"))
+        let day = Duration::from_secs(24 * 3600);
+        duration_where(
+            s,
+            |d| d >= day,
+            "a period of a day or more: write 90d, 4w or 1y",
+        )
+        .map(Period)
     }
+}
+
+/// `s` as a duration (`90d`, `1h 30m`, `1500ms`) that `fits`, or why not: "`s` is not
+/// {what}".
+fn duration_where(
+    s: &str,
+    fits: impl Fn(Duration) -> bool,
+    what: &str,
+) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .ok()
+        .filter(|d| fits(*d))
+        .ok_or_else(|| format!("`{s}` is not {what}"))
 }
 
 /// A time limit, written like `5s`, `1500ms` or `1m`.
@@ -1141,13 +1154,12 @@ impl fmt::Display for Timeout {
 impl FromStr for Timeout {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        humantime::parse_duration(s)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .map(Timeout)
-            .ok_or_else(|| {
-                format!("`{s}` is not a duration longer than zero: write 5s, 1500ms or 1m")
-            })
+        duration_where(
+            s,
+            |d| !d.is_zero(),
+            "a duration longer than zero: write 5s, 1500ms or 1m",
+        )
+        .map(Timeout)
     }
 }
 
