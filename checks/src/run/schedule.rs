@@ -178,13 +178,19 @@ pub async fn keep(
                     s.failing = Some(error.to_string());
                 });
                 next = Instant::now() + backoff;
-                backoff = (backoff * 2).min(BACKOFF_MAX).min(interval);
+                backoff = longer(backoff, interval);
             }
         }
         if stopping {
             return;
         }
     }
+}
+
+/// The wait after `backoff` failed too: twice as long, at most [`BACKOFF_MAX`] and at most
+/// the duty's interval (a retry never comes later than the next run would).
+fn longer(backoff: Duration, interval: Duration) -> Duration {
+    (backoff * 2).min(BACKOFF_MAX).min(interval)
 }
 
 /// A random delay within the jitter share of the shortest interval.
@@ -202,4 +208,24 @@ fn first_delay(schedule: &Schedule) -> Duration {
 fn after(started: Instant, schedule: &Schedule, interval: Duration) -> Instant {
     let share = schedule.jitter.of(interval);
     started + interval.saturating_sub(share / 2) + share.mul_f64(fastrand::f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_runs_wait_twice_as_long_up_to_five_minutes_or_the_interval() {
+        let hour = Duration::from_secs(3600);
+        let mut waits = vec![Duration::from_secs(1)];
+        while waits.len() < 12 {
+            waits.push(longer(*waits.last().unwrap(), hour));
+        }
+        assert_eq!(waits[1..4], [2, 4, 8].map(Duration::from_secs));
+        assert_eq!(*waits.last().unwrap(), BACKOFF_MAX);
+        assert_eq!(
+            longer(Duration::from_secs(40), Duration::from_secs(60)),
+            Duration::from_secs(60)
+        );
+    }
 }
