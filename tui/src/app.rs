@@ -335,17 +335,22 @@ impl App {
     pub fn reply(&mut self, reply: Reply) {
         match reply {
             Reply::Detail(detail) => {
-                let shown = if self.screen == Screen::Help {
-                    self.previous
-                } else {
-                    self.screen
-                };
+                let shown = self.under_help();
                 if self.focus_of(shown).as_ref() == Some(&detail.target()) {
                     self.detail = Some(detail);
                 }
             }
             Reply::Status(Ok(said)) => self.status = Some(Notice::done(said)),
             Reply::Status(Err(why)) => self.status = Some(Notice::trouble(why)),
+        }
+    }
+
+    /// The screen shown, or under Help the one Help lies over.
+    fn under_help(&self) -> Screen {
+        if self.screen == Screen::Help {
+            self.previous
+        } else {
+            self.screen
         }
     }
 
@@ -598,11 +603,7 @@ impl App {
             return;
         }
         // Help lies over a screen: what that screen shows stays as it was.
-        let was = self.focus_of(if self.screen == Screen::Help {
-            self.previous
-        } else {
-            self.screen
-        });
+        let was = self.focus_of(self.under_help());
         if screen == Screen::Help {
             self.previous = self.screen;
             self.screen = screen;
@@ -640,7 +641,7 @@ impl App {
     fn step(&mut self, by: isize) {
         if let Some(list) = self.list() {
             list.step(by);
-        } else if matches!(self.screen, Screen::HostDetail | Screen::SiteDetail) {
+        } else if self.screen.is_detail() {
             self.detail_scroll = self.detail_scroll.saturating_add_signed(by);
         }
     }

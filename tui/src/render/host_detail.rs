@@ -130,11 +130,7 @@ fn checks(frame: &mut Frame, area: Rect, app: &mut App, results: &[CheckRecord],
         if selected {
             cursor_at = lines.len();
         }
-        let family = match record.family {
-            Some(Family::V6) => "v6",
-            Some(Family::V4) => "v4",
-            None => "-",
-        };
+        let family = record.family.map_or("-", Family::as_str);
         let address = record
             .address
             .map_or("-".to_owned(), |a| fit(&a.to_string(), address_width));
