@@ -71,6 +71,9 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
             }
         };
         let started = std::time::Instant::now();
+        // The demo's own name on its runs and the UI's re-checks: `--db` takes back a store
+        // that only the demo wrote.
+        let owner = format!("{DEMO_OWNER}{}", who());
         let (mut reports, mut states, mut levels) = (Vec::new(), Vec::new(), Vec::new());
         for run in 1..=RUNS {
             city.set_run(run)
@@ -80,7 +83,7 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
             let request = RunRequest {
                 hosts: inventory.hosts.clone(),
                 sites: inventory.sites.clone(),
-                owner: format!("{DEMO_OWNER}{}", who()),
+                owner: owner.clone(),
                 source: SOURCE.into(),
             };
             crate::run::drive(
@@ -115,9 +118,6 @@ pub fn run(global: &Global, color: bool) -> Result<u8, Failure> {
         );
         drop(err);
         if std::io::stdout().is_terminal() {
-            // The demo's own name on the UI's re-checks too: `--db` takes back a store
-            // that only the demo wrote.
-            let owner = format!("{DEMO_OWNER}{}", who());
             let recheck =
                 crate::tui::DriverRecheck::new(Arc::new(engine), Arc::clone(&inventory), owner);
             crate::tui::open(store, require, Some(recheck), color).await?;
@@ -155,16 +155,10 @@ const DEMO_OWNER: &str = "demo@";
 /// demo's import would replace. A PostgreSQL over TCP is a city's shared store: never.
 fn chosen_store(global: &Global) -> Result<Option<StoreUrl>, Failure> {
     let from_env = std::env::var_os("SIXFIVE_DB").map(|v| v.to_string_lossy().into_owned());
-    let Some(db) = global
-        .db
-        .as_ref()
-        .filter(|db| Some(*db) != from_env.as_ref())
-    else {
+    if global.db.is_none() || global.db == from_env {
         return Ok(None);
-    };
-    let url = db
-        .parse::<StoreUrl>()
-        .map_err(|e| Failure::Usage(e.to_string()))?;
+    }
+    let url = crate::inventory::store_url(global)?;
     if let StoreUrl::Postgres { options, .. } = &url
         && options.get_socket().is_none()
     {
