@@ -68,7 +68,13 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
         };
         let (armed_tx, armed) = watch::channel(Arc::new(loader.load()?));
         let stop = CancellationToken::new();
-        let owner = format!("agent@{}", host_name());
+        // Its zone and process in its name: the runs of a city's agents say which took what.
+        let zone = args
+            .zone
+            .as_ref()
+            .map(|zone| format!("/{zone}"))
+            .unwrap_or_default();
+        let owner = format!("agent@{}{zone} pid {}", host_name(), std::process::id());
         let started = Utc::now();
         let mut duties = BTreeMap::new();
         let mut tasks = Vec::new();
@@ -77,6 +83,7 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             duties.insert(duty.as_str(), (duty, state));
             tasks.push(tokio::spawn(schedule::keep(
                 duty,
+                args.zone.clone(),
                 armed.clone(),
                 owner.clone(),
                 stop.clone(),

@@ -169,6 +169,10 @@ pub struct AgentArgs {
     /// Where /metrics, /healthz and /readyz are served.
     #[arg(long, value_name = "ADDR:PORT", default_value = "[::1]:9465")]
     pub listen: std::net::SocketAddr,
+    /// Take only this zone's hosts and sites (their `zone` in the inventory); several
+    /// agents of one zone on one PostgreSQL store share its work [default: every zone].
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
     /// Also a /metrics series per host, check and family (sixfive_host_check): a big
     /// city's hosts make millions.
     #[arg(long)]

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -339,23 +340,26 @@ fn a_reload_that_shortens_the_interval_takes_effect_at_once() {
     agent.wait_for(|a| complete(&a.db, RunKind::Hosts) >= 2);
 }
 
-/// On either backend's pool: every complete hosts run graded all `hosts` hosts, and no
-/// stored version ended before it began.
-macro_rules! whole_runs_and_ordered_versions {
+/// On either backend's pool: every host is one work item, none is held by a run that
+/// ended (a run lets go of what it did not finish as it ends), and no stored version ended
+/// before it began.
+macro_rules! consistent_work_and_ordered_versions {
     ($pool:expr, $hosts:expr) => {{
-        let partial: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT r.id, COUNT(l.host) FROM scan_runs r
-             LEFT JOIN host_levels l ON l.run_id = r.id
-             WHERE r.status = 'complete' AND r.kind = 'hosts'
-             GROUP BY r.id HAVING COUNT(l.host) <> $1",
+        let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE duty = 'hosts'")
+            .fetch_one(&$pool)
+            .await
+            .unwrap();
+        assert_eq!(items, $hosts, "one work item per host");
+        let held_by_ended: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT w.item, w.run_id FROM work_items w JOIN scan_runs r ON r.id = w.run_id
+             WHERE r.status <> 'running'",
         )
-        .bind($hosts)
         .fetch_all(&$pool)
         .await
         .unwrap();
         assert!(
-            partial.is_empty(),
-            "complete runs that did not grade every host: {partial:?}"
+            held_by_ended.is_empty(),
+            "items held by runs that ended: {held_by_ended:?}"
         );
         let backwards: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM result_versions WHERE to_run IS NOT NULL AND to_run <= from_run",
@@ -367,9 +371,9 @@ macro_rules! whole_runs_and_ordered_versions {
     }};
 }
 
-/// kill -9 at 50 moments of an agent's writes, one agent after another on one store: no
-/// run is complete that did not grade every host, every stored version follows from an
-/// earlier run, and on SQLite the file passes its integrity and foreign key checks.
+/// kill -9 at 50 moments of an agent's writes, one agent after another on one store: the
+/// work items stay one per host and free of ended runs, every stored version follows from
+/// an earlier run, and on SQLite the file passes its integrity and foreign key checks.
 fn kill_9_at_50_moments(db: &str, dir: &Path) {
     const HOSTS: i64 = 20;
     let city = inventory(dir, name_server(), HOSTS as usize, "1s");
@@ -416,11 +420,11 @@ fn kill_9_at_50_moments(db: &str, dir: &Path) {
                     "{} rows name a missing parent",
                     orphans.len()
                 );
-                whole_runs_and_ordered_versions!(pool, HOSTS);
+                consistent_work_and_ordered_versions!(pool, HOSTS);
             }
             StoreUrl::Postgres { options, .. } => {
                 let pool = sqlx::PgPool::connect_with(*options).await.unwrap();
-                whole_runs_and_ordered_versions!(pool, HOSTS);
+                consistent_work_and_ordered_versions!(pool, HOSTS);
             }
         }
     });
@@ -433,8 +437,9 @@ fn kill_9_during_writes_leaves_a_consistent_sqlite_store() {
     kill_9_at_50_moments(&db, dir.path());
 }
 
-#[test]
-fn kill_9_during_writes_leaves_a_consistent_postgres_store() {
+/// A new database named `name` on the test's PostgreSQL server, as a store URL; None (the
+/// test skipped, and said so) when there is no server.
+fn postgres_database(name: &str) -> Option<String> {
     let Ok(admin) = std::env::var("SIXFIVE_TEST_POSTGRES") else {
         common::skip::skip(&format!(
             "no PostgreSQL: {}",
@@ -443,9 +448,9 @@ fn kill_9_during_writes_leaves_a_consistent_postgres_store() {
                 "SIXFIVE_TEST_POSTGRES is unset (tests/run starts a server)"
             )
         ));
-        return;
+        return None;
     };
-    let name = format!("sixfive_kill_{}", std::process::id());
+    let name = format!("{name}_{}", std::process::id());
     let db = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let StoreUrl::Postgres { options, .. } = admin.parse::<StoreUrl>().unwrap() else {
@@ -462,6 +467,204 @@ fn kill_9_during_writes_leaves_a_consistent_postgres_store() {
                 .unwrap();
         }
     });
+    Some(db)
+}
+
+#[test]
+fn kill_9_during_writes_leaves_a_consistent_postgres_store() {
+    let Some(db) = postgres_database("sixfive_kill") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     kill_9_at_50_moments(&db, dir.path());
+}
+
+/// A name server on 127.0.0.1 that answers nothing and notes when each name was asked:
+/// every lookup times out, so each host's scan takes a second or more, and the moments a
+/// host was asked for are the moments it was scanned, seen from the network.
+fn silent_name_server() -> (SocketAddr, Arc<Mutex<Vec<(String, Instant)>>>) {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = socket.local_addr().unwrap();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let noted = Arc::clone(&asked);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, _)) = socket.recv_from(&mut buf) {
+            let mut labels = Vec::new();
+            let mut at = 12;
+            while at < n && buf[at] != 0 && at + 1 + usize::from(buf[at]) <= n {
+                let len = usize::from(buf[at]);
+                labels.push(String::from_utf8_lossy(&buf[at + 1..at + 1 + len]).to_lowercase());
+                at += 1 + len;
+            }
+            noted
+                .lock()
+                .unwrap()
+                .push((labels.join("."), Instant::now()));
+        }
+    });
+    (address, asked)
+}
+
+/// The moments `fqdn` was scanned: its lookups, those less than `apart` after the last
+/// taken as one scan.
+fn scans_of(asked: &[(String, Instant)], fqdn: &str, apart: Duration) -> Vec<Instant> {
+    let mut scans: Vec<Instant> = Vec::new();
+    let mut last: Option<Instant> = None;
+    for (name, at) in asked {
+        if name != fqdn && !name.ends_with(&format!(".{fqdn}")) {
+            continue;
+        }
+        if last.is_none_or(|last| *at - last >= apart) {
+            scans.push(*at);
+        }
+        last = Some(*at);
+    }
+    scans
+}
+
+#[test]
+fn three_agents_share_their_zone_and_one_killed_mid_scan_loses_no_host() {
+    let Some(db) = postgres_database("sixfive_three") else {
+        return;
+    };
+    const EVERY: Duration = Duration::from_secs(40);
+    let lease = sixfive_inventory::store::LEASE;
+    let dir = tempfile::tempdir().unwrap();
+    let (resolver, asked) = silent_name_server();
+    // Twelve hosts in the agents' zone, three in another zone no agent here serves.
+    let mut text = format!(
+        "version: 1\nscan:\n  resolvers: [\"{resolver}\"]\n  timeouts: {{ dns: 1s }}\n  \
+         scope: [198.18.0.0/15]\n  schedule: {{ hosts: 40s, sites: 40s, jitter: 0% }}\n\
+         agencies: [{{ id: dict, name: DICT }}]\nhosts:\n"
+    );
+    let zone_of = |i: usize| if i < 12 { "dc" } else { "district" };
+    for i in 0..15 {
+        text.push_str(&format!(
+            "  - {{ fqdn: h{i}.agent.test, agency: dict, services: [https], zone: {} }}\n",
+            zone_of(i)
+        ));
+    }
+    let city = dir.path().join("city.yaml");
+    replace(&city, &text);
+    let mut agents: Vec<Child> = (0..3)
+        .map(|_| {
+            let listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            agent_command(Path::new(&db), &city, listen)
+                .args(["--zone", "dc"])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let url: StoreUrl = db.parse().unwrap();
+    let StoreUrl::Postgres { options, .. } = url else {
+        unreachable!()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pool = runtime
+        .block_on(sqlx::PgPool::connect_with(*options))
+        .unwrap();
+    // Kill -9 the first agent seen holding a host: mid-scan, its lease on the host live.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (victim, held, killed_at) = loop {
+        assert!(
+            Instant::now() < deadline,
+            "no agent took a host in a minute"
+        );
+        let holder: Option<(String, String)> = runtime
+            .block_on(
+                sqlx::query_as(
+                    "SELECT r.agent, w.item FROM work_items w
+                     JOIN scan_runs r ON r.id = w.run_id WHERE r.status = 'running' LIMIT 1",
+                )
+                .fetch_optional(&pool),
+            )
+            // Before the first agent made the schema, there is no table to read.
+            .unwrap_or_default();
+        let found = holder.and_then(|(agent, item)| {
+            let pid: u32 = agent.rsplit_once("pid ")?.1.parse().ok()?;
+            let index = agents.iter().position(|child| child.id() == pid)?;
+            Some((index, item))
+        });
+        if let Some((index, item)) = found {
+            agents[index].kill().unwrap();
+            agents[index].wait().unwrap();
+            break (index, item, Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Two and a half intervals more for the two left.
+    std::thread::sleep(EVERY * 5 / 2);
+    let ended = Instant::now();
+    for (i, agent) in agents.iter_mut().enumerate() {
+        if i != victim {
+            agent.kill().unwrap();
+            agent.wait().unwrap();
+        }
+    }
+    let asked = asked.lock().unwrap().clone();
+    // The killed agent's host: taken by another once the lease ran out.
+    let again = scans_of(&asked, &held, Duration::from_secs(10))
+        .into_iter()
+        .find(|at| *at > killed_at)
+        .unwrap_or_else(|| panic!("{held} was not scanned again after its agent was killed"));
+    assert!(
+        again - killed_at <= lease + Duration::from_secs(10),
+        "{held} was scanned again {:?} after the kill",
+        again - killed_at
+    );
+    for i in 0..15 {
+        let fqdn = format!("h{i}.agent.test");
+        let scans: Vec<Instant> = scans_of(&asked, &fqdn, Duration::from_secs(10))
+            .into_iter()
+            .filter(|at| *at > killed_at)
+            .collect();
+        if zone_of(i) == "district" {
+            assert!(scans.is_empty(), "{fqdn} is not the agents' zone's");
+            continue;
+        }
+        // Once an interval: never twice within half of one, never a gap much over one
+        // (a host taken late after a lease ran out waits for its place in the interval).
+        assert!(scans.len() >= 2, "{fqdn}: {} scans", scans.len());
+        for pair in scans.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                gap >= EVERY / 2 && gap <= EVERY * 3 / 2 + lease,
+                "{fqdn} scanned {gap:?} apart"
+            );
+        }
+        assert!(
+            ended - *scans.last().unwrap() <= EVERY * 3 / 2 + lease,
+            "{fqdn} was last scanned {:?} before the end",
+            ended - *scans.last().unwrap()
+        );
+    }
+    // What the store holds agrees: a grade per scan seen, none twice (two agents scanning a
+    // host at once would be one burst of lookups with two grades), at most the scans the
+    // kills cut short missing.
+    let grades: Vec<(String, i64)> = runtime
+        .block_on(
+            sqlx::query_as("SELECT host, COUNT(*) FROM host_levels GROUP BY host").fetch_all(&pool),
+        )
+        .unwrap();
+    for (host, stored) in grades {
+        let seen = scans_of(&asked, &host, Duration::from_secs(10)).len() as i64;
+        assert!(
+            stored <= seen && stored + 2 >= seen,
+            "{host}: {stored} grades stored, {seen} scans seen"
+        );
+    }
+    runtime.block_on(async {
+        let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE zone = 'dc'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(items, 12, "the zone's hosts, each once");
+        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE zone <> 'dc'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(others, 0, "no agent planned another zone's hosts");
+    });
 }

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::op::{Message, OpCode, ResponseCode};
+use sixfive_checks::run::{CancellationToken, Lease};
 use sixfive_checks::{Engine, RecheckRequest, RunRequest};
 use sixfive_inventory::model::Level;
 use sixfive_inventory::run::Finished;
-use sixfive_inventory::store::{RunKind, RunStatus};
+use sixfive_inventory::store::{RunKind, RunStatus, Window};
 use sixfive_inventory::{LoadOptions, Store, StoreUrl};
 use tokio::net::UdpSocket;
 
@@ -305,12 +306,21 @@ async fn a_recheck_runs_the_stored_inventory_imports_nothing_and_adds_no_trend_p
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_spread_run_starts_its_hosts_in_turn_and_stores_them_as_they_finish() {
+async fn a_leased_run_takes_its_hosts_as_they_come_due_and_a_second_agent_none_of_them() {
     let (inventory, store, _dir) = city(3, name_server(false).await).await;
     let engine = engine(&inventory, &store);
+    let window = Window {
+        start: chrono::Utc::now(),
+        interval: Duration::from_secs(6),
+    };
+    let lease = || Lease {
+        duty: "hosts",
+        zone: None,
+        window,
+        close: CancellationToken::new(),
+    };
     let started = std::time::Instant::now();
-    let over = Duration::from_secs(6);
-    let mut run = engine.start_spread(Arc::clone(&inventory), request(&inventory), over);
+    let mut run = engine.start_leased(Arc::clone(&inventory), request(&inventory), lease());
     assert!(run.finished.recv().await.is_some());
     let id = run.progress.borrow().run.unwrap();
     // The first host is stored long before the run ends, not with the last.
@@ -324,11 +334,15 @@ async fn a_spread_run_starts_its_hosts_in_turn_and_stores_them_as_they_finish() 
     while run.finished.recv().await.is_some() {}
     let outcome = run.finish().await.unwrap();
     assert_eq!(outcome.status, RunStatus::Complete);
-    // The third host's turn comes two thirds into the interval.
-    assert!(
-        started.elapsed() >= Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
+    // Spread over the interval, the third host comes due two thirds into it; the run
+    // ends with it, as every host is next due in the next window.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(4), "{took:?}");
+    assert!(took < window.interval, "{took:?}");
     assert_eq!(store.levels(id).await.unwrap().len(), 3);
+    // Another agent's run of the same window finds nothing due: nothing is scanned twice.
+    let second = engine.start_leased(Arc::clone(&inventory), request(&inventory), lease());
+    let outcome = second.finish().await.unwrap();
+    assert_eq!(outcome.status, RunStatus::Complete);
+    assert!(store.levels(outcome.run).await.unwrap().is_empty());
 }

@@ -275,6 +275,10 @@ pub struct Host {
     /// Who answers for the host's migration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The network zone whose agents scan it (`sixfive agent --zone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(pattern::NOT_BLANK))]
+    pub zone: Option<String>,
 }
 
 impl Host {
@@ -446,6 +450,10 @@ pub struct Site {
     pub agency: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ward: Option<String>,
+    /// The network zone whose agents poll it (`sixfive agent --zone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(pattern::NOT_BLANK))]
+    pub zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<GeoPoint>,
     /// The router's management address or name; a list when it has both families.

@@ -35,6 +35,7 @@ fn city(hosts: &[(&str, &str)]) -> Inventory {
                 target: None,
                 tags: Vec::new(),
                 owner: None,
+                zone: None,
             })
             .collect(),
         ..Inventory::default()

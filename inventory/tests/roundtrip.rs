@@ -129,10 +129,14 @@ fn host(agencies: usize) -> impl Strategy<Value = (usize, Host)> {
             date(),
             proptest::collection::vec("[a-z]{1,8}", 0..3),
         ),
-        (text(), proptest::option::of(text())),
+        (
+            text(),
+            proptest::option::of(text()),
+            proptest::option::of("[a-z]{1,8}"),
+        ),
     )
         .prop_map(
-            |(agency, label, services, stage, (internal, target, tags), (reason, owner))| {
+            |(agency, label, services, stage, (internal, target, tags), (reason, owner, zone))| {
                 (
                     agency,
                     Host {
@@ -149,6 +153,7 @@ fn host(agencies: usize) -> impl Strategy<Value = (usize, Host)> {
                         target,
                         tags,
                         owner,
+                        zone,
                     },
                 )
             },
@@ -163,10 +168,14 @@ fn site(agencies: usize) -> impl Strategy<Value = (usize, Site)> {
         proptest::option::of(text()),
         proptest::option::of((-900_000i32..900_000, -1_800_000i32..1_800_000)),
         proptest::collection::vec(ula(), 1..3),
-        (0..PROFILES.len(), 1u16..),
+        (
+            0..PROFILES.len(),
+            1u16..,
+            proptest::option::of("[a-z]{1,8}"),
+        ),
     )
         .prop_map(
-            |(agency, id, name, ward, location, addresses, (profile, port))| {
+            |(agency, id, name, ward, location, addresses, (profile, port, zone))| {
                 let address = if addresses.len() == 1 {
                     Endpoints::One(Endpoint::Ip(addresses[0]))
                 } else {
@@ -195,6 +204,7 @@ fn site(agencies: usize) -> impl Strategy<Value = (usize, Site)> {
                         name,
                         agency: String::new(),
                         ward,
+                        zone,
                         location: location.map(|(lat, lon)| GeoPoint {
                             lat: f64::from(lat) / 10_000.0,
                             lon: f64::from(lon) / 10_000.0,

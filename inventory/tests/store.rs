@@ -36,6 +36,7 @@ fn host(fqdn: &str, agency: &str) -> Host {
         target: None,
         tags: vec!["public".into()],
         owner: None,
+        zone: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn site(id: &str) -> Site {
         name: format!("Site {id}"),
         agency: "dict".into(),
         ward: Some("Hải Châu".into()),
+        zone: None,
         location: None,
         address: Endpoints::One(Endpoint::Ip("fd00:5a::1".parse().unwrap())),
         profile: "generic".into(),

@@ -56,6 +56,7 @@ fn snapshot(hosts: usize) -> MetricsSnapshot {
             agency: agency(n),
             stage: Stage::InProgress,
             owner: None,
+            zone: None,
             tags: Vec::new(),
             grade: level(n).map(|level| Grade {
                 level,

@@ -134,6 +134,7 @@ fn hosts(encoder: &mut DescriptorEncoder, snapshot: &MetricsSnapshot) -> fmt::Re
             let labels = [
                 ("host", line.fqdn.as_str()),
                 ("agency", line.agency.as_str()),
+                ("zone", line.zone.as_deref().unwrap_or_default()),
             ];
             Some((labels, line.grade.as_ref()?))
         })
@@ -235,7 +236,11 @@ fn sites(encoder: &mut DescriptorEncoder, snapshot: &MetricsSnapshot) -> fmt::Re
          4 auth_failed.",
         None,
         polled().map(|(line, report)| {
-            let labels = [("site", line.id.as_str()), ("agency", line.agency.as_str())];
+            let labels = [
+                ("site", line.id.as_str()),
+                ("agency", line.agency.as_str()),
+                ("zone", line.zone.as_deref().unwrap_or_default()),
+            ];
             (labels, state_value(report.state))
         }),
     )?;
@@ -437,6 +442,7 @@ mod tests {
             agency: agency.into(),
             stage: Stage::InProgress,
             owner: None,
+            zone: Some("dc".into()),
             tags: Vec::new(),
             grade: grade.map(|(level, score, regressed)| Grade {
                 level,
@@ -470,6 +476,7 @@ mod tests {
             id: id.into(),
             name: id.into(),
             agency: agency.into(),
+            zone: Some("dc".into()),
             latest,
             rsrp_history: Vec::new(),
         };
@@ -519,7 +526,7 @@ mod tests {
         );
         assert!(page.ends_with("# EOF\n"), "{page}");
         let samples = parse(&page);
-        let host = |fqdn| [("host", fqdn), ("agency", "dict")];
+        let host = |fqdn| [("host", fqdn), ("agency", "dict"), ("zone", "dc")];
         let a = host("a.danang.test");
         assert_eq!(
             value(&samples, "sixfive_host_level", &a),
@@ -612,7 +619,7 @@ mod tests {
             value(
                 &samples,
                 "sixfive_site_state",
-                &[("site", "hai-chau-01"), ("agency", "dict")]
+                &[("site", "hai-chau-01"), ("agency", "dict"), ("zone", "dc")]
             ),
             Some(1.0),
             "degraded"
@@ -677,7 +684,7 @@ mod tests {
             "{page}"
         );
         let samples = parse(&page);
-        let labels = [("host", fqdn), ("agency", agency)];
+        let labels = [("host", fqdn), ("agency", agency), ("zone", "dc")];
         assert_eq!(value(&samples, "sixfive_host_level", &labels), Some(-1.0));
         let check = [("host", fqdn), ("check", "tcp.v6"), ("family", "v6")];
         assert_eq!(

@@ -364,6 +364,7 @@ mod tests {
         HostLine {
             fqdn: fqdn.into(),
             agency: agency.into(),
+            zone: None,
             stage: Stage::Planned,
             owner: Some("Minh".into()),
             tags: vec!["portal".into()],

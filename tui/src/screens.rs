@@ -34,6 +34,7 @@ fn host(
     HostLine {
         fqdn: fqdn.into(),
         agency: agency.into(),
+        zone: None,
         stage,
         owner: Some("Minh".into()),
         tags: Vec::new(),
@@ -69,6 +70,7 @@ fn site(id: &str, state: &str, tech: &str, rsrp: f64, sinr: f64, v6: bool) -> Si
         id: id.into(),
         name: id.into(),
         agency: "dict".into(),
+        zone: None,
         latest: Some(report),
         rsrp_history: [-95.0, -98.0, -101.0, -104.0, -108.0, rsrp]
             .into_iter()
@@ -170,6 +172,7 @@ pub fn board() -> Board {
                 id: "ward-camle".into(),
                 name: "ward-camle".into(),
                 agency: "dict".into(),
+                zone: None,
                 latest: None,
                 rsrp_history: Vec::new(),
             },

@@ -274,6 +274,7 @@ mod tests {
                 target: None,
                 tags: Vec::new(),
                 owner: None,
+                zone: None,
             }],
             ..Inventory::default()
         }

@@ -120,6 +120,7 @@ pub fn host(services: &[Service]) -> Host {
         target: None,
         tags: Vec::new(),
         owner: None,
+        zone: None,
     }
 }
 

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use futures::stream::{self, Stream, StreamExt};
+use futures::stream::{Stream, StreamExt};
 use sixfive_inventory::model::{Host, Level, Scan, Service};
 use sixfive_inventory::results::{CheckRecord, HostLevel, Status};
 use sixfive_inventory::run::HostReport;
@@ -78,27 +78,27 @@ impl Scanner {
         }
     }
 
-    /// Scans `hosts`, yielding each report as it completes (not in input order). Each host
-    /// is its own task, so a multi-threaded runtime spreads hosts over every core, and a
-    /// task that fails is reported as that host's `error`, never the run's end. Each host
-    /// starts in its turn when they are spread over `over`.
-    pub fn scan_all(
+    /// Scans the hosts `hosts` yields, as they come, yielding each report as it completes
+    /// (not in input order). Each host is its own task, so a multi-threaded runtime spreads
+    /// hosts over every core, and a task that fails is reported as that host's `error`,
+    /// never the run's end. The next host is asked for when there is room for it.
+    pub fn scan_all<S>(
         self: &Arc<Self>,
-        hosts: Vec<Host>,
+        hosts: S,
         previous: Arc<HashMap<String, Level>>,
-        over: std::time::Duration,
-    ) -> impl Stream<Item = HostReport> + use<> {
+    ) -> impl Stream<Item = HostReport> + use<S>
+    where
+        S: Stream<Item = Host> + Send + 'static,
+    {
         let in_flight = self.hosts_in_flight;
         let scanner = Arc::clone(self);
-        let (start, count) = (tokio::time::Instant::now(), hosts.len());
-        stream::iter(hosts.into_iter().enumerate())
-            .map(move |(i, host)| {
+        hosts
+            .map(move |host| {
                 let (scanner, previous) = (Arc::clone(&scanner), Arc::clone(&previous));
                 // Dropped with the stream when a run is cancelled: the host's probes stop.
                 let task = AbortOnDropHandle::new(tokio::spawn({
                     let host = host.clone();
                     async move {
-                        crate::run::turn(start, over, i, count).await;
                         let before = previous.get(&host.fqdn).copied();
                         scanner.scan_host(&host, before).await
                     }

@@ -3,16 +3,20 @@
 //! selected hosts and sites through one [`Network`] (one rate limit, one set of
 //! per-address limits), writes what they find from its own task in batches, publishes
 //! progress snapshots, and stores the run complete, or incomplete when it is cancelled.
+//! An agent's run takes its hosts or sites from the store's work items as they come due
+//! ([`Lease`]), so that several agents share a duty without scanning anything twice.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::Utc;
 use futures::StreamExt;
+use futures::stream::{self, BoxStream};
 use sixfive_inventory::model::{Host, Inventory, Scan, Site};
 use sixfive_inventory::results::{CheckRecord, HostLevel, SiteReport, SiteSample};
 use sixfive_inventory::run::{Finished, Progress, RunId};
-use sixfive_inventory::store::{RunKind, RunStatus};
+use sixfive_inventory::store::{RunKind, RunStatus, Window, WorkScope};
 use sixfive_inventory::{Store, StoreError};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -33,6 +37,12 @@ const FLUSH: Duration = Duration::from_secs(2);
 /// How often a run says its owner is alive, well within the store's STALE_AFTER.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 const _: () = assert!(HEARTBEAT.as_secs() * 4 <= sixfive_inventory::store::STALE_AFTER.as_secs());
+const _: () = assert!(HEARTBEAT.as_secs() * 3 <= sixfive_inventory::store::LEASE.as_secs());
+/// How long a leased run waits at most before asking the store for due work again: another
+/// agent's lease may run out, or its plan add an item, meanwhile.
+const ASK_EVERY: Duration = Duration::from_secs(1);
+/// And at least, when an item is due but another agent is taking it right now.
+const ASK_AGAIN: Duration = Duration::from_millis(100);
 
 /// What to run: the hosts and sites the caller selected, and who asks.
 pub struct RunRequest {
@@ -52,11 +62,34 @@ pub struct RecheckRequest {
     pub owner: String,
 }
 
+/// One agent's share of a duty in one window of its schedule: the duty's work items (its
+/// hosts or its sites) that come due in the window, each taken under a lease.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// The duty whose items these are (`hosts`, `sites`…).
+    pub duty: &'static str,
+    /// Only this zone's items; every zone's when None.
+    pub zone: Option<String>,
+    pub window: Window,
+    /// Ends the window early (a reload): no more items are taken, those taken finish, and
+    /// the run is complete.
+    pub close: CancellationToken,
+}
+
+impl Lease {
+    fn scope(&self) -> WorkScope<'_> {
+        WorkScope {
+            duty: self.duty,
+            zone: self.zone.as_deref(),
+        }
+    }
+}
+
 /// Where a run's hosts and sites come from.
 enum Work {
-    /// The caller's inventory, imported into the store first; its hosts and sites start
-    /// evenly spread over the duration.
-    Imported(RunRequest, Duration),
+    /// The caller's inventory, imported into the store first; its hosts and sites all at
+    /// once, or as they come due under a lease.
+    Imported(RunRequest, Option<Lease>),
     /// The store's inventory, unchanged: a re-check from the UI, whose copy of the file may
     /// be older than what the store holds now (importing it would roll that back).
     Stored(RecheckRequest),
@@ -146,20 +179,22 @@ impl Engine {
 
     /// Starts one stored run of `request` against `inventory` (imported first).
     pub fn start(&self, inventory: Arc<Inventory>, request: RunRequest) -> Run {
-        self.start_spread(inventory, request, Duration::ZERO)
+        let totals = (request.hosts.len(), request.sites.len());
+        self.launch(totals, Work::Imported(request, None), inventory)
     }
 
-    /// Starts one stored run as [`Engine::start`] does, its hosts and its sites each
-    /// starting evenly spread over `over` (the agent's interval) rather than all at once,
-    /// as fast as the rate limit allows: a city's hosts see a steady trickle of probes.
-    pub fn start_spread(
+    /// Starts one stored run as [`Engine::start`] does, of the hosts (or the sites) of
+    /// `request` that come due in `lease`'s window: they become the duty's work items,
+    /// spread over the interval, and the run takes each when it is due and no other agent
+    /// holds it. A city's hosts see a steady trickle of probes, each once an interval.
+    pub fn start_leased(
         &self,
         inventory: Arc<Inventory>,
         request: RunRequest,
-        over: Duration,
+        lease: Lease,
     ) -> Run {
         let totals = (request.hosts.len(), request.sites.len());
-        self.launch(totals, Work::Imported(request, over), inventory)
+        self.launch(totals, Work::Imported(request, Some(lease)), inventory)
     }
 
     /// Starts one stored run of the hosts and sites `recheck` names, as the store has them;
@@ -243,8 +278,8 @@ impl Driver {
         let store = &self.store;
         // Every stored result refers to a host or site the store knows, and the run notes
         // the import it ran against.
-        let (hosts, sites, owner, import, kind, spread) = match work {
-            Work::Imported(request, spread) => {
+        let (hosts, sites, owner, import, kind, lease) = match work {
+            Work::Imported(request, lease) => {
                 let imported = store
                     .import(&inventory, &request.source, &request.owner)
                     .await?;
@@ -259,22 +294,23 @@ impl Driver {
                     owner,
                     ..
                 } = request;
-                (hosts, sites, owner, imported.as_of, kind, spread)
+                (hosts, sites, owner, imported.as_of, kind, lease)
             }
             Work::Stored(recheck) => {
                 let (hosts, sites) = stored(store, &recheck, &inventory).await?;
                 let import = store.latest_import().await?;
-                let spread = Duration::ZERO;
-                (
-                    hosts,
-                    sites,
-                    recheck.owner,
-                    import,
-                    RunKind::Recheck,
-                    spread,
-                )
+                (hosts, sites, recheck.owner, import, RunKind::Recheck, None)
             }
         };
+        if let Some(lease) = &lease {
+            let items: Vec<(&str, &str)> = (hosts.iter())
+                .map(|h| (h.fqdn.as_str(), h.zone.as_deref().unwrap_or_default()))
+                .chain(
+                    (sites.iter()).map(|s| (s.id.as_str(), s.zone.as_deref().unwrap_or_default())),
+                )
+                .collect();
+            store.plan_work(lease.scope(), &items, lease.window).await?;
+        }
         let previous_levels = Arc::new(store.latest_levels().await?);
         let mut previous_samples: HashMap<String, SiteReport> = store
             .latest_samples(None)
@@ -289,20 +325,36 @@ impl Driver {
 
         let (batches, inbox) = mpsc::channel::<Batch>(4);
         let writer = tokio::spawn(write(Arc::clone(store), run, inbox));
-        let sites = sites
+        let sites: Vec<_> = sites
             .into_iter()
             .map(|site| {
                 let before = previous_samples.remove(&site.id);
                 (site, before)
             })
             .collect();
+        // What the store refused while handing out work: the run is then incomplete.
+        let refused = Arc::new(Mutex::new(None));
+        let (hosts, sites): (BoxStream<Host>, BoxStream<(Site, Option<SiteReport>)>) = match lease {
+            None => (stream::iter(hosts).boxed(), stream::iter(sites).boxed()),
+            // A duty's items are its hosts or its sites, never both.
+            Some(lease) if sites.is_empty() => {
+                let by_name = hosts.into_iter().map(|h| (h.fqdn.clone(), h)).collect();
+                let taken = leased(Arc::clone(store), lease, run, by_name, &refused);
+                (taken.boxed(), stream::empty().boxed())
+            }
+            Some(lease) => {
+                let by_name = (sites.into_iter()).map(|s| (s.0.id.clone(), s)).collect();
+                let taken = leased(Arc::clone(store), lease, run, by_name, &refused);
+                (stream::empty().boxed(), taken.boxed())
+            }
+        };
         let hosts = self
             .scanner
-            .scan_all(hosts, previous_levels, spread)
+            .scan_all(hosts, previous_levels)
             .map(|report| Finished::Host(Box::new(report)));
         let sites = self
             .poller
-            .poll_all(sites, spread)
+            .poll_all(sites)
             .map(|report| Finished::Site(Box::new(report)));
         let mut work = std::pin::pin!(futures::stream::select(hosts, sites));
         let mut batch = Batch::default();
@@ -337,7 +389,8 @@ impl Driver {
         let written = writer
             .await
             .unwrap_or_else(|failure| std::panic::resume_unwind(failure.into_panic()));
-        let status = if cancelled || written.is_err() {
+        let refused = refused.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let status = if cancelled || written.is_err() || refused.is_some() {
             RunStatus::Incomplete
         } else {
             RunStatus::Complete
@@ -345,6 +398,9 @@ impl Driver {
         let closed = store.finish_run(run, status).await;
         written?;
         closed?;
+        if let Some(error) = refused {
+            return Err(error);
+        }
         // History thins after every run, so a year of daily scans keeps its size in check;
         // the run itself is stored by now, and the next one thins what this one could not.
         if let Err(error) = store.apply_retention(inventory.scan.retention.0).await {
@@ -415,13 +471,69 @@ async fn write(
     }
 }
 
-/// Waits for the `i`th of `n` items' turn when they start evenly spread over `over` from
-/// `start`; at once when `over` is zero.
-pub(crate) async fn turn(start: tokio::time::Instant, over: Duration, i: usize, n: usize) {
-    if !over.is_zero() && n > 0 {
-        let offset = over.mul_f64(i as f64 / n as f64);
-        tokio::time::sleep_until(start + offset).await;
-    }
+/// The items of `lease` that run `run` takes as they come due in its window, each as
+/// `by_name` has it; ends when the window ends or closes, or when nothing more comes due
+/// in it. An item the store names that this agent's inventory lacks (another agent's newer
+/// inventory planned it) is left to the agents that know it. A store error ends the taking
+/// and is kept in `refused`.
+fn leased<T: Clone + Send + Sync + 'static>(
+    store: Arc<Store>,
+    lease: Lease,
+    run: RunId,
+    by_name: HashMap<String, T>,
+    refused: &Arc<Mutex<Option<StoreError>>>,
+) -> impl futures::Stream<Item = T> + Send + 'static {
+    let refused = Arc::clone(refused);
+    let refuse = move |error: StoreError| {
+        tracing::warn!(run, %error, "the store handed out no more work");
+        *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+    };
+    let by_name = Arc::new(by_name);
+    stream::unfold(VecDeque::new(), move |mut ready| {
+        let (store, lease, by_name, refuse) = (
+            Arc::clone(&store),
+            lease.clone(),
+            Arc::clone(&by_name),
+            refuse.clone(),
+        );
+        async move {
+            loop {
+                if let Some(item) = ready.pop_front() {
+                    return Some((item, ready));
+                }
+                let end = lease.window.end();
+                if lease.close.is_cancelled() || Utc::now() >= end {
+                    return None;
+                }
+                match store.claim_work(lease.scope(), run, lease.window).await {
+                    Ok(names) if !names.is_empty() => {
+                        ready.extend(names.iter().filter_map(|name| by_name.get(name).cloned()));
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        refuse(error);
+                        return None;
+                    }
+                }
+                let next = match store.next_work(lease.scope()).await {
+                    // In the store's milliseconds, as the items' due times are.
+                    Ok(next) => {
+                        next.filter(|next| next.timestamp_millis() < end.timestamp_millis())?
+                    }
+                    Err(error) => {
+                        refuse(error);
+                        return None;
+                    }
+                };
+                let wait = (next - Utc::now()).to_std().unwrap_or_default();
+                tokio::select! {
+                    () = lease.close.cancelled() => {}
+                    () = tokio::time::sleep(wait.clamp(ASK_AGAIN, ASK_EVERY)) => {}
+                }
+            }
+        }
+    })
 }
 
 /// What a failed task says, for the record that stands in for its host or site.

@@ -1,8 +1,9 @@
 //! The agent's schedule (`scan.schedule`): one loop per duty (hosts, hosts in progress,
-//! sites) that starts a run of its hosts or sites once per interval through the run driver,
-//! spread over the interval, never overlapping its own previous run, and backing off when
-//! a run fails (the store is down). The inventory and engine may change under it (a
-//! reload): each run takes the newest.
+//! sites) that starts a run through the run driver once per interval, a window in which it
+//! takes the duty's work items as they come due (spread over the interval, shared with the
+//! zone's other agents), never overlapping its own previous run, and backing off when a
+//! run fails (the store is down). The inventory and engine may change under it (a reload):
+//! a reload ends the window, and the next starts at once with the newest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{Engine, RunRequest};
+use sixfive_inventory::store::Window;
+
+use super::{Engine, Lease, RunRequest};
 
 /// The longest wait before trying a failed run again.
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
@@ -48,22 +51,33 @@ impl Duty {
         }
     }
 
-    /// The run request of this duty over `inventory`.
-    fn request(self, inventory: &Inventory, owner: &str, source: &str) -> RunRequest {
+    /// The run request of this duty over `inventory`, of `zone` only when given.
+    fn request(
+        self,
+        inventory: &Inventory,
+        zone: Option<&str>,
+        owner: &str,
+        source: &str,
+    ) -> RunRequest {
         let own_interval = inventory.scan.schedule.hosts_in_progress.is_some();
+        let ours = |of: &Option<String>| zone.is_none_or(|zone| of.as_deref() == Some(zone));
+        let hosts = (inventory.hosts.iter()).filter(|h| ours(&h.zone));
         let hosts = match self {
             Duty::Sites => Vec::new(),
-            Duty::Hosts => (inventory.hosts.iter())
+            Duty::Hosts => hosts
                 .filter(|h| !(own_interval && h.stage == Stage::InProgress))
                 .cloned()
                 .collect(),
-            Duty::HostsInProgress => (inventory.hosts.iter())
+            Duty::HostsInProgress => hosts
                 .filter(|h| h.stage == Stage::InProgress)
                 .cloned()
                 .collect(),
         };
         let sites = match self {
-            Duty::Sites => inventory.sites.clone(),
+            Duty::Sites => (inventory.sites.iter())
+                .filter(|s| ours(&s.zone))
+                .cloned()
+                .collect(),
             Duty::Hosts | Duty::HostsInProgress => Vec::new(),
         };
         RunRequest {
@@ -96,10 +110,12 @@ pub struct DutyState {
     pub failing: Option<String>,
 }
 
-/// Runs `duty` on its schedule until `stop`; a run under way when `stop` comes is
-/// cancelled and stored incomplete before this returns. `state` follows the duty.
+/// Runs `duty` (of `zone` only, when given) on its schedule until `stop`; a run under way
+/// when `stop` comes is cancelled and stored incomplete before this returns. `state`
+/// follows the duty.
 pub async fn keep(
     duty: Duty,
+    zone: Option<String>,
     mut armed: watch::Receiver<Arc<Armed>>,
     owner: String,
     stop: CancellationToken,
@@ -133,7 +149,7 @@ pub async fn keep(
                 continue;
             }
         }
-        let request = duty.request(&current.inventory, &owner, &current.source);
+        let request = duty.request(&current.inventory, zone.as_deref(), &owner, &current.source);
         let started = Instant::now();
         last_start = Some(started);
         let idle = request.hosts.is_empty() && request.sites.is_empty();
@@ -142,20 +158,34 @@ pub async fn keep(
             next = started + interval;
             continue;
         }
-        // Spread over the interval less its jitter, so the run ends before the next starts.
-        let over = interval.saturating_sub(schedule.jitter.of(interval));
-        let run = current
-            .engine
-            .start_spread(Arc::clone(&current.inventory), request, over);
+        let lease = Lease {
+            duty: duty.as_str(),
+            zone: zone.clone(),
+            window: Window {
+                start: Utc::now(),
+                interval,
+            },
+            close: CancellationToken::new(),
+        };
+        let close = lease.close.clone();
+        let run = (current.engine).start_leased(Arc::clone(&current.inventory), request, lease);
         state.send_modify(|s| s.running = true);
         let cancel = run.cancel.clone();
         let finishing = run.finish();
         tokio::pin!(finishing);
-        let (outcome, stopping) = tokio::select! {
-            outcome = &mut finishing => (outcome, false),
-            () = stop.cancelled() => {
-                cancel.cancel();
-                (finishing.await, true)
+        let mut reloaded = false;
+        let (outcome, stopping) = loop {
+            tokio::select! {
+                outcome = &mut finishing => break (outcome, false),
+                () = stop.cancelled() => {
+                    cancel.cancel();
+                    break (finishing.await, true);
+                }
+                // The window ends with what it took; the next has the new inventory.
+                _ = armed.changed(), if !reloaded => {
+                    reloaded = true;
+                    close.cancel();
+                }
             }
         };
         match outcome {
@@ -169,7 +199,11 @@ pub async fn keep(
                     }
                 });
                 backoff = Duration::from_secs(1);
-                next = after(started, &schedule, interval);
+                next = if reloaded {
+                    Instant::now()
+                } else {
+                    after(started, &schedule, interval)
+                };
             }
             Err(error) => {
                 tracing::warn!(duty = duty.as_str(), %error, retry_in = ?backoff, "run failed");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use async_snmp::Oid;
 use chrono::Utc;
-use futures::stream::{self, Stream, StreamExt};
+use futures::stream::{Stream, StreamExt};
 use hickory_proto::rr::Name;
 use sixfive_inventory::load::{SecretError, read_secret};
 use sixfive_inventory::model::{self, Endpoint, Scan, Site, SnmpVersion};
@@ -112,26 +112,21 @@ impl SitePoller {
         }
     }
 
-    /// Polls `sites`, yielding each report as it completes (not in input order); each
-    /// starts from its previous report for counter deltas, reboots and hysteresis, in its
-    /// turn when the sites are spread over `over`.
-    pub fn poll_all(
-        self: &Arc<Self>,
-        sites: Vec<(Site, Option<SiteReport>)>,
-        over: Duration,
-    ) -> impl Stream<Item = SiteReport> + use<> {
+    /// Polls the sites `sites` yields, as they come, yielding each report as it completes
+    /// (not in input order); each starts from its previous report for counter deltas,
+    /// reboots and hysteresis.
+    pub fn poll_all<S>(self: &Arc<Self>, sites: S) -> impl Stream<Item = SiteReport> + use<S>
+    where
+        S: Stream<Item = (Site, Option<SiteReport>)> + Send + 'static,
+    {
         let poller = Arc::clone(self);
-        let (start, count) = (tokio::time::Instant::now(), sites.len());
-        stream::iter(sites.into_iter().enumerate())
-            .map(move |(i, (site, previous))| {
+        sites
+            .map(move |(site, previous)| {
                 let poller = Arc::clone(&poller);
                 // Dropped with the stream when a run is cancelled: the site's probes stop.
                 let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn({
                     let site = site.clone();
-                    async move {
-                        crate::run::turn(start, over, i, count).await;
-                        poller.poll(&site, previous.as_ref()).await
-                    }
+                    async move { poller.poll(&site, previous.as_ref()).await }
                 }));
                 async move {
                     match task.await {

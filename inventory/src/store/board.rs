@@ -26,6 +26,8 @@ pub struct HostLine {
     /// The inventory's stage, or the hand-edited one over it.
     pub stage: Stage,
     pub owner: Option<String>,
+    /// The network zone whose agents scan it.
+    pub zone: Option<String>,
     pub tags: Vec<String>,
     /// The grade of the newest complete run that graded the host conclusively; None before
     /// one did.
@@ -50,6 +52,7 @@ pub struct SiteLine {
     pub id: String,
     pub name: String,
     pub agency: String,
+    pub zone: Option<String>,
     pub latest: Option<SiteReport>,
     pub rsrp_history: Vec<Option<f64>>,
 }
@@ -146,6 +149,7 @@ impl Store {
                     id: site.id,
                     name: site.name,
                     agency: site.agency,
+                    zone: site.zone,
                 }
             })
             .collect();
@@ -162,11 +166,16 @@ impl Store {
     /// document it shows, as one JSON array (a big city has 100,000 documents, which
     /// cost far more read whole, row by row), with the hand edits over them.
     async fn host_lines(&self) -> Result<Vec<HostLine>, StoreError> {
-        /// fqdn, agency, and from the document stage, owner and tags.
+        /// fqdn, agency, and from the document stage, owner, zone and tags.
         type Row = (
             String,
             String,
-            (Option<Stage>, Option<String>, Option<Vec<String>>),
+            (
+                Option<Stage>,
+                Option<String>,
+                Option<String>,
+                Option<Vec<String>>,
+            ),
         );
         let rows = on_pool!(self, pool, dialect => {
             let query = format!(
@@ -174,7 +183,7 @@ impl Store {
                  WHERE kind = 'host' AND removed_at IS NULL",
                 agg = dialect.json_agg,
                 array = dialect.json_array,
-                fields = (dialect.doc_fields)(&["stage", "owner", "tags"]),
+                fields = (dialect.doc_fields)(&["stage", "owner", "zone", "tags"]),
             );
             // No rows aggregate to NULL on PostgreSQL.
             let rows: Option<Json<Vec<Row>>> = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
@@ -185,7 +194,7 @@ impl Store {
         let mut annotations = self.annotations(Kind::Host, None).await?;
         let mut lines: Vec<HostLine> = rows
             .into_iter()
-            .map(|(fqdn, agency, (stage, owner, tags))| {
+            .map(|(fqdn, agency, (stage, owner, zone, tags))| {
                 let edits = annotations.remove(&fqdn).unwrap_or_default();
                 HostLine {
                     stage: edits
@@ -194,6 +203,7 @@ impl Store {
                         .or(stage)
                         .unwrap_or_default(),
                     owner: edits.get("owner").cloned().or(owner),
+                    zone,
                     tags: tags.unwrap_or_default(),
                     grade: None,
                     failing: Vec::new(),

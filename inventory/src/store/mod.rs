@@ -12,6 +12,7 @@ pub use board::{Board, Grade, HostLine, RunLevels, SPARK_SAMPLES, SiteLine};
 pub use inventory::{Change, ImportSummary, Kind, Stored};
 pub use results::ResultVersion;
 pub use runs::{Run, RunKind, RunStatus, STALE_AFTER};
+pub use work::{LEASE, Window, WorkScope, next_due};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -146,6 +147,9 @@ struct Dialect {
     doc_fields: fn(&[&str]) -> String,
     /// A run's finishing day, UTC.
     finished_day: &'static str,
+    /// What a SELECT of rows to take ends with: PostgreSQL skips those another agent is
+    /// taking; SQLite's write lock (`begin_write`) already serialises the takers.
+    skip_locked: &'static str,
 }
 
 const SQLITE: Dialect = Dialect {
@@ -160,6 +164,7 @@ const SQLITE: Dialect = Dialect {
         format!("json_extract(doc, {})", paths.join(", "))
     },
     finished_day: "substr(finished_at, 1, 10)",
+    skip_locked: "",
 };
 
 const POSTGRES: Dialect = Dialect {
@@ -174,6 +179,7 @@ const POSTGRES: Dialect = Dialect {
         format!("json_build_array({})", fields.join(", "))
     },
     finished_day: "(finished_at AT TIME ZONE 'UTC')::date",
+    skip_locked: " FOR UPDATE SKIP LOCKED",
 };
 
 /// Runs the same code on whichever pool the store has; the SQL must suit both dialects,
@@ -217,6 +223,18 @@ macro_rules! in_running_run {
     };
 }
 
+/// Appends ` IN (…)` binding every item, to a query builder on either backend.
+macro_rules! push_in {
+    ($query:expr, $items:expr) => {{
+        $query.push(" IN (");
+        let mut list = $query.separated(", ");
+        for item in $items {
+            list.push_bind(*item);
+        }
+        $query.push(")");
+    }};
+}
+
 // After the macros, which they use.
 mod audit;
 mod board;
@@ -226,6 +244,7 @@ pub mod metrics;
 mod results;
 mod runs;
 mod samples;
+mod work;
 
 pub struct Store {
     backend: Backend,

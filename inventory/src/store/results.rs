@@ -31,18 +31,6 @@ macro_rules! stored_result {
 const VERSION_COLUMNS: &str = "v.id, v.host, v.check_id, v.family, v.address, v.port, v.occurrence,
      v.status, v.detail, v.hint, v.evidence, v.position, v.from_run, v.to_run";
 
-/// Appends ` IN (…)` binding every item, to a query builder on either backend.
-macro_rules! push_in {
-    ($query:expr, $items:expr) => {{
-        $query.push(" IN (");
-        let mut list = $query.separated(", ");
-        for item in $items {
-            list.push_bind(*item);
-        }
-        $query.push(")");
-    }};
-}
-
 impl Store {
     /// Each host's level in the newest complete run that graded it conclusively: what a
     /// regression is measured against, whichever hosts that run covered.
@@ -210,6 +198,7 @@ impl Store {
                 );
                 upsert.build().persistent(false).execute(&mut *tx).await?;
             }
+            work::finish_work(&mut tx, run, &hosts).await?;
         })
     }
 

@@ -78,16 +78,29 @@ impl Store {
         .await?))
     }
 
-    /// Says the run's owner is alive.
+    /// Says the run's owner is alive, and renews the leases on the work items it holds.
     pub async fn beat(&self, run: i64) -> Result<(), StoreError> {
-        on_pool!(self, pool => sqlx::query(
-            "UPDATE scan_runs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'",
-        )
-        .bind(Utc::now())
-        .bind(run)
-        .execute(pool)
-        .await?
-        .rows_affected());
+        let now = Utc::now();
+        let lease_until = (now + work::LEASE).timestamp_millis();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let running = sqlx::query(
+                "UPDATE scan_runs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'",
+            )
+            .bind(now)
+            .bind(run)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if running > 0 {
+                sqlx::query("UPDATE work_items SET lease_until_ms = $1 WHERE run_id = $2")
+                    .bind(lease_until)
+                    .bind(run)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -118,17 +131,23 @@ impl Store {
             if heartbeat_at.unwrap_or(started_at) >= cutoff {
                 continue;
             }
-            expired += on_pool!(self, pool => sqlx::query(
-                "UPDATE scan_runs SET status = 'incomplete', finished_at = $1
-                 WHERE id = $2 AND status = 'running'
-                 AND (heartbeat_at IS NULL AND $3 IS NULL OR heartbeat_at = $3)",
-            )
-            .bind(Utc::now())
-            .bind(id)
-            .bind(heartbeat_at)
-            .execute(pool)
-            .await?
-            .rows_affected());
+            expired += on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let closed = sqlx::query(
+                    "UPDATE scan_runs SET status = 'incomplete', finished_at = $1
+                     WHERE id = $2 AND status = 'running'
+                     AND (heartbeat_at IS NULL AND $3 IS NULL OR heartbeat_at = $3)",
+                )
+                .bind(Utc::now())
+                .bind(id)
+                .bind(heartbeat_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                sqlx::query(work::RELEASE).bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                closed
+            });
         }
         Ok(expired)
     }
@@ -151,6 +170,7 @@ impl Store {
             if done == 0 {
                 return Err(StoreError::RunClosed(run));
             }
+            sqlx::query(work::RELEASE).bind(run).execute(&mut *tx).await?;
             if status == RunStatus::Complete {
                 sqlx::query(
                     "INSERT INTO host_current (host, run_id, level)

@@ -5,20 +5,24 @@ use super::*;
 impl Store {
     /// Adds a batch of site samples to a running scan, all or none.
     pub async fn record_samples(&self, run: i64, samples: &[SiteSample]) -> Result<(), StoreError> {
-        in_running_run!(self, run, tx => for rows in samples.chunks(ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO site_samples (run_id, site, at, state, reasons, data) ",
-            );
-            insert.push_values(rows, |mut row, s| {
-                row.push_bind(run)
-                    .push_bind(&s.site)
-                    .push_bind(s.at)
-                    .push_bind(s.state.as_str())
-                    .push_bind(Json(&s.reasons))
-                    .push_bind(Json(&s.data));
-            });
-            // A statement of this many rows is rarely seen twice: not worth a cache slot.
-            insert.build().persistent(false).execute(&mut *tx).await?;
+        let sites: Vec<&str> = samples.iter().map(|s| s.site.as_str()).collect();
+        in_running_run!(self, run, tx => {
+            for rows in samples.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO site_samples (run_id, site, at, state, reasons, data) ",
+                );
+                insert.push_values(rows, |mut row, s| {
+                    row.push_bind(run)
+                        .push_bind(&s.site)
+                        .push_bind(s.at)
+                        .push_bind(s.state.as_str())
+                        .push_bind(Json(&s.reasons))
+                        .push_bind(Json(&s.data));
+                });
+                // A statement of this many rows is rarely seen twice: not worth a cache slot.
+                insert.build().persistent(false).execute(&mut *tx).await?;
+            }
+            work::finish_work(&mut tx, run, &sites).await?;
         })
     }
 
