@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum_server::tls_rustls::RustlsConfig;
 use chrono::Utc;
 use sixfive_checks::Engine;
 use sixfive_checks::run::CancellationToken;
@@ -46,6 +47,10 @@ const SETTLE: Duration = Duration::from_millis(300);
 pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
     let path = inventory_path(None, global)?;
     let profiles = profiles(global)?;
+    let web = match &args.web_config {
+        Some(file) => crate::web::load(file)?,
+        None => crate::web::WebConfig::default(),
+    };
     block_on(async move {
         // Held until the agent exits; the kernel lets go of it if the agent dies. Taken
         // before the store opens, so a second agent touches nothing of it.
@@ -57,9 +62,26 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
         tracing::info!(store = %url, "opening the store");
         let store = Arc::new(Store::open(&url).await?);
         // Before any run starts: an agent that cannot serve its health stops at once.
+        let cannot_listen = |e: std::io::Error| {
+            Failure::Unavailable(format!("cannot listen on {}: {e}", args.listen))
+        };
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
-            .map_err(|e| Failure::Unavailable(format!("cannot listen on {}: {e}", args.listen)))?;
+            .map_err(cannot_listen)?;
+        let tls = match &web.tls_server_config {
+            Some(tls) => Some(
+                RustlsConfig::from_pem_file(&tls.cert_file, &tls.key_file)
+                    .await
+                    .map_err(|e| {
+                        Failure::Usage(format!(
+                            "cannot use the certificate {} and key {}: {e}",
+                            tls.cert_file.display(),
+                            tls.key_file.display()
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
         let loader = Loader {
             path: path.clone(),
             profiles,
@@ -103,15 +125,39 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
         };
         tokio::spawn(endpoint.clone().keep_fresh(stop.clone()));
         tracing::info!(listen = %args.listen, inventory = %path.display(), %owner, "agent started");
-        let server = tokio::spawn({
-            let stop = stop.clone();
-            async move {
-                axum::serve(listener, endpoint.router())
-                    .with_graceful_shutdown(async move { stop.cancelled().await })
-                    .await
+        let router = endpoint
+            .router()
+            .layer(axum::middleware::from_fn_with_state(
+                crate::web::Users::new(web.basic_auth_users),
+                crate::web::authorize,
+            ));
+        let server = match tls.clone() {
+            None => tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(async move { stop.cancelled().await })
+                        .await
+                }
+            }),
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                tokio::spawn({
+                    let (stop, handle) = (stop.clone(), handle.clone());
+                    async move {
+                        stop.cancelled().await;
+                        handle.graceful_shutdown(Some(Duration::from_secs(1)));
+                    }
+                });
+                let listener = listener.into_std().map_err(cannot_listen)?;
+                let server = axum_server::from_tcp_rustls(listener, tls)
+                    .map_err(cannot_listen)?
+                    .handle(handle);
+                tokio::spawn(async move { server.serve(router.into_make_service()).await })
             }
-        });
-        let stopped_by = follow(&loader, &armed_tx, &stop).await;
+        };
+        let certificate = tls.zip(web.tls_server_config);
+        let stopped_by = follow(&loader, &armed_tx, certificate.as_ref(), &stop).await;
         tracing::info!(
             signal = stopped_by,
             "agent stopping: runs under way are stored incomplete"
@@ -132,11 +178,13 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
     })
 }
 
-/// Reloads on SIGHUP and on changes to the inventory's files until SIGTERM or SIGINT;
-/// returns the signal that stopped it.
+/// Reloads on SIGHUP (the inventory, and the endpoint's certificate when it has one) and on
+/// changes to the inventory's files until SIGTERM or SIGINT; returns the signal that
+/// stopped it.
 async fn follow(
     loader: &Loader,
     armed: &watch::Sender<Arc<Armed>>,
+    certificate: Option<&(RustlsConfig, crate::web::TlsServerConfig)>,
     stop: &CancellationToken,
 ) -> &'static str {
     let (mut hangup, mut terminate, mut interrupt) = match (
@@ -166,7 +214,15 @@ async fn follow(
             _ = interrupt.recv() => return "SIGINT",
             // SIGHUP builds the engine again even for the same inventory: it reads what
             // the machine offers (its own IPv6, ping sockets, the CA file) once.
-            _ = hangup.recv() => loader.reload(armed, Reload::Always, "SIGHUP"),
+            _ = hangup.recv() => {
+                loader.reload(armed, Reload::Always, "SIGHUP");
+                // A renewed certificate is taken on SIGHUP, as the toolkit's exporters do.
+                if let Some((tls, files)) = certificate
+                    && let Err(error) = tls.reload_from_pem_file(&files.cert_file, &files.key_file).await
+                {
+                    tracing::error!(%error, "certificate not reloaded after SIGHUP: the old one stays");
+                }
+            }
             Some(()) = changes.recv() => {
                 // Take the rest of an editor's burst of events as one change.
                 tokio::time::sleep(SETTLE).await;

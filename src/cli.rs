@@ -173,6 +173,10 @@ pub struct AgentArgs {
     /// agents of one zone on one PostgreSQL store share its work [default: every zone].
     #[arg(long, value_name = "ZONE")]
     pub zone: Option<String>,
+    /// TLS and basic auth for the endpoint, in Prometheus exporter-toolkit's web config
+    /// format (tls_server_config: cert_file, key_file; basic_auth_users: bcrypt hashes).
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    pub web_config: Option<PathBuf>,
     /// Also a /metrics series per host, check and family (sixfive_host_check): a big
     /// city's hosts make millions.
     #[arg(long)]

@@ -12,6 +12,7 @@ mod scan;
 mod select;
 mod sites;
 mod tui;
+mod web;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;

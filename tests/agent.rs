@@ -668,3 +668,75 @@ fn three_agents_share_their_zone_and_one_killed_mid_scan_loses_no_host() {
         assert_eq!(others, 0, "no agent planned another zone's hosts");
     });
 }
+
+#[test]
+fn the_endpoint_serves_tls_and_basic_auth_from_an_exporter_toolkit_web_config() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        common::skip::skip("no curl to scrape the agent with (tests/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let city = inventory(dir.path(), name_server(), 1, "1h");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".into()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::create_dir(dir.path().join("tls")).unwrap();
+    std::fs::write(dir.path().join("tls/cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("tls/key.pem"), key.serialize_pem()).unwrap();
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let web = dir.path().join("web.yml");
+    std::fs::write(
+        &web,
+        format!(
+            "tls_server_config:\n  cert_file: tls/cert.pem\n  key_file: tls/key.pem\n\
+             basic_auth_users:\n  prometheus: '{hash}'\n"
+        ),
+    )
+    .unwrap();
+    let listen: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut command = agent_command(&dir.path().join("store.db"), &city, listen);
+    command.arg("--web.config.file").arg(&web);
+    let agent = Agent {
+        child: command.stderr(Stdio::piped()).spawn().unwrap(),
+        listen,
+        db: dir.path().join("store.db"),
+    };
+    // Prometheus' way in: TLS checked against the certificate, the user's password.
+    let scrape = |path: &str, user: Option<&str>| -> (String, String) {
+        let mut curl = Command::new("curl");
+        curl.args(["-sS", "--max-time", "5", "-o", "-", "-w", "\n%{http_code}"])
+            .arg("--cacert")
+            .arg(dir.path().join("tls/cert.pem"));
+        if let Some(user) = user {
+            curl.args(["-u", user]);
+        }
+        let out = curl
+            .arg(format!("https://{listen}{path}"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
+        (code.to_owned(), body.to_owned())
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while scrape("/healthz", Some("prometheus:s3cret")).0 != "200" {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never answered over TLS"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, page) = scrape("/metrics", Some("prometheus:s3cret"));
+    assert_eq!(code, "200", "{page}");
+    assert!(page.ends_with("# EOF\n"), "{page}");
+    assert_eq!(scrape("/metrics", None).0, "401");
+    assert_eq!(scrape("/metrics", Some("prometheus:wrong")).0, "401");
+    assert_eq!(scrape("/metrics", Some("nobody:s3cret")).0, "401");
+    // Plain HTTP gets no page.
+    assert_eq!(agent.get("/metrics"), None);
+    agent.signal("TERM");
+    let (code, took, log) = agent.wait();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(took < Duration::from_secs(10), "stopped in {took:?}");
+    assert!(!log.contains(&hash), "{log}");
+}

@@ -1,0 +1,173 @@
+//! The agent's web configuration (`--web.config.file`) in Prometheus exporter-toolkit's
+//! format, so that a Prometheus set up for blackbox or snmp exporters scrapes the agent the
+//! same way: TLS for the endpoint (`tls_server_config`: `cert_file`, `key_file`, relative to
+//! the file) and basic auth users with bcrypt hashes (`basic_auth_users`). Options of the
+//! toolkit that sixfive does not implement (client certificates, cipher lists, HTTP/2
+//! headers) are refused by name rather than ignored.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::Failure;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    #[serde(default)]
+    pub tls_server_config: Option<TlsServerConfig>,
+    /// User name to bcrypt hash.
+    #[serde(default)]
+    pub basic_auth_users: BTreeMap<String, Hash>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsServerConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+/// A bcrypt hash: no secret, but nothing to print either.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Hash(String);
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<bcrypt hash>")
+    }
+}
+
+/// Reads the web config at `path`; its files are taken relative to its folder.
+pub fn load(path: &Path) -> Result<WebConfig, Failure> {
+    let bad = |why: String| Failure::Usage(format!("web config {}: {why}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let mut config: WebConfig = if text.trim().is_empty() {
+        WebConfig::default()
+    } else {
+        serde_saphyr::from_str(&text).map_err(|e| bad(e.to_string()))?
+    };
+    let folder = path.parent().unwrap_or(Path::new("."));
+    if let Some(tls) = &mut config.tls_server_config {
+        tls.cert_file = folder.join(&tls.cert_file);
+        tls.key_file = folder.join(&tls.key_file);
+    }
+    for (user, hash) in &config.basic_auth_users {
+        // A hash that cannot be one would refuse that user forever, silently.
+        if !hash.0.starts_with("$2") || hash.0.len() != 60 {
+            return Err(bad(format!(
+                "basic_auth_users.{user}: not a bcrypt hash (htpasswd -nBC 10 \"\" | tr -d ':\\n')"
+            )));
+        }
+    }
+    Ok(config)
+}
+
+/// Who may ask: every request when no user is configured.
+#[derive(Clone, Debug, Default)]
+pub struct Users(Arc<BTreeMap<String, Hash>>);
+
+impl Users {
+    pub fn new(users: BTreeMap<String, Hash>) -> Self {
+        Self(Arc::new(users))
+    }
+
+    /// Whether `user` with `password` is one of them. An unknown user costs a bcrypt check
+    /// too, so that timing does not tell which users exist.
+    fn admit(&self, user: &str, password: &str) -> bool {
+        /// A hash at the toolkit's usual cost to check an unknown user against; what it
+        /// hashes does not matter, as an unknown user is refused whatever it says.
+        static NOBODY: LazyLock<String> =
+            LazyLock::new(|| bcrypt::hash("nobody", 10).unwrap_or_default());
+        let (hash, known) = match self.0.get(user) {
+            Some(hash) => (hash.0.as_str(), true),
+            None => (NOBODY.as_str(), false),
+        };
+        bcrypt::verify(password, hash).unwrap_or(false) && known
+    }
+}
+
+/// Lets a request through when basic auth is off or its credentials are a user's; answers
+/// 401 with a challenge otherwise. The bcrypt check runs off the async threads.
+pub async fn authorize(State(users): State<Users>, request: Request, next: Next) -> Response {
+    if users.0.is_empty() {
+        return next.run(request).await;
+    }
+    let credentials = (request.headers().get(header::AUTHORIZATION))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .and_then(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+        })
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(u, p)| (u.to_owned(), p.to_owned()))
+        });
+    let admitted = match credentials {
+        Some((user, password)) => {
+            let users = users.clone();
+            tokio::task::spawn_blocking(move || users.admit(&user, &password))
+                .await
+                .unwrap_or(false)
+        }
+        None => false,
+    };
+    if admitted {
+        return next.run(request).await;
+    }
+    let mut refused = (StatusCode::UNAUTHORIZED, "Unauthorized\n").into_response();
+    refused.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"sixfive\""),
+    );
+    refused
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_is_admitted_with_the_password_of_its_hash_only() {
+        let hash = bcrypt::hash("s3cret", 4).unwrap();
+        let users = Users::new(BTreeMap::from([("prometheus".into(), Hash(hash))]));
+        assert!(users.admit("prometheus", "s3cret"));
+        assert!(!users.admit("prometheus", "S3cret"));
+        assert!(!users.admit("nobody", "s3cret"));
+    }
+
+    #[test]
+    fn files_are_relative_to_the_config_and_unknown_options_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("web.yml");
+        std::fs::write(
+            &path,
+            "tls_server_config:\n  cert_file: tls/cert.pem\n  key_file: tls/key.pem\n",
+        )
+        .unwrap();
+        let tls = load(&path).unwrap().tls_server_config.unwrap();
+        assert_eq!(tls.cert_file, dir.path().join("tls/cert.pem"));
+        std::fs::write(&path, "tls_server_config:\n  client_ca_file: ca.pem\n").unwrap();
+        let error = load(&path).unwrap_err().to_string();
+        assert!(error.contains("client_ca_file"), "{error}");
+        std::fs::write(&path, "basic_auth_users:\n  prometheus: plain\n").unwrap();
+        let error = load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("basic_auth_users.prometheus: not a bcrypt hash"),
+            "{error}"
+        );
+        assert!(!error.contains("plain"), "{error}");
+    }
+}
