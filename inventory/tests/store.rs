@@ -1909,3 +1909,68 @@ async fn once_runs_span_days_the_trend_has_a_point_a_day() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_run_takes_an_item_once_and_an_agent_after_it_when_it_comes_due_again() {
+    use sixfive_inventory::store::{Window, WorkScope};
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "tester").await.unwrap();
+        let scope = WorkScope {
+            duty: "hosts",
+            zone: None,
+        };
+        let interval = std::time::Duration::from_secs(6);
+        let ago = |secs: i64| Utc::now() - chrono::Duration::seconds(secs);
+        // Planned in an earlier window: due 2 s ago.
+        let earlier = Window {
+            start: ago(2),
+            interval,
+        };
+        store
+            .plan_work(scope, &[("a.danang.test", "")], earlier)
+            .await
+            .unwrap();
+        // A window that began a second ago takes it late: it is due again 4 s from now,
+        // inside this window, yet not this run's to take twice.
+        let window = Window {
+            start: ago(1),
+            interval,
+        };
+        let run = store.begin_run("agent@one", RunKind::Hosts).await.unwrap();
+        let other = store.begin_run("agent@two", RunKind::Hosts).await.unwrap();
+        let taken = store.claim_work(scope, run, window).await.unwrap();
+        assert_eq!(taken, ["a.danang.test"], "{}", backend.name);
+        // Held: no other agent takes it.
+        assert!(
+            store
+                .claim_work(scope, other, window)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store
+            .record_hosts(run, &[graded("a.danang.test")], &[])
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(4200)).await;
+        assert!(
+            store
+                .claim_work(scope, run, window)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}: taken twice by one run",
+            backend.name
+        );
+        let next = store.next_work(scope, run).await.unwrap();
+        assert_eq!(next, None, "{}: nothing left for the run", backend.name);
+        assert_eq!(
+            store.claim_work(scope, other, window).await.unwrap(),
+            ["a.danang.test"],
+            "{}: due again, for the next run",
+            backend.name
+        );
+        store.close().await;
+    }
+}

@@ -516,7 +516,7 @@ fn leased<T: Clone + Send + Sync + 'static>(
                         return None;
                     }
                 }
-                let next = match store.next_work(lease.scope()).await {
+                let next = match store.next_work(lease.scope(), run).await {
                     // In the store's milliseconds, as the items' due times are.
                     Ok(next) => {
                         next.filter(|next| next.timestamp_millis() < end.timestamp_millis())?

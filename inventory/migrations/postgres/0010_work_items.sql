@@ -2,7 +2,8 @@
 -- next due (milliseconds since the epoch), and the run that holds it while it is scanned.
 -- The hold is a lease: the run's heartbeat renews it, and when the run dies it runs out and
 -- another agent takes the item. What the run will set as the next due time is kept with
--- the hold, so that storing the item's results and passing it on are one transaction.
+-- the hold, so that storing the item's results and passing it on are one transaction; the
+-- run that last finished it is kept, as a run takes an item once at most.
 CREATE TABLE work_items (
     duty TEXT NOT NULL,
     item TEXT NOT NULL,
@@ -11,6 +12,7 @@ CREATE TABLE work_items (
     run_id BIGINT,
     lease_until_ms BIGINT,
     next_due_ms BIGINT,
+    done_run BIGINT,
     PRIMARY KEY (duty, item)
 );
 CREATE INDEX work_items_due ON work_items (duty, due_ms);

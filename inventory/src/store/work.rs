@@ -146,8 +146,10 @@ impl Store {
     }
 
     /// Takes for run `run` up to a few items of `scope` that are due by now and before the
-    /// window's end and that no live run holds; each is leased for [`LEASE`] and will be
-    /// due next as [`next_due`] says once its results are stored.
+    /// window's end, that no live run holds and that `run` has not finished already (an
+    /// item taken late may come due again before the window ends: it is the next window's);
+    /// each is leased for [`LEASE`] and will be due next as [`next_due`] says once its
+    /// results are stored.
     pub async fn claim_work(
         &self,
         scope: WorkScope<'_>,
@@ -163,6 +165,7 @@ impl Store {
                 "SELECT item, due_ms FROM work_items
                  WHERE duty = $1 AND ($2 OR zone = $3) AND due_ms <= $4 AND due_ms < $5
                  AND (lease_until_ms IS NULL OR lease_until_ms < $4)
+                 AND (done_run IS NULL OR done_run <> $7)
                  ORDER BY due_ms LIMIT $6{skip}",
                 skip = dialect.skip_locked,
             );
@@ -173,6 +176,7 @@ impl Store {
                 .bind(now)
                 .bind(ms(window.end()))
                 .bind(CLAIM)
+                .bind(run)
                 .fetch_all(&mut *tx)
                 .await?;
             for (item, due_ms) in &due {
@@ -193,20 +197,24 @@ impl Store {
         }))
     }
 
-    /// The soonest an item of `scope` may be taken: when it is due, or when the lease on it
-    /// runs out if a run holds it (a held item that its holder finishes is due an interval
-    /// on; one whose holder died is due when the lease ends). None when `scope` has none.
+    /// The soonest run `run` may take an item of `scope`: when it is due, or when the lease
+    /// on it runs out if a run holds it (a held item that its holder finishes is due an
+    /// interval on; one whose holder died is due when the lease ends). Items `run` finished
+    /// are not its to take again. None when there are none.
     pub async fn next_work(
         &self,
         scope: WorkScope<'_>,
+        run: i64,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let soonest: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
             "SELECT MIN(CASE WHEN lease_until_ms > due_ms THEN lease_until_ms ELSE due_ms END)
-             FROM work_items WHERE duty = $1 AND ($2 OR zone = $3)",
+             FROM work_items WHERE duty = $1 AND ($2 OR zone = $3)
+             AND (done_run IS NULL OR done_run <> $4)",
         )
         .bind(scope.duty)
         .bind(scope.zone.is_none())
         .bind(scope.zone.unwrap_or_default())
+        .bind(run)
         .fetch_one(pool)
         .await?);
         Ok(soonest.and_then(DateTime::from_timestamp_millis))
@@ -230,7 +238,8 @@ where
 {
     for chunk in items.chunks(ROWS_PER_INSERT) {
         let mut update = sqlx::QueryBuilder::<DB>::new(
-            "UPDATE work_items SET due_ms = next_due_ms, next_due_ms = NULL, run_id = NULL, lease_until_ms = NULL
+            "UPDATE work_items SET due_ms = next_due_ms, next_due_ms = NULL, done_run = run_id,
+                 run_id = NULL, lease_until_ms = NULL
              WHERE next_due_ms IS NOT NULL AND run_id = ",
         );
         update.push_bind(run).push(" AND item");
