@@ -547,14 +547,20 @@ fn three_agents_share_their_zone_and_one_killed_mid_scan_loses_no_host() {
     }
     let city = dir.path().join("city.yaml");
     replace(&city, &text);
-    let mut agents: Vec<Child> = (0..3)
+    // Agents, killed when dropped: a failed assertion leaves none running.
+    let mut agents: Vec<Agent> = (0..3)
         .map(|_| {
             let listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-            agent_command(Path::new(&db), &city, listen)
+            let child = agent_command(Path::new(&db), &city, listen)
                 .args(["--zone", "dc"])
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap()
+                .unwrap();
+            Agent {
+                child,
+                listen,
+                db: PathBuf::from(&db),
+            }
         })
         .collect();
     let url: StoreUrl = db.parse().unwrap();
@@ -584,12 +590,12 @@ fn three_agents_share_their_zone_and_one_killed_mid_scan_loses_no_host() {
             .unwrap_or_default();
         let found = holder.and_then(|(agent, item)| {
             let pid: u32 = agent.rsplit_once("pid ")?.1.parse().ok()?;
-            let index = agents.iter().position(|child| child.id() == pid)?;
+            let index = agents.iter().position(|agent| agent.child.id() == pid)?;
             Some((index, item))
         });
         if let Some((index, item)) = found {
-            agents[index].kill().unwrap();
-            agents[index].wait().unwrap();
+            agents[index].child.kill().unwrap();
+            agents[index].child.wait().unwrap();
             break (index, item, Instant::now());
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -599,8 +605,8 @@ fn three_agents_share_their_zone_and_one_killed_mid_scan_loses_no_host() {
     let ended = Instant::now();
     for (i, agent) in agents.iter_mut().enumerate() {
         if i != victim {
-            agent.kill().unwrap();
-            agent.wait().unwrap();
+            agent.child.kill().unwrap();
+            agent.child.wait().unwrap();
         }
     }
     let asked = asked.lock().unwrap().clone();
