@@ -86,6 +86,7 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             path: path.clone(),
             profiles,
             pace: args.pace,
+            zone: args.zone.clone(),
             store: Arc::clone(&store),
         };
         let (armed_tx, armed) = watch::channel(Arc::new(loader.load()?));
@@ -245,6 +246,8 @@ struct Loader {
     path: PathBuf,
     profiles: Vec<Profile>,
     pace: Pace,
+    /// The agent's zone, if it serves one.
+    zone: Option<String>,
     store: Arc<Store>,
 }
 
@@ -262,6 +265,17 @@ impl Loader {
     }
 
     fn arm(&self, inventory: Inventory) -> Result<Armed, Failure> {
+        if let Some(zone) = &self.zone {
+            // No agent of a zone takes them: unless another runs without --zone, never scanned.
+            let hosts = inventory.hosts.iter().filter(|h| h.zone.is_none()).count();
+            let sites = inventory.sites.iter().filter(|s| s.zone.is_none()).count();
+            if hosts + sites > 0 {
+                tracing::warn!(
+                    %zone, hosts, sites,
+                    "hosts and sites without a zone are left to an agent without --zone"
+                );
+            }
+        }
         let engine = Engine::new(
             &inventory.scan,
             self.profiles.clone(),

@@ -661,6 +661,15 @@ fn three_agents_share_their_zone_and_one_killed_mid_scan_loses_no_host() {
             "{host}: {stored} grades stored, {seen} scans seen"
         );
     }
+    // Every window ended complete (the agents' last ones were killed running): none failed
+    // on its store or took a host twice.
+    let cut_short: Vec<(i64, String)> = runtime
+        .block_on(
+            sqlx::query_as("SELECT id, agent FROM scan_runs WHERE status = 'incomplete'")
+                .fetch_all(&pool),
+        )
+        .unwrap();
+    assert!(cut_short.is_empty(), "runs cut short: {cut_short:?}");
     runtime.block_on(async {
         let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE zone = 'dc'")
             .fetch_one(&pool)

@@ -56,6 +56,9 @@ impl Op {
 #[derive(Debug, Clone, PartialEq)]
 enum Term {
     Fqdn(Op, String),
+    /// The DNS domain a host's name is in (`domain=danang.test`).
+    Domain(Op, String),
+    /// The network zone of a host or site in the inventory, whose agents scan it.
     Zone(Op, String),
     Agency(Op, String),
     Level(Op, Level),
@@ -74,8 +77,9 @@ enum Term {
     Ipv6(Op, bool),
 }
 
-const HOST_KEYS: &str = "fqdn, zone, agency, level, score, failing, stage, owner, tag, regressed";
-const SITE_KEYS: &str = "agency, state, tech, rsrp, rsrq, sinr, uplink, ipv6";
+const HOST_KEYS: &str =
+    "fqdn, domain, zone, agency, level, score, failing, stage, owner, tag, regressed";
+const SITE_KEYS: &str = "agency, zone, state, tech, rsrp, rsrq, sinr, uplink, ipv6";
 
 /// Why a query cannot be used, naming the term at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,9 +174,13 @@ fn term(text: &str) -> Result<Term, QueryError> {
             only(&words)?;
             Term::Fqdn(op, lower)
         }
+        "domain" => {
+            only(&words)?;
+            Term::Domain(op, lower.trim_matches('.').to_owned())
+        }
         "zone" => {
             only(&words)?;
-            Term::Zone(op, lower.trim_matches('.').to_owned())
+            Term::Zone(op, lower)
         }
         "agency" => {
             only(&words)?;
@@ -282,14 +290,15 @@ fn host_holds(term: &Term, host: &HostLine) -> bool {
     let grade = host.grade.as_ref();
     match term {
         Term::Fqdn(op, wanted) => text_holds(*op, &host.fqdn, wanted),
-        Term::Zone(op, zone) => {
-            let inside = host.fqdn == *zone || host.fqdn.ends_with(&format!(".{zone}"));
+        Term::Domain(op, domain) => {
+            let inside = host.fqdn == *domain || host.fqdn.ends_with(&format!(".{domain}"));
             match op {
                 Op::Ne => !inside,
-                Op::Has => host.fqdn.contains(zone.as_str()),
+                Op::Has => host.fqdn.contains(domain.as_str()),
                 _ => inside,
             }
         }
+        Term::Zone(op, wanted) => text_holds(*op, host.zone.as_deref().unwrap_or(""), wanted),
         Term::Agency(op, wanted) => text_holds(*op, &host.agency, wanted),
         Term::Level(op, wanted) => known_holds(*op, grade.map(|g| g.level.cmp(wanted))),
         Term::Score(op, wanted) => number_holds(*op, grade.map(|g| f64::from(g.score)), *wanted),
@@ -314,6 +323,7 @@ fn site_holds(term: &Term, site: &SiteLine) -> bool {
     let radio = latest.map(|r| &r.radio);
     match term {
         Term::Agency(op, wanted) => text_holds(*op, &site.agency, wanted),
+        Term::Zone(op, wanted) => text_holds(*op, site.zone.as_deref().unwrap_or(""), wanted),
         // SiteState sorts best first, as `state>degraded` reads.
         Term::State(op, wanted) => known_holds(*op, latest.map(|r| r.state.cmp(wanted))),
         Term::Tech(op, wanted) => text_holds(
@@ -339,7 +349,7 @@ fn site_holds(term: &Term, site: &SiteLine) -> bool {
             *wanted,
         ),
         Term::Fqdn(..)
-        | Term::Zone(..)
+        | Term::Domain(..)
         | Term::Level(..)
         | Term::Score(..)
         | Term::Failing(..)
@@ -401,11 +411,19 @@ mod tests {
                 .host(&portal)
         );
         assert!(
-            Query::parse("zone=danang.test owner~min tag=portal score<50")
+            Query::parse("domain=danang.test owner~min tag=portal score<50")
                 .unwrap()
                 .host(&portal)
         );
-        assert!(!Query::parse("zone=hue.test").unwrap().host(&portal));
+        assert!(!Query::parse("domain=hue.test").unwrap().host(&portal));
+        // The network zone is the inventory's, none for this host.
+        assert!(!Query::parse("zone=dc").unwrap().host(&portal));
+        assert!(Query::parse("zone!=dc").unwrap().host(&portal));
+        let in_dc = HostLine {
+            zone: Some("dc".into()),
+            ..portal.clone()
+        };
+        assert!(Query::parse("zone=DC").unwrap().host(&in_dc));
         assert!(Query::parse("").unwrap().host(&portal));
     }
 

@@ -39,8 +39,8 @@ const HEARTBEAT: Duration = Duration::from_secs(5);
 const _: () = assert!(HEARTBEAT.as_secs() * 4 <= sixfive_inventory::store::STALE_AFTER.as_secs());
 const _: () = assert!(HEARTBEAT.as_secs() * 3 <= sixfive_inventory::store::LEASE.as_secs());
 /// How long a leased run waits at most before asking the store for due work again: another
-/// agent's lease may run out, or its plan add an item, meanwhile.
-const ASK_EVERY: Duration = Duration::from_secs(1);
+/// agent's plan may add an item meanwhile (a lease's end it knows, and waits for).
+const ASK_EVERY: Duration = Duration::from_secs(5);
 /// And at least, when an item is due but another agent is taking it right now.
 const ASK_AGAIN: Duration = Duration::from_millis(100);
 
@@ -303,12 +303,16 @@ impl Driver {
             }
         };
         if let Some(lease) = &lease {
-            let items: Vec<(&str, &str)> = (hosts.iter())
-                .map(|h| (h.fqdn.as_str(), h.zone.as_deref().unwrap_or_default()))
-                .chain(
-                    (sites.iter()).map(|s| (s.id.as_str(), s.zone.as_deref().unwrap_or_default())),
-                )
-                .collect();
+            // A duty's items are its hosts or, with no host, its sites (as taken below).
+            let items: Vec<(&str, &str)> = if sites.is_empty() {
+                (hosts.iter())
+                    .map(|h| (h.fqdn.as_str(), h.zone.as_deref().unwrap_or_default()))
+                    .collect()
+            } else {
+                (sites.iter())
+                    .map(|s| (s.id.as_str(), s.zone.as_deref().unwrap_or_default()))
+                    .collect()
+            };
             store.plan_work(lease.scope(), &items, lease.window).await?;
         }
         let previous_levels = Arc::new(store.latest_levels().await?);
@@ -451,31 +455,40 @@ async fn write(
     run: RunId,
     mut inbox: mpsc::Receiver<Batch>,
 ) -> Result<(), StoreError> {
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            batch = inbox.recv() => {
-                let Some(batch) = batch else { return Ok(()) };
-                if batch.is_empty() {
-                    continue;
+    // Its own task: a write waiting on another agent's lock must not let the run's leases
+    // run out. Stopped when the writer ends.
+    let _heart = tokio_util::task::AbortOnDropHandle::new(tokio::spawn({
+        let store = Arc::clone(&store);
+        async move {
+            let mut heartbeat = tokio::time::interval(HEARTBEAT);
+            heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                heartbeat.tick().await;
+                // A missed beat is no reason to lose the run: the next one comes in seconds.
+                if let Err(error) = store.beat(run).await {
+                    tracing::warn!(run, %error, "the run's heartbeat was not stored");
                 }
-                store.record_hosts(run, &batch.levels, &batch.records).await?;
-                store.record_samples(run, &batch.samples).await?;
             }
-            // A missed beat is no reason to lose the run: the next one comes in seconds.
-            _ = heartbeat.tick() => if let Err(error) = store.beat(run).await {
-                tracing::warn!(run, %error, "the run's heartbeat was not stored");
-            },
         }
+    }));
+    while let Some(batch) = inbox.recv().await {
+        if batch.is_empty() {
+            continue;
+        }
+        store
+            .record_hosts(run, &batch.levels, &batch.records)
+            .await?;
+        store.record_samples(run, &batch.samples).await?;
     }
+    Ok(())
 }
 
 /// The items of `lease` that run `run` takes as they come due in its window, each as
 /// `by_name` has it; ends when the window ends or closes, or when nothing more comes due
 /// in it. An item the store names that this agent's inventory lacks (another agent's newer
-/// inventory planned it) is left to the agents that know it. A store error ends the taking
-/// and is kept in `refused`.
+/// inventory planned it) is passed back at once, for the agents that know it. A store
+/// error is logged and the store asked again; `refused` keeps it until an answer comes, so
+/// a window that ends while the store is away is incomplete.
 fn leased<T: Clone + Send + Sync + 'static>(
     store: Arc<Store>,
     lease: Lease,
@@ -484,17 +497,19 @@ fn leased<T: Clone + Send + Sync + 'static>(
     refused: &Arc<Mutex<Option<StoreError>>>,
 ) -> impl futures::Stream<Item = T> + Send + 'static {
     let refused = Arc::clone(refused);
-    let refuse = move |error: StoreError| {
-        tracing::warn!(run, %error, "the store handed out no more work");
-        *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+    let answered = move |outcome: Result<(), StoreError>| {
+        if let Err(error) = &outcome {
+            tracing::warn!(run, %error, "the store handed out no work: asking again");
+        }
+        *refused.lock().unwrap_or_else(|p| p.into_inner()) = outcome.err();
     };
     let by_name = Arc::new(by_name);
     stream::unfold(VecDeque::new(), move |mut ready| {
-        let (store, lease, by_name, refuse) = (
+        let (store, lease, by_name, answered) = (
             Arc::clone(&store),
             lease.clone(),
             Arc::clone(&by_name),
-            refuse.clone(),
+            answered.clone(),
         );
         async move {
             loop {
@@ -505,25 +520,38 @@ fn leased<T: Clone + Send + Sync + 'static>(
                 if lease.close.is_cancelled() || Utc::now() >= end {
                     return None;
                 }
-                match store.claim_work(lease.scope(), run, lease.window).await {
+                let taken = store.claim_work(lease.scope(), run, lease.window).await;
+                let next = match taken {
                     Ok(names) if !names.is_empty() => {
-                        ready.extend(names.iter().filter_map(|name| by_name.get(name).cloned()));
+                        let (known, unknown): (Vec<&String>, Vec<&String>) =
+                            names.iter().partition(|name| by_name.contains_key(*name));
+                        ready.extend(
+                            known
+                                .into_iter()
+                                .filter_map(|name| by_name.get(name).cloned()),
+                        );
+                        let unknown: Vec<&str> = unknown.into_iter().map(String::as_str).collect();
+                        let passed = if unknown.is_empty() {
+                            Ok(())
+                        } else {
+                            store.pass_work(run, &unknown).await
+                        };
+                        answered(passed);
                         continue;
                     }
-                    Ok(_) => {}
-                    Err(error) => {
-                        refuse(error);
-                        return None;
-                    }
-                }
-                let next = match store.next_work(lease.scope(), run).await {
+                    Ok(_) => store.next_work(lease.scope(), run).await,
+                    Err(error) => Err(error),
+                };
+                let next = match next {
                     // In the store's milliseconds, as the items' due times are.
                     Ok(next) => {
+                        answered(Ok(()));
                         next.filter(|next| next.timestamp_millis() < end.timestamp_millis())?
                     }
+                    // Asked again soon, while the window lasts.
                     Err(error) => {
-                        refuse(error);
-                        return None;
+                        answered(Err(error));
+                        Utc::now() + ASK_EVERY
                     }
                 };
                 let wait = (next - Utc::now()).to_std().unwrap_or_default();

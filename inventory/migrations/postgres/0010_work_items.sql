@@ -16,4 +16,5 @@ CREATE TABLE work_items (
     PRIMARY KEY (duty, item)
 );
 CREATE INDEX work_items_due ON work_items (duty, due_ms);
+CREATE INDEX work_items_zone_due ON work_items (duty, zone, due_ms);
 CREATE INDEX work_items_run ON work_items (run_id) WHERE run_id IS NOT NULL;

@@ -150,6 +150,9 @@ struct Dialect {
     /// What a SELECT of rows to take ends with: PostgreSQL skips those another agent is
     /// taking; SQLite's write lock (`begin_write`) already serialises the takers.
     skip_locked: &'static str,
+    /// Queues agents planning their work items, which would otherwise lock rows in
+    /// different orders (SQLite's write lock already does).
+    lock_plans: Option<&'static str>,
 }
 
 const SQLITE: Dialect = Dialect {
@@ -165,6 +168,7 @@ const SQLITE: Dialect = Dialect {
     },
     finished_day: "substr(finished_at, 1, 10)",
     skip_locked: "",
+    lock_plans: None,
 };
 
 const POSTGRES: Dialect = Dialect {
@@ -180,6 +184,8 @@ const POSTGRES: Dialect = Dialect {
     },
     finished_day: "(finished_at AT TIME ZONE 'UTC')::date",
     skip_locked: " FOR UPDATE SKIP LOCKED",
+    // Any fixed key of sixfive's own: "65" and "work".
+    lock_plans: Some("SELECT pg_advisory_xact_lock(65, 1)"),
 };
 
 /// Runs the same code on whichever pool the store has; the SQL must suit both dialects,

@@ -35,6 +35,18 @@ text_enum!(RunKind {
     Recheck = "recheck",
 });
 
+/// Makes run `$1`'s conclusive grades its hosts' current ones, unless a newer run's are: all
+/// of them when `$2` (the run is complete), else those of the hosts whose work items it
+/// finished (an agent's window cut short: each of those hosts was scanned whole).
+const PROMOTE: &str = "INSERT INTO host_current (host, run_id, level)
+     SELECT l.host, l.run_id, l.level FROM host_levels l
+     WHERE l.run_id = $1 AND NOT l.inconclusive
+     AND ($2 OR EXISTS (SELECT 1 FROM work_items w WHERE w.item = l.host AND w.done_run = l.run_id))
+     -- Rows locked in one order: two agents finishing at once do not deadlock.
+     ORDER BY l.host
+     ON CONFLICT (host) DO UPDATE SET run_id = excluded.run_id, level = excluded.level
+     WHERE host_current.run_id < excluded.run_id";
+
 /// A running run whose owner has not beaten its heart for this long is taken as dead.
 pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -144,7 +156,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                sqlx::query(work::RELEASE).bind(id).execute(&mut *tx).await?;
+                // Only a run this closed: one that beat meanwhile keeps what it holds.
+                if closed > 0 {
+                    sqlx::query(work::RELEASE).bind(id).execute(&mut *tx).await?;
+                    sqlx::query(PROMOTE).bind(id).bind(false).execute(&mut *tx).await?;
+                }
                 tx.commit().await?;
                 closed
             });
@@ -155,6 +171,7 @@ impl Store {
     /// Closes a running scan as complete, or as incomplete when it was cut short. A
     /// complete run's conclusive grades become its hosts' current ones, unless a newer
     /// complete run graded them already, and the hosts' levels then are its trend counts.
+    /// An incomplete agent's run makes current the grades of the work items it finished.
     pub async fn finish_run(&self, run: i64, status: RunStatus) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -171,19 +188,9 @@ impl Store {
                 return Err(StoreError::RunClosed(run));
             }
             sqlx::query(work::RELEASE).bind(run).execute(&mut *tx).await?;
-            if status == RunStatus::Complete {
-                sqlx::query(
-                    "INSERT INTO host_current (host, run_id, level)
-                     SELECT host, run_id, level FROM host_levels
-                     WHERE run_id = $1 AND NOT inconclusive
-                     -- Rows locked in one order: two agents finishing at once do not deadlock.
-                     ORDER BY host
-                     ON CONFLICT (host) DO UPDATE SET run_id = excluded.run_id, level = excluded.level
-                     WHERE host_current.run_id < excluded.run_id",
-                )
-                .bind(run)
-                .execute(&mut *tx)
-                .await?;
+            let complete = status == RunStatus::Complete;
+            sqlx::query(PROMOTE).bind(run).bind(complete).execute(&mut *tx).await?;
+            if complete {
                 sqlx::query(board::RECORD_TREND)
                     .bind(run)
                     .execute(&mut *tx)

@@ -62,10 +62,24 @@ pub(super) const RELEASE: &str =
     "UPDATE work_items SET run_id = NULL, lease_until_ms = NULL, next_due_ms = NULL
      WHERE run_id = $1";
 
+/// Narrows a query builder's `WHERE` to `scope`: its duty, and its zone when it has one (a
+/// clause of its own, so the `(duty, zone, due_ms)` index serves it).
+fn push_scope<DB: sqlx::Database>(query: &mut sqlx::QueryBuilder<DB>, scope: WorkScope<'_>)
+where
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    query.push(" duty = ").push_bind(scope.duty);
+    if let Some(zone) = scope.zone {
+        query.push(" AND zone = ").push_bind(zone);
+    }
+}
+
 impl Store {
     /// Makes the work items of `scope` the `items` (name, zone) a duty now has: new ones due
     /// evenly spread over the window, those gone removed, moved zones noted, and those due
-    /// later than the interval allows (it got shorter) spread over the window again.
+    /// later than the interval allows (it got shorter) spread over the window again. Agents
+    /// planning at once queue (PostgreSQL: an advisory lock; SQLite: its write lock), and
+    /// rows are written in name order.
     pub async fn plan_work(
         &self,
         scope: WorkScope<'_>,
@@ -74,24 +88,29 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (start, interval) = (ms(window.start), interval_ms(window.interval));
         let now = ms(Utc::now());
+        let mut items = items.to_vec();
+        items.sort_unstable();
         on_pool!(self, pool, dialect => {
             let mut tx = pool.begin_with(dialect.begin_write).await?;
-            let existing: HashMap<String, (String, i64, bool)> = sqlx::query(
-                "SELECT item, zone, due_ms, run_id IS NOT NULL AS held FROM work_items
-                 WHERE duty = $1 AND ($2 OR zone = $3)",
-            )
-            .bind(scope.duty)
-            .bind(scope.zone.is_none())
-            .bind(scope.zone.unwrap_or_default())
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|row| Ok((row.try_get("item")?, (row.try_get("zone")?, row.try_get("due_ms")?, row.try_get("held")?))))
-            .collect::<Result<_, sqlx::Error>>()?;
-            let wanted: HashMap<&str, &str> = items.iter().copied().collect();
-            let gone: Vec<&str> = (existing.keys().map(String::as_str))
-                .filter(|item| !wanted.contains_key(item))
+            if let Some(lock) = dialect.lock_plans {
+                sqlx::query(lock).execute(&mut *tx).await?;
+            }
+            let mut select = sqlx::QueryBuilder::new(
+                "SELECT item, zone, due_ms, run_id IS NOT NULL AS held FROM work_items WHERE",
+            );
+            push_scope(&mut select, scope);
+            let existing: HashMap<String, (String, i64, bool)> = select
+                .build()
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|row| Ok((row.try_get("item")?, (row.try_get("zone")?, row.try_get("due_ms")?, row.try_get("held")?))))
+                .collect::<Result<_, sqlx::Error>>()?;
+            let wanted: HashSet<&str> = items.iter().map(|(item, _)| *item).collect();
+            let mut gone: Vec<&str> = (existing.keys().map(String::as_str))
+                .filter(|item| !wanted.contains(item))
                 .collect();
+            gone.sort_unstable();
             for chunk in gone.chunks(ROWS_PER_INSERT) {
                 let mut delete = sqlx::QueryBuilder::new("DELETE FROM work_items WHERE duty = ");
                 delete.push_bind(scope.duty).push(" AND item");
@@ -102,7 +121,7 @@ impl Store {
                 .filter(|(item, _)| !existing.contains_key(*item))
                 .collect();
             let mut respread: Vec<(&str, &str)> = Vec::new();
-            for (item, zone) in items {
+            for (item, zone) in &items {
                 if let Some((was_in, due, held)) = existing.get(*item) {
                     // A scan sets the next due time less than one and a half intervals on
                     // ([`next_due`]): one further off was set under a longer interval.
@@ -136,8 +155,12 @@ impl Store {
                         .push_bind(*zone)
                         .push_bind(spread(c * ROWS_PER_INSERT + i, new.len()));
                 });
-                // Another agent of the zone may have planned the same item meanwhile.
-                insert.push(" ON CONFLICT (duty, item) DO NOTHING");
+                // Planned by another zone's agent before this host moved here: the row is
+                // this zone's now, unless a run holds it.
+                insert.push(
+                    " ON CONFLICT (duty, item) DO UPDATE SET zone = excluded.zone
+                     WHERE work_items.run_id IS NULL",
+                );
                 insert.build().persistent(false).execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -161,24 +184,16 @@ impl Store {
         let lease = now + interval_ms(LEASE);
         Ok(on_pool!(self, pool, dialect => {
             let mut tx = pool.begin_with(dialect.begin_write).await?;
-            let select = format!(
-                "SELECT item, due_ms FROM work_items
-                 WHERE duty = $1 AND ($2 OR zone = $3) AND due_ms <= $4 AND due_ms < $5
-                 AND (lease_until_ms IS NULL OR lease_until_ms < $4)
-                 AND (done_run IS NULL OR done_run <> $7)
-                 ORDER BY due_ms LIMIT $6{skip}",
-                skip = dialect.skip_locked,
-            );
-            let due: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(select))
-                .bind(scope.duty)
-                .bind(scope.zone.is_none())
-                .bind(scope.zone.unwrap_or_default())
-                .bind(now)
-                .bind(ms(window.end()))
-                .bind(CLAIM)
-                .bind(run)
-                .fetch_all(&mut *tx)
-                .await?;
+            let mut select = sqlx::QueryBuilder::new("SELECT item, due_ms FROM work_items WHERE");
+            push_scope(&mut select, scope);
+            select
+                .push(" AND due_ms <= ").push_bind(now)
+                .push(" AND due_ms < ").push_bind(ms(window.end()))
+                .push(" AND (lease_until_ms IS NULL OR lease_until_ms < ").push_bind(now)
+                .push(") AND (done_run IS NULL OR done_run <> ").push_bind(run)
+                .push(") ORDER BY due_ms LIMIT ").push_bind(CLAIM)
+                .push(dialect.skip_locked);
+            let due: Vec<(String, i64)> = select.build_query_as().fetch_all(&mut *tx).await?;
             for (item, due_ms) in &due {
                 sqlx::query(
                     "UPDATE work_items SET run_id = $1, lease_until_ms = $2, next_due_ms = $3
@@ -197,26 +212,45 @@ impl Store {
         }))
     }
 
-    /// The soonest run `run` may take an item of `scope`: when it is due, or when the lease
-    /// on it runs out if a run holds it (a held item that its holder finishes is due an
-    /// interval on; one whose holder died is due when the lease ends). Items `run` finished
-    /// are not its to take again. None when there are none.
+    /// Lets go of `items`, which run `run` took but cannot scan (its agent's inventory does
+    /// not have them): free for other agents at once, and not `run`'s to take again.
+    pub async fn pass_work(&self, run: i64, items: &[&str]) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut update = sqlx::QueryBuilder::new(
+                "UPDATE work_items SET run_id = NULL, lease_until_ms = NULL, next_due_ms = NULL,
+                 done_run = run_id WHERE run_id = ",
+            );
+            update.push_bind(run).push(" AND item");
+            push_in!(update, items);
+            update.build().persistent(false).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// The soonest run `run` may take an item of `scope`: the first due that no run holds
+    /// and `run` did not finish, or the first lease another run holds that runs out (its
+    /// holder may die). None when there is neither.
     pub async fn next_work(
         &self,
         scope: WorkScope<'_>,
         run: i64,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let soonest: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT MIN(CASE WHEN lease_until_ms > due_ms THEN lease_until_ms ELSE due_ms END)
-             FROM work_items WHERE duty = $1 AND ($2 OR zone = $3)
-             AND (done_run IS NULL OR done_run <> $4)",
-        )
-        .bind(scope.duty)
-        .bind(scope.zone.is_none())
-        .bind(scope.zone.unwrap_or_default())
-        .bind(run)
-        .fetch_one(pool)
-        .await?);
+        let (due, lease_end): (Option<i64>, Option<i64>) = on_pool!(self, pool => {
+            let mut free = sqlx::QueryBuilder::new("SELECT due_ms FROM work_items WHERE");
+            push_scope(&mut free, scope);
+            free.push(" AND run_id IS NULL AND (done_run IS NULL OR done_run <> ")
+                .push_bind(run)
+                .push(") ORDER BY due_ms LIMIT 1");
+            let due = free.build_query_scalar().fetch_optional(pool).await?;
+            let mut held = sqlx::QueryBuilder::new("SELECT MIN(lease_until_ms) FROM work_items WHERE");
+            push_scope(&mut held, scope);
+            held.push(" AND run_id IS NOT NULL AND run_id <> ").push_bind(run);
+            (due, held.build_query_scalar().fetch_one(pool).await?)
+        });
+        let soonest = match (due, lease_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok(soonest.and_then(DateTime::from_timestamp_millis))
     }
 }
