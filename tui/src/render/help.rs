@@ -35,10 +35,13 @@ const LINES: [(&[Action], &str); 19] = [
     ),
     (
         &[],
-        "hosts: fqdn zone agency level score failing stage owner",
+        "hosts: fqdn domain zone agency level score failing stage",
     ),
-    (&[], "       tag regressed"),
-    (&[], "sites: agency state tech rsrp rsrq sinr uplink ipv6"),
+    (&[], "       owner tag regressed"),
+    (
+        &[],
+        "sites: agency zone state tech rsrp rsrq sinr uplink ipv6",
+    ),
     (
         &[],
         "ops: = != < <= > >= ~ (contains)  e.g. level<L3 rsrp<-100",
