@@ -459,7 +459,8 @@ impl Endpoint {
             return Ok(());
         }
         let started = tokio::time::Instant::now();
-        let snapshot = self.store.metrics(self.metrics.per_check).await?;
+        let mut snapshot = self.store.metrics(self.metrics.per_check).await?;
+        snapshot.probes = sixfive_checks::probe::count::counts();
         let options = self.metrics;
         // Encoding 100,000 hosts is CPU work: off the threads that time probes.
         let text = tokio::task::spawn_blocking(move || open_metrics(Arc::new(snapshot), &options))

@@ -212,6 +212,15 @@ fn the_agent_runs_on_schedule_reports_its_health_and_stops_on_sigterm() {
         "{page}"
     );
     assert!(page.ends_with("# EOF\n"), "{page}");
+    // The name server's answers, counted as the agent's DNS probes over IPv4.
+    let answered = page
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(r#"sixfive_probes_total{kind="dns",family="v4",outcome="ok"} "#)
+        })
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("{page}"));
+    assert!(answered > 0, "{page}");
     assert_eq!(agent.get("/nothing").unwrap().0, 404);
 
     // A second agent on the same SQLite store is refused, naming the holder.

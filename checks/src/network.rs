@@ -22,6 +22,7 @@ use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::memo::Memo;
 use crate::probe::address::classify;
+use crate::probe::count::{Outcome, ProbeKind, count};
 use crate::probe::dns::{Answer, DnsClient, DnsError, Transport};
 use crate::probe::http::{Fetch, Target, Trust, TrustError, fetch};
 use crate::probe::icmp::{IcmpError, Pings, series};
@@ -242,10 +243,11 @@ impl Network {
         self.scope.is_empty() || self.scope.iter().any(|net| net.contains(&address))
     }
 
-    /// Waits for a free slot and the rate limit before a probe of `address`, or says why
-    /// the probe must not be sent at all.
-    pub async fn guard(&self, address: IpAddr) -> Result<Guard, Refused> {
-        self.admit(address)?;
+    /// Waits for a free slot and the rate limit before a probe of `kind` to `address`, or
+    /// says why the probe must not be sent at all (and counts it as not sent).
+    pub async fn guard(&self, address: IpAddr, kind: ProbeKind) -> Result<Guard, Refused> {
+        self.admit(address)
+            .inspect_err(|_| count(kind, address, Outcome::NotSent))?;
         let slot = {
             let mut slots = self.address_slots.lock().await;
             Arc::clone(
@@ -299,7 +301,7 @@ impl Network {
         let key = (server, apex.clone(), transport);
         self.authoritative
             .get(&key, || async {
-                let _guard = self.guard(server.ip()).await?;
+                let _guard = self.guard(server.ip(), ProbeKind::Dns).await?;
                 let client = self.resolvers.client();
                 let to = self.dial(server);
                 Ok(client.query(to, apex, RecordType::SOA, transport).await)
@@ -398,6 +400,16 @@ pub enum Connect {
 }
 
 impl Connect {
+    /// The outcome as the probe counters count it.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Connect::Open(_) => Outcome::Ok,
+            Connect::Refused | Connect::Failed(_) => Outcome::Failed,
+            Connect::Timeout => Outcome::Timeout,
+            Connect::ScannerFault(_) => Outcome::NotSent,
+        }
+    }
+
     /// The outcome in words, for details and evidence: the connect time is a measurement,
     /// never part of the finding.
     pub fn describe(&self) -> String {

@@ -136,6 +136,7 @@ fn snapshot(hosts: usize) -> MetricsSnapshot {
         check_counts,
         runs,
         host_checks: Some(host_checks),
+        probes: Vec::new(),
     }
 }
 

@@ -6,6 +6,7 @@
 //! it: a per-query deadline, one multiplexed UDP client per server, and a window on queries
 //! in flight so a large scan never floods a server's receive buffer.
 
+use crate::probe::count::{Outcome, ProbeKind, count};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -249,14 +250,21 @@ impl DnsClient {
                 None => Err(NetError::Timeout),
             }
         };
-        match tokio::time::timeout(self.timeout, exchange).await {
+        let answer = match tokio::time::timeout(self.timeout, exchange).await {
             Err(_) => Answer::Failed(DnsError::Timeout),
             Ok(Err(e)) => Answer::Failed(DnsError::of(&e)),
             Ok(Ok(response)) => Answer::Message {
                 message: Arc::new(response.into_message()),
                 elapsed: started.elapsed(),
             },
-        }
+        };
+        let outcome = match &answer {
+            Answer::Message { .. } => Outcome::Ok,
+            Answer::Failed(DnsError::Timeout) => Outcome::Timeout,
+            Answer::Failed(_) => Outcome::Failed,
+        };
+        count(ProbeKind::Dns, server.ip(), outcome);
+        answer
     }
 
     async fn udp_client(&self, server: SocketAddr) -> Client<TokioRuntimeProvider> {

@@ -20,6 +20,7 @@ use serde::Serialize;
 use sha2::Digest;
 
 use crate::network::{Connect, connect};
+use crate::probe::count::Outcome;
 
 /// Bodies are compared on at most this much (readiness.md).
 pub const MAX_BODY: usize = 500 * 1024;
@@ -124,6 +125,18 @@ pub enum Fetch {
     Timeout,
     /// The scanner could not send at all (no route): not the host's fault.
     ScannerFault(String),
+}
+
+impl Fetch {
+    /// The outcome as the probe counters count it.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Fetch::Response(_) => Outcome::Ok,
+            Fetch::Connect(_) | Fetch::Tls(_) | Fetch::Http(_) => Outcome::Failed,
+            Fetch::Timeout => Outcome::Timeout,
+            Fetch::ScannerFault(_) => Outcome::NotSent,
+        }
+    }
 }
 
 /// What to ask for: a URL's parts, sent to `address` rather than to what the name resolves to.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use sixfive_inventory::results::{millis, thousandths};
 use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence, SurgeError};
 
+use crate::probe::count::Outcome;
 use crate::probe::pace::Pace;
 
 /// Echo identifiers, distinct per ping so concurrent pings never take each other's replies.
@@ -52,6 +53,16 @@ pub struct Pings {
 }
 
 impl Pings {
+    /// How a series ended, as the probe counters count it: an echo reply, or none; a
+    /// series that could not be sent at all was not sent.
+    pub fn outcome<E>(series: &Result<Pings, E>) -> Outcome {
+        match series {
+            Ok(pings) if !pings.rtts.is_empty() => Outcome::Ok,
+            Ok(_) => Outcome::Timeout,
+            Err(_) => Outcome::NotSent,
+        }
+    }
+
     pub fn loss(&self) -> Option<f64> {
         (self.sent > 0).then(|| thousandths(1.0 - self.rtts.len() as f64 / f64::from(self.sent)))
     }

@@ -2,6 +2,7 @@
 //! series, SMTP sessions, SNMP, and the classes of addresses (which ones an IPv6 user can
 //! reach). The checks and the site poller judge what they measure.
 pub mod address;
+pub mod count;
 pub mod dns;
 pub mod http;
 pub mod icmp;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::network::{Connect, connect};
+use crate::probe::count::Outcome;
 
 /// Where mail is delivered.
 pub(crate) const SMTP_PORT: u16 = 25;
@@ -30,6 +31,18 @@ pub enum Session {
         stage: &'static str,
     },
     Broken(String),
+}
+
+impl Session {
+    /// The outcome as the probe counters count it.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Session::Ready { .. } => Outcome::Ok,
+            Session::Unreachable(connect) => connect.outcome(),
+            Session::Timeout { .. } => Outcome::Timeout,
+            Session::Rejected { .. } | Session::Broken(_) => Outcome::Failed,
+        }
+    }
 }
 
 /// Greets `target` and says EHLO, all within `timeout`.

@@ -14,6 +14,7 @@ use async_snmp::transport::UdpTransport;
 use async_snmp::{Auth, Client, ErrorKind, Oid, UsmConfig, Value};
 use futures::future::{BoxFuture, FutureExt};
 
+use crate::probe::count::Outcome;
 use crate::probe::pace::Pace;
 
 /// GETBULK max-repetitions to start a walk of one column with (sites.md).
@@ -92,6 +93,20 @@ pub enum SnmpError {
     Retries(async_snmp::RetryConfigError),
     #[error("SNMP error: {0}")]
     Protocol(Box<async_snmp::Error>),
+}
+
+impl SnmpError {
+    /// The outcome as the probe counters count it.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            SnmpError::Timeout => Outcome::Timeout,
+            SnmpError::AuthFailed(_)
+            | SnmpError::Unreachable(_)
+            | SnmpError::BrokenWalk(_)
+            | SnmpError::Protocol(_) => Outcome::Failed,
+            SnmpError::Socket(_) | SnmpError::Keys(_) | SnmpError::Retries(_) => Outcome::NotSent,
+        }
+    }
 }
 
 /// How an agent refused the credentials.

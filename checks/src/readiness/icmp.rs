@@ -7,6 +7,7 @@ use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
 use sixfive_inventory::results::{CheckRecord, Status, millis};
 
+use crate::probe::count::{ProbeKind, count};
 use crate::probe::icmp::Pings;
 use crate::readiness::{Check, Gate, HostScan};
 
@@ -41,12 +42,14 @@ impl IcmpV6 {
     async fn ping(&self, scan: &HostScan<'_>, address: IpAddr) -> CheckRecord {
         let base =
             |status, detail: String| scan.record(self.id(), status, detail).at(address, None);
-        let _guard = match scan.network.guard(address).await {
+        let _guard = match scan.network.guard(address, ProbeKind::Icmp).await {
             Ok(guard) => guard,
             Err(refused) => return base(Status::Error, refused.detail(address)),
         };
         let timeout = scan.network.timeouts.connect.0;
-        match scan.probe.echo(address).await {
+        let echo = scan.probe.echo(address).await;
+        count(ProbeKind::Icmp, address, Pings::outcome(&echo));
+        match echo {
             Ok(Pings { rtts, .. }) if !rtts.is_empty() => {
                 let rtt_ms = millis(rtts[0]);
                 base(Status::Pass, "echo reply received".into())

@@ -29,6 +29,7 @@ use sixfive_inventory::results::{CheckRecord, Status};
 
 use crate::memo::Memo;
 use crate::network::{Connect, Network, Probe, Refused};
+use crate::probe::count::{ProbeKind, count};
 use crate::probe::http::{Fetch, Target};
 use crate::probe::resolve::{Facts, Resolution};
 use crate::readiness::http::Chain;
@@ -197,8 +198,10 @@ impl<'a> HostScan<'a> {
     pub async fn connect(&self, target: SocketAddr) -> Result<Connect, Refused> {
         self.connects
             .get(&target, || async {
-                let _guard = self.network.guard(target.ip()).await?;
-                Ok(self.probe.connect(target).await)
+                let _guard = self.network.guard(target.ip(), ProbeKind::Tcp).await?;
+                let connect = self.probe.connect(target).await;
+                count(ProbeKind::Tcp, target.ip(), connect.outcome());
+                Ok(connect)
             })
             .await
     }
@@ -207,8 +210,10 @@ impl<'a> HostScan<'a> {
     pub async fn fetch(&self, target: &Target) -> Result<Fetch, Refused> {
         self.fetches
             .get(target, || async {
-                let _guard = self.network.guard(target.address).await?;
-                Ok(self.probe.fetch(target).await)
+                let _guard = self.network.guard(target.address, ProbeKind::Http).await?;
+                let fetch = self.probe.fetch(target).await;
+                count(ProbeKind::Http, target.address, fetch.outcome());
+                Ok(fetch)
             })
             .await
     }

@@ -10,6 +10,7 @@ use sixfive_inventory::model::{Level, Service};
 use sixfive_inventory::results::{CheckRecord, Status, millis};
 
 use crate::network::Connect;
+use crate::probe::count::{ProbeKind, count};
 use crate::probe::resolve::Mail;
 use crate::probe::smtp::{SMTP_PORT, Session};
 use crate::readiness::{Check, Gate, HostScan};
@@ -111,13 +112,14 @@ impl SmtpV6 {
                 format!("{name}: {address} not probed: not a usable address"),
             );
         }
-        let _guard = match scan.network.guard(address).await {
+        let _guard = match scan.network.guard(address, ProbeKind::Smtp).await {
             Ok(guard) => guard,
             Err(refused) => return base(Status::Error, refused.detail(address)),
         };
         let target = SocketAddr::new(address, SMTP_PORT);
         let started = Instant::now();
         let outcome = scan.network.smtp(target, "sixfive.invalid").await;
+        count(ProbeKind::Smtp, address, outcome.outcome());
         let took = started.elapsed();
         let failed = if v4_works { Status::Fail } else { Status::Warn };
         let connected = !matches!(outcome, Session::Unreachable(_));

@@ -21,6 +21,7 @@ use sixfive_inventory::results::{
 };
 
 use crate::network::Network;
+use crate::probe::count::{Outcome, ProbeKind, count};
 use crate::probe::icmp::{Pings, series};
 use crate::probe::snmp::{Agent, Bindings, Credentials, Snmp, SnmpError, SnmpValue, Sockets};
 use crate::sites::grading::{self, Bands, CounterWidth, Observation};
@@ -284,7 +285,7 @@ impl SitePoller {
         // one behind other sites is not the agent's slowness.
         let mut deadline = None;
         for &address in addresses {
-            let _guard = match self.network.guard(address).await {
+            let _guard = match self.network.guard(address, ProbeKind::Snmp).await {
                 Ok(guard) => guard,
                 Err(refused) => {
                     silent.push(refused.detail(address));
@@ -299,12 +300,20 @@ impl SitePoller {
                 read(&agent.await?.paced(self.network.pace()), profile).await
             };
             let Ok(outcome) = tokio::time::timeout_at(deadline.into(), attempt).await else {
+                count(ProbeKind::Snmp, address, Outcome::Timeout);
                 silent.push(format!(
                     "the SNMP poll did not finish within its deadline of {} s (a slow or overloaded agent)",
                     self.deadline.as_secs()
                 ));
                 break;
             };
+            count(
+                ProbeKind::Snmp,
+                address,
+                outcome
+                    .as_ref()
+                    .map_or_else(SnmpError::outcome, |_| Outcome::Ok),
+            );
             match outcome {
                 Ok(mut readings) => {
                     // An agent that answers only on a later address (IPv4 after IPv6) is
@@ -344,9 +353,9 @@ impl SitePoller {
                 self.network.admit(address).map_err(|r| r.detail(address))?;
                 let timing = (PING_INTERVAL, self.network.timeouts.connect.0);
                 let pace = self.network.pace();
-                series(client, address, self.pings, timing, Some(&pace))
-                    .await
-                    .map_err(|e| e.to_string())
+                let pings = series(client, address, self.pings, timing, Some(&pace)).await;
+                count(ProbeKind::Icmp, address, Pings::outcome(&pings));
+                pings.map_err(|e| e.to_string())
             };
             Some(result.await)
         };

@@ -61,6 +61,18 @@ pub struct MetricsSnapshot {
     pub runs: Vec<RunStat>,
     /// Every host's verdicts; None unless asked for, as they are a series per host and check.
     pub host_checks: Option<Vec<HostCheck>>,
+    /// The probes the process showing the page sent (an agent's counters); none from the
+    /// store.
+    pub probes: Vec<ProbeCount>,
+}
+
+/// How many probes of a kind, to a family, with an outcome, a process sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeCount {
+    pub kind: &'static str,
+    pub family: &'static str,
+    pub outcome: &'static str,
+    pub probes: u64,
 }
 
 /// The SQL that ranks a version's status as [`RANKED`] does, as a BIGINT on both backends.
@@ -109,6 +121,7 @@ impl Store {
             check_counts,
             runs,
             host_checks,
+            probes: Vec::new(),
         })
     }
 
