@@ -217,7 +217,8 @@ async fn follow(
             // the machine offers (its own IPv6, ping sockets, the CA file) once.
             _ = hangup.recv() => {
                 loader.reload(armed, Reload::Always, "SIGHUP");
-                // A renewed certificate is taken on SIGHUP, as the toolkit's exporters do.
+                // A renewed certificate is taken on SIGHUP (the toolkit's exporters read theirs
+                // on every request; this reads it when told).
                 if let Some((tls, files)) = certificate
                     && let Err(error) = tls.reload_from_pem_file(&files.cert_file, &files.key_file).await
                 {

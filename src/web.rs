@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -73,24 +73,40 @@ pub fn load(path: &Path) -> Result<WebConfig, Failure> {
 }
 
 /// Who may ask: every request when no user is configured.
-#[derive(Clone, Debug, Default)]
-pub struct Users(Arc<BTreeMap<String, Hash>>);
+#[derive(Clone, Debug)]
+pub struct Users {
+    users: Arc<BTreeMap<String, Hash>>,
+    /// Checked against for an unknown user, at the users' highest cost: what it hashes
+    /// does not matter, as an unknown user is refused whatever it says.
+    nobody: Arc<String>,
+    /// bcrypt checks at once: a flood of wrong passwords must not take the scanner's cores.
+    checking: Arc<tokio::sync::Semaphore>,
+}
 
 impl Users {
     pub fn new(users: BTreeMap<String, Hash>) -> Self {
-        Self(Arc::new(users))
+        let cost = (users.values())
+            .filter_map(|hash| hash.0.get(4..6)?.parse().ok())
+            .max()
+            .unwrap_or(bcrypt::DEFAULT_COST);
+        let nobody = if users.is_empty() {
+            String::new()
+        } else {
+            bcrypt::hash("nobody", cost).unwrap_or_default()
+        };
+        Self {
+            users: Arc::new(users),
+            nobody: Arc::new(nobody),
+            checking: Arc::new(tokio::sync::Semaphore::new(2)),
+        }
     }
 
     /// Whether `user` with `password` is one of them. An unknown user costs a bcrypt check
     /// too, so that timing does not tell which users exist.
     fn admit(&self, user: &str, password: &str) -> bool {
-        /// A hash at the toolkit's usual cost to check an unknown user against; what it
-        /// hashes does not matter, as an unknown user is refused whatever it says.
-        static NOBODY: LazyLock<String> =
-            LazyLock::new(|| bcrypt::hash("nobody", 10).unwrap_or_default());
-        let (hash, known) = match self.0.get(user) {
+        let (hash, known) = match self.users.get(user) {
             Some(hash) => (hash.0.as_str(), true),
-            None => (NOBODY.as_str(), false),
+            None => (self.nobody.as_str(), false),
         };
         bcrypt::verify(password, hash).unwrap_or(false) && known
     }
@@ -99,12 +115,15 @@ impl Users {
 /// Lets a request through when basic auth is off or its credentials are a user's; answers
 /// 401 with a challenge otherwise. The bcrypt check runs off the async threads.
 pub async fn authorize(State(users): State<Users>, request: Request, next: Next) -> Response {
-    if users.0.is_empty() {
+    if users.users.is_empty() {
         return next.run(request).await;
     }
     let credentials = (request.headers().get(header::AUTHORIZATION))
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Basic "))
+        // The scheme's name is case-insensitive (RFC 7617).
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, encoded)| encoded)
         .and_then(|encoded| {
             base64::engine::general_purpose::STANDARD
                 .decode(encoded.trim())
@@ -116,12 +135,18 @@ pub async fn authorize(State(users): State<Users>, request: Request, next: Next)
                 .map(|(u, p)| (u.to_owned(), p.to_owned()))
         });
     let admitted = match credentials {
-        Some((user, password)) => {
-            let users = users.clone();
-            tokio::task::spawn_blocking(move || users.admit(&user, &password))
+        Some((user, password)) => match users.checking.clone().acquire_owned().await {
+            Ok(permit) => {
+                let users = users.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    users.admit(&user, &password)
+                })
                 .await
                 .unwrap_or(false)
-        }
+            }
+            Err(_) => false,
+        },
         None => false,
     };
     if admitted {
@@ -146,6 +171,8 @@ mod tests {
         assert!(users.admit("prometheus", "s3cret"));
         assert!(!users.admit("prometheus", "S3cret"));
         assert!(!users.admit("nobody", "s3cret"));
+        // An unknown user is checked at the users' cost: as slow as a known one.
+        assert_eq!(&users.nobody[..7], "$2b$04$");
     }
 
     #[test]

@@ -314,6 +314,11 @@ impl Driver {
                     .collect()
             };
             store.plan_work(lease.scope(), &items, lease.window).await?;
+            // A dead agent's runs are closed here, not only when a process opens the store:
+            // what they finished becomes current, what they held is free.
+            store
+                .expire_runs(sixfive_inventory::store::STALE_AFTER)
+                .await?;
         }
         let previous_levels = Arc::new(store.latest_levels().await?);
         let mut previous_samples: HashMap<String, SiteReport> = store

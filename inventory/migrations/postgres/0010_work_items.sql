@@ -18,3 +18,4 @@ CREATE TABLE work_items (
 CREATE INDEX work_items_due ON work_items (duty, due_ms);
 CREATE INDEX work_items_zone_due ON work_items (duty, zone, due_ms);
 CREATE INDEX work_items_run ON work_items (run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX work_items_done ON work_items (done_run) WHERE done_run IS NOT NULL;

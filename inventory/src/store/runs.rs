@@ -41,7 +41,7 @@ text_enum!(RunKind {
 const PROMOTE: &str = "INSERT INTO host_current (host, run_id, level)
      SELECT l.host, l.run_id, l.level FROM host_levels l
      WHERE l.run_id = $1 AND NOT l.inconclusive
-     AND ($2 OR EXISTS (SELECT 1 FROM work_items w WHERE w.item = l.host AND w.done_run = l.run_id))
+     AND ($2 OR l.host IN (SELECT w.item FROM work_items w WHERE w.done_run = $1))
      -- Rows locked in one order: two agents finishing at once do not deadlock.
      ORDER BY l.host
      ON CONFLICT (host) DO UPDATE SET run_id = excluded.run_id, level = excluded.level
@@ -90,28 +90,28 @@ impl Store {
         .await?))
     }
 
-    /// Says the run's owner is alive, and renews the leases on the work items it holds.
+    /// Renews the leases on the work items the run holds, then says its owner is alive.
+    /// The leases first and on their own: the run's own write holds its `scan_runs` row
+    /// while it waits on other agents, and the leases must not run out meanwhile.
     pub async fn beat(&self, run: i64) -> Result<(), StoreError> {
         let now = Utc::now();
         let lease_until = (now + work::LEASE).timestamp_millis();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let running = sqlx::query(
+            sqlx::query(
+                "UPDATE work_items SET lease_until_ms = $1 WHERE run_id = $2
+                 AND EXISTS (SELECT 1 FROM scan_runs WHERE id = $2 AND status = 'running')",
+            )
+            .bind(lease_until)
+            .bind(run)
+            .execute(pool)
+            .await?;
+            sqlx::query(
                 "UPDATE scan_runs SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'",
             )
             .bind(now)
             .bind(run)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if running > 0 {
-                sqlx::query("UPDATE work_items SET lease_until_ms = $1 WHERE run_id = $2")
-                    .bind(lease_until)
-                    .bind(run)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
+            .execute(pool)
+            .await?;
         });
         Ok(())
     }

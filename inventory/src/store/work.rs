@@ -244,7 +244,11 @@ impl Store {
             let due = free.build_query_scalar().fetch_optional(pool).await?;
             let mut held = sqlx::QueryBuilder::new("SELECT MIN(lease_until_ms) FROM work_items WHERE");
             push_scope(&mut held, scope);
-            held.push(" AND run_id IS NOT NULL AND run_id <> ").push_bind(run);
+            held.push(" AND run_id IS NOT NULL AND run_id <> ")
+                .push_bind(run)
+                .push(" AND (done_run IS NULL OR done_run <> ")
+                .push_bind(run)
+                .push(")");
             (due, held.build_query_scalar().fetch_one(pool).await?)
         });
         let soonest = match (due, lease_end) {
