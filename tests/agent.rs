@@ -488,10 +488,13 @@ fn kill_9_during_writes_leaves_a_consistent_postgres_store() {
     kill_9_at_50_moments(&db, dir.path());
 }
 
+/// The names a name server was asked for, and when.
+type Asked = Arc<Mutex<Vec<(String, Instant)>>>;
+
 /// A name server on 127.0.0.1 that answers nothing and notes when each name was asked:
 /// every lookup times out, so each host's scan takes a second or more, and the moments a
 /// host was asked for are the moments it was scanned, seen from the network.
-fn silent_name_server() -> (SocketAddr, Arc<Mutex<Vec<(String, Instant)>>>) {
+fn silent_name_server() -> (SocketAddr, Asked) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let address = socket.local_addr().unwrap();
     let asked = Arc::new(Mutex::new(Vec::new()));
@@ -582,8 +585,7 @@ fn three_agents_share_their_zone_and_one_killed_mid_scan_loses_no_host() {
         .unwrap();
     // Kill -9 the first agent seen holding a host: mid-scan, its lease on the host live.
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut victim_pid = 0;
-    let (victim, held, killed_at) = loop {
+    let (victim, victim_pid, held, killed_at) = loop {
         assert!(
             Instant::now() < deadline,
             "no agent took a host in a minute"
@@ -604,10 +606,10 @@ fn three_agents_share_their_zone_and_one_killed_mid_scan_loses_no_host() {
             Some((index, item))
         });
         if let Some((index, item)) = found {
-            victim_pid = agents[index].child.id();
+            let pid = agents[index].child.id();
             agents[index].child.kill().unwrap();
             agents[index].child.wait().unwrap();
-            break (index, item, Instant::now());
+            break (index, pid, item, Instant::now());
         }
         std::thread::sleep(Duration::from_millis(20));
     };
