@@ -21,6 +21,7 @@ use chrono::Utc;
 use sixfive_checks::Engine;
 use sixfive_checks::run::CancellationToken;
 use sixfive_checks::run::schedule::{self, Armed, Duty, DutyState};
+use sixfive_checks::run::spool::Spool;
 use sixfive_checks::sites::poller::PINGS;
 use sixfive_checks::sites::profiles::Profile;
 use sixfive_inventory::{Inventory, Store, StoreUrl};
@@ -38,6 +39,8 @@ const STOP_WITHIN: Duration = Duration::from_secs(7);
 /// How often the /metrics page is made again when the store changed: scrapes come a
 /// minute apart (contrib/prometheus), a page takes up to seconds at 100,000 hosts.
 const PAGE_EVERY: Duration = Duration::from_secs(5);
+/// The most the spool keeps on disk: some hours of a big city's results.
+const SPOOL_LIMIT: u64 = 256 * 1024 * 1024;
 /// How long /readyz waits for the store before calling it unreachable.
 const STORE_ANSWERS_WITHIN: Duration = Duration::from_secs(2);
 /// Changes to the inventory's files settle this long before a reload: an editor's save is
@@ -82,12 +85,17 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             ),
             None => None,
         };
+        let spool = args.spool.clone().or_else(default_spool).ok_or_else(|| {
+            Failure::Usage("no state directory for the spool: give one with --spool".into())
+        })?;
+        tracing::info!(spool = %spool.display(), "results the store cannot take are kept here");
         let loader = Loader {
             path: path.clone(),
             profiles,
             pace: args.pace,
             zone: args.zone.clone(),
             store: Arc::clone(&store),
+            spool: Arc::new(Spool::new(spool, SPOOL_LIMIT)),
         };
         let (armed_tx, armed) = watch::channel(Arc::new(loader.load()?));
         let stop = CancellationToken::new();
@@ -250,6 +258,7 @@ struct Loader {
     /// The agent's zone, if it serves one.
     zone: Option<String>,
     store: Arc<Store>,
+    spool: Arc<Spool>,
 }
 
 impl Loader {
@@ -282,7 +291,8 @@ impl Loader {
             self.profiles.clone(),
             PINGS,
             Arc::clone(&self.store),
-        )?;
+        )?
+        .spooling(Arc::clone(&self.spool));
         Ok(Armed {
             inventory: Arc::new(inventory),
             engine: Arc::new(engine),
@@ -326,6 +336,24 @@ impl Loader {
             }
         }
     }
+}
+
+/// The spool's folder when none is given: systemd's state directory for the service, else
+/// the user's (XDG).
+fn default_spool() -> Option<PathBuf> {
+    let state = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dirs) = std::env::var_os("STATE_DIRECTORY") {
+        // systemd names one folder per StateDirectory=, colon-separated.
+        let first = dirs.to_string_lossy().split(':').next().map(PathBuf::from);
+        return first.map(|dir| dir.join("spool"));
+    }
+    state("XDG_STATE_HOME")
+        .or_else(|| state("HOME").map(|home| home.join(".local/state")))
+        .map(|dir| dir.join("sixfive/spool"))
 }
 
 /// Watches the inventory: a folder with all below it, a file through its folder (editors

@@ -154,6 +154,9 @@ fn agent_command(db: &Path, inventory: &Path, listen: SocketAddr) -> Command {
         .arg("--inventory")
         .arg(inventory)
         .args(["-v", "agent", "--listen", &listen.to_string()])
+        // A spool of its own: never the user's, shared with other tests' agents.
+        .arg("--spool")
+        .arg(inventory.with_file_name(format!("spool-{}", listen.port())))
         .env_remove("SIXFIVE_DB")
         .env_remove("SIXFIVE_LOG");
     command
@@ -787,4 +790,83 @@ fn the_endpoint_serves_tls_and_basic_auth_from_an_exporter_toolkit_web_config() 
     let (code, took, log) = agent.wait();
     assert_eq!(code, Some(0), "{log}");
     assert!(took < Duration::from_secs(10), "stopped in {took:?}");
+}
+
+#[test]
+fn results_the_store_cannot_take_are_kept_on_disk_and_written_once_when_it_answers() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    // Lookups time out: each host's scan takes a second or more, long enough to catch one
+    // under way.
+    let (resolver, _) = silent_name_server();
+    let city = inventory(dir.path(), resolver, 20, "10s");
+    let agent = Agent::start(dir.path(), &city);
+    let spool = city.with_file_name(format!("spool-{}", agent.listen.port()));
+    let kept = |spool: &Path| -> usize {
+        std::fs::read_dir(spool).map_or(0, |entries| {
+            (entries.filter_map(Result::ok))
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+    };
+    // The store away while hosts are being scanned: another process takes its write lock
+    // and holds it longer than the agent waits for it.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&agent.db);
+    let mut holder = runtime
+        .block_on(sqlx::SqliteConnection::connect_with(&options))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let held: Result<i64, _> = runtime.block_on(
+            sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE run_id IS NOT NULL")
+                .fetch_one(&mut holder),
+        );
+        if held.is_ok_and(|held| held > 0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no host was taken");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    runtime
+        .block_on(sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut holder))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while kept(&spool) == 0 {
+        assert!(Instant::now() < deadline, "no batch was kept while the store was away");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    runtime
+        .block_on(sqlx::raw_sql("COMMIT").execute(&mut holder))
+        .unwrap();
+    runtime.block_on(holder.close()).unwrap();
+    // Back: the next window writes what was kept, each batch in a run named after it.
+    agent.wait_for(|_| kept(&spool) == 0);
+    let replayed: Vec<(String, i64, i64)> = runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect_with(options.clone()).await.unwrap();
+        let rows = sqlx::query_as(
+            "SELECT r.agent, COUNT(l.host), COUNT(DISTINCT l.host) FROM scan_runs r
+             JOIN host_levels l ON l.run_id = r.id
+             WHERE r.agent LIKE '% (replay of %' GROUP BY r.id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows
+    });
+    assert!(!replayed.is_empty(), "nothing was written from the spool");
+    for (run, grades, hosts) in &replayed {
+        assert!(*grades > 0 && grades == hosts, "{run}: {grades} grades of {hosts} hosts");
+    }
+    let refused = std::fs::read_dir(&spool)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "refused"))
+        .count();
+    assert_eq!(refused, 0, "a kept batch was refused");
+    agent.signal("TERM");
+    let (code, _, log) = agent.wait();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("batch kept on disk"), "{log}");
 }

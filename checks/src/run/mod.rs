@@ -28,6 +28,9 @@ use crate::sites::poller::SitePoller;
 use crate::sites::profiles::Profile;
 
 pub mod schedule;
+pub mod spool;
+
+use spool::Spool;
 
 /// Hosts and sites written to the store per batch.
 const BATCH: usize = 100;
@@ -127,6 +130,8 @@ pub struct Engine {
     poller: Arc<SitePoller>,
     network: Arc<Network>,
     store: Arc<Store>,
+    /// Where an agent's runs keep what the store could not take; None elsewhere.
+    spool: Option<Arc<Spool>>,
 }
 
 impl Engine {
@@ -165,7 +170,15 @@ impl Engine {
             poller: Arc::new(SitePoller::new(scan, profiles, pings, Arc::clone(&network))),
             network,
             store,
+            spool: None,
         }
+    }
+
+    /// Runs keep a batch the store cannot take in `spool`, and the agent's runs write
+    /// what it holds as they start (the agent's engine).
+    pub fn spooling(mut self, spool: Arc<Spool>) -> Self {
+        self.spool = Some(spool);
+        self
     }
 
     /// The scanner's own IPv6: without it every IPv6 result is inconclusive.
@@ -222,6 +235,7 @@ impl Engine {
             scanner: Arc::clone(&self.scanner),
             poller: Arc::clone(&self.poller),
             store: Arc::clone(&self.store),
+            spool: self.spool.clone(),
             progress: progress_tx,
             finished: finished_tx,
             cancel: cancel.clone(),
@@ -240,6 +254,7 @@ struct Driver {
     scanner: Arc<Scanner>,
     poller: Arc<SitePoller>,
     store: Arc<Store>,
+    spool: Option<Arc<Spool>>,
     progress: watch::Sender<Progress>,
     finished: mpsc::UnboundedSender<Finished>,
     cancel: CancellationToken,
@@ -283,6 +298,14 @@ impl Driver {
                 let imported = store
                     .import(&inventory, &request.source, &request.owner)
                     .await?;
+                // The store answers again: what it could not take before goes in first.
+                if let Some(spool) = &self.spool {
+                    match spool.replay(store).await {
+                        Ok(0) => {}
+                        Ok(written) => tracing::info!(written, "spooled batches written"),
+                        Err(error) => tracing::warn!(%error, "spooled batches not written yet"),
+                    }
+                }
                 let kind = match (request.hosts.is_empty(), request.sites.is_empty()) {
                     (false, true) => RunKind::Hosts,
                     (true, false) => RunKind::Sites,
@@ -333,7 +356,8 @@ impl Driver {
         self.scanner.forget().await;
 
         let (batches, inbox) = mpsc::channel::<Batch>(4);
-        let writer = tokio::spawn(write(Arc::clone(store), run, inbox));
+        let keep = self.spool.clone().map(|spool| (spool, owner.clone()));
+        let writer = tokio::spawn(write(Arc::clone(store), run, inbox, keep));
         let sites: Vec<_> = sites
             .into_iter()
             .map(|site| {
@@ -399,7 +423,9 @@ impl Driver {
             .await
             .unwrap_or_else(|failure| std::panic::resume_unwind(failure.into_panic()));
         let refused = refused.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let status = if cancelled || written.is_err() || refused.is_some() {
+        // A batch kept on disk is not in the run: it is written in a run of its own later.
+        let spooled = matches!(written, Ok(true));
+        let status = if cancelled || written.is_err() || refused.is_some() || spooled {
             RunStatus::Incomplete
         } else {
             RunStatus::Complete
@@ -454,12 +480,15 @@ async fn stored(
     Ok((hosts, sites))
 }
 
-/// Writes batches as they come, and beats the run's heart meanwhile.
+/// Writes batches as they come, and beats the run's heart meanwhile. With `keep` (a spool
+/// and the run's owner), a batch the store cannot take for being away is kept on disk;
+/// says whether one was.
 async fn write(
     store: Arc<Store>,
     run: RunId,
     mut inbox: mpsc::Receiver<Batch>,
-) -> Result<(), StoreError> {
+    keep: Option<(Arc<Spool>, String)>,
+) -> Result<bool, StoreError> {
     // Its own task: a write waiting on another agent's lock must not let the run's leases
     // run out. Stopped when the writer ends.
     let _heart = tokio_util::task::AbortOnDropHandle::new(tokio::spawn({
@@ -476,16 +505,34 @@ async fn write(
             }
         }
     }));
+    let mut spooled = false;
     while let Some(batch) = inbox.recv().await {
         if batch.is_empty() {
             continue;
         }
-        store
-            .record_hosts(run, &batch.levels, &batch.records)
-            .await?;
-        store.record_samples(run, &batch.samples).await?;
+        let written = match store.record_hosts(run, &batch.levels, &batch.records).await {
+            Ok(()) => store.record_samples(run, &batch.samples).await,
+            Err(error) => Err(error),
+        };
+        match (written, &keep) {
+            (Ok(()), _) => {}
+            (Err(error), Some((spool, owner))) if error.is_unavailable() => {
+                let kept = spool.keep(run, owner, &batch.levels, &batch.records, &batch.samples);
+                match kept {
+                    Ok(file) => {
+                        tracing::warn!(run, %error, file = %file.display(), "the store is away: batch kept on disk");
+                        spooled = true;
+                    }
+                    Err(why) => {
+                        tracing::error!(run, %error, %why, "the store is away and the batch was not kept");
+                        return Err(error);
+                    }
+                }
+            }
+            (Err(error), _) => return Err(error),
+        }
     }
-    Ok(())
+    Ok(spooled)
 }
 
 /// The items of `lease` that run `run` takes as they come due in its window, each as

@@ -67,6 +67,37 @@ pub enum StoreError {
     Corrupt { kind: &'static str, reason: String },
 }
 
+impl StoreError {
+    /// Whether the store could not be reached or was too busy to write (a later try may
+    /// succeed), as against a write it refuses.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Open { .. } | StoreError::ConnectTimeout { .. } => true,
+            StoreError::Sql(error) => match error {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => {
+                    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                        // SQLITE_BUSY and SQLITE_LOCKED, in their extended codes too.
+                        let code = db.code().and_then(|c| c.parse::<i32>().ok());
+                        code.is_some_and(|c| matches!(c & 0xff, 5 | 6))
+                    } else {
+                        // PostgreSQL: connection exceptions (08), a server shutting down
+                        // or starting (57P01–57P03), too many connections (53300).
+                        let code = db.code().unwrap_or_default();
+                        code.starts_with("08") || code.starts_with("57P") || code == "53300"
+                    }
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// An I/O error as a person says it: the system's words ("connection refused", "no space
 /// left on device") without the error number.
 pub fn said(error: &std::io::Error) -> String {

@@ -1,0 +1,150 @@
+//! Results kept on disk while the store is away: a batch an agent's run could not write
+//! (the store unreachable, or too busy to take it) is kept in a file, and written as it was
+//! when the store answers again, once. Bounded: past `limit` bytes a batch is not kept, and
+//! the log says so (its hosts' work items are not passed on, so they are scanned again).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sixfive_inventory::results::{CheckRecord, HostLevel, SiteSample};
+use sixfive_inventory::run::RunId;
+use sixfive_inventory::store::{RunKind, RunStatus};
+use sixfive_inventory::{Store, StoreError};
+
+pub struct Spool {
+    dir: PathBuf,
+    limit: u64,
+}
+
+/// One batch as its run would have written it.
+#[derive(Serialize, Deserialize)]
+struct Batch {
+    /// Who ran it: the replay's run is named after it and the file.
+    owner: String,
+    levels: Vec<HostLevel>,
+    records: Vec<CheckRecord>,
+    samples: Vec<SiteSample>,
+}
+
+impl Spool {
+    pub fn new(dir: PathBuf, limit: u64) -> Self {
+        Self { dir, limit }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| Some(entry.ok()?.path()))
+                    .filter(|path| path.extension().is_some_and(|e| e == "json"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    /// Keeps a batch of run `run` that the store refused for being away; says why not
+    /// when it cannot (the spool is full, the disk refuses).
+    pub fn keep(
+        &self,
+        run: RunId,
+        owner: &str,
+        levels: &[HostLevel],
+        records: &[CheckRecord],
+        samples: &[SiteSample],
+    ) -> Result<PathBuf, String> {
+        let batch = Batch {
+            owner: owner.to_owned(),
+            levels: levels.to_vec(),
+            records: records.to_vec(),
+            samples: samples.to_vec(),
+        };
+        let text = serde_json::to_vec(&batch).map_err(|e| e.to_string())?;
+        let used: u64 = (self.files().iter())
+            .filter_map(|file| std::fs::metadata(file).ok())
+            .map(|meta| meta.len())
+            .sum();
+        if used + text.len() as u64 > self.limit {
+            return Err(format!(
+                "the spool {} is full ({used} of {} bytes)",
+                self.dir.display(),
+                self.limit
+            ));
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
+        // Named to sort in the order kept; written whole, then renamed into place.
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let file = self.dir.join(format!("{at:024}-run{run}.json"));
+        let partial = file.with_extension("part");
+        std::fs::write(&partial, text).map_err(|e| e.to_string())?;
+        std::fs::rename(&partial, &file).map_err(|e| e.to_string())?;
+        Ok(file)
+    }
+
+    /// Writes every kept batch, oldest first, each in a run of its own named after its
+    /// owner and its file and stored incomplete (its own run was cut short), then removes
+    /// the file. A batch whose run stored something already (the agent stopped between
+    /// the write and the removal) is not written again. Stops at the first error that
+    /// says the store is away; a batch the store refuses for itself is set aside as
+    /// `.refused`. Returns how many were written.
+    pub async fn replay(&self, store: &Store) -> Result<usize, StoreError> {
+        let mut written = 0;
+        for file in self.files() {
+            let batch: Batch = match std::fs::read(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_slice(&text).map_err(|e| e.to_string()))
+            {
+                Ok(batch) => batch,
+                Err(why) => {
+                    tracing::error!(file = %file.display(), %why, "a spooled batch does not read: set aside");
+                    let _ = std::fs::rename(&file, file.with_extension("refused"));
+                    continue;
+                }
+            };
+            let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+            let name = format!("{} (replay of {stem})", batch.owner);
+            match write(store, &name, &batch).await {
+                Ok(()) => {
+                    written += 1;
+                    let _ = std::fs::remove_file(&file);
+                }
+                Err(error) if error.is_unavailable() => return Err(error),
+                Err(error) => {
+                    tracing::error!(file = %file.display(), %error, "the store refused a spooled batch: set aside");
+                    let _ = std::fs::rename(&file, file.with_extension("refused"));
+                }
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// Writes `batch` in the run named `name`, unless that run stored something already.
+async fn write(store: &Store, name: &str, batch: &Batch) -> Result<(), StoreError> {
+    let run = match store.run_named(name).await? {
+        Some((_, _, true)) => return Ok(()),
+        Some((run, RunStatus::Running, false)) => run,
+        _ => {
+            let kind = if batch.levels.is_empty() {
+                RunKind::Sites
+            } else {
+                RunKind::Hosts
+            };
+            let import = store.latest_import().await?;
+            store.begin_run_against(name, kind, import).await?
+        }
+    };
+    store
+        .record_hosts(run, &batch.levels, &batch.records)
+        .await?;
+    store.record_samples(run, &batch.samples).await?;
+    store.finish_run(run, RunStatus::Incomplete).await
+}
