@@ -833,7 +833,10 @@ fn results_the_store_cannot_take_are_kept_on_disk_and_written_once_when_it_answe
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while kept(&spool) == 0 {
-        assert!(Instant::now() < deadline, "no batch was kept while the store was away");
+        assert!(
+            Instant::now() < deadline,
+            "no batch was kept while the store was away"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     runtime
@@ -843,7 +846,9 @@ fn results_the_store_cannot_take_are_kept_on_disk_and_written_once_when_it_answe
     // Back: the next window writes what was kept, each batch in a run named after it.
     agent.wait_for(|_| kept(&spool) == 0);
     let replayed: Vec<(String, i64, i64)> = runtime.block_on(async {
-        let pool = sqlx::SqlitePool::connect_with(options.clone()).await.unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options.clone())
+            .await
+            .unwrap();
         let rows = sqlx::query_as(
             "SELECT r.agent, COUNT(l.host), COUNT(DISTINCT l.host) FROM scan_runs r
              JOIN host_levels l ON l.run_id = r.id
@@ -857,7 +862,10 @@ fn results_the_store_cannot_take_are_kept_on_disk_and_written_once_when_it_answe
     });
     assert!(!replayed.is_empty(), "nothing was written from the spool");
     for (run, grades, hosts) in &replayed {
-        assert!(*grades > 0 && grades == hosts, "{run}: {grades} grades of {hosts} hosts");
+        assert!(
+            *grades > 0 && grades == hosts,
+            "{run}: {grades} grades of {hosts} hosts"
+        );
     }
     let refused = std::fs::read_dir(&spool)
         .unwrap()

@@ -94,8 +94,26 @@ impl Spool {
     /// the file. A batch whose run stored something already (the agent stopped between
     /// the write and the removal) is not written again. Stops at the first error that
     /// says the store is away; a batch the store refuses for itself is set aside as
-    /// `.refused`. Returns how many were written.
+    /// `.refused`. One replay at a time, whichever duty or agent asks (a lock file in the
+    /// spool): another finds it taken and leaves the batches to it. Returns how many were
+    /// written.
     pub async fn replay(&self, store: &Store) -> Result<usize, StoreError> {
+        if self.files().is_empty() {
+            return Ok(0);
+        }
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(".replaying"));
+        let Ok(lock) = lock.inspect_err(|error| {
+            tracing::warn!(spool = %self.dir.display(), %error, "the spool cannot be locked: its batches wait");
+        }) else {
+            return Ok(0);
+        };
+        if lock.try_lock().is_err() {
+            return Ok(0);
+        }
         let mut written = 0;
         for file in self.files() {
             let batch: Batch = match std::fs::read(&file)
@@ -147,4 +165,59 @@ async fn write(store: &Store, name: &str, batch: &Batch) -> Result<(), StoreErro
         .await?;
     store.record_samples(run, &batch.samples).await?;
     store.finish_run(run, RunStatus::Incomplete).await
+}
+
+#[cfg(test)]
+mod tests {
+    use sixfive_inventory::StoreUrl;
+    use sixfive_inventory::model::Level;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_kept_batch_is_written_once_however_many_replays_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let city = dir.path().join("city.yaml");
+        std::fs::write(
+            &city,
+            "version: 1\nagencies: [{ id: lab, name: Lab }]\nhosts:\n  - { fqdn: a.lab.test, agency: lab }\n",
+        )
+        .unwrap();
+        let options = sixfive_inventory::LoadOptions {
+            profiles: Vec::new(),
+            secrets: true,
+        };
+        let inventory = sixfive_inventory::load(&city, &options).unwrap().inventory;
+        let store = Store::open(&StoreUrl::Sqlite(dir.path().join("s.db")))
+            .await
+            .unwrap();
+        store.import(&inventory, "city.yaml", "test").await.unwrap();
+        let spool = Spool::new(dir.path().join("spool"), 1 << 20);
+        let level = HostLevel {
+            host: "a.lab.test".into(),
+            level: Level::L1,
+            score: 50,
+            internet_nl: None,
+            inconclusive: false,
+            regressed: false,
+        };
+        spool.keep(7, "agent@test", &[level], &[], &[]).unwrap();
+        // Two duties of one agent replaying at once: one writes, the other leaves it.
+        let (a, b) = tokio::join!(spool.replay(&store), spool.replay(&store));
+        assert_eq!(a.unwrap() + b.unwrap(), 1);
+        assert_eq!(spool.replay(&store).await.unwrap(), 0, "nothing is left");
+        let runs = store.runs().await.unwrap();
+        assert_eq!(runs.len(), 1);
+        assert!(
+            runs[0].agent.starts_with("agent@test (replay of "),
+            "{}",
+            runs[0].agent
+        );
+        assert_eq!(runs[0].status, RunStatus::Incomplete);
+        assert_eq!(store.levels(runs[0].id).await.unwrap().len(), 1);
+        // Over the bound, a batch is not kept, and says why.
+        let small = Spool::new(dir.path().join("small"), 10);
+        let refused = small.keep(8, "agent@test", &[], &[], &[]).unwrap_err();
+        assert!(refused.contains("is full"), "{refused}");
+    }
 }
