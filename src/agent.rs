@@ -39,7 +39,8 @@ const STOP_WITHIN: Duration = Duration::from_secs(7);
 /// How often the /metrics page is made again when the store changed: scrapes come a
 /// minute apart (contrib/prometheus), a page takes up to seconds at 100,000 hosts.
 const PAGE_EVERY: Duration = Duration::from_secs(5);
-/// The most the spool keeps on disk: some hours of a big city's results.
+/// The most the spool keeps on disk (256 MiB): far more than the batches under way when a
+/// store goes away, which is all an agent keeps.
 const SPOOL_LIMIT: u64 = 256 * 1024 * 1024;
 /// How long /readyz waits for the store before calling it unreachable.
 const STORE_ANSWERS_WITHIN: Duration = Duration::from_secs(2);
@@ -85,17 +86,27 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             ),
             None => None,
         };
-        let spool = args.spool.clone().or_else(default_spool).ok_or_else(|| {
-            Failure::Usage("no state directory for the spool: give one with --spool".into())
-        })?;
-        tracing::info!(spool = %spool.display(), "results the store cannot take are kept here");
+        // One folder per store: a batch is written into its run, which only its store has.
+        let spool = match args.spool.clone().or_else(default_spool) {
+            Some(dir) => {
+                let spool = dir.join(format!("store-{:016x}", fnv1a(url.to_string().as_bytes())));
+                tracing::info!(spool = %spool.display(), "results the store cannot take are kept here");
+                Some(Arc::new(Spool::new(spool, SPOOL_LIMIT)))
+            }
+            None => {
+                tracing::warn!(
+                    "no state directory (--spool): results the store cannot take are lost"
+                );
+                None
+            }
+        };
         let loader = Loader {
             path: path.clone(),
             profiles,
             pace: args.pace,
             zone: args.zone.clone(),
             store: Arc::clone(&store),
-            spool: Arc::new(Spool::new(spool, SPOOL_LIMIT)),
+            spool,
         };
         let (armed_tx, armed) = watch::channel(Arc::new(loader.load()?));
         let stop = CancellationToken::new();
@@ -258,7 +269,7 @@ struct Loader {
     /// The agent's zone, if it serves one.
     zone: Option<String>,
     store: Arc<Store>,
-    spool: Arc<Spool>,
+    spool: Option<Arc<Spool>>,
 }
 
 impl Loader {
@@ -291,8 +302,11 @@ impl Loader {
             self.profiles.clone(),
             PINGS,
             Arc::clone(&self.store),
-        )?
-        .spooling(Arc::clone(&self.spool));
+        )?;
+        let engine = match &self.spool {
+            Some(spool) => engine.spooling(Arc::clone(spool)),
+            None => engine,
+        };
         Ok(Armed {
             inventory: Arc::new(inventory),
             engine: Arc::new(engine),
@@ -354,6 +368,14 @@ fn default_spool() -> Option<PathBuf> {
     state("XDG_STATE_HOME")
         .or_else(|| state("HOME").map(|home| home.join(".local/state")))
         .map(|dir| dir.join("sixfive/spool"))
+}
+
+/// FNV-1a: a name for a store's spool folder that stays the same from one run to the next
+/// (std's hasher is seeded per process).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Watches the inventory: a folder with all below it, a file through its folder (editors

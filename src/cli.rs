@@ -178,8 +178,8 @@ pub struct AgentArgs {
     #[arg(long = "web.config.file", value_name = "FILE")]
     pub web_config: Option<PathBuf>,
     /// Where results the store could not take (it was away) are kept until it answers,
-    /// at most 256 MB [default: $STATE_DIRECTORY/spool under systemd, else
-    /// $XDG_STATE_HOME/sixfive/spool, else ~/.local/state/sixfive/spool].
+    /// in a folder per store, at most 256 MiB [default: $STATE_DIRECTORY/spool under
+    /// systemd, else $XDG_STATE_HOME/sixfive/spool, else ~/.local/state/sixfive/spool].
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
     /// Also a /metrics series per host, check and family (sixfive_host_check): a big

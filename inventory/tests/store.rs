@@ -1979,6 +1979,16 @@ async fn a_run_takes_an_item_once_and_an_agent_after_it_when_it_comes_due_again(
             "{}",
             backend.name
         );
+        // A batch it could not write while the store was away goes into it late, once
+        // however often it is written.
+        for _ in 0..2 {
+            store
+                .record_late(run, &[graded("b.danang.test")], &[], &[])
+                .await
+                .unwrap();
+        }
+        let levels = store.levels(run).await.unwrap();
+        assert_eq!(levels.len(), 2, "{}: {levels:?}", backend.name);
         store.close().await;
     }
 }

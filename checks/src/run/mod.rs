@@ -356,8 +356,7 @@ impl Driver {
         self.scanner.forget().await;
 
         let (batches, inbox) = mpsc::channel::<Batch>(4);
-        let keep = self.spool.clone().map(|spool| (spool, owner.clone()));
-        let writer = tokio::spawn(write(Arc::clone(store), run, inbox, keep));
+        let writer = tokio::spawn(write(Arc::clone(store), run, inbox, self.spool.clone()));
         let sites: Vec<_> = sites
             .into_iter()
             .map(|site| {
@@ -423,7 +422,7 @@ impl Driver {
             .await
             .unwrap_or_else(|failure| std::panic::resume_unwind(failure.into_panic()));
         let refused = refused.lock().unwrap_or_else(|p| p.into_inner()).take();
-        // A batch kept on disk is not in the run: it is written in a run of its own later.
+        // A batch kept on disk is not in the run yet: it is written into it later.
         let spooled = matches!(written, Ok(true));
         let status = if cancelled || written.is_err() || refused.is_some() || spooled {
             RunStatus::Incomplete
@@ -480,14 +479,13 @@ async fn stored(
     Ok((hosts, sites))
 }
 
-/// Writes batches as they come, and beats the run's heart meanwhile. With `keep` (a spool
-/// and the run's owner), a batch the store cannot take for being away is kept on disk;
-/// says whether one was.
+/// Writes batches as they come, and beats the run's heart meanwhile. With a spool, a batch
+/// the store cannot take for being away is kept on disk; says whether one was.
 async fn write(
     store: Arc<Store>,
     run: RunId,
     mut inbox: mpsc::Receiver<Batch>,
-    keep: Option<(Arc<Spool>, String)>,
+    spool: Option<Arc<Spool>>,
 ) -> Result<bool, StoreError> {
     // Its own task: a write waiting on another agent's lock must not let the run's leases
     // run out. Stopped when the writer ends.
@@ -514,10 +512,10 @@ async fn write(
             Ok(()) => store.record_samples(run, &batch.samples).await,
             Err(error) => Err(error),
         };
-        match (written, &keep) {
+        match (written, &spool) {
             (Ok(()), _) => {}
-            (Err(error), Some((spool, owner))) if error.is_unavailable() => {
-                let kept = spool.keep(run, owner, &batch.levels, &batch.records, &batch.samples);
+            (Err(error), Some(spool)) if error.is_unavailable() => {
+                let kept = spool.keep(run, &batch.levels, &batch.records, &batch.samples);
                 match kept {
                     Ok(file) => {
                         tracing::warn!(run, %error, file = %file.display(), "the store is away: batch kept on disk");

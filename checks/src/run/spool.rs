@@ -1,14 +1,15 @@
 //! Results kept on disk while the store is away: a batch an agent's run could not write
-//! (the store unreachable, or too busy to take it) is kept in a file, and written as it was
-//! when the store answers again, once. Bounded: past `limit` bytes a batch is not kept, and
-//! the log says so (its hosts' work items are not passed on, so they are scanned again).
+//! (the store unreachable, or too busy to take it) is kept in a file, and written into its
+//! run when the store answers again, once, where it fits among the runs since. Only what
+//! was under way when the store went away is kept: without the store an agent takes no
+//! new work. Bounded: past `limit` bytes a batch is not kept, and the log says so (its
+//! hosts' work items are not passed on, so they are scanned again).
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sixfive_inventory::results::{CheckRecord, HostLevel, SiteSample};
 use sixfive_inventory::run::RunId;
-use sixfive_inventory::store::{RunKind, RunStatus};
 use sixfive_inventory::{Store, StoreError};
 
 pub struct Spool {
@@ -19,8 +20,7 @@ pub struct Spool {
 /// One batch as its run would have written it.
 #[derive(Serialize, Deserialize)]
 struct Batch {
-    /// Who ran it: the replay's run is named after it and the file.
-    owner: String,
+    run: RunId,
     levels: Vec<HostLevel>,
     records: Vec<CheckRecord>,
     samples: Vec<SiteSample>,
@@ -53,13 +53,12 @@ impl Spool {
     pub fn keep(
         &self,
         run: RunId,
-        owner: &str,
         levels: &[HostLevel],
         records: &[CheckRecord],
         samples: &[SiteSample],
     ) -> Result<PathBuf, String> {
         let batch = Batch {
-            owner: owner.to_owned(),
+            run,
             levels: levels.to_vec(),
             records: records.to_vec(),
             samples: samples.to_vec(),
@@ -89,14 +88,13 @@ impl Spool {
         Ok(file)
     }
 
-    /// Writes every kept batch, oldest first, each in a run of its own named after its
-    /// owner and its file and stored incomplete (its own run was cut short), then removes
-    /// the file. A batch whose run stored something already (the agent stopped between
-    /// the write and the removal) is not written again. Stops at the first error that
-    /// says the store is away; a batch the store refuses for itself is set aside as
-    /// `.refused`. One replay at a time, whichever duty or agent asks (a lock file in the
-    /// spool): another finds it taken and leaves the batches to it. Returns how many were
-    /// written.
+    /// Writes every kept batch, oldest first, into its run ([`Store::record_late`]: what
+    /// the run holds already is left out, so a batch written before the agent stopped
+    /// short of removing its file is not stored twice), then removes the file. Stops at
+    /// the first error that says the store is away; a batch the store refuses for itself
+    /// is set aside as `.refused`. One replay at a time, whichever duty or agent asks (a
+    /// lock file in the spool): another finds it taken and leaves the batches to it.
+    /// Returns how many were written.
     pub async fn replay(&self, store: &Store) -> Result<usize, StoreError> {
         if self.files().is_empty() {
             return Ok(0);
@@ -127,9 +125,10 @@ impl Spool {
                     continue;
                 }
             };
-            let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-            let name = format!("{} (replay of {stem})", batch.owner);
-            match write(store, &name, &batch).await {
+            let written_late = store
+                .record_late(batch.run, &batch.levels, &batch.records, &batch.samples)
+                .await;
+            match written_late {
                 Ok(()) => {
                     written += 1;
                     let _ = std::fs::remove_file(&file);
@@ -145,32 +144,11 @@ impl Spool {
     }
 }
 
-/// Writes `batch` in the run named `name`, unless that run stored something already.
-async fn write(store: &Store, name: &str, batch: &Batch) -> Result<(), StoreError> {
-    let run = match store.run_named(name).await? {
-        Some((_, _, true)) => return Ok(()),
-        Some((run, RunStatus::Running, false)) => run,
-        _ => {
-            let kind = if batch.levels.is_empty() {
-                RunKind::Sites
-            } else {
-                RunKind::Hosts
-            };
-            let import = store.latest_import().await?;
-            store.begin_run_against(name, kind, import).await?
-        }
-    };
-    store
-        .record_hosts(run, &batch.levels, &batch.records)
-        .await?;
-    store.record_samples(run, &batch.samples).await?;
-    store.finish_run(run, RunStatus::Incomplete).await
-}
-
 #[cfg(test)]
 mod tests {
     use sixfive_inventory::StoreUrl;
     use sixfive_inventory::model::Level;
+    use sixfive_inventory::store::{RunKind, RunStatus};
 
     use super::*;
 
@@ -201,23 +179,25 @@ mod tests {
             inconclusive: false,
             regressed: false,
         };
-        spool.keep(7, "agent@test", &[level], &[], &[]).unwrap();
+        // The run the batch was made in, cut short while the store was away.
+        let run = store.begin_run("agent@test", RunKind::Hosts).await.unwrap();
+        store.finish_run(run, RunStatus::Incomplete).await.unwrap();
+        spool
+            .keep(run, std::slice::from_ref(&level), &[], &[])
+            .unwrap();
         // Two duties of one agent replaying at once: one writes, the other leaves it.
         let (a, b) = tokio::join!(spool.replay(&store), spool.replay(&store));
         assert_eq!(a.unwrap() + b.unwrap(), 1);
         assert_eq!(spool.replay(&store).await.unwrap(), 0, "nothing is left");
-        let runs = store.runs().await.unwrap();
-        assert_eq!(runs.len(), 1);
-        assert!(
-            runs[0].agent.starts_with("agent@test (replay of "),
-            "{}",
-            runs[0].agent
-        );
-        assert_eq!(runs[0].status, RunStatus::Incomplete);
-        assert_eq!(store.levels(runs[0].id).await.unwrap().len(), 1);
+        assert_eq!(store.levels(run).await.unwrap().len(), 1);
+        // Kept again (the agent stopped before removing the file): stored once.
+        spool.keep(run, &[level], &[], &[]).unwrap();
+        assert_eq!(spool.replay(&store).await.unwrap(), 1);
+        assert_eq!(store.levels(run).await.unwrap().len(), 1);
+        assert_eq!(store.runs().await.unwrap().len(), 1, "no run of its own");
         // Over the bound, a batch is not kept, and says why.
         let small = Spool::new(dir.path().join("small"), 10);
-        let refused = small.keep(8, "agent@test", &[], &[], &[]).unwrap_err();
+        let refused = small.keep(8, &[], &[], &[]).unwrap_err();
         assert!(refused.contains("is full"), "{refused}");
     }
 }

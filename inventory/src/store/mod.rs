@@ -245,14 +245,18 @@ const ROWS_PER_INSERT: usize = 1000;
 
 /// Writes a batch for a running scan in one transaction: all of it, or none when the run
 /// was already finished or interrupted.
+/// With `late: true`, a batch written after its run ended (kept on disk while the store was
+/// away): the run is not required to be running.
 macro_rules! in_running_run {
-    ($store:expr, $run:expr, $tx:ident => $body:expr) => {
-        in_running_run!($store, $run, $tx, _dialect => $body)
+    ($store:expr, $run:expr, late: $late:expr, $tx:ident => $body:expr) => {
+        in_running_run!($store, $run, late: $late, $tx, _dialect => $body)
     };
-    ($store:expr, $run:expr, $tx:ident, $dialect:ident => $body:expr) => {
+    ($store:expr, $run:expr, late: $late:expr, $tx:ident, $dialect:ident => $body:expr) => {
         on_pool!($store, pool, $dialect => {
             let mut $tx = pool.begin().await?;
-            $crate::store::runs::ensure_running(&mut $tx, $run).await?;
+            if !$late {
+                $crate::store::runs::ensure_running(&mut $tx, $run).await?;
+            }
             $body;
             $tx.commit().await?;
             Ok(())

@@ -57,6 +57,62 @@ impl Store {
         levels: &[HostLevel],
         results: &[CheckRecord],
     ) -> Result<(), StoreError> {
+        self.write_hosts(run, levels, results, false).await
+    }
+
+    /// Writes a batch of run `run` that could not be written while it ran (the store was
+    /// away), hosts and sites, leaving out what the run holds already: written twice, it
+    /// is stored once. Its results fit between the runs' as any late run's do.
+    pub async fn record_late(
+        &self,
+        run: i64,
+        levels: &[HostLevel],
+        results: &[CheckRecord],
+        samples: &[SiteSample],
+    ) -> Result<(), StoreError> {
+        let hosts: Vec<&str> = levels.iter().map(|l| l.host.as_str()).collect();
+        let mut stored: HashSet<String> = HashSet::new();
+        for chunk in hosts.chunks(ROWS_PER_INSERT) {
+            on_pool!(self, pool => {
+                let mut select = sqlx::QueryBuilder::new("SELECT host FROM host_levels WHERE run_id = ");
+                select.push_bind(run).push(" AND host");
+                push_in!(select, chunk);
+                stored.extend(select.build_query_scalar::<String>().fetch_all(pool).await?);
+            });
+        }
+        let levels: Vec<HostLevel> = (levels.iter())
+            .filter(|l| !stored.contains(&l.host))
+            .cloned()
+            .collect();
+        let results: Vec<CheckRecord> = (results.iter())
+            .filter(|r| !stored.contains(&r.host))
+            .cloned()
+            .collect();
+        self.write_hosts(run, &levels, &results, true).await?;
+        let mut new_samples = Vec::new();
+        for sample in samples {
+            let there: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+                "SELECT id FROM site_samples WHERE run_id = $1 AND site = $2 AND at = $3",
+            )
+            .bind(run)
+            .bind(&sample.site)
+            .bind(sample.at)
+            .fetch_optional(pool)
+            .await?);
+            if there.is_none() {
+                new_samples.push(sample.clone());
+            }
+        }
+        self.write_samples(run, &new_samples, true).await
+    }
+
+    async fn write_hosts(
+        &self,
+        run: i64,
+        levels: &[HostLevel],
+        results: &[CheckRecord],
+        late: bool,
+    ) -> Result<(), StoreError> {
         let graded: HashSet<&str> = levels.iter().map(|l| l.host.as_str()).collect();
         if let Some(stray) = results.iter().find(|r| !graded.contains(r.host.as_str())) {
             return Err(StoreError::Ungraded(stray.host.clone()));
@@ -67,7 +123,7 @@ impl Store {
         }
         let found = Found::of(results);
         let hosts: Vec<&str> = graded.into_iter().collect();
-        in_running_run!(self, run, tx, dialect => {
+        in_running_run!(self, run, late: late, tx, dialect => {
             if let Some(lock) = dialect.lock_results {
                 sqlx::query(lock).execute(&mut *tx).await?;
             }

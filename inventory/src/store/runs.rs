@@ -215,25 +215,6 @@ impl Store {
         .rows_affected()))
     }
 
-    /// The newest run named `agent`: its id, status, and whether it stored a grade or a
-    /// sample.
-    pub async fn run_named(
-        &self,
-        agent: &str,
-    ) -> Result<Option<(i64, RunStatus, bool)>, StoreError> {
-        let row: Option<(i64, String, bool)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT r.id, r.status,
-                    EXISTS (SELECT 1 FROM host_levels WHERE run_id = r.id)
-                    OR EXISTS (SELECT 1 FROM site_samples WHERE run_id = r.id) AS stored
-             FROM scan_runs r WHERE r.agent = $1 ORDER BY r.id DESC LIMIT 1",
-        )
-        .bind(agent)
-        .fetch_optional(pool)
-        .await?);
-        row.map(|(id, status, stored)| Ok((id, super::stored(&status, "run status")?, stored)))
-            .transpose()
-    }
-
     /// Scan runs, newest first.
     pub async fn runs(&self) -> Result<Vec<Run>, StoreError> {
         self.select_runs(None, false, i64::MAX).await

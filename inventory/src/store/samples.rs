@@ -5,8 +5,22 @@ use super::*;
 impl Store {
     /// Adds a batch of site samples to a running scan, all or none.
     pub async fn record_samples(&self, run: i64, samples: &[SiteSample]) -> Result<(), StoreError> {
+        self.write_samples(run, samples, false).await
+    }
+
+    /// [`Store::record_samples`]; `late` for a batch written after its run ended.
+    pub(super) async fn write_samples(
+        &self,
+        run: i64,
+        samples: &[SiteSample],
+        late: bool,
+    ) -> Result<(), StoreError> {
+        if samples.is_empty() {
+            // Nothing to write, and no reason to queue behind other writers for it.
+            return Ok(());
+        }
         let sites: Vec<&str> = samples.iter().map(|s| s.site.as_str()).collect();
-        in_running_run!(self, run, tx => {
+        in_running_run!(self, run, late: late, tx => {
             for rows in samples.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO site_samples (run_id, site, at, state, reasons, data) ",
