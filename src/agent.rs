@@ -355,19 +355,13 @@ impl Loader {
 /// The spool's folder when none is given: systemd's state directory for the service, else
 /// the user's (XDG).
 fn default_spool() -> Option<PathBuf> {
-    let state = |var: &str| {
-        std::env::var_os(var)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
     if let Some(dirs) = std::env::var_os("STATE_DIRECTORY") {
         // systemd names one folder per StateDirectory=, colon-separated.
         let first = dirs.to_string_lossy().split(':').next().map(PathBuf::from);
         return first.map(|dir| dir.join("spool"));
     }
-    state("XDG_STATE_HOME")
-        .or_else(|| state("HOME").map(|home| home.join(".local/state")))
-        .map(|dir| dir.join("sixfive/spool"))
+    sixfive_inventory::xdg::sixfive_dir("XDG_STATE_HOME", ".local/state")
+        .map(|dir| dir.join("spool"))
 }
 
 /// FNV-1a: a name for a store's spool folder that stays the same from one run to the next

@@ -13,6 +13,7 @@ pub mod results;
 pub mod run;
 pub mod schema;
 pub mod store;
+pub mod xdg;
 
 pub use diagnostic::{InventoryError, Problem, Severity};
 pub use load::{

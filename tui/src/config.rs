@@ -68,11 +68,8 @@ enum OneOrMany {
 impl Config {
     /// Where the config file is looked for.
     pub fn default_path() -> Option<PathBuf> {
-        std::env::var_os("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))
-            .map(|dir| dir.join("sixfive").join("tui.toml"))
+        sixfive_inventory::xdg::sixfive_dir("XDG_CONFIG_HOME", ".config")
+            .map(|dir| dir.join("tui.toml"))
     }
 
     /// The config at `path`; the defaults when there is no file.

@@ -4,7 +4,7 @@
 //! its password.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -27,14 +27,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 impl StoreUrl {
     /// `$XDG_DATA_HOME/sixfive/sixfive.db`, else `~/.local/share/sixfive/sixfive.db`.
     pub fn default_sqlite() -> Result<Self, UrlError> {
-        let data_home = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".local/share")))
-            .ok_or(UrlError::NoDataDir)?;
-        Ok(StoreUrl::Sqlite(
-            data_home.join("sixfive").join("sixfive.db"),
-        ))
+        let dir =
+            crate::xdg::sixfive_dir("XDG_DATA_HOME", ".local/share").ok_or(UrlError::NoDataDir)?;
+        Ok(StoreUrl::Sqlite(dir.join("sixfive.db")))
     }
 }
 
