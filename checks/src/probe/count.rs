@@ -29,53 +29,37 @@ pub enum Outcome {
     NotSent,
 }
 
-const KINDS: [(ProbeKind, &str); 6] = [
-    (ProbeKind::Dns, "dns"),
-    (ProbeKind::Tcp, "tcp"),
-    (ProbeKind::Http, "http"),
-    (ProbeKind::Smtp, "smtp"),
-    (ProbeKind::Icmp, "icmp"),
-    (ProbeKind::Snmp, "snmp"),
-];
+/// Label values, in the order of the enums' variants, which index them.
+const KINDS: [&str; 6] = ["dns", "tcp", "http", "smtp", "icmp", "snmp"];
 const FAMILIES: [&str; 2] = ["v6", "v4"];
-const OUTCOMES: [(Outcome, &str); 4] = [
-    (Outcome::Ok, "ok"),
-    (Outcome::Failed, "failed"),
-    (Outcome::Timeout, "timeout"),
-    (Outcome::NotSent, "not_sent"),
-];
+const OUTCOMES: [&str; 4] = ["ok", "failed", "timeout", "not_sent"];
 
 static COUNTS: [AtomicU64; KINDS.len() * FAMILIES.len() * OUTCOMES.len()] =
     [const { AtomicU64::new(0) }; KINDS.len() * FAMILIES.len() * OUTCOMES.len()];
 
-fn slot(kind: ProbeKind, v6: bool, outcome: Outcome) -> usize {
-    let k = KINDS.iter().position(|(k, _)| *k == kind).unwrap_or(0);
-    let o = OUTCOMES
-        .iter()
-        .position(|(o, _)| *o == outcome)
-        .unwrap_or(0);
-    (k * FAMILIES.len() + usize::from(!v6)) * OUTCOMES.len() + o
+fn slot(kind: usize, family: usize, outcome: usize) -> usize {
+    (kind * FAMILIES.len() + family) * OUTCOMES.len() + outcome
 }
 
 /// Counts one probe of `kind` to `address`.
 pub fn count(kind: ProbeKind, address: IpAddr, outcome: Outcome) {
     // An IPv4-mapped address is an IPv4 probe.
-    let v6 = matches!(address, IpAddr::V6(a) if a.to_ipv4_mapped().is_none());
-    COUNTS[slot(kind, v6, outcome)].fetch_add(1, Ordering::Relaxed);
+    let family = usize::from(!address.to_canonical().is_ipv6());
+    COUNTS[slot(kind as usize, family, outcome as usize)].fetch_add(1, Ordering::Relaxed);
 }
 
 /// Every count so far, zeros included: a series that appears only once it is non-zero
 /// makes `increase()` miss its first probes.
 pub fn counts() -> Vec<ProbeCount> {
     let mut all = Vec::with_capacity(COUNTS.len());
-    for (kind, kind_name) in KINDS {
-        for (f, family) in FAMILIES.iter().enumerate() {
-            for (outcome, outcome_name) in OUTCOMES {
+    for (k, kind) in KINDS.into_iter().enumerate() {
+        for (f, family) in FAMILIES.into_iter().enumerate() {
+            for (o, outcome) in OUTCOMES.into_iter().enumerate() {
                 all.push(ProbeCount {
-                    kind: kind_name,
+                    kind,
                     family,
-                    outcome: outcome_name,
-                    probes: COUNTS[slot(kind, f == 0, outcome)].load(Ordering::Relaxed),
+                    outcome,
+                    probes: COUNTS[slot(k, f, o)].load(Ordering::Relaxed),
                 });
             }
         }
