@@ -302,11 +302,8 @@ impl Loader {
             self.profiles.clone(),
             PINGS,
             Arc::clone(&self.store),
-        )?;
-        let engine = match &self.spool {
-            Some(spool) => engine.spooling(Arc::clone(spool)),
-            None => engine,
-        };
+        )?
+        .spooling(self.spool.clone());
         Ok(Armed {
             inventory: Arc::new(inventory),
             engine: Arc::new(engine),

@@ -175,9 +175,9 @@ impl Engine {
     }
 
     /// Runs keep a batch the store cannot take in `spool`, and the agent's runs write
-    /// what it holds as they start (the agent's engine).
-    pub fn spooling(mut self, spool: Arc<Spool>) -> Self {
-        self.spool = Some(spool);
+    /// what it holds as they start (the agent's engine; None keeps nothing).
+    pub fn spooling(mut self, spool: Option<Arc<Spool>>) -> Self {
+        self.spool = spool;
         self
     }
 
@@ -573,14 +573,13 @@ fn leased<T: Clone + Send + Sync + 'static>(
                 let taken = store.claim_work(lease.scope(), run, lease.window).await;
                 let next = match taken {
                     Ok(names) if !names.is_empty() => {
-                        let (known, unknown): (Vec<&String>, Vec<&String>) =
-                            names.iter().partition(|name| by_name.contains_key(*name));
-                        ready.extend(
-                            known
-                                .into_iter()
-                                .filter_map(|name| by_name.get(name).cloned()),
-                        );
-                        let unknown: Vec<&str> = unknown.into_iter().map(String::as_str).collect();
+                        let mut unknown = Vec::new();
+                        for name in &names {
+                            match by_name.get(name) {
+                                Some(item) => ready.push_back(item.clone()),
+                                None => unknown.push(name.as_str()),
+                            }
+                        }
                         let passed = if unknown.is_empty() {
                             Ok(())
                         } else {
