@@ -106,7 +106,7 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             pace: args.pace,
             zone: args.zone.clone(),
             store: Arc::clone(&store),
-            spool,
+            spool: spool.clone(),
         };
         let (armed_tx, armed) = watch::channel(Arc::new(loader.load()?));
         let stop = CancellationToken::new();
@@ -142,6 +142,7 @@ pub fn run(args: AgentArgs, global: &Global) -> Result<(), Failure> {
             },
             page: Arc::default(),
             making: Arc::default(),
+            spool,
         };
         tokio::spawn(endpoint.clone().keep_fresh(stop.clone()));
         tracing::info!(listen = %args.listen, inventory = %path.display(), %owner, "agent started");
@@ -462,6 +463,7 @@ struct Endpoint {
     page: Arc<std::sync::RwLock<Option<Page>>>,
     /// Held while a page is made: one at a time.
     making: Arc<Mutex<()>>,
+    spool: Option<Arc<Spool>>,
 }
 
 /// A /metrics page and the board version it was made at. Pages are made in the background
@@ -576,6 +578,16 @@ async fn healthz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
             text.push_str(&format!("; failing: {why}"));
         }
         text.push('\n');
+    }
+    if let Some(spool) = &endpoint.spool {
+        let held = spool.status();
+        text.push_str(&format!(
+            "spool {}: {} batches waiting for the store, {} set aside, {} bytes\n",
+            spool.dir().display(),
+            held.waiting,
+            held.set_aside,
+            held.bytes
+        ));
     }
     (StatusCode::OK, text)
 }

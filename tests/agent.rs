@@ -858,6 +858,13 @@ fn results_the_store_cannot_take_are_kept_on_disk_and_written_once_when_it_answe
         }
     }
     assert!(!kept.is_empty(), "a kept batch grades hosts");
+    let (_, health) = agent.get("/healthz").unwrap();
+    let waiting = health.lines().find(|line| line.starts_with("spool "));
+    assert!(
+        waiting
+            .is_some_and(|line| line.contains(" batches waiting") && !line.contains(": 0 batches")),
+        "{health}"
+    );
     let graded = |conn: &mut sqlx::SqliteConnection| -> Vec<(i64, String)> {
         runtime
             .block_on(sqlx::query_as("SELECT run_id, host FROM host_levels").fetch_all(conn))
@@ -877,6 +884,11 @@ fn results_the_store_cannot_take_are_kept_on_disk_and_written_once_when_it_answe
     }
     runtime.block_on(holder.close()).unwrap();
     assert!(files("refused").is_empty(), "a kept batch was refused");
+    let (_, health) = agent.get("/healthz").unwrap();
+    assert!(
+        health.contains(": 0 batches waiting for the store, 0 set aside"),
+        "{health}"
+    );
     agent.signal("TERM");
     let (code, _, log) = agent.wait();
     assert_eq!(code, Some(0), "{log}");

@@ -12,9 +12,20 @@ use sixfive_inventory::results::{CheckRecord, HostLevel, SiteSample};
 use sixfive_inventory::run::RunId;
 use sixfive_inventory::{Store, StoreError};
 
+/// A `.part` file older than this is a write that will not finish.
+const CUT_SHORT_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub struct Spool {
     dir: PathBuf,
     limit: u64,
+}
+
+/// What a spool holds: batches waiting for the store, batches the store refused, bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpoolStatus {
+    pub waiting: usize,
+    pub set_aside: usize,
+    pub bytes: u64,
 }
 
 /// One batch as its run would have written it.
@@ -35,17 +46,54 @@ impl Spool {
         &self.dir
     }
 
-    fn files(&self) -> Vec<PathBuf> {
+    /// The spool's files with extension `kind` (`json` waiting, `refused` set aside,
+    /// `part` being written or cut short), in the order kept.
+    fn files(&self, kind: &str) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .map(|entries| {
                 entries
                     .filter_map(|entry| Some(entry.ok()?.path()))
-                    .filter(|path| path.extension().is_some_and(|e| e == "json"))
+                    .filter(|path| path.extension().is_some_and(|e| e == kind))
                     .collect()
             })
             .unwrap_or_default();
         files.sort();
         files
+    }
+
+    /// What the spool holds, for `/healthz`.
+    pub fn status(&self) -> SpoolStatus {
+        SpoolStatus {
+            waiting: self.files("json").len(),
+            set_aside: self.files("refused").len(),
+            bytes: self.used(),
+        }
+    }
+
+    /// Bytes on disk, batches set aside and half-written included: all count against the
+    /// bound.
+    fn used(&self) -> u64 {
+        (["json", "refused", "part"].iter())
+            .flat_map(|kind| self.files(kind))
+            .filter_map(|file| std::fs::metadata(file).ok())
+            .map(|meta| meta.len())
+            .sum()
+    }
+
+    /// Removes batches whose writing was cut short (the agent killed mid-write): never
+    /// kept, so their hosts are scanned again. Only old ones, as another duty may be writing.
+    fn remove_cut_short(&self) {
+        for file in self.files("part") {
+            let old = std::fs::metadata(&file)
+                .and_then(|meta| meta.modified())
+                .ok()
+                .and_then(|at| at.elapsed().ok())
+                .is_some_and(|age| age > CUT_SHORT_AFTER);
+            if old {
+                tracing::info!(file = %file.display(), "removing a batch whose writing was cut short");
+                let _ = std::fs::remove_file(&file);
+            }
+        }
     }
 
     /// Keeps a batch of run `run` that the store refused for being away; says why not
@@ -64,10 +112,7 @@ impl Spool {
             samples: samples.to_vec(),
         };
         let text = serde_json::to_vec(&batch).map_err(|e| e.to_string())?;
-        let used: u64 = (self.files().iter())
-            .filter_map(|file| std::fs::metadata(file).ok())
-            .map(|meta| meta.len())
-            .sum();
+        let used = self.used();
         if used + text.len() as u64 > self.limit {
             return Err(format!(
                 "the spool {} is full ({used} of {} bytes)",
@@ -83,8 +128,12 @@ impl Spool {
             .as_nanos();
         let file = self.dir.join(format!("{at:024}-run{run}.json"));
         let partial = file.with_extension("part");
-        std::fs::write(&partial, text).map_err(|e| e.to_string())?;
+        write_durably(&partial, &text).map_err(|e| e.to_string())?;
         std::fs::rename(&partial, &file).map_err(|e| e.to_string())?;
+        // The rename itself survives a power cut only once the folder is synced.
+        std::fs::File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| e.to_string())?;
         Ok(file)
     }
 
@@ -96,7 +145,7 @@ impl Spool {
     /// lock file in the spool): another finds it taken and leaves the batches to it.
     /// Returns how many were written.
     pub async fn replay(&self, store: &Store) -> Result<usize, StoreError> {
-        if self.files().is_empty() {
+        if self.files("json").is_empty() && self.files("part").is_empty() {
             return Ok(0);
         }
         let lock = std::fs::OpenOptions::new()
@@ -112,8 +161,9 @@ impl Spool {
         if lock.try_lock().is_err() {
             return Ok(0);
         }
+        self.remove_cut_short();
         let mut written = 0;
-        for file in self.files() {
+        for file in self.files("json") {
             let batch: Batch = match std::fs::read(&file)
                 .map_err(|e| e.to_string())
                 .and_then(|text| serde_json::from_slice(&text).map_err(|e| e.to_string()))
@@ -142,6 +192,14 @@ impl Spool {
         }
         Ok(written)
     }
+}
+
+/// Writes `text` to `path` and waits for the disk to hold it.
+fn write_durably(path: &Path, text: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(text)?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -199,5 +257,44 @@ mod tests {
         let small = Spool::new(dir.path().join("small"), 10);
         let refused = small.keep(8, &[], &[], &[]).unwrap_err();
         assert!(refused.contains("is full"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn batches_cut_short_are_removed_and_everything_on_disk_counts_against_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreUrl::Sqlite(dir.path().join("s.db")))
+            .await
+            .unwrap();
+        let spool = Spool::new(dir.path().join("spool"), 1 << 20);
+        let kept = spool.keep(3, &[], &[], &[]).unwrap();
+        // One batch the store refused, one write the agent was killed in, one under way.
+        std::fs::rename(&kept, kept.with_extension("refused")).unwrap();
+        let killed = spool.dir().join("1-run4.part");
+        std::fs::write(&killed, vec![b'x'; 100]).unwrap();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        (std::fs::File::options().write(true).open(&killed))
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        let writing = spool.dir().join("2-run5.part");
+        std::fs::write(&writing, vec![b'x'; 100]).unwrap();
+        let before = spool.status();
+        assert_eq!((before.waiting, before.set_aside), (0, 1));
+        assert!(
+            before.bytes > 200,
+            "set aside and half-written count: {before:?}"
+        );
+        let bounded = Spool::new(spool.dir().to_path_buf(), before.bytes + 10);
+        let full = bounded.keep(6, &[], &[], &[]).unwrap_err();
+        assert!(full.contains("is full"), "{full}");
+
+        assert_eq!(spool.replay(&store).await.unwrap(), 0);
+        assert!(!killed.exists(), "a write cut short an hour ago is removed");
+        assert!(writing.exists(), "a write under way is left to finish");
+        assert_eq!(
+            spool.status().set_aside,
+            1,
+            "a refused batch stays for a person"
+        );
     }
 }
