@@ -9,6 +9,7 @@ mod url;
 
 pub use audit::{AuditEntry, EditField};
 pub use board::{Board, Grade, HostLine, RunLevels, SPARK_SAMPLES, SiteLine};
+pub use report::{Failure, ReportHost, ReportSite, ReportSnapshot};
 pub use inventory::{Change, ImportSummary, Kind, Stored};
 pub use results::ResultVersion;
 pub use runs::{Run, RunKind, RunStatus, STALE_AFTER};
@@ -283,6 +284,7 @@ mod detail;
 mod inventory;
 pub mod metrics;
 mod results;
+mod report;
 mod runs;
 mod samples;
 mod work;
