@@ -352,6 +352,14 @@ pub enum Stage {
 }
 
 impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::Planned,
+        Stage::InProgress,
+        Stage::DualStack,
+        Stage::Ipv6Only,
+        Stage::Exempt,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Planned => "planned",
@@ -366,22 +374,40 @@ impl Stage {
 impl FromStr for Stage {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Stage::Planned,
-            Stage::InProgress,
-            Stage::DualStack,
-            Stage::Ipv6Only,
-            Stage::Exempt,
-        ]
-        .into_iter()
-        .find(|stage| stage.as_str() == s)
-        .ok_or_else(|| {
-            format!(
-                "unknown stage `{s}`: use planned, in-progress, dual-stack, ipv6-only or exempt"
-            )
-        })
+        Stage::ALL
+            .into_iter()
+            .find(|stage| stage.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown stage `{s}`: use planned, in-progress, dual-stack, ipv6-only or exempt"
+                )
+            })
     }
 }
+
+/// What each level asks for (readiness.md): the checks that grade a host and the reports
+/// that say what holds it back share this table. A level is claimed only when each of these
+/// checks ran, so a build that lacks a check never grades a host above it.
+pub const LEVEL_CHECKS: [(Level, &[&str]); 5] = [
+    (
+        Level::L1,
+        &[
+            "dns.aaaa",
+            "dns.aaaa_global",
+            "tcp.v6",
+            "http.v6",
+            "smtp.v6",
+        ],
+    ),
+    (Level::L2, &["http.parity", "tls.v6", "http.redirect_v6"]),
+    (Level::L3, &["dns.ns_aaaa", "dns.ns_v6", "dns.mx_aaaa"]),
+    (
+        Level::L4,
+        &["dns.ptr", "dns.dnssec", "net.pmtu", "net.happy_eyeballs"],
+    ),
+    // "Every dependency works with no IPv4 at all": sixfive's own check id for it.
+    (Level::L5, &["dns.v6_only"]),
+];
 
 /// IPv6 readiness levels, worst first (readiness.md).
 #[derive(

@@ -46,6 +46,8 @@ pub enum SiteState {
 macro_rules! text_enum {
     ($ty:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($ty::$variant => $text),+ }
             }

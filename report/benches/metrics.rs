@@ -84,6 +84,7 @@ fn snapshot(hosts: usize) -> MetricsSnapshot {
             id: format!("site-{n:04}"),
             name: format!("Site {n}"),
             agency: agency(n),
+            zone: None,
             latest: Some(report.clone()),
             rsrp_history: Vec::new(),
         })

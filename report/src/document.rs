@@ -169,6 +169,10 @@ pub fn schema(document: &str) -> Option<serde_json::Value> {
         "check" => (schemars::schema_for!(CheckDocument), "sixfive.check/v1"),
         "sites" => (schemars::schema_for!(SitesDocument), "sixfive.sites/v1"),
         "scan" => (schemars::schema_for!(ScanDocument), "sixfive.scan/v1"),
+        "report" => (
+            schemars::schema_for!(crate::progress::ProgressReport),
+            crate::progress::SCHEMA,
+        ),
         _ => return None,
     };
     let mut schema = serde_json::to_value(schema).expect("a schema serialises to JSON");

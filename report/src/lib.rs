@@ -11,6 +11,7 @@ pub mod github;
 pub mod json;
 pub mod junit;
 pub mod metrics;
+pub mod progress;
 pub mod sarif;
 pub mod table;
 

@@ -3,33 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use sixfive_inventory::model::Level;
+use sixfive_inventory::model::{LEVEL_CHECKS, Level};
 use sixfive_inventory::results::{CheckRecord, HostLevel, Status};
 
 use crate::readiness::Gate;
-
-/// What each level asks for (readiness.md). A level is claimed only when each of these
-/// checks ran, so a build that lacks a check never grades a host above it.
-pub const LEVEL_CHECKS: [(Level, &[&str]); 5] = [
-    (
-        Level::L1,
-        &[
-            "dns.aaaa",
-            "dns.aaaa_global",
-            "tcp.v6",
-            "http.v6",
-            "smtp.v6",
-        ],
-    ),
-    (Level::L2, &["http.parity", "tls.v6", "http.redirect_v6"]),
-    (Level::L3, &["dns.ns_aaaa", "dns.ns_v6", "dns.mx_aaaa"]),
-    (
-        Level::L4,
-        &["dns.ptr", "dns.dnssec", "net.pmtu", "net.happy_eyeballs"],
-    ),
-    // "Every dependency works with no IPv4 at all": sixfive's own check id for it.
-    (Level::L5, &["dns.v6_only"]),
-];
 
 fn all_ran(level: Level, verdicts: &BTreeMap<&str, Status>) -> bool {
     LEVEL_CHECKS
