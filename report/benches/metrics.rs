@@ -7,9 +7,15 @@
 //!     cargo bench -p sixfive-report --bench metrics
 //!     SIXFIVE_BENCH_STORE_HOSTS=0 cargo bench -p sixfive-report --bench metrics   # no store
 //!
+//! With `SIXFIVE_BENCH_STORE_KEEP=/path/store.db` it only writes the store there (the path
+//! must not exist yet) and the inventory it holds next to it (`/path/store.db.yaml`, no
+//! `scan:` section), measures nothing and keeps both: `bench/metrics-scrape` serves them
+//! with `sixfive agent`.
+//!
 //! The city's agencies and check ids are the UI benches' (`tui/benches/city`).
 
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -141,7 +147,15 @@ fn snapshot(hosts: usize) -> MetricsSnapshot {
     }
 }
 
+/// Where `SIXFIVE_BENCH_STORE_KEEP` asks for the store to be written and kept, if it does.
+fn keep() -> Option<PathBuf> {
+    std::env::var_os("SIXFIVE_BENCH_STORE_KEEP").map(PathBuf::from)
+}
+
 fn encoding(c: &mut Criterion) {
+    if keep().is_some() {
+        return;
+    }
     let mut group = c.benchmark_group("encode");
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     for hosts in [10_000, 100_000] {
@@ -165,10 +179,9 @@ fn encoding(c: &mut Criterion) {
     group.finish();
 }
 
-/// A store of `hosts` graded hosts (one run, six results each), written as a run writes.
-async fn store(url: &StoreUrl, hosts: usize) -> Store {
-    let store = Store::open(url).await.unwrap();
-    let inventory = Inventory {
+/// The store's inventory: the city's agencies and `hosts` hosts.
+fn inventory(hosts: usize) -> Inventory {
+    Inventory {
         agencies: city::agencies(),
         // As an inventory file names them, every other field at its default.
         hosts: (0..hosts)
@@ -176,7 +189,36 @@ async fn store(url: &StoreUrl, hosts: usize) -> Store {
             .collect::<Result<Vec<Host>, _>>()
             .unwrap(),
         ..Inventory::default()
-    };
+    }
+}
+
+/// [`inventory`] as an inventory file writes it, for `sixfive agent` on the kept store:
+/// the agent imports it again at every run, and the same one changes nothing.
+fn inventory_yaml(inventory: &Inventory) -> String {
+    let mut yaml = String::from("version: 1\nagencies:\n");
+    for agency in &inventory.agencies {
+        let target = (agency.target).map_or(String::new(), |t| format!(", target: {t}"));
+        // JSON strings are YAML's double-quoted scalars.
+        yaml.push_str(&format!(
+            "  - {{ id: {}, name: {}{target} }}\n",
+            json!(agency.id),
+            json!(agency.name)
+        ));
+    }
+    yaml.push_str("hosts:\n");
+    for host in &inventory.hosts {
+        yaml.push_str(&format!(
+            "  - {{ fqdn: {}, agency: {} }}\n",
+            host.fqdn, host.agency
+        ));
+    }
+    yaml
+}
+
+/// A store of `hosts` graded hosts (one run, six results each), written as a run writes.
+async fn store(url: &StoreUrl, hosts: usize) -> Store {
+    let store = Store::open(url).await.unwrap();
+    let inventory = inventory(hosts);
     store.import(&inventory, "bench", "bench").await.unwrap();
     let run = store.begin_run("bench", RunKind::Hosts).await.unwrap();
     let graded: Vec<(usize, Level)> = (0..hosts).filter_map(|n| Some((n, level(n)?))).collect();
@@ -221,13 +263,27 @@ fn store_reads(c: &mut Criterion) {
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let url = StoreUrl::Sqlite(dir.path().join("metrics.db"));
+    let kept = keep();
+    let path = (kept.clone()).unwrap_or_else(|| dir.path().join("metrics.db"));
+    assert!(!path.exists(), "{} exists already", path.display());
+    let url = StoreUrl::Sqlite(path.clone());
     let started = Instant::now();
     let store = rt.block_on(store(&url, hosts));
     println!(
         "metrics bench: a store of {hosts} hosts written in {:.1?}",
         started.elapsed()
     );
+    if kept.is_some() {
+        rt.block_on(store.close());
+        let file = PathBuf::from(format!("{}.yaml", path.display()));
+        std::fs::write(&file, inventory_yaml(&inventory(hosts))).unwrap();
+        println!(
+            "metrics bench: kept {} and its inventory {}",
+            path.display(),
+            file.display()
+        );
+        return;
+    }
     rt.block_on(async {
         let started = Instant::now();
         store.board().await.unwrap();
