@@ -7,6 +7,7 @@ pub mod causes;
 pub mod csv;
 pub mod i18n;
 pub mod markdown;
+pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
