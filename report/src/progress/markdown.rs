@@ -22,7 +22,7 @@ fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Res
 }
 
 /// "72.5% (87 of 120)".
-fn share_text(texts: &Texts, ready: usize, hosts: usize, share: Option<f64>) -> String {
+pub(crate) fn share_text(texts: &Texts, ready: usize, hosts: usize, share: Option<f64>) -> String {
     match share {
         Some(share) => format!(
             "{} ({}/{})",

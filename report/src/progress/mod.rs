@@ -5,6 +5,7 @@
 
 pub mod causes;
 pub mod csv;
+pub mod html;
 pub mod i18n;
 pub mod markdown;
 pub mod xlsx;
