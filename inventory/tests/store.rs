@@ -1992,3 +1992,318 @@ async fn a_run_takes_an_item_once_and_an_agent_after_it_when_it_comes_due_again(
         store.close().await;
     }
 }
+
+/// Sets a time the store stamped as it wrote (`$1` in `update`, bound with `at`): the
+/// store writes the time of writing, and a report looks back over days.
+async fn backdate(backend: &Backend, update: &str, at: DateTime<Utc>) {
+    on_backend!(backend, pool, _migrator => {
+        sqlx::query(sqlx::AssertSqlSafe(update.to_owned()))
+            .bind(at)
+            .execute(&pool)
+            .await
+            .unwrap()
+    });
+}
+
+/// A site's poll as `sixfive sites` reports it, told apart by its uptime.
+fn poll(site: &str, at: DateTime<Utc>, uptime_s: u64) -> SiteSample {
+    SiteSample {
+        site: site.into(),
+        at,
+        state: SiteState::Ok,
+        reasons: vec![],
+        data: json!({
+            "id": site, "state": "ok", "reasons": [], "polled_via": "v6",
+            "address": "fd00:5c::20", "profile": "teltonika-rutx", "system": {},
+            "radio": { "rsrp_dbm": -80.0 }, "uplink": {}, "uptime_s": uptime_s,
+            "rebooted": false, "wan_ipv6": null, "latency_ms": {}, "jitter_ms": {}, "loss": {},
+            "quality": {}, "polled_at": at, "took_ms": 1.0
+        }),
+    }
+}
+
+#[tokio::test]
+async fn a_report_snapshot_reads_the_store_as_it_stood_at_a_moment_or_now() {
+    use sixfive_inventory::results::SiteReport;
+    let day = |d: u32, h: u32| -> DateTime<Utc> {
+        format!("2026-12-{d:02}T{h:02}:00:00Z").parse().unwrap()
+    };
+    let at = |host: &str, level: Level| HostLevel {
+        level,
+        ..graded(host)
+    };
+    let refused = |host: &str, check: &str, address: &str| CheckRecord {
+        address: Some(address.parse().unwrap()),
+        detail: format!("refused on {address}"),
+        evidence: json!({ "refused": address }),
+        ..result(host, check, Status::Fail)
+    };
+    async fn run(store: &Store, levels: &[HostLevel], results: &[CheckRecord]) -> i64 {
+        let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        store.record_hosts(run, levels, results).await.unwrap();
+        store.finish_run(run, RunStatus::Complete).await.unwrap();
+        run
+    }
+    let finished = |run: i64| format!("UPDATE scan_runs SET finished_at = $1 WHERE id = {run}");
+    let imported = |id: i64| format!("UPDATE imports SET at = $1 WHERE id = {id}");
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        // Day 1: the city, one full run, a site's poll and an owner set by hand.
+        let v1 = store.import(&city(), "v1", "importer").await.unwrap();
+        backdate(&backend, &imported(v1.import_id.unwrap()), day(1, 8)).await;
+        let first_failures = [
+            // Reported out of order: a report reads them by check, then address.
+            refused("a.danang.test", "tcp.v6", "fd00:1::81"),
+            refused("a.danang.test", "tcp.v6", "fd00:1::80"),
+            result("a.danang.test", "dns.aaaa", Status::Pass),
+            refused("b.danang.test", "http.v6", "fd00:1::90"),
+        ];
+        let r1 = run(
+            &store,
+            &[
+                at("a.danang.test", Level::L1),
+                at("b.danang.test", Level::L2),
+                at("c.danang.test", Level::L3),
+            ],
+            &first_failures,
+        )
+        .await;
+        backdate(&backend, &finished(r1), day(1, 10)).await;
+        let sites = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
+        let first_poll = poll("hai-chau-01", day(1, 10), 100);
+        store
+            .record_samples(sites, std::slice::from_ref(&first_poll))
+            .await
+            .unwrap();
+        store.finish_run(sites, RunStatus::Complete).await.unwrap();
+        store
+            .edit(
+                Kind::Host,
+                "a.danang.test",
+                EditField::Owner,
+                Some("Lan"),
+                "lan",
+            )
+            .await
+            .unwrap();
+        // The only hand edit yet.
+        backdate(&backend, "UPDATE audit_log SET at = $1", day(1, 11)).await;
+        // Later that day c is graded inconclusively, and an incomplete run grades b.
+        let unsure = run(
+            &store,
+            &[HostLevel {
+                inconclusive: true,
+                ..at("c.danang.test", Level::L0)
+            }],
+            &[refused("c.danang.test", "http.v6", "fd00:1::99")],
+        )
+        .await;
+        backdate(&backend, &finished(unsure), day(1, 12)).await;
+        let cut = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
+        store
+            .record_hosts(cut, &[at("b.danang.test", Level::L0)], &[])
+            .await
+            .unwrap();
+        store.finish_run(cut, RunStatus::Incomplete).await.unwrap();
+        backdate(&backend, &finished(cut), day(1, 13)).await;
+
+        // Day 2: b leaves, d comes, dict gets a target; a now passes, d fails.
+        let mut next = city();
+        next.hosts.retain(|h| h.fqdn != "b.danang.test");
+        next.hosts.push(host("d.danang.test", "doh"));
+        next.agencies[0].target = Some("2027-06-30".parse().unwrap());
+        let v2 = store.import(&next, "v2", "importer").await.unwrap();
+        backdate(&backend, &imported(v2.import_id.unwrap()), day(2, 8)).await;
+        let r2 = run(
+            &store,
+            &[
+                at("a.danang.test", Level::L3),
+                at("d.danang.test", Level::L2),
+            ],
+            &[
+                result("a.danang.test", "tcp.v6", Status::Pass),
+                refused("d.danang.test", "http.v6", "fd00:1::70"),
+            ],
+        )
+        .await;
+        backdate(&backend, &finished(r2), day(2, 10)).await;
+        let sites = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
+        let second_poll = poll("hai-chau-01", day(2, 10), 200);
+        store
+            .record_samples(sites, std::slice::from_ref(&second_poll))
+            .await
+            .unwrap();
+        store.finish_run(sites, RunStatus::Complete).await.unwrap();
+        // Day 3: c again; and a's stage set by hand today.
+        let r3 = run(&store, &[at("c.danang.test", Level::L1)], &[]).await;
+        backdate(&backend, &finished(r3), day(3, 10)).await;
+        store
+            .edit(
+                Kind::Host,
+                "a.danang.test",
+                EditField::Stage,
+                Some("dual-stack"),
+                "lan",
+            )
+            .await
+            .unwrap();
+
+        // The end of day 1: the inventory, grades, failures, poll and trend of then.
+        let then = store.report_snapshot(Some(day(1, 23))).await.unwrap();
+        assert_eq!(then.at, day(1, 23));
+        assert_eq!(then.agencies, city().agencies, "{}", backend.name);
+        let hosts: Vec<&str> = then.hosts.iter().map(|h| h.host.fqdn.as_str()).collect();
+        assert_eq!(
+            hosts,
+            ["a.danang.test", "b.danang.test", "c.danang.test"],
+            "{}: d came later, b left later",
+            backend.name
+        );
+        let a = &then.hosts[0];
+        assert_eq!(
+            (a.host.stage, a.host.owner.as_deref()),
+            (Stage::Planned, Some("Lan")),
+            "{}: the edit made by then, not the one since",
+            backend.name
+        );
+        let grades: Vec<_> = (then.hosts.iter())
+            .map(|h| h.grade.as_ref().map(|g| (g.level, g.run, g.at)))
+            .collect();
+        assert_eq!(
+            grades,
+            [
+                Some((Level::L1, r1, Some(day(1, 10)))),
+                Some((Level::L2, r1, Some(day(1, 10)))),
+                Some((Level::L3, r1, Some(day(1, 10)))),
+            ],
+            "{}: neither the inconclusive grade nor the incomplete run's",
+            backend.name
+        );
+        let failing = |host: &sixfive_inventory::store::ReportHost| -> Vec<(String, String)> {
+            (host.failing.iter())
+                .map(|f| (f.check.clone(), f.detail.clone()))
+                .collect()
+        };
+        assert_eq!(
+            failing(a),
+            [
+                ("tcp.v6".into(), "refused on fd00:1::80".into()),
+                ("tcp.v6".into(), "refused on fd00:1::81".into()),
+            ],
+            "{}",
+            backend.name
+        );
+        assert_eq!(a.failing[0].evidence, json!({ "refused": "fd00:1::80" }));
+        assert_eq!(
+            failing(&then.hosts[1]),
+            [("http.v6".into(), "refused on fd00:1::90".into())]
+        );
+        assert!(then.hosts[2].failing.is_empty(), "{}", backend.name);
+        assert_eq!(
+            then.sites[0].latest,
+            SiteReport::from_sample(&first_poll),
+            "{}",
+            backend.name
+        );
+        assert!(then.sites[0].latest.is_some());
+        assert_eq!(
+            then.trend.iter().map(|t| t.run).collect::<Vec<_>>(),
+            [unsure],
+            "{}: the day's last complete run",
+            backend.name
+        );
+        let counts = |pairs: &[(Level, usize)]| pairs.iter().copied().collect();
+        assert_eq!(
+            then.trend[0].levels,
+            counts(&[(Level::L1, 1), (Level::L2, 1), (Level::L3, 1)])
+        );
+        let day_two = store.report_snapshot(Some(day(2, 23))).await.unwrap();
+        assert_eq!(
+            day_two.trend.iter().map(|t| t.run).collect::<Vec<_>>(),
+            [unsure, r2],
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            day_two.sites[0].latest,
+            SiteReport::from_sample(&second_poll)
+        );
+
+        // Now: what the board shows, with each failure whole.
+        let now = store.report_snapshot(None).await.unwrap();
+        let board = store.board().await.unwrap();
+        let hosts: Vec<&str> = now.hosts.iter().map(|h| h.host.fqdn.as_str()).collect();
+        assert_eq!(hosts, ["a.danang.test", "c.danang.test", "d.danang.test"]);
+        assert_eq!(now.agencies, next.agencies, "{}", backend.name);
+        for (host, line) in now.hosts.iter().zip(&board.hosts) {
+            let mut checks: Vec<String> = host.failing.iter().map(|f| f.check.clone()).collect();
+            checks.dedup();
+            assert_eq!(
+                (&host.host.fqdn, &host.grade, &checks, host.host.stage),
+                (&line.fqdn, &line.grade, &line.failing, line.stage),
+                "{}",
+                backend.name
+            );
+        }
+        assert_eq!(
+            (
+                now.hosts[0].host.stage,
+                now.hosts[0].grade.as_ref().unwrap().run
+            ),
+            (Stage::DualStack, r2)
+        );
+        assert_eq!(failing(&now.hosts[2]).len(), 1, "{}", backend.name);
+        assert_eq!(
+            now.trend.iter().map(|t| t.run).collect::<Vec<_>>(),
+            [unsure, r2, r3],
+            "{}: a point a day, the whole history",
+            backend.name
+        );
+        assert_eq!(now.sites[0].latest, SiteReport::from_sample(&second_poll));
+        // Read through the history, this moment is the same as now.
+        let moment = Utc::now();
+        let through = store.report_snapshot(Some(moment)).await.unwrap();
+        assert_eq!(
+            through,
+            sixfive_inventory::store::ReportSnapshot { at: moment, ..now },
+            "{}",
+            backend.name
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_hand_edit_an_import_overrode_stays_gone_in_a_snapshot() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        store.import(&city(), "v1", "importer").await.unwrap();
+        store
+            .edit(
+                Kind::Host,
+                "c.danang.test",
+                EditField::Owner,
+                Some("Lan"),
+                "lan",
+            )
+            .await
+            .unwrap();
+        // The file sets an owner (the edit goes, the audit log says so), then another.
+        for owner in ["Minh", "Tuan"] {
+            let mut next = city();
+            next.hosts[2].owner = Some(owner.into());
+            store.import(&next, owner, "importer").await.unwrap();
+        }
+        for at in [None, Some(Utc::now())] {
+            let snapshot = store.report_snapshot(at).await.unwrap();
+            let c = &snapshot.hosts[2].host;
+            assert_eq!(
+                (c.fqdn.as_str(), c.owner.as_deref()),
+                ("c.danang.test", Some("Tuan")),
+                "{}: at {at:?}",
+                backend.name
+            );
+        }
+        store.close().await;
+    }
+}

@@ -196,13 +196,10 @@ impl Store {
             .into_iter()
             .map(|(fqdn, agency, (stage, owner, zone, tags))| {
                 let edits = annotations.remove(&fqdn).unwrap_or_default();
+                let (stage, owner) = edited(&edits, stage, owner);
                 HostLine {
-                    stage: edits
-                        .get("stage")
-                        .and_then(|s| s.parse().ok())
-                        .or(stage)
-                        .unwrap_or_default(),
-                    owner: edits.get("owner").cloned().or(owner),
+                    stage,
+                    owner,
                     zone,
                     tags: tags.unwrap_or_default(),
                     grade: None,
@@ -317,40 +314,58 @@ impl Store {
         Ok(history)
     }
 
-    /// The level counts of the runs on the trend, per agency, as [`RECORD_TREND`] wrote
-    /// them when each finished: the last complete run that graded hosts on each of the
-    /// last [`TREND_RUNS`] days (UTC) with one, so an agent's hourly runs make a trend of
-    /// days, not of half a day; while every such run finished on one day (a new store,
+    /// The board's trend: the level counts of the last complete run that graded hosts on
+    /// each of the last [`TREND_RUNS`] days (UTC) with one, so an agent's hourly runs make a
+    /// trend of days, not of half a day; while every such run finished on one day (a new store,
     /// the demo), the last [`TREND_RUNS`] runs themselves.
     async fn trend(&self) -> Result<Vec<RunLevels>, StoreError> {
-        let rows = on_pool!(self, pool, dialect => {
-            let graded = "status = 'complete' AND kind NOT IN ('sites', 'recheck')";
-            let daily = format!(
-                "SELECT MAX(id) FROM scan_runs WHERE {graded}
-                 GROUP BY {day} ORDER BY 1 DESC LIMIT {TREND_RUNS}",
-                day = dialect.finished_day,
-            );
-            let mut shown: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(daily))
+        let mut shown = self.trend_runs(true, TREND_RUNS, None).await?;
+        if shown.len() < 2 {
+            shown = self.trend_runs(false, TREND_RUNS, None).await?;
+        }
+        self.run_levels(&shown).await
+    }
+
+    /// The newest `limit` complete runs that graded hosts and finished by `until` (None: any
+    /// time), newest first; with `daily`, only the last of each UTC day.
+    pub(super) async fn trend_runs(
+        &self,
+        daily: bool,
+        limit: i64,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(on_pool!(self, pool, dialect => {
+            let graded = "status = 'complete' AND kind NOT IN ('sites', 'recheck')
+                 AND ($1 IS NULL OR finished_at <= $1)";
+            let query = if daily {
+                format!(
+                    "SELECT MAX(id) FROM scan_runs WHERE {graded}
+                     GROUP BY {day} ORDER BY 1 DESC LIMIT $2",
+                    day = dialect.finished_day,
+                )
+            } else {
+                format!("SELECT id FROM scan_runs WHERE {graded} ORDER BY id DESC LIMIT $2")
+            };
+            sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+                .bind(until)
+                .bind(limit)
                 .fetch_all(pool)
-                .await?;
-            if shown.len() < 2 {
-                let newest = format!(
-                    "SELECT id FROM scan_runs WHERE {graded} ORDER BY id DESC LIMIT {TREND_RUNS}"
-                );
-                shown = sqlx::query_scalar(sqlx::AssertSqlSafe(newest))
-                    .fetch_all(pool)
-                    .await?;
-            }
-            // Ids the store handed out, written as numbers: no text of anyone's in the SQL.
-            let ids = shown.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-            let counts = format!(
-                "SELECT t.run_id, r.finished_at, t.agency, t.level, t.hosts
-                 FROM run_levels t
-                 JOIN scan_runs r ON r.id = t.run_id
-                 WHERE t.run_id IN ({ids})
-                 ORDER BY t.run_id",
-                ids = if ids.is_empty() { "NULL".into() } else { ids },
-            );
+                .await?
+        }))
+    }
+
+    /// The level counts of `runs` per agency, as [`RECORD_TREND`] wrote them when each
+    /// finished, oldest first.
+    pub(super) async fn run_levels(&self, runs: &[i64]) -> Result<Vec<RunLevels>, StoreError> {
+        let counts = format!(
+            "SELECT t.run_id, r.finished_at, t.agency, t.level, t.hosts
+             FROM run_levels t
+             JOIN scan_runs r ON r.id = t.run_id
+             WHERE t.run_id IN ({ids})
+             ORDER BY t.run_id",
+            ids = id_list(runs),
+        );
+        let rows = on_pool!(self, pool => {
             sqlx::query(sqlx::AssertSqlSafe(counts))
             .fetch_all(pool)
             .await?
@@ -387,6 +402,30 @@ impl Store {
         }
         Ok(trend)
     }
+}
+
+/// Run ids for an SQL `IN (…)`, `NULL` for none: ids the store handed out, written as
+/// numbers, so no text of anyone's is in the SQL.
+pub(super) fn id_list<'a>(ids: impl IntoIterator<Item = &'a i64>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(i64::to_string).collect();
+    if ids.is_empty() {
+        "NULL".into()
+    } else {
+        ids.join(", ")
+    }
+}
+
+/// A host's stage and owner (its document's) with its hand edits over them.
+pub(super) fn edited(
+    edits: &BTreeMap<String, String>,
+    stage: Option<Stage>,
+    owner: Option<String>,
+) -> (Stage, Option<String>) {
+    let stage = edits.get("stage").and_then(|s| s.parse().ok()).or(stage);
+    (
+        stage.unwrap_or_default(),
+        edits.get("owner").cloned().or(owner),
+    )
 }
 
 /// Writes a complete run's level counts for the trend (its id bound as `$1`), in the

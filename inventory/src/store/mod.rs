@@ -177,6 +177,9 @@ struct Dialect {
     json_agg: &'static str,
     /// Fields of an entity's `doc`, as one JSON array: SQLite parses the document once.
     doc_fields: fn(&[&str]) -> String,
+    /// A JSON column as a JSON array built in SQL holds it: SQLite keeps JSON as text,
+    /// which would go in as a string.
+    json_value: fn(&str) -> String,
     /// A run's finishing day, UTC.
     finished_day: &'static str,
     /// What a SELECT of rows to take ends with: PostgreSQL skips those another agent is
@@ -198,6 +201,7 @@ const SQLITE: Dialect = Dialect {
         let paths: Vec<String> = fields.iter().map(|f| format!("'$.{f}'")).collect();
         format!("json_extract(doc, {})", paths.join(", "))
     },
+    json_value: |column| format!("json({column})"),
     finished_day: "substr(finished_at, 1, 10)",
     skip_locked: "",
     lock_plans: None,
@@ -214,6 +218,7 @@ const POSTGRES: Dialect = Dialect {
         let fields: Vec<String> = fields.iter().map(|f| format!("doc->'{f}'")).collect();
         format!("json_build_array({})", fields.join(", "))
     },
+    json_value: |column| column.to_owned(),
     finished_day: "(finished_at AT TIME ZONE 'UTC')::date",
     skip_locked: " FOR UPDATE SKIP LOCKED",
     // Any fixed key of sixfive's own: "65" and "work".
