@@ -1,4 +1,4 @@
-//! `x`: the rows a list shows, in its filter and sort, as CSV. Values are plain (numbers
+//! `x`: the rows a list shows, in its filter and sort, as CSV (the reports' CSV writer). Values are plain (numbers
 //! without units, times in RFC 3339) so a spreadsheet can sort and sum them.
 
 use std::io::{self, Write};
@@ -8,17 +8,11 @@ use sixfive_inventory::store::{HostLine, SiteLine};
 
 use crate::app::App;
 
-fn write<'a>(
-    header: &[&str],
-    rows: impl Iterator<Item = Vec<String>> + 'a,
-) -> Result<String, io::Error> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(header)?;
-    for row in rows {
-        out.write_record(row.iter().map(|cell| inert(cell).into_owned()))?;
-    }
-    let bytes = out.into_inner().map_err(|e| e.into_error())?;
-    String::from_utf8(bytes).map_err(io::Error::other)
+/// The rows as CSV through the reports' writer, whose cells a spreadsheet will not run.
+fn write(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<String, io::Error> {
+    let mut out = Vec::new();
+    sixfive_report::progress::csv::write_rows(&mut out, header, rows)?;
+    String::from_utf8(out).map_err(io::Error::other)
 }
 
 /// Writes `text` to a new file `{stem}.csv` in `dir`, or `{stem}-2.csv` and on when that
@@ -45,22 +39,6 @@ pub fn save(dir: &Path, stem: &str, text: &str) -> io::Result<PathBuf> {
         }
     }
     unreachable!("some name is free")
-}
-
-/// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `@`, or
-/// `-` not followed by a digit, as an owner typed by hand may) gets a leading `'`.
-fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
-    let formula = match cell.as_bytes() {
-        [b'=' | b'+' | b'@' | b'\t' | b'\r', ..] => true,
-        [b'-', next, ..] => !next.is_ascii_digit(),
-        [b'-'] => true,
-        _ => false,
-    };
-    if formula {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
 }
 
 fn number(value: Option<f64>) -> String {
@@ -145,20 +123,4 @@ pub fn sites(app: &App) -> Result<String, io::Error> {
         ],
         app.sites.rows.iter().map(|i| row(&app.board.sites[*i])),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::inert;
-
-    #[test]
-    fn cells_that_look_like_formulas_are_made_inert_and_numbers_are_not() {
-        assert_eq!(inert("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(inert("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(inert("-cmd"), "'-cmd");
-        assert_eq!(inert("-112"), "-112");
-        assert_eq!(inert("-0.5"), "-0.5");
-        assert_eq!(inert("Trần Bình"), "Trần Bình");
-        assert_eq!(inert(""), "");
-    }
 }
