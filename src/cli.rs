@@ -146,6 +146,11 @@ pub enum Command {
     Scan(ScanArgs),
     /// Track the migration in a terminal UI over the store; it follows new runs live.
     Tui(TuiArgs),
+    /// Write the migration's progress report for managers, from the store alone (it never
+    /// scans): the share of hosts ready city-wide and per agency and its change, each
+    /// agency's outlook against its target date, blockers by cause, the fixes that
+    /// unblock the most, site health, the burn-up and every host.
+    Report(ReportArgs),
     /// Run as a long-lived agent: check hosts and poll sites on the inventory's
     /// `scan.schedule`, store every run, and serve /metrics, /healthz and /readyz.
     ///
@@ -196,6 +201,50 @@ pub struct TuiArgs {
     /// --inventory is given, else L2].
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
     pub require: Option<sixfive_inventory::model::Level>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// The report's language: en or vi.
+    #[arg(long, default_value = "en", value_parser = parse_lang)]
+    pub lang: sixfive_report::progress::Lang,
+    /// Only this agency's hosts and sites.
+    #[arg(long, value_name = "ID")]
+    pub agency: Option<String>,
+    /// Measure the change from this date (YYYY-MM-DD) [default: 30 days before --at or
+    /// today].
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+    /// The store as it stood at the end of this day (UTC, YYYY-MM-DD) [default: now].
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<chrono::NaiveDate>,
+    /// The level that counts as ready [default: the inventory's scan.require when
+    /// --inventory is given, else L2].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub require: Option<sixfive_inventory::model::Level>,
+    /// The file to write; - for stdout (not for xlsx).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page (inline CSS and SVG) that prints on A4.
+    Html,
+    /// A workbook: a sheet per section, real numbers and dates, a chart of the trend.
+    Xlsx,
+    /// Every figure a row: section, agency, item, label, measure, value.
+    Csv,
+    /// `sixfive.report/v1` (`sixfive schema report`).
+    Json,
+    /// Markdown tables, for a ticket or a wiki.
+    Md,
+}
+
+fn parse_lang(text: &str) -> Result<sixfive_report::progress::Lang, String> {
+    text.parse()
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,6 +418,8 @@ pub enum SchemaDocument {
     Sites,
     /// `sixfive.scan/v1`
     Scan,
+    /// `sixfive.report/v1`
+    Report,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

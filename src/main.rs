@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod inventory;
 mod man;
+mod report;
 mod run;
 mod scan;
 mod select;
@@ -207,6 +208,7 @@ fn run(cli: Cli, colors: Colors) -> Result<u8, Failure> {
         Command::Sites(args) => sites::run(args, &cli.global, color),
         Command::Scan(args) => scan::run(args, &cli.global),
         Command::Tui(args) => tui::run(args, &cli.global, color).map(|()| 0),
+        Command::Report(args) => report::run(args, &cli.global).map(|()| 0),
         Command::Agent(args) => agent::run(args, &cli.global).map(|()| 0),
         Command::Demo => demo::run(&cli.global, color),
         Command::Schema { document } => {
