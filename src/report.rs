@@ -12,9 +12,6 @@ use crate::Failure;
 use crate::cli::{Global, ReportArgs, ReportFormat};
 use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles};
 
-/// The change is measured over this many days unless `--since` says otherwise.
-const PERIOD_DAYS: u64 = 30;
-
 pub fn run(args: ReportArgs, global: &Global) -> Result<(), Failure> {
     if args.output == Path::new("-") && args.format == ReportFormat::Xlsx {
         return Err(Failure::Usage(
@@ -52,7 +49,9 @@ pub fn run(args: ReportArgs, global: &Global) -> Result<(), Failure> {
         lang: args.lang,
         require,
         agency: args.agency.clone(),
-        since: args.since.unwrap_or_else(|| today - Days::new(PERIOD_DAYS)),
+        since: args
+            .since
+            .unwrap_or_else(|| today - Days::new(progress::PERIOD_DAYS)),
         generated_at: Utc::now(),
     };
     let report = ProgressReport::build(&snapshot, &options);

@@ -729,26 +729,43 @@ impl App {
         Outcome::Continue
     }
 
-    /// Writes the rows the list shows, in its filter and sort, to a CSV file.
+    /// Writes the rows the list shows, in its filter and sort, to a CSV file; on the
+    /// overview, asks the worker for the managers' report.
     fn export(&mut self) {
+        let stem = |what: &str| {
+            format!(
+                "sixfive-{what}-{}",
+                self.now.with_timezone(&self.zone).format("%Y%m%d-%H%M%S")
+            )
+        };
         let (what, csv) = match self.list_screen() {
             Screen::Hosts => ("hosts", crate::export::hosts(self)),
             Screen::Sites => ("sites", crate::export::sites(self)),
+            Screen::Overview => {
+                let ask = Ask::Report {
+                    dir: self.export_dir.clone(),
+                    stem: stem("report"),
+                    require: self.require,
+                };
+                self.outbox.push(Request::Store(ask));
+                self.status = Some(Notice::done("writing the report…"));
+                return;
+            }
             _ => {
-                self.status = Some(Notice::trouble("export works on the hosts and sites lists"));
+                self.status = Some(Notice::trouble(
+                    "export works on the overview and the hosts and sites lists",
+                ));
                 return;
             }
         };
-        let stem = format!(
-            "sixfive-{what}-{}",
-            self.now.with_timezone(&self.zone).format("%Y%m%d-%H%M%S")
-        );
+        let stem = stem(what);
         let rows = if what == "hosts" {
             self.hosts.rows.len()
         } else {
             self.sites.rows.len()
         };
-        let saved = csv.and_then(|text| crate::export::save(&self.export_dir, &stem, &text));
+        let saved = csv
+            .and_then(|text| crate::export::save(&self.export_dir, &stem, "csv", text.as_bytes()));
         self.status = Some(match saved {
             Ok(path) => Notice::done(format!("exported {rows} {what} to {}", path.display())),
             Err(e) => Notice::trouble(format!("cannot export the {what}: {e}")),

@@ -1,4 +1,5 @@
-//! `x`: the rows a list shows, in its filter and sort, as CSV (the reports' CSV writer). Values are plain (numbers
+//! `x`: the rows a list shows, in its filter and sort, as CSV (the reports' CSV writer);
+//! on the overview, the managers' report (the reports' HTML writer, in the worker). Values are plain (numbers
 //! without units, times in RFC 3339) so a spreadsheet can sort and sum them.
 
 use std::io::{self, Write};
@@ -15,18 +16,19 @@ fn write(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Str
     String::from_utf8(out).map_err(io::Error::other)
 }
 
-/// Writes `text` to a new file `{stem}.csv` in `dir`, or `{stem}-2.csv` and on when that
-/// exists (two exports within a second share a stem): an export never overwrites a file.
-pub fn save(dir: &Path, stem: &str, text: &str) -> io::Result<PathBuf> {
+/// Writes `text` to a new file `{stem}.{extension}` in `dir`, or `{stem}-2.{extension}`
+/// and on when that exists (two exports within a second share a stem): an export never
+/// overwrites a file.
+pub fn save(dir: &Path, stem: &str, extension: &str, text: &[u8]) -> io::Result<PathBuf> {
     for n in 1u32.. {
         let path = match n {
-            1 => dir.join(format!("{stem}.csv")),
-            n => dir.join(format!("{stem}-{n}.csv")),
+            1 => dir.join(format!("{stem}.{extension}")),
+            n => dir.join(format!("{stem}-{n}.{extension}")),
         };
         match std::fs::File::create_new(&path) {
             Ok(mut file) => {
                 // No half-written export left behind to be taken for a whole one.
-                return match file.write_all(text.as_bytes()) {
+                return match file.write_all(text) {
                     Ok(()) => Ok(path),
                     Err(e) => {
                         let _ = std::fs::remove_file(&path);

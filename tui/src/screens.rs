@@ -1,6 +1,7 @@
 //! Every screen drawn from fixed data at 80×24 and 160×50, compared with the snapshots
 //! under `src/snapshots/`, and the keys that move between them.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -664,6 +665,22 @@ fn x_exports_the_rows_shown_in_their_order() {
     let status = app.status.clone().unwrap();
     assert!(status.starts_with("cannot export the sites: "), "{status}");
     assert!(status.trouble && status.contains("missing"), "{status}");
+}
+
+#[test]
+fn x_on_the_overview_asks_the_worker_for_the_managers_report() {
+    let mut app = app();
+    app.export_dir = PathBuf::from("/reports");
+    press(&mut app, "1x");
+    assert_eq!(
+        app.outbox,
+        [Request::Store(Ask::Report {
+            dir: PathBuf::from("/reports"),
+            stem: "sixfive-report-20261202-120700".into(),
+            require: app.require,
+        })]
+    );
+    assert_eq!(app.status.as_deref(), Some("writing the report…"));
 }
 
 #[test]

@@ -74,6 +74,13 @@ pub enum Ask {
         value: Option<String>,
         who: String,
     },
+    /// The managers' report (`sixfive report`'s HTML) of the store as it is now, saved in
+    /// `dir` as `{stem}.html`.
+    Report {
+        dir: std::path::PathBuf,
+        stem: String,
+        require: sixfive_inventory::model::Level,
+    },
 }
 
 /// What the worker answers besides boards.
@@ -175,6 +182,12 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
                             return;
                         }
                     }
+                    Some(Ask::Report { dir, stem, require }) => {
+                        let said = report(&store, &dir, &stem, require).await;
+                        if replies_tx.send(Reply::Status(said)).is_err() {
+                            return;
+                        }
+                    }
                 },
             }
             if boards_tx.is_closed() {
@@ -187,6 +200,31 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
         asks,
         replies,
     }
+}
+
+/// Writes the managers' report through the reports' own HTML writer.
+async fn report(
+    store: &Store,
+    dir: &std::path::Path,
+    stem: &str,
+    require: sixfive_inventory::model::Level,
+) -> Result<String, String> {
+    use sixfive_report::progress::{Lang, ProgressReport, ReportOptions};
+    let snapshot = (store.report_snapshot(None).await)
+        .map_err(|e| format!("cannot read the store for the report: {e}"))?;
+    let options = ReportOptions {
+        lang: Lang::En,
+        require,
+        agency: None,
+        since: snapshot.at.date_naive() - chrono::Days::new(sixfive_report::progress::PERIOD_DAYS),
+        generated_at: Utc::now(),
+    };
+    let mut page = Vec::new();
+    sixfive_report::progress::html::write(&mut page, &ProgressReport::build(&snapshot, &options))
+        .map_err(|e| format!("cannot write the report: {e}"))?;
+    let path = crate::export::save(dir, stem, "html", &page)
+        .map_err(|e| format!("cannot save the report: {e}"))?;
+    Ok(format!("wrote the report to {}", path.display()))
 }
 
 async fn detail(store: &Store, target: &Target) -> Result<Detail, sixfive_inventory::StoreError> {
@@ -343,6 +381,42 @@ mod tests {
         };
         store.record_hosts(run, &[graded], &[record]).await.unwrap();
         store.finish_run(run, RunStatus::Complete).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_worker_writes_the_managers_report_through_the_reports_html_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(
+            Store::open(&StoreUrl::Sqlite(dir.path().join("store.db")))
+                .await
+                .unwrap(),
+        );
+        store.import(&city(), "city.yaml", "tester").await.unwrap();
+        grade_cong(
+            &store,
+            CheckRecord::new("cong.danang.test", "http.parity", Status::Fail, ""),
+        )
+        .await;
+        let mut worker = start(Arc::clone(&store), POLL);
+        let ask = |stem: &str| Ask::Report {
+            dir: dir.path().to_owned(),
+            stem: stem.into(),
+            require: Level::L2,
+        };
+        worker.asks.send(ask("report")).unwrap();
+        let Reply::Status(Ok(said)) = next_reply(&mut worker).await else {
+            panic!("the report is written");
+        };
+        assert!(said.ends_with("report.html"), "{said}");
+        let page = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+        assert!(page.contains("Content differs over IPv6"), "cong's blocker");
+        // A second report in the same second goes to a file of its own.
+        worker.asks.send(ask("report")).unwrap();
+        let Reply::Status(Ok(said)) = next_reply(&mut worker).await else {
+            panic!("the second report is written");
+        };
+        assert!(said.ends_with("report-2.html"), "{said}");
     }
 
     #[tokio::test]

@@ -24,6 +24,10 @@ pub use i18n::Lang;
 
 pub const SCHEMA: &str = "sixfive.report/v1";
 
+/// The days a report measures its change over unless told a date: a month, the steering
+/// board's cycle.
+pub const PERIOD_DAYS: u64 = 30;
+
 /// How far back the outlook's line is fitted: recent pace, not the pace of a year ago.
 pub const PROJECTION_DAYS: i64 = 90;
 

@@ -60,7 +60,7 @@ const LINES: [(&[Action], &str); 19] = [
     ),
     (
         &[Action::Export],
-        "export the list as shown (filter, sort) to CSV",
+        "export: a list as shown to CSV, the overview as the HTML report",
     ),
     (
         &[Action::Command],
