@@ -8,29 +8,18 @@ use chrono::NaiveDate;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::SiteState;
 use sixfive_inventory::store::{Board, RunLevels};
+pub use sixfive_report::progress::Outlook;
+use sixfive_report::progress::outlook;
 
-/// Where an agency stands against its target date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outlook {
-    Done,
-    OnTrack,
-    AtRisk,
-    Late,
-    /// Fewer than two runs, or no progress between them: nothing to project from.
-    NoTrend,
-    NoTarget,
-}
-
-impl Outlook {
-    pub fn text(self) -> &'static str {
-        match self {
-            Outlook::Done => "done",
-            Outlook::OnTrack => "on track",
-            Outlook::AtRisk => "at risk",
-            Outlook::Late => "late",
-            Outlook::NoTrend => "no trend",
-            Outlook::NoTarget => "-",
-        }
+/// An outlook in the overview's narrow column.
+pub fn outlook_text(outlook: Outlook) -> &'static str {
+    match outlook {
+        Outlook::Done => "done",
+        Outlook::OnTrack => "on track",
+        Outlook::AtRisk => "at risk",
+        Outlook::Late => "late",
+        Outlook::NoTrend => "no trend",
+        Outlook::NoTarget => "-",
     }
 }
 
@@ -126,7 +115,7 @@ pub fn summarise(board: &Board, require: Level, today: NaiveDate) -> Summary {
                 .zip(&trend)
                 .filter_map(|(run, share)| Some((run.finished_at?.date_naive(), (*share)?)))
                 .collect();
-            let outlook = outlook(share(ready, hosts), &dated, agency.target, today);
+            let (outlook, _) = outlook(&dated, share(ready, hosts), agency.target, today);
             AgencyRow {
                 id: agency.id.clone(),
                 name: agency.name.clone(),
@@ -177,40 +166,6 @@ pub fn summarise(board: &Board, require: Level, today: NaiveDate) -> Summary {
     }
 }
 
-/// Projects the share ready forward from the first to the last dated run: on track when,
-/// at that pace, every host is ready by the target date.
-fn outlook(
-    now: Option<f64>,
-    dated: &[(NaiveDate, f64)],
-    target: Option<NaiveDate>,
-    today: NaiveDate,
-) -> Outlook {
-    if now.is_some_and(|share| share >= 1.0) {
-        return Outlook::Done;
-    }
-    let Some(target) = target else {
-        return Outlook::NoTarget;
-    };
-    if today > target {
-        return Outlook::Late;
-    }
-    let (Some((first_day, first)), Some((last_day, last))) = (dated.first(), dated.last()) else {
-        return Outlook::NoTrend;
-    };
-    let days = (*last_day - *first_day).num_days();
-    if days <= 0 || last <= first {
-        return Outlook::NoTrend;
-    }
-    let per_day = (last - first) / days as f64;
-    // Compared in days, never as a date: a crawl of progress projects past any calendar.
-    let days_needed = ((1.0 - last) / per_day).ceil();
-    if days_needed <= (target - *last_day).num_days() as f64 {
-        Outlook::OnTrack
-    } else {
-        Outlook::AtRisk
-    }
-}
-
 /// One spelling per technology: vendors write `5G-NSA`, `5G NSA` or `5g_nsa`.
 fn technology(said: &str) -> String {
     said.split(|c: char| c == '-' || c == '_' || c.is_whitespace())
@@ -223,10 +178,6 @@ fn technology(said: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
 
     #[test]
     fn the_change_names_the_day_it_counts_from_when_points_are_days() {
@@ -246,31 +197,5 @@ mod tests {
     fn technologies_are_counted_by_one_spelling() {
         let spellings = ["5G-NSA", "5G NSA", " 5g_nsa ", "LTE"].map(technology);
         assert_eq!(spellings, ["5G NSA", "5G NSA", "5G NSA", "LTE"]);
-    }
-
-    #[test]
-    fn the_outlook_projects_the_pace_so_far_to_the_target() {
-        let today = day("2026-12-02");
-        let target = Some(day("2026-12-31"));
-        // 10 points in 10 days: the last 50 need 50 days, past the 31st.
-        let slow = [(day("2026-11-20"), 0.4), (day("2026-11-30"), 0.5)];
-        assert_eq!(outlook(Some(0.5), &slow, target, today), Outlook::AtRisk);
-        let fast = [(day("2026-11-20"), 0.2), (day("2026-11-30"), 0.8)];
-        assert_eq!(outlook(Some(0.8), &fast, target, today), Outlook::OnTrack);
-        assert_eq!(outlook(Some(1.0), &slow, target, today), Outlook::Done);
-        assert_eq!(outlook(Some(0.5), &slow, None, today), Outlook::NoTarget);
-        assert_eq!(
-            outlook(Some(0.5), &slow, Some(day("2026-12-01")), today),
-            Outlook::Late
-        );
-        assert_eq!(
-            outlook(Some(0.5), &slow[..1], target, today),
-            Outlook::NoTrend
-        );
-        // Progress too slow to date: at risk, not a panic.
-        let crawl = [(day("2026-09-15"), 0.3331), (day("2026-12-01"), 0.3331111)];
-        assert_eq!(outlook(Some(0.34), &crawl, target, today), Outlook::AtRisk);
-        let flat = [(day("2026-11-20"), 0.5), (day("2026-11-30"), 0.5)];
-        assert_eq!(outlook(Some(0.5), &flat, target, today), Outlook::NoTrend);
     }
 }

@@ -322,30 +322,37 @@ fn then(days: &[DayLevels], since: NaiveDate, require: Level) -> Option<Then> {
     })
 }
 
-/// Fits a least-squares line through the share ready on each day of the last
-/// [`PROJECTION_DAYS`] and extends it to 100 %: on track when that date is no later than
-/// the target. Shares are of the hosts graded each day, so hosts added to the inventory
-/// count once graded.
-fn outlook(
-    days: &[DayLevels],
-    require: Level,
+/// The share ready on each day of `days`: of the hosts graded that day, so hosts added to
+/// the inventory count once graded.
+fn daily_shares(days: &[DayLevels], require: Level) -> Vec<(NaiveDate, f64)> {
+    (days.iter())
+        .filter_map(|day| {
+            let share = share(ready_in(&day.levels, require), day.levels.values().sum())?;
+            Some((day.date, share))
+        })
+        .collect()
+}
+
+/// Fits a least-squares line through the daily shares ready (`shares`, one a day) of the
+/// last [`PROJECTION_DAYS`] and extends it to 100 %: on track when that date is no later
+/// than the target; at risk when it is later or there is no progress. Also when every host
+/// would be ready at that pace. The UI's overview and the reports share it.
+pub fn outlook(
+    shares: &[(NaiveDate, f64)],
     now: Option<f64>,
     target: Option<NaiveDate>,
     today: NaiveDate,
 ) -> (Outlook, Option<NaiveDate>) {
-    let points: Vec<(f64, f64)> = days
-        .iter()
-        .filter(|day| (today - day.date).num_days() <= PROJECTION_DAYS)
-        .filter_map(|day| {
-            let share = share(ready_in(&day.levels, require), day.levels.values().sum())?;
-            Some(((day.date - today).num_days() as f64, share))
-        })
+    let points: Vec<(f64, f64)> = (shares.iter())
+        .filter(|(date, _)| (today - *date).num_days() <= PROJECTION_DAYS)
+        .map(|(date, share)| ((*date - today).num_days() as f64, *share))
         .collect();
     let projected = fit(&points).and_then(|(slope, intercept)| {
         // Reaches 1.0 at x days from today.
         (slope > 0.0).then(|| {
             let x = ((1.0 - intercept) / slope).clamp(0.0, 365.0 * 100.0);
-            today + chrono::Days::new(x.ceil() as u64)
+            // Less a hair for the float's error: 48.000000001 days is 48.
+            today + chrono::Days::new((x - 1e-6).ceil().max(0.0) as u64)
         })
     });
     if now.is_some_and(|share| share >= 1.0) {
@@ -614,8 +621,12 @@ impl ProgressReport {
                 let rows: Vec<&HostRow> = hosts.iter().filter(|h| h.agency == agency.id).collect();
                 let days = daily(&snapshot.trend, &BTreeSet::from([agency.id.as_str()]));
                 let progress = progress_of(&rows, &days);
-                let (outlook, projected) =
-                    outlook(&days, require, progress.share, agency.target, today);
+                let (outlook, projected) = outlook(
+                    &daily_shares(&days, require),
+                    progress.share,
+                    agency.target,
+                    today,
+                );
                 let (levels, not_graded) = levels_of(&rows);
                 AgencyProgress {
                     id: agency.id.clone(),
@@ -701,5 +712,50 @@ impl ProgressReport {
             .iter()
             .filter(|fix| fix.lifts > 0)
             .take(FIXES_SHOWN)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_outlook_projects_the_recent_pace_to_the_target() {
+        let today = day("2026-12-02");
+        let target = Some(day("2026-12-31"));
+        // 10 points in 10 days: the last 50 need 50 days, past the 31st.
+        let slow = [(day("2026-11-20"), 0.4), (day("2026-11-30"), 0.5)];
+        assert_eq!(
+            outlook(&slow, Some(0.5), target, today),
+            (Outlook::AtRisk, Some(day("2027-01-19")))
+        );
+        let fast = [(day("2026-11-20"), 0.2), (day("2026-11-30"), 0.8)];
+        assert_eq!(outlook(&fast, Some(0.8), target, today).0, Outlook::OnTrack);
+        assert_eq!(outlook(&slow, Some(1.0), target, today).0, Outlook::Done);
+        assert_eq!(outlook(&slow, Some(0.5), None, today).0, Outlook::NoTarget);
+        let late = outlook(&slow, Some(0.5), Some(day("2026-12-01")), today);
+        assert_eq!(late.0, Outlook::Late);
+        assert_eq!(
+            outlook(&slow[..1], Some(0.5), target, today),
+            (Outlook::NoTrend, None)
+        );
+        // No progress, or a crawl: at risk, with no date or a far one, never a panic.
+        let flat = [(day("2026-11-20"), 0.5), (day("2026-11-30"), 0.5)];
+        assert_eq!(
+            outlook(&flat, Some(0.5), target, today),
+            (Outlook::AtRisk, None)
+        );
+        let crawl = [(day("2026-09-15"), 0.3331), (day("2026-12-01"), 0.3331111)];
+        assert_eq!(
+            outlook(&crawl, Some(0.34), target, today).0,
+            Outlook::AtRisk
+        );
+        // Points older than the projection's window do not count.
+        let old = [(day("2026-01-01"), 0.0), (day("2026-11-30"), 0.5)];
+        assert_eq!(outlook(&old, Some(0.5), target, today).0, Outlook::NoTrend);
     }
 }

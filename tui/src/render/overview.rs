@@ -9,7 +9,7 @@ use sixfive_inventory::model::Level;
 
 use super::{Theme, spark, state_text};
 use crate::app::App;
-use crate::summary::Outlook;
+use crate::summary::{Outlook, outlook_text};
 
 const BAR: usize = 20;
 
@@ -105,7 +105,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             }),
             Cell::from(spark(&agency.trend, 0.0, 1.0)),
             Cell::from(agency.target.map_or("-".into(), |d| d.to_string())),
-            Cell::from(Span::styled(agency.outlook.text(), outlook_style)),
+            Cell::from(Span::styled(outlook_text(agency.outlook), outlook_style)),
         ])
     });
     frame.render_widget(
