@@ -4,13 +4,16 @@
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{Days, Utc};
+use sixfive_inventory::StoreUrl;
 use sixfive_inventory::model::Level;
 use sixfive_report::progress::{self, ProgressReport, ReportOptions};
 
 use crate::Failure;
 use crate::cli::{Global, ReportArgs, ReportFormat};
-use crate::inventory::{block_on, inventory_path, load, load_options, open_store, profiles};
+use crate::inventory::{
+    block_on, inventory_path, load, load_options, open_store, profiles, store_url,
+};
 
 pub fn run(args: ReportArgs, global: &Global) -> Result<(), Failure> {
     if args.output == Path::new("-") && args.format == ReportFormat::Xlsx {
@@ -29,10 +32,36 @@ pub fn run(args: ReportArgs, global: &Global) -> Result<(), Failure> {
         }
         (None, None) => Level::L2,
     };
-    let at = args.at.map(end_of);
-    let snapshot = block_on(async {
+    if let (Some(since), Some(at)) = (args.since, args.at)
+        && since > at
+    {
+        return Err(Failure::Usage(format!(
+            "--since {since} is after --at {at}: the change is measured up to --at"
+        )));
+    }
+    if let Some(since) = args.since.filter(|since| *since > Utc::now().date_naive()) {
+        return Err(Failure::Usage(format!("--since {since} is in the future")));
+    }
+    // A report reads a store; a mistyped --db would otherwise make an empty one.
+    if let StoreUrl::Sqlite(path) = store_url(global)?
+        && !path.exists()
+    {
+        return Err(Failure::Usage(format!(
+            "no store at {}: run a scan first, or name the store with --db",
+            path.display()
+        )));
+    }
+    let at = args.at.map(progress::end_of_day);
+    let since = (args.since).unwrap_or_else(|| {
+        let day = args.at.unwrap_or_else(|| Utc::now().date_naive());
+        day - Days::new(progress::PERIOD_DAYS)
+    });
+    let (snapshot, hosts_since) = block_on(async {
         let store = open_store(global).await?;
-        Ok::<_, Failure>(store.report_snapshot(at).await?)
+        Ok::<_, Failure>(tokio::try_join!(
+            store.report_snapshot(at),
+            store.hosts_per_agency_at(progress::end_of_day(since)),
+        )?)
     })?;
     if let Some(agency) = &args.agency
         && !snapshot.agencies.iter().any(|a| &a.id == agency)
@@ -44,14 +73,12 @@ pub fn run(args: ReportArgs, global: &Global) -> Result<(), Failure> {
             known.join(", ")
         )));
     }
-    let today = snapshot.at.date_naive();
     let options = ReportOptions {
         lang: args.lang,
         require,
         agency: args.agency.clone(),
-        since: args
-            .since
-            .unwrap_or_else(|| today - Days::new(progress::PERIOD_DAYS)),
+        since,
+        hosts_since,
         generated_at: Utc::now(),
     };
     let report = ProgressReport::build(&snapshot, &options);
@@ -84,26 +111,23 @@ fn write(out: &mut Vec<u8>, report: &ProgressReport, format: ReportFormat) -> Re
 }
 
 /// Writes `bytes` to `path` whole or not at all: a half-written report is never left
-/// where the last good one was.
+/// where the last good one was. The file gets the mode any new file would (umask).
 fn save(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
     let said = |e: std::io::Error| {
         Failure::Output(std::io::Error::new(
             e.kind(),
             format!("{}: {e}", path.display()),
         ))
     };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(said)?;
-    file.write_all(bytes).map_err(said)?;
-    file.persist(path).map_err(|e| said(e.error))?;
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{}.part", std::process::id()));
+    let partial = std::path::PathBuf::from(partial);
+    let written = std::fs::File::create_new(&partial)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&partial, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(said(e));
+    }
     Ok(())
-}
-
-/// A date given for `--at` means the store as it stood at the end of that day (UTC).
-fn end_of(date: NaiveDate) -> DateTime<Utc> {
-    let last = NaiveTime::from_hms_opt(23, 59, 59).expect("a valid time");
-    date.and_time(last).and_utc()
 }

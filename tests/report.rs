@@ -233,7 +233,7 @@ fn the_figures_are_the_hand_worked_ones_and_every_format_carries_them() {
 fn at_a_date_the_report_is_the_store_as_it_stood_then() {
     let city = city();
     let then = city.json(&["--at", "2026-11-10"]);
-    assert_eq!(then["at"], "2026-11-10T23:59:59Z");
+    assert_eq!(then["at"], "2026-11-10T23:59:59.999999Z");
     assert_eq!(then["since"], "2026-10-11", "30 days before --at");
     assert_eq!(then["city"]["ready"], 0);
     let levels: Vec<(&str, u64)> = (then["levels"].as_array().unwrap().iter())
@@ -294,10 +294,57 @@ fn a_report_is_written_whole_to_its_file_and_bad_requests_say_what_is_wrong() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("binary file"));
+    let out = Command::cargo_bin("sixfive")
+        .unwrap()
+        .env("HOME", city.dir.path())
+        .args(["--db", "/tmp/no-such-sixfive-store.db", "report", "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no store at /tmp/no-such-sixfive-store.db"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !Path::new("/tmp/no-such-sixfive-store.db").exists(),
+        "no store made"
+    );
+    city.report(&["--since", "2026-11-20", "--at", "2026-11-01", "-o", "-"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--since 2026-11-20 is after --at 2026-11-01",
+        ));
     let nowhere = Path::new("/nonexistent-dir/report.html");
     city.report(&["-o"])
         .arg(nowhere)
         .assert()
         .failure()
         .stderr(predicate::str::contains("/nonexistent-dir/report.html"));
+}
+
+#[test]
+fn a_zone_s_name_servers_are_one_fix_as_dns_ns_aaaa_writes_its_evidence() {
+    use sixfive_checks::probe::resolve::Zone;
+    use sixfive_inventory::store::Failure;
+    use sixfive_report::progress::causes::{Subject, fix_for};
+    let zone = Zone {
+        apex: "danang.test".into(),
+        name_servers: Vec::new(),
+    };
+    // What the check stores (checks/src/readiness/dns/ns_aaaa.rs).
+    let failure = Failure {
+        check: "dns.ns_aaaa".into(),
+        status: Status::Fail,
+        detail: String::new(),
+        evidence: serde_json::json!({"zone": zone, "unusable": []}),
+    };
+    let a = fix_for("a.danang.test", &failure);
+    assert_eq!(a.subject, Subject::Zone("danang.test".into()));
+    assert_eq!(
+        a,
+        fix_for("b.danang.test", &failure),
+        "one fix for the zone's hosts"
+    );
 }

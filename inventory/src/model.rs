@@ -409,6 +409,21 @@ pub const LEVEL_CHECKS: [(Level, &[&str]); 5] = [
     (Level::L5, &["dns.v6_only"]),
 ];
 
+/// Checks whose warning holds their level back as a failure does (the level promises what
+/// the warning doubts). At L4 and above every warning holds.
+pub const WARN_HOLDS: [&str; 1] = ["http.parity"];
+
+/// Whether a result of `check` with `status` keeps a host from `level` (readiness.md's
+/// grading, as the checks' `level::grade` applies it).
+pub fn holds_back(check: &str, status: crate::results::Status, level: Level) -> bool {
+    use crate::results::Status;
+    match status {
+        Status::Fail => true,
+        Status::Warn => level >= Level::L4 || WARN_HOLDS.contains(&check),
+        Status::Pass | Status::Skip | Status::Error => false,
+    }
+}
+
 /// IPv6 readiness levels, worst first (readiness.md).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,

@@ -80,10 +80,11 @@ fn english_page_is_self_contained_and_carries_the_hand_worked_figures() {
         "<title>IPv6 migration progress</title>",
         "Store as at: <strong>2026-12-03 12:00 UTC</strong>",
         "Ready means: <strong>L2 equivalent</strong>",
-        // Headline: 3 of 9 ready, as 2 of 6 were on 2026-11-18.
+        // Headline: 3 of 9 ready, against 2 of the 9 on 2026-11-18.
         ">33.3%<",
         "3 of 9 hosts ready",
-        "33.3% on 2026-11-18",
+        "+11.1 pp",
+        "22.2% on 2026-11-18",
         ">1/3<",
         // Agencies: dict on track to 2026-12-18, health at risk to 2027-01-27.
         "Department of Information and Communications",

@@ -23,6 +23,8 @@ fn headline_agencies_and_outlooks_match_the_hand_worked_figures() {
         (then.date, then.graded, then.ready),
         (date(2026, 11, 18), 6, 2)
     );
+    // Of the 9 hosts in the inventory then, as today's share is of today's 9.
+    assert_eq!((then.hosts, then.share), (Some(9), Some(2.0 / 9.0)));
     assert_eq!(report.not_graded, 1);
     let level = |l| report.levels.iter().find(|c| c.level == l).unwrap().hosts;
     assert_eq!(
@@ -171,4 +173,68 @@ fn one_agency_s_report_has_only_its_hosts_sites_and_trend() {
     assert_eq!(report.sites.sites, 2);
     let ready: Vec<usize> = report.trend.points.iter().map(|p| p.ready).collect();
     assert_eq!(ready, [0, 1, 2]);
+}
+
+#[test]
+fn warnings_hold_as_the_grading_reads_them_and_a_regression_is_a_blocker() {
+    use serde_json::json;
+    use sixfive_inventory::results::Status;
+    use sixfive_inventory::store::Failure;
+    let mut snapshot = fixture::snapshot();
+    // a fell from L2 to BROKEN: its name servers lost their AAAA.
+    let a = host(&mut snapshot, "a.dict.city.example");
+    let grade = a.grade.as_mut().unwrap();
+    (grade.level, grade.regressed) = (Level::Broken, true);
+    // d's DNSSEC is insecure: a warning, which holds at L4 and not below.
+    host(&mut snapshot, "d.health.city.example")
+        .failing
+        .push(Failure {
+            check: "dns.dnssec".into(),
+            status: Status::Warn,
+            detail: "insecure".into(),
+            evidence: json!({}),
+        });
+    let report = ProgressReport::build(&snapshot, &fixture::options(Lang::En));
+    let blocked = |cause: Cause| {
+        (report.blockers.iter())
+            .find(|b| b.cause == cause)
+            .map(|b| b.hosts.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(blocked(Cause::Regressed), ["a.dict.city.example"]);
+    // b's parity warning holds it at L1; i's tls.v6 warning does not hold below L4.
+    assert_eq!(blocked(Cause::ContentDiffers), ["b.dict.city.example"]);
+    assert!(blocked(Cause::TlsInvalidV6) == ["h.edu.city.example"]);
+    assert!(blocked(Cause::DnssecInvalid).is_empty(), "d is ready at L2");
+    let mut options = fixture::options(Lang::En);
+    options.require = Level::L4;
+    let strict = ProgressReport::build(&snapshot, &options);
+    let dnssec = strict
+        .blockers
+        .iter()
+        .find(|b| b.cause == Cause::DnssecInvalid)
+        .unwrap();
+    assert_eq!(dnssec.hosts, ["d.health.city.example"]);
+    let tls = strict
+        .blockers
+        .iter()
+        .find(|b| b.cause == Cause::TlsInvalidV6)
+        .unwrap();
+    assert_eq!(
+        tls.hosts,
+        ["h.edu.city.example", "i.edu.city.example"],
+        "every warning holds at L4"
+    );
+}
+
+fn host<'a>(
+    snapshot: &'a mut sixfive_inventory::store::ReportSnapshot,
+    fqdn: &str,
+) -> &'a mut sixfive_inventory::store::ReportHost {
+    let at = snapshot
+        .hosts
+        .iter()
+        .position(|h| h.host.fqdn == fqdn)
+        .unwrap();
+    &mut snapshot.hosts[at]
 }

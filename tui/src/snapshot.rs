@@ -209,18 +209,23 @@ async fn report(
     stem: &str,
     require: sixfive_inventory::model::Level,
 ) -> Result<String, String> {
-    use sixfive_report::progress::{Lang, ProgressReport, ReportOptions};
-    let snapshot = (store.report_snapshot(None).await)
-        .map_err(|e| format!("cannot read the store for the report: {e}"))?;
+    use sixfive_report::progress::{self, Lang, ProgressReport, ReportOptions};
+    let since = Utc::now().date_naive() - chrono::Days::new(progress::PERIOD_DAYS);
+    let (snapshot, hosts_since) = tokio::try_join!(
+        store.report_snapshot(None),
+        store.hosts_per_agency_at(progress::end_of_day(since)),
+    )
+    .map_err(|e| format!("cannot read the store for the report: {e}"))?;
     let options = ReportOptions {
         lang: Lang::En,
         require,
         agency: None,
-        since: snapshot.at.date_naive() - chrono::Days::new(sixfive_report::progress::PERIOD_DAYS),
+        since,
+        hosts_since,
         generated_at: Utc::now(),
     };
     let mut page = Vec::new();
-    sixfive_report::progress::html::write(&mut page, &ProgressReport::build(&snapshot, &options))
+    progress::html::write(&mut page, &ProgressReport::build(&snapshot, &options))
         .map_err(|e| format!("cannot write the report: {e}"))?;
     let path = crate::export::save(dir, stem, "html", &page)
         .map_err(|e| format!("cannot save the report: {e}"))?;

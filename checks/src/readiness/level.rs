@@ -166,6 +166,16 @@ mod tests {
             gates, table,
             "every gated check is in the table at its gate's level"
         );
+        let holding: Vec<&str> = crate::readiness::registry()
+            .iter()
+            .filter(|check| check.gate().is_some_and(|gate| gate.warn_holds))
+            .map(|check| check.id())
+            .collect();
+        assert_eq!(
+            holding,
+            sixfive_inventory::model::WARN_HOLDS,
+            "the reports read warnings as the grading does"
+        );
     }
 
     #[test]

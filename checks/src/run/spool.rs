@@ -128,7 +128,11 @@ impl Spool {
             .as_nanos();
         let file = self.dir.join(format!("{at:024}-run{run}.json"));
         let partial = file.with_extension("part");
-        write_durably(&partial, &text).map_err(|e| e.to_string())?;
+        if let Err(e) = write_durably(&partial, &text) {
+            // A full disk leaves no half batch counted against the bound.
+            let _ = std::fs::remove_file(&partial);
+            return Err(e.to_string());
+        }
         std::fs::rename(&partial, &file).map_err(|e| e.to_string())?;
         // The rename itself survives a power cut only once the folder is synced.
         std::fs::File::open(&self.dir)

@@ -37,10 +37,13 @@ pub struct ReportHost {
     pub failing: Vec<Failure>,
 }
 
-/// One failed result: what a report groups blockers and fixes by.
+/// One failed result, or a warning (which holds some levels back): what a report groups
+/// blockers and fixes by.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub check: String,
+    /// `fail` or `warn`.
+    pub status: crate::results::Status,
     pub detail: String,
     pub evidence: serde_json::Value,
 }
@@ -120,6 +123,33 @@ impl Store {
                 .collect(),
             trend,
         })
+    }
+
+    /// How many hosts each agency had in the inventory at `at`, by the imports made by
+    /// then: what a share ready then is of, as today's is of today's hosts.
+    pub async fn hosts_per_agency_at(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, usize>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Owner {
+            agency: String,
+        }
+        let docs = on_pool!(self, pool => sqlx::query_scalar::<_, Json<Owner>>(
+            "SELECT after FROM entity_history
+             WHERE id IN (SELECT MAX(h.id) FROM entity_history h
+                          JOIN imports i ON i.id = h.import_id
+                          WHERE i.at <= $1 AND h.kind = 'host' GROUP BY h.key)
+             AND change <> 'removed'",
+        )
+        .bind(at)
+        .fetch_all(pool)
+        .await?);
+        let mut hosts: BTreeMap<String, usize> = BTreeMap::new();
+        for doc in docs {
+            *hosts.entry(doc.0.agency).or_default() += 1;
+        }
+        Ok(hosts)
     }
 
     /// The inventory at `at`: each entry's newest change by then, unless it removed it;
@@ -222,7 +252,17 @@ impl Store {
         /// host, level, score, regressed (0 or 1), run.
         type GradeRow = (String, String, i64, i64, i64);
         /// host, check, family, address, port, occurrence, detail, evidence.
-        type FailureRow = (String, String, String, String, i64, i64, String, Value);
+        type FailureRow = (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            String,
+            String,
+            Value,
+        );
         let graded = match at {
             None => "SELECT host, run_id FROM host_current",
             // `+` keeps SQLite off the grades' (run, host) key: through it each row is
@@ -236,10 +276,10 @@ impl Store {
         };
         let (grades, mut failures) = on_pool!(self, pool, dialect => {
             let failed = |ended: &str| format!(
-                "SELECT v.host, v.check_id, v.family, v.address, v.port, v.occurrence, v.detail,
-                        v.evidence
+                "SELECT v.host, v.check_id, v.family, v.address, v.port, v.occurrence, v.status,
+                        v.detail, v.evidence
                  FROM g JOIN result_versions v ON v.host = g.host AND {ended}
-                     AND v.from_run <= g.run_id AND v.status = 'fail'"
+                     AND v.from_run <= g.run_id AND v.status IN ('fail', 'warn')"
             );
             let query = format!(
                 "WITH g AS ({graded})
@@ -249,7 +289,7 @@ impl Store {
                       FROM g JOIN host_levels l ON l.run_id = g.run_id AND l.host = g.host)
                          AS grades,
                      (SELECT {agg}({array}(v.host, v.check_id, v.family, v.address, v.port,
-                                           v.occurrence, v.detail, {evidence}))
+                                           v.occurrence, v.status, v.detail, {evidence}))
                       FROM ({current} UNION ALL {ended}) v) AS failures",
                 agg = dialect.json_agg,
                 array = dialect.json_array,
@@ -287,10 +327,11 @@ impl Store {
         failures.sort_unstable_by(|a, b| {
             (&a.0, &a.1, &a.2, &a.3, a.4, a.5).cmp(&(&b.0, &b.1, &b.2, &b.3, b.4, b.5))
         });
-        for (host, check, _, _, _, _, detail, evidence) in failures {
+        for (host, check, _, _, _, _, status, detail, evidence) in failures {
             if let Some((_, failing)) = out.get_mut(&host) {
                 failing.push(Failure {
                     check,
+                    status: stored(&status, "result status")?,
                     detail,
                     evidence,
                 });

@@ -14,8 +14,11 @@ use sixfive_inventory::store::Failure;
 pub enum Cause {
     /// No run has graded the host yet.
     NotScanned,
+    /// It fell from the level it had: BROKEN until the next scan.
+    Regressed,
     AaaaMissing,
-    /// An AAAA that is not usable, or a service that works over IPv4 and not over IPv6.
+    /// An AAAA that is not usable, or a service (web, mail) that works over IPv4 and not
+    /// over IPv6.
     AaaaBroken,
     ContentDiffers,
     TlsInvalidV6,
@@ -32,8 +35,9 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 14] = [
+    pub const ALL: [Cause; 15] = [
         Cause::NotScanned,
+        Cause::Regressed,
         Cause::AaaaMissing,
         Cause::AaaaBroken,
         Cause::ContentDiffers,
@@ -53,12 +57,12 @@ impl Cause {
     pub fn of(check: &str) -> Cause {
         match check {
             "dns.aaaa" => Cause::AaaaMissing,
-            "dns.aaaa_global" | "tcp.v6" | "http.v6" => Cause::AaaaBroken,
+            "dns.aaaa_global" | "tcp.v6" | "http.v6" | "smtp.v6" => Cause::AaaaBroken,
             "http.parity" => Cause::ContentDiffers,
             "tls.v6" => Cause::TlsInvalidV6,
             "http.redirect_v6" => Cause::RedirectToV4Only,
             "dns.ns_aaaa" | "dns.ns_v6" => Cause::NameServersWithoutV6,
-            "dns.mx_aaaa" | "smtp.v6" => Cause::MailWithoutV6,
+            "dns.mx_aaaa" => Cause::MailWithoutV6,
             "dns.ptr" => Cause::ReverseDnsMissing,
             "dns.dnssec" => Cause::DnssecInvalid,
             "net.pmtu" => Cause::PathMtu,
@@ -72,6 +76,7 @@ impl Cause {
     pub fn id(self) -> &'static str {
         match self {
             Cause::NotScanned => "not_scanned",
+            Cause::Regressed => "regressed",
             Cause::AaaaMissing => "aaaa_missing",
             Cause::AaaaBroken => "aaaa_broken",
             Cause::ContentDiffers => "content_differs",
@@ -162,7 +167,8 @@ pub fn fix_for(host: &str, failure: &Failure) -> FixTarget {
             .map(|name| name.trim_end_matches('.').to_ascii_lowercase())
     };
     let subject = match failure.check.as_str() {
-        "dns.ns_aaaa" => text("/zone").map(Subject::Zone),
+        // The zone as the check writes it, an object with its apex.
+        "dns.ns_aaaa" => text("/zone/apex").map(Subject::Zone),
         "dns.ns_v6" => text("/name_server").map(Subject::NameServer),
         "dns.mx_aaaa" => text("/mx/name").map(Subject::MailExchanger),
         "http.redirect_v6" => text("/chain/end/leaves_family_at").map(Subject::RedirectTarget),
@@ -183,6 +189,7 @@ mod tests {
     fn failure(check: &str, evidence: serde_json::Value) -> Failure {
         Failure {
             check: check.into(),
+            status: sixfive_inventory::results::Status::Fail,
             detail: String::new(),
             evidence,
         }
@@ -192,7 +199,7 @@ mod tests {
     fn shared_things_are_named_from_the_evidence_and_the_host_otherwise() {
         let ns = failure(
             "dns.ns_aaaa",
-            json!({"zone": "City.Example.", "unusable": []}),
+            json!({"zone": {"apex": "City.Example.", "name_servers": []}, "unusable": []}),
         );
         assert_eq!(
             fix_for("a.city.example", &ns).subject,

@@ -20,15 +20,16 @@ pub fn write_rows(
     out.flush()
 }
 
-/// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `@`, or
-/// `-` not followed by a digit, as an owner typed by hand may) gets a leading `'`.
+/// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`,
+/// `@`, their full-width forms, after any blanks; or a tab or carriage return) gets a
+/// leading `'`, unless the whole cell is a number.
 pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
-    let formula = match cell.as_bytes() {
-        [b'=' | b'+' | b'@' | b'\t' | b'\r', ..] => true,
-        [b'-', next, ..] => !next.is_ascii_digit(),
-        [b'-'] => true,
-        _ => false,
-    };
+    let first = cell.trim_start_matches(' ').chars().next();
+    let formula = matches!(cell.chars().next(), Some('\t' | '\r'))
+        || matches!(
+            first,
+            Some('=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠')
+        ) && cell.trim().parse::<f64>().is_err();
     if formula {
         format!("'{cell}").into()
     } else {
@@ -89,7 +90,31 @@ fn progress_rows<'a>(section: &'a str, agency: &'a str, progress: &Progress) -> 
 /// Writes the report's figures.
 pub fn write(out: impl io::Write, report: &ProgressReport) -> io::Result<()> {
     let texts = report.lang.texts();
-    let mut rows: Vec<Row> = progress_rows("city", "", &report.city);
+    let meta = |measure, value: String| Row {
+        section: "report",
+        agency: "",
+        item: String::new(),
+        label: String::new(),
+        measure,
+        value,
+    };
+    let mut rows: Vec<Row> = vec![
+        meta("schema", report.schema.clone()),
+        meta("lang", report.lang.as_str().into()),
+        meta("at", report.at.to_rfc3339()),
+        meta("since", report.since.to_string()),
+        meta("require", report.require.as_str().into()),
+        meta("agency", optional(report.agency.as_ref())),
+    ];
+    rows.extend(progress_rows("city", "", &report.city));
+    rows.push(Row {
+        section: "levels",
+        agency: "",
+        item: String::new(),
+        label: texts.level(None),
+        measure: "not_graded",
+        value: report.not_graded.to_string(),
+    });
     let level_rows = |agency: &'static str, levels: &[super::LevelCount]| -> Vec<Row<'static>> {
         levels
             .iter()
@@ -122,6 +147,11 @@ pub fn write(out: impl io::Write, report: &ProgressReport) -> io::Result<()> {
             agency.outlook.id().into(),
         ));
         rows.push(row("projected", String::new(), optional(agency.projected)));
+        rows.push(row(
+            "not_graded",
+            String::new(),
+            agency.not_graded.to_string(),
+        ));
         rows.extend(agency.levels.iter().map(|count| Row {
             section: "agency_levels",
             agency: &agency.id,
@@ -311,6 +341,10 @@ mod tests {
         assert_eq!(inert("-cmd"), "'-cmd");
         assert_eq!(inert("-112"), "-112");
         assert_eq!(inert("-0.5"), "-0.5");
+        assert_eq!(inert("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+        assert_eq!(inert(" =1+1"), "' =1+1");
+        assert_eq!(inert("＝1+1"), "'＝1+1");
+        assert_eq!(inert("+84 236 3822"), "'+84 236 3822");
         assert_eq!(inert("Trần Bình"), "Trần Bình");
         assert_eq!(inert(""), "");
     }

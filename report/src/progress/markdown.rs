@@ -6,9 +6,11 @@ use std::io::{self, Write};
 use super::i18n::Texts;
 use super::{Progress, ProgressReport};
 
-/// A table cell: pipes and line breaks would end it.
+/// A table cell: pipes and line breaks would end it, and `<` would open raw HTML in a wiki.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace(['\n', '\r'], " ")
 }
 
 fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
-use sixfive_inventory::model::{Level, Stage};
-use sixfive_inventory::results::SiteState;
+use sixfive_inventory::model::{Level, Stage, holds_back};
+use sixfive_inventory::results::{SiteState, Status};
 use sixfive_inventory::store::{ReportSnapshot, RunLevels};
 
 use causes::{Cause, FixTarget};
@@ -27,6 +27,13 @@ pub const SCHEMA: &str = "sixfive.report/v1";
 /// The days a report measures its change over unless told a date: a month, the steering
 /// board's cycle.
 pub const PERIOD_DAYS: u64 = 30;
+
+/// A date's end (UTC), to the microsecond, the finest time either store keeps: a report
+/// `--at` a day, or its change since one, counts what the store held at its end.
+pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+    let last = chrono::NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).expect("a valid time");
+    date.and_time(last).and_utc()
+}
 
 /// How far back the outlook's line is fitted: recent pace, not the pace of a year ago.
 pub const PROJECTION_DAYS: i64 = 90;
@@ -46,6 +53,9 @@ pub struct ReportOptions {
     pub agency: Option<String>,
     /// The date the change is measured from.
     pub since: NaiveDate,
+    /// Hosts per agency in the inventory at the end of `since` (`Store::hosts_per_agency_at`):
+    /// what the share ready then is of. Empty when unknown: then the hosts graded then.
+    pub hosts_since: BTreeMap<String, usize>,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -88,11 +98,15 @@ pub struct Progress {
     pub then: Option<Then>,
 }
 
+/// The trend's last point on or before the `since` date.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Then {
     pub date: NaiveDate,
+    /// Hosts in the inventory at the end of `since`; None when not known.
+    pub hosts: Option<usize>,
     pub graded: usize,
     pub ready: usize,
+    /// `ready / hosts` (as today's share is of today's hosts), else `ready / graded`.
     pub share: Option<f64>,
 }
 
@@ -310,15 +324,21 @@ fn daily(trend: &[RunLevels], agencies: &BTreeSet<&str>) -> Vec<DayLevels> {
     days
 }
 
-fn then(days: &[DayLevels], since: NaiveDate, require: Level) -> Option<Then> {
+fn then(
+    days: &[DayLevels],
+    since: NaiveDate,
+    require: Level,
+    hosts: Option<usize>,
+) -> Option<Then> {
     let day = days.iter().rev().find(|day| day.date <= since)?;
     let graded = day.levels.values().sum();
     let ready = ready_in(&day.levels, require);
     Some(Then {
         date: day.date,
+        hosts,
         graded,
         ready,
-        share: share(ready, graded),
+        share: share(ready, hosts.unwrap_or(graded)),
     })
 }
 
@@ -549,19 +569,28 @@ impl ProgressReport {
             let host = &entry.host;
             let level = entry.grade.as_ref().map(|g| g.level);
             let ready = level.is_some_and(|l| l >= require);
-            let mut failing: Vec<String> = entry.failing.iter().map(|f| f.check.clone()).collect();
+            let mut failing: Vec<String> = (entry.failing.iter())
+                .filter(|f| f.status == Status::Fail)
+                .map(|f| f.check.clone())
+                .collect();
             failing.dedup();
+            // The results that keep the host from `level`, as the grading reads them.
+            let holding = |level: Level| {
+                (entry.failing.iter()).filter(move |f| {
+                    causes::gate(&f.check).is_some_and(|gate| gate <= level)
+                        && holds_back(&f.check, f.status, level)
+                })
+            };
             let mut host_blockers: BTreeSet<Cause> = BTreeSet::new();
-            match level {
+            match &entry.grade {
                 None => {
                     host_blockers.insert(Cause::NotScanned);
                 }
-                Some(level) if level < require => {
-                    host_blockers.extend(
-                        (entry.failing.iter())
-                            .filter(|f| causes::gate(&f.check).is_some_and(|g| g <= require))
-                            .map(|f| Cause::of(&f.check)),
-                    );
+                Some(grade) if grade.level < require => {
+                    host_blockers.extend(holding(require).map(|f| Cause::of(&f.check)));
+                    if grade.regressed {
+                        host_blockers.insert(Cause::Regressed);
+                    }
                 }
                 Some(_) => {}
             }
@@ -569,8 +598,7 @@ impl ProgressReport {
                 blockers.entry(*cause).or_default().push(host.fqdn.clone());
             }
             if let Some(next) = level.and_then(causes::next_level) {
-                let needed: BTreeSet<FixTarget> = (entry.failing.iter())
-                    .filter(|f| causes::gate(&f.check).is_some_and(|g| g <= next))
+                let needed: BTreeSet<FixTarget> = holding(next)
                     .map(|f| causes::fix_for(&host.fqdn, f))
                     .collect();
                 let alone = needed.len() == 1;
@@ -598,13 +626,21 @@ impl ProgressReport {
         }
         hosts.sort_by(|a, b| a.fqdn.cmp(&b.fqdn));
 
-        let progress_of = |rows: &[&HostRow], days: &[DayLevels]| {
+        let hosts_since = |agencies: &BTreeSet<&str>| {
+            (!options.hosts_since.is_empty()).then(|| {
+                (options.hosts_since.iter())
+                    .filter(|(agency, _)| agencies.contains(agency.as_str()))
+                    .map(|(_, hosts)| hosts)
+                    .sum()
+            })
+        };
+        let progress_of = |rows: &[&HostRow], days: &[DayLevels], agencies: &BTreeSet<&str>| {
             let ready = rows.iter().filter(|h| h.ready).count();
             Progress {
                 hosts: rows.len(),
                 ready,
                 share: share(ready, rows.len()),
-                then: then(days, options.since, require),
+                then: then(days, options.since, require, hosts_since(agencies)),
             }
         };
         let levels_of = |rows: &[&HostRow]| {
@@ -619,8 +655,9 @@ impl ProgressReport {
             .iter()
             .map(|agency| {
                 let rows: Vec<&HostRow> = hosts.iter().filter(|h| h.agency == agency.id).collect();
-                let days = daily(&snapshot.trend, &BTreeSet::from([agency.id.as_str()]));
-                let progress = progress_of(&rows, &days);
+                let one = BTreeSet::from([agency.id.as_str()]);
+                let days = daily(&snapshot.trend, &one);
+                let progress = progress_of(&rows, &days, &one);
                 let (outlook, projected) = outlook(
                     &daily_shares(&days, require),
                     progress.share,
@@ -646,7 +683,7 @@ impl ProgressReport {
 
         let all: Vec<&HostRow> = hosts.iter().collect();
         let days = daily(&snapshot.trend, &ids);
-        let city = progress_of(&all, &days);
+        let city = progress_of(&all, &days, &ids);
         let (levels, not_graded) = levels_of(&all);
         let mut blockers: Vec<Blocker> = blockers
             .into_iter()
