@@ -32,6 +32,7 @@ fn board() -> Board {
                 agency: format!("a{:02}", n % AGENCIES),
                 stage: Stage::InProgress,
                 owner: Some("Minh".into()),
+                zone: None,
                 tags: vec!["public".into()],
                 grade: Some(Grade {
                     level,
