@@ -11,10 +11,11 @@
 //! in the UI's crate, which builds it (sqlx among its dev-dependencies) and depends on the
 //! report's crate already.
 
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use chrono::{Days, NaiveTime, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use sixfive_inventory::model::Level;
 use sixfive_inventory::store::ReportSnapshot;
@@ -30,14 +31,29 @@ const FORMATS: [&str; 5] = ["html", "xlsx", "csv", "json", "md"];
 
 /// The report as `sixfive report` words it by default: the city, in English, L2 counting as
 /// ready, the change over the last 30 days.
-fn options(snapshot: &ReportSnapshot) -> ReportOptions {
+fn options(since: NaiveDate, hosts_since: BTreeMap<String, usize>) -> ReportOptions {
     ReportOptions {
         lang: Lang::En,
         require: Level::L2,
         agency: None,
-        since: snapshot.at.date_naive() - Days::new(30),
+        since,
+        hosts_since,
         generated_at: Utc::now(),
     }
+}
+
+/// What `sixfive report` reads: the store now, and its hosts on the `since` date.
+fn read(rt: &tokio::runtime::Runtime, store: &Store) -> (ReportSnapshot, ReportOptions) {
+    let since = Utc::now().date_naive() - Days::new(progress::PERIOD_DAYS);
+    let (snapshot, hosts_since) = rt
+        .block_on(async {
+            tokio::try_join!(
+                store.report_snapshot(None),
+                store.hosts_per_agency_at(progress::end_of_day(since)),
+            )
+        })
+        .unwrap();
+    (snapshot, options(since, hosts_since))
 }
 
 /// `report` in `format`, as `sixfive report` writes it.
@@ -65,12 +81,12 @@ fn reporting(c: &mut Criterion) {
     let store = rt.block_on(Store::open(&url)).unwrap();
     // Once, step by step, for where the time goes and what comes out.
     let started = Instant::now();
-    let snapshot = rt.block_on(store.report_snapshot(None)).unwrap();
-    let read = started.elapsed();
-    let report = ProgressReport::build(&snapshot, &options(&snapshot));
+    let (snapshot, options) = read(&rt, &store);
+    let read_took = started.elapsed();
+    let report = ProgressReport::build(&snapshot, &options);
     println!(
-        "report bench, once: snapshot {read:.0?}, build +{:.0?}",
-        started.elapsed() - read
+        "report bench, once: snapshot {read_took:.0?}, build +{:.0?}",
+        started.elapsed() - read_took
     );
     for format in FORMATS {
         let started = Instant::now();
@@ -96,9 +112,8 @@ fn reporting(c: &mut Criterion) {
     let mid = snapshot.trend[snapshot.trend.len() / 2]
         .finished_at
         .expect("a finished run")
-        .date_naive()
-        .and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap())
-        .and_utc();
+        .date_naive();
+    let mid = progress::end_of_day(mid);
     let started = Instant::now();
     let then = rt.block_on(store.report_snapshot(Some(mid))).unwrap();
     println!(
@@ -121,7 +136,7 @@ fn reporting(c: &mut Criterion) {
         b.iter(|| rt.block_on(store.report_snapshot(Some(mid))).unwrap())
     });
     group.bench_function(format!("build: {size}"), |b| {
-        b.iter(|| ProgressReport::build(black_box(&snapshot), &options(&snapshot)))
+        b.iter(|| ProgressReport::build(black_box(&snapshot), &options))
     });
     for format in FORMATS {
         group.bench_function(format!("write {format}: {size}"), |b| {
@@ -131,11 +146,8 @@ fn reporting(c: &mut Criterion) {
     for format in ["html", "xlsx"] {
         group.bench_function(format!("whole, {format}: {size}"), |b| {
             b.iter(|| {
-                let snapshot = rt.block_on(store.report_snapshot(None)).unwrap();
-                write(
-                    &ProgressReport::build(&snapshot, &options(&snapshot)),
-                    format,
-                )
+                let (snapshot, options) = read(&rt, &store);
+                write(&ProgressReport::build(&snapshot, &options), format)
             })
         });
     }
