@@ -367,32 +367,8 @@ impl Store {
         &self,
         at: Option<DateTime<Utc>>,
     ) -> Result<HashMap<String, SiteReport>, StoreError> {
-        let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT site, at, state, reasons, data FROM site_samples
-             WHERE id IN (SELECT MAX(id) FROM site_samples
-                          WHERE $1 IS NULL OR at <= $1 GROUP BY site)",
-        )
-        .bind(at)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| Ok((
-            row.try_get::<String, _>("site")?,
-            row.try_get::<DateTime<Utc>, _>("at")?,
-            row.try_get::<String, _>("state")?,
-            row.try_get::<Json<Vec<String>>, _>("reasons")?.0,
-            row.try_get::<Json<Value>, _>("data")?.0,
-        )))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?);
         let mut latest = HashMap::new();
-        for (site, at, state, reasons, data) in rows {
-            let sample = SiteSample {
-                site,
-                at,
-                state: stored(&state, "site sample")?,
-                reasons,
-                data,
-            };
+        for sample in self.latest_samples_at(None, at).await? {
             if let Some(report) = SiteReport::from_sample(&sample) {
                 latest.insert(sample.site, report);
             }

@@ -43,12 +43,23 @@ impl Store {
     /// Each site's newest sample (or only `site`'s), whatever run it came from: where the
     /// next poll's counter deltas, reboot check and hysteresis start.
     pub async fn latest_samples(&self, site: Option<&str>) -> Result<Vec<SiteSample>, StoreError> {
+        self.latest_samples_at(site, None).await
+    }
+
+    /// Each site's newest sample taken by `at` (None: any time); a report `--at` reads them.
+    pub async fn latest_samples_at(
+        &self,
+        site: Option<&str>,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<SiteSample>, StoreError> {
         self.select_samples(
             "SELECT site, at, state, reasons, data FROM site_samples
-             WHERE id IN (SELECT MAX(id) FROM site_samples GROUP BY site)
+             WHERE id IN (SELECT MAX(id) FROM site_samples
+                          WHERE $3 IS NULL OR at <= $3 GROUP BY site)
              AND ($1 = '' OR site = $1) ORDER BY site LIMIT $2",
             site.unwrap_or(""),
             i64::MAX,
+            at,
         )
         .await
     }
@@ -57,9 +68,10 @@ impl Store {
     pub async fn samples(&self, site: &str, limit: i64) -> Result<Vec<SiteSample>, StoreError> {
         self.select_samples(
             "SELECT site, at, state, reasons, data FROM site_samples
-             WHERE site = $1 ORDER BY at DESC, id DESC LIMIT $2",
+             WHERE site = $1 AND ($3 IS NULL OR at <= $3) ORDER BY at DESC, id DESC LIMIT $2",
             site,
             limit,
+            None,
         )
         .await
     }
@@ -69,10 +81,12 @@ impl Store {
         sql: &'static str,
         site: &str,
         limit: i64,
+        at: Option<DateTime<Utc>>,
     ) -> Result<Vec<SiteSample>, StoreError> {
         let rows = on_pool!(self, pool => sqlx::query(sql)
         .bind(site)
         .bind(limit)
+        .bind(at)
         .fetch_all(pool)
         .await?
         .into_iter()
