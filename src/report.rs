@@ -122,8 +122,15 @@ fn save(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(format!(".{}.part", std::process::id()));
     let partial = std::path::PathBuf::from(partial);
-    let written = std::fs::File::create_new(&partial)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+    // Another's partial file (a killed run's) is not this one's to remove.
+    let mut file = std::fs::File::create_new(&partial).map_err(|e| {
+        Failure::Output(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", partial.display()),
+        ))
+    })?;
+    let written = (file.write_all(bytes))
+        .and_then(|()| file.sync_all())
         .and_then(|()| std::fs::rename(&partial, path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&partial);

@@ -160,6 +160,9 @@ fn the_figures_are_the_hand_worked_ones_and_every_format_carries_them() {
     // On 2026-11-10 the last run was 2026-11-01's: nobody at L2.
     assert_eq!(report["city"]["then"]["date"], "2026-11-01");
     assert_eq!(report["city"]["then"]["ready"], 0);
+    // The inventory imported on 2026-10-01: its 4 hosts are what the share then is of.
+    assert_eq!(report["city"]["then"]["hosts"], 4);
+    assert_eq!(report["agencies"][0]["progress"]["then"]["hosts"], 2);
     let blockers: Vec<(&str, usize)> = (report["blockers"].as_array().unwrap().iter())
         .map(|b| {
             (
@@ -297,19 +300,18 @@ fn a_report_is_written_whole_to_its_file_and_bad_requests_say_what_is_wrong() {
     let out = Command::cargo_bin("sixfive")
         .unwrap()
         .env("HOME", city.dir.path())
-        .args(["--db", "/tmp/no-such-sixfive-store.db", "report", "-o", "-"])
+        .arg("--db")
+        .arg(city.dir.path().join("typo.db"))
+        .args(["report", "-o", "-"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no store at /tmp/no-such-sixfive-store.db"),
+        String::from_utf8_lossy(&out.stderr).contains("typo.db: run a scan first"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        !Path::new("/tmp/no-such-sixfive-store.db").exists(),
-        "no store made"
-    );
+    assert!(!city.dir.path().join("typo.db").exists(), "no store made");
     city.report(&["--since", "2026-11-20", "--at", "2026-11-01", "-o", "-"])
         .assert()
         .failure()

@@ -414,13 +414,14 @@ pub const LEVEL_CHECKS: [(Level, &[&str]); 5] = [
 pub const WARN_HOLDS: [&str; 1] = ["http.parity"];
 
 /// Whether a result of `check` with `status` keeps a host from `level` (readiness.md's
-/// grading, as the checks' `level::grade` applies it).
+/// grading, as the checks' `level::grade` applies it): a failure, an undecided check, or a
+/// warning where warnings hold.
 pub fn holds_back(check: &str, status: crate::results::Status, level: Level) -> bool {
     use crate::results::Status;
     match status {
-        Status::Fail => true,
+        Status::Fail | Status::Error => true,
         Status::Warn => level >= Level::L4 || WARN_HOLDS.contains(&check),
-        Status::Pass | Status::Skip | Status::Error => false,
+        Status::Pass | Status::Skip => false,
     }
 }
 

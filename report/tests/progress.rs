@@ -181,7 +181,7 @@ fn warnings_hold_as_the_grading_reads_them_and_a_regression_is_a_blocker() {
     use sixfive_inventory::results::Status;
     use sixfive_inventory::store::Failure;
     let mut snapshot = fixture::snapshot();
-    // a fell from L2 to BROKEN: its name servers lost their AAAA.
+    // a fell from L2 to BROKEN (its grade regressed; its failing dns.ptr gates L4).
     let a = host(&mut snapshot, "a.dict.city.example");
     let grade = a.grade.as_mut().unwrap();
     (grade.level, grade.regressed) = (Level::Broken, true);
@@ -237,4 +237,46 @@ fn host<'a>(
         .position(|h| h.host.fqdn == fqdn)
         .unwrap();
     &mut snapshot.hosts[at]
+}
+
+#[test]
+fn an_undecided_check_holds_and_lifts_nothing_alone_and_broken_is_blocked_at_any_level() {
+    use serde_json::json;
+    use sixfive_inventory::results::Status;
+    use sixfive_inventory::store::Failure;
+    let mut snapshot = fixture::snapshot();
+    // i (L1) is held by its redirect; an undecided tls.v6 holds it at L1 as well.
+    host(&mut snapshot, "i.edu.city.example")
+        .failing
+        .push(Failure {
+            check: "tls.v6".into(),
+            status: Status::Error,
+            detail: "timed out".into(),
+            evidence: json!({}),
+        });
+    let report = ProgressReport::build(&snapshot, &fixture::options(Lang::En));
+    let undecided = report
+        .blockers
+        .iter()
+        .find(|b| b.cause == Cause::Undecided)
+        .unwrap();
+    assert_eq!(undecided.hosts, ["i.edu.city.example"]);
+    let redirect = (report.fixes.iter())
+        .find(|f| f.target.cause == Cause::RedirectToV4Only)
+        .unwrap();
+    assert_eq!(
+        (redirect.lifts, redirect.hosts.len()),
+        (0, 2),
+        "neither h nor i alone"
+    );
+    // Asked only for L0, the broken host f is still held by its broken IPv6 service.
+    let mut options = fixture::options(Lang::En);
+    options.require = Level::L0;
+    let any = ProgressReport::build(&snapshot, &options);
+    let broken = any
+        .blockers
+        .iter()
+        .find(|b| b.cause == Cause::AaaaBroken)
+        .unwrap();
+    assert_eq!(broken.hosts, ["f.health.city.example"]);
 }

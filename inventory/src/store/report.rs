@@ -33,16 +33,17 @@ pub struct ReportSnapshot {
 pub struct ReportHost {
     pub host: Host,
     pub grade: Option<Grade>,
-    /// In check id order; several for one check when it failed on several addresses.
+    /// In check id order; several for one check when it failed (or warned, or could not
+    /// decide) on several addresses.
     pub failing: Vec<Failure>,
 }
 
-/// One failed result, or a warning (which holds some levels back): what a report groups
-/// blockers and fixes by.
+/// One failed, warned or undecided (`error`) result, which may hold a level back: what a
+/// report groups blockers and fixes by.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub check: String,
-    /// `fail` or `warn`.
+    /// `fail`, `warn` or `error`.
     pub status: crate::results::Status,
     pub detail: String,
     pub evidence: serde_json::Value,
@@ -279,7 +280,7 @@ impl Store {
                 "SELECT v.host, v.check_id, v.family, v.address, v.port, v.occurrence, v.status,
                         v.detail, v.evidence
                  FROM g JOIN result_versions v ON v.host = g.host AND {ended}
-                     AND v.from_run <= g.run_id AND v.status IN ('fail', 'warn')"
+                     AND v.from_run <= g.run_id AND v.status IN ('fail', 'warn', 'error')"
             );
             let query = format!(
                 "WITH g AS ({graded})

@@ -32,10 +32,13 @@ pub enum Cause {
     NeedsIpv4,
     /// A check this build does not name a cause for.
     Other,
+    /// A check the scan could not decide (a lookup that timed out): it holds the level
+    /// until a scan decides it.
+    Undecided,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 15] = [
+    pub const ALL: [Cause; 16] = [
         Cause::NotScanned,
         Cause::Regressed,
         Cause::AaaaMissing,
@@ -51,6 +54,7 @@ impl Cause {
         Cause::V6Slower,
         Cause::NeedsIpv4,
         Cause::Other,
+        Cause::Undecided,
     ];
 
     /// The cause of a failed check, by its id (readiness.md's catalog).
@@ -72,6 +76,14 @@ impl Cause {
         }
     }
 
+    /// The cause of a result that holds a host back: its check's, or undecided.
+    pub fn of_result(result: &Failure) -> Cause {
+        match result.status {
+            sixfive_inventory::results::Status::Error => Cause::Undecided,
+            _ => Cause::of(&result.check),
+        }
+    }
+
     /// Its id in `sixfive.report/v1` and the translation files (`cause.<id>`).
     pub fn id(self) -> &'static str {
         match self {
@@ -90,6 +102,7 @@ impl Cause {
             Cause::V6Slower => "v6_slower",
             Cause::NeedsIpv4 => "needs_ipv4",
             Cause::Other => "other",
+            Cause::Undecided => "undecided",
         }
     }
 }

@@ -21,20 +21,40 @@ pub fn write_rows(
 }
 
 /// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`,
-/// `@`, their full-width forms, after any blanks; or a tab or carriage return) gets a
-/// leading `'`, unless the whole cell is a number.
+/// `@`, their full-width forms, after any blanks or control characters; or a blank or
+/// control character itself before any of those) gets a leading `'`, unless the whole
+/// cell is a plain decimal number.
 pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
-    let first = cell.trim_start_matches(' ').chars().next();
-    let formula = matches!(cell.chars().next(), Some('\t' | '\r'))
-        || matches!(
-            first,
-            Some('=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠')
-        ) && cell.trim().parse::<f64>().is_err();
+    let first = cell
+        .trim_start_matches(|c: char| c.is_whitespace() || c.is_control())
+        .chars()
+        .next();
+    let formula = matches!(
+        first,
+        Some('=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠')
+    ) && !plain_number(cell)
+        || cell.starts_with(['\t', '\r']);
     if formula {
         format!("'{cell}").into()
     } else {
         cell.into()
     }
+}
+
+/// `-12`, `+3.5`, `-1e-3`: digits with an optional sign, point and exponent, nothing else
+/// (not `inf` or `NaN`, which Rust's parser takes and a spreadsheet reads as a name).
+fn plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    let (mantissa, exponent) = match digits.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, fraction)) => (all_digits(whole) || whole.is_empty()) && all_digits(fraction),
+        None => all_digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(all_digits)
 }
 
 pub const HEADER: [&str; 6] = ["section", "agency", "item", "label", "measure", "value"];
@@ -81,6 +101,7 @@ fn progress_rows<'a>(section: &'a str, agency: &'a str, progress: &Progress) -> 
         row("ready", progress.ready.to_string()),
         row("share", optional(progress.share)),
         row("then_date", optional(then.map(|t| t.date))),
+        row("then_hosts", optional(then.and_then(|t| t.hosts))),
         row("then_graded", optional(then.map(|t| t.graded))),
         row("then_ready", optional(then.map(|t| t.ready))),
         row("then_share", optional(then.and_then(|t| t.share))),
@@ -345,6 +366,13 @@ mod tests {
         assert_eq!(inert(" =1+1"), "' =1+1");
         assert_eq!(inert("＝1+1"), "'＝1+1");
         assert_eq!(inert("+84 236 3822"), "'+84 236 3822");
+        assert_eq!(inert("-inf"), "'-inf");
+        assert_eq!(inert(" \t=1+1"), "' \t=1+1");
+        assert_eq!(inert("\u{a0}=1+1"), "'\u{a0}=1+1");
+        assert_eq!(inert("\n=1+1"), "'\n=1+1");
+        assert_eq!(inert("-1e-3"), "-1e-3");
+        assert_eq!(inert("+3.5"), "+3.5");
+        assert_eq!(inert("2026-11-03"), "2026-11-03");
         assert_eq!(inert("Trần Bình"), "Trần Bình");
         assert_eq!(inert(""), "");
     }

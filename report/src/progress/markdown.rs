@@ -8,7 +8,8 @@ use super::{Progress, ProgressReport};
 
 /// A table cell: pipes and line breaks would end it, and `<` would open raw HTML in a wiki.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    text.replace('&', "&amp;")
+        .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace(['\n', '\r'], " ")
 }
@@ -55,7 +56,9 @@ pub fn change_text(texts: &Texts, progress: &Progress) -> String {
 pub fn write(out: &mut impl Write, report: &ProgressReport) -> io::Result<()> {
     let t = report.lang.texts();
     let title = match report.agencies.as_slice() {
-        [agency] if report.agency.is_some() => t.fill("title_agency", &[("agency", &agency.name)]),
+        [agency] if report.agency.is_some() => {
+            t.fill("title_agency", &[("agency", &cell(&agency.name))])
+        }
         _ => t.get("title").into(),
     };
     writeln!(out, "# {title}\n")?;

@@ -28,8 +28,9 @@ pub const SCHEMA: &str = "sixfive.report/v1";
 /// board's cycle.
 pub const PERIOD_DAYS: u64 = 30;
 
-/// A date's end (UTC), to the microsecond, the finest time either store keeps: a report
-/// `--at` a day, or its change since one, counts what the store held at its end.
+/// A date's end (UTC), to the microsecond (PostgreSQL's finest; SQLite's nanoseconds
+/// within the day's last microsecond are left out): a report `--at` a day, or its change
+/// since one, counts what the store held at its end.
 pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     let last = chrono::NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).expect("a valid time");
     date.and_time(last).and_utc()
@@ -338,7 +339,9 @@ fn then(
         hosts,
         graded,
         ready,
-        share: share(ready, hosts.unwrap_or(graded)),
+        // The hosts are counted at `since`, the grades at the trend's day before it: hosts
+        // removed between the two leave the graded ones as the floor, never above 100 %.
+        share: share(ready, hosts.unwrap_or(graded).max(graded)),
     })
 }
 
@@ -587,7 +590,12 @@ impl ProgressReport {
                     host_blockers.insert(Cause::NotScanned);
                 }
                 Some(grade) if grade.level < require => {
-                    host_blockers.extend(holding(require).map(|f| Cause::of(&f.check)));
+                    // A broken host is held by its L1 failures whatever the level asked.
+                    let asked = match grade.level {
+                        Level::Broken => require.max(Level::L1),
+                        _ => require,
+                    };
+                    host_blockers.extend(holding(asked).map(Cause::of_result));
                     if grade.regressed {
                         host_blockers.insert(Cause::Regressed);
                     }
@@ -599,9 +607,13 @@ impl ProgressReport {
             }
             if let Some(next) = level.and_then(causes::next_level) {
                 let needed: BTreeSet<FixTarget> = holding(next)
+                    .filter(|f| f.status != Status::Error)
                     .map(|f| causes::fix_for(&host.fqdn, f))
                     .collect();
-                let alone = needed.len() == 1;
+                // A check the scan could not decide may hold the host as well: no fix
+                // alone is known to lift it.
+                let undecided = holding(next).any(|f| f.status == Status::Error);
+                let alone = needed.len() == 1 && !undecided;
                 for target in needed {
                     let fix = fixes.entry(target).or_default();
                     fix.0.push(host.fqdn.clone());

@@ -276,6 +276,9 @@ fn headline(
     match &city.then {
         Some(then) => {
             labelled(sheet, f, &mut row, t.get("xlsx.then_date"))?.date(Some(then.date))?;
+            if let Some(hosts) = then.hosts {
+                labelled(sheet, f, &mut row, t.get("xlsx.then_hosts"))?.count(hosts)?;
+            }
             labelled(sheet, f, &mut row, t.get("xlsx.then_graded"))?.count(then.graded)?;
             labelled(sheet, f, &mut row, t.get("xlsx.then_ready"))?.count(then.ready)?;
             labelled(sheet, f, &mut row, t.get("xlsx.then_share"))?.share(then.share)?;
