@@ -282,6 +282,8 @@ pub struct App {
     pub who: String,
     /// Where `x` writes its CSV files.
     pub export_dir: PathBuf,
+    /// The language of the report `x` writes on the overview (tui.toml's `report-lang`).
+    pub report_lang: sixfive_report::progress::Lang,
     /// The time the frame is drawn at, and the zone to show times in: set by the draw
     /// loop, fixed by tests.
     pub now: DateTime<Utc>,
@@ -317,6 +319,7 @@ impl App {
             rechecks: Vec::new(),
             who: "tui".into(),
             export_dir: PathBuf::from("."),
+            report_lang: sixfive_report::progress::Lang::default(),
             now,
             zone: *chrono::Local::now().offset(),
         }
@@ -746,6 +749,7 @@ impl App {
                     dir: self.export_dir.clone(),
                     stem: stem("report"),
                     require: self.require,
+                    lang: self.report_lang,
                 };
                 self.outbox.push(Request::Store(ask));
                 self.status = Some(Notice::done("writing the report…"));

@@ -1,9 +1,12 @@
 //! The UI's config file, `$XDG_CONFIG_HOME/sixfive/tui.toml` (else
-//! `~/.config/sixfive/tui.toml`): keys in `[bindings]` and colours in `[theme-colors]`,
-//! as trippy's config overrides its own. A bad file is refused with its path, line and
+//! `~/.config/sixfive/tui.toml`): keys in `[bindings]`, colours in `[theme-colors]`, as
+//! trippy's config overrides its own, and the language of the report `x` writes on the
+//! overview (`report-lang`, en or vi). A bad file is refused with its path, line and
 //! key before the terminal is taken over.
 //!
 //! ```toml
+//! report-lang = "vi"
+//!
 //! [bindings]
 //! recheck = "R"
 //! down = ["j", "ctrl+n"]
@@ -20,6 +23,8 @@ use std::path::{Path, PathBuf};
 use ratatui::style::Color;
 use serde::Deserialize;
 
+use sixfive_report::progress::Lang;
+
 use crate::keys::{Action, Bindings, Key};
 use crate::render::Colors;
 
@@ -28,6 +33,7 @@ use crate::render::Colors;
 pub struct Config {
     pub bindings: Bindings,
     pub colors: Colors,
+    pub report_lang: Lang,
 }
 
 /// A config file that cannot be used, with where.
@@ -52,6 +58,8 @@ impl std::error::Error for ConfigError {}
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct File {
+    #[serde(default)]
+    report_lang: Option<String>,
     #[serde(default)]
     bindings: BTreeMap<String, OneOrMany>,
     #[serde(default)]
@@ -115,6 +123,14 @@ impl Config {
             error(line, e.message().to_owned())
         })?;
         let mut config = Config::default();
+        if let Some(lang) = &file.report_lang {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("report-lang"));
+            config.report_lang = lang
+                .parse()
+                .map_err(|why| error(line.map(|i| i + 1), format!("report-lang: {why}")))?;
+        }
         // A key the file gives two actions would leave one of them keyless, unnoticed.
         let mut claimed: HashMap<Key, &str> = HashMap::new();
         for (name, keys) in &file.bindings {
@@ -204,6 +220,12 @@ mod tests {
         assert_eq!(config.colors.ready, Color::LightGreen);
         assert_eq!(config.colors.critical, Color::Rgb(0xff, 0x5f, 0));
         assert_eq!(config.colors.broken, Colors::default().broken);
+        assert_eq!(config.report_lang, Lang::En, "English unless asked");
+        let vi = parse("report-lang = \"vi\"\n[bindings]\n").unwrap();
+        assert_eq!(vi.report_lang, Lang::Vi);
+        let error = parse("\nreport-lang = \"fr\"\n").unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert!(error.message.contains("unknown language `fr`"), "{error}");
     }
 
     #[test]

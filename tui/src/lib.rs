@@ -75,6 +75,7 @@ fn ui(
     };
     let mut app = App::new(options.label, options.require);
     app.bindings = options.config.bindings;
+    app.report_lang = options.config.report_lang;
     app.who = options.who;
     // The status line shows a store failure until the store reads again.
     let mut store_failed = false;

@@ -678,6 +678,7 @@ fn x_on_the_overview_asks_the_worker_for_the_managers_report() {
             dir: PathBuf::from("/reports"),
             stem: "sixfive-report-20261202-120700".into(),
             require: app.require,
+            lang: app.report_lang,
         })]
     );
     assert_eq!(app.status.as_deref(), Some("writing the report…"));

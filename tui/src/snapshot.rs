@@ -80,6 +80,7 @@ pub enum Ask {
         dir: std::path::PathBuf,
         stem: String,
         require: sixfive_inventory::model::Level,
+        lang: sixfive_report::progress::Lang,
     },
 }
 
@@ -182,8 +183,8 @@ pub fn start(store: Arc<Store>, every: Duration) -> Worker {
                             return;
                         }
                     }
-                    Some(Ask::Report { dir, stem, require }) => {
-                        let said = report(&store, &dir, &stem, require).await;
+                    Some(Ask::Report { dir, stem, require, lang }) => {
+                        let said = report(&store, &dir, &stem, require, lang).await;
                         if replies_tx.send(Reply::Status(said)).is_err() {
                             return;
                         }
@@ -208,8 +209,9 @@ async fn report(
     dir: &std::path::Path,
     stem: &str,
     require: sixfive_inventory::model::Level,
+    lang: sixfive_report::progress::Lang,
 ) -> Result<String, String> {
-    use sixfive_report::progress::{self, Lang, ProgressReport, ReportOptions};
+    use sixfive_report::progress::{self, ProgressReport, ReportOptions};
     let since = Utc::now().date_naive() - chrono::Days::new(progress::PERIOD_DAYS);
     let (snapshot, hosts_since) = tokio::try_join!(
         store.report_snapshot(None),
@@ -217,7 +219,7 @@ async fn report(
     )
     .map_err(|e| format!("cannot read the store for the report: {e}"))?;
     let options = ReportOptions {
-        lang: Lang::En,
+        lang,
         require,
         agency: None,
         since,
@@ -407,6 +409,7 @@ mod tests {
             dir: dir.path().to_owned(),
             stem: stem.into(),
             require: Level::L2,
+            lang: sixfive_report::progress::Lang::En,
         };
         worker.asks.send(ask("report")).unwrap();
         let Reply::Status(Ok(said)) = next_reply(&mut worker).await else {

@@ -11,9 +11,10 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use sixfive_inventory::model::Level;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Lang {
+    #[default]
     En,
     Vi,
 }
