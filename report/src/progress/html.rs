@@ -226,12 +226,7 @@ impl Page {
     fn of(report: &ProgressReport) -> Page {
         let t = report.lang.texts();
         let require = report.require;
-        let title = match report.agencies.as_slice() {
-            [agency] if report.agency.is_some() => {
-                t.fill("title_agency", &[("agency", &agency.name)])
-            }
-            _ => t.get("title").into(),
-        };
+        let title = report.title();
         let meta = [
             ("as_at", t.time(report.at)),
             ("since", t.date(report.since)),

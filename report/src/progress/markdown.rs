@@ -55,13 +55,7 @@ pub fn change_text(texts: &Texts, progress: &Progress) -> String {
 
 pub fn write(out: &mut impl Write, report: &ProgressReport) -> io::Result<()> {
     let t = report.lang.texts();
-    let title = match report.agencies.as_slice() {
-        [agency] if report.agency.is_some() => {
-            t.fill("title_agency", &[("agency", &cell(&agency.name))])
-        }
-        _ => t.get("title").into(),
-    };
-    writeln!(out, "# {title}\n")?;
+    writeln!(out, "# {}\n", cell(&report.title()))?;
     writeln!(
         out,
         "{}: {} · {}: {} · {}: {} · {}: {}\n",

@@ -755,6 +755,17 @@ impl ProgressReport {
         }
     }
 
+    /// The report's title in its language: the city's, or one agency's with its name.
+    pub fn title(&self) -> String {
+        let t = self.lang.texts();
+        match self.agencies.as_slice() {
+            [agency] if self.agency.is_some() => {
+                t.fill("title_agency", &[("agency", &agency.name)])
+            }
+            _ => t.get("title").into(),
+        }
+    }
+
     /// The fixes a page shows: the first [`FIXES_SHOWN`] that lift a host.
     pub fn top_fixes(&self) -> impl Iterator<Item = &Fix> {
         self.fixes

@@ -161,7 +161,7 @@ pub fn write(report: &ProgressReport) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     workbook.set_properties(
         &DocProperties::new()
-            .set_title(title(report))
+            .set_title(report.title())
             .set_subject(format!("{}: {}", t.get("as_at"), t.time(report.at)))
             .set_keywords("IPv6")
             // The report's moment, not the writer's: one report, one file.
@@ -176,14 +176,6 @@ pub fn write(report: &ProgressReport) -> Result<Vec<u8>, XlsxError> {
     trend(&mut workbook, report, &formats)?;
     hosts(&mut workbook, report, &formats)?;
     workbook.save_to_buffer()
-}
-
-fn title(report: &ProgressReport) -> String {
-    let t = report.lang.texts();
-    match report.agencies.as_slice() {
-        [agency] if report.agency.is_some() => t.fill("title_agency", &[("agency", &agency.name)]),
-        _ => t.get("title").into(),
-    }
 }
 
 fn sheet<'a>(
@@ -300,7 +292,7 @@ fn headline(
     labelled(sheet, f, &mut row, &t.level(None))?.count(report.not_graded)?;
     fit(sheet);
     // Titles after fitting: they run on into the empty cells beside them.
-    sheet.write_string_with_format(0, 0, title(report), &f.title)?;
+    sheet.write_string_with_format(0, 0, report.title(), &f.title)?;
     sheet.write_string_with_format(levels_at, 0, t.get("levels"), &f.heading)?;
     Ok(())
 }
