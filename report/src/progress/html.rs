@@ -31,14 +31,12 @@ pub fn write(out: &mut impl Write, report: &ProgressReport) -> io::Result<()> {
         .map_err(io::Error::other)?;
     env.add_function("t", move |key: &str| {
         // Texts::get answers a missing key with the key: a page would show it unnoticed.
-        if t.keys().any(|k| k == key) {
-            Ok(t.get(key).to_owned())
-        } else {
-            Err(minijinja::Error::new(
+        t.lookup(key).map(str::to_owned).ok_or_else(|| {
+            minijinja::Error::new(
                 ErrorKind::InvalidOperation,
                 format!("no text `{key}` in report/locales"),
-            ))
-        }
+            )
+        })
     });
     let burnup = burnup_svg(t, &report.trend)?;
     let signal = signal_svg(t, &report.sites.signal)?;
@@ -272,10 +270,7 @@ impl Page {
                     ("hosts", &t.count(city.hosts)),
                 ],
             ),
-            points: match (city.share, before) {
-                (Some(now), Some((then, _))) => t.points(now - then),
-                _ => "–".into(),
-            },
+            points: city.change().map_or("–".into(), |change| t.points(change)),
             then: match before {
                 Some((share, day)) => t.fill(
                     "html.then",
@@ -381,16 +376,11 @@ impl Page {
                 .collect(),
         };
 
-        let agency_name = |id: &str| {
-            (report.agencies.iter())
-                .find(|a| a.id == id)
-                .map_or(id, |a| a.name.as_str())
-                .to_owned()
-        };
+        let names = report.agency_names();
         let hosts = (report.hosts.iter())
             .map(|h| HostRow {
                 fqdn: h.fqdn.clone(),
-                agency: agency_name(&h.agency),
+                agency: names.of(&h.agency).to_owned(),
                 level: t.level(h.level),
                 tone: level_tone(h.level, require),
                 score: h.score.map_or("–".into(), |s| s.to_string()),

@@ -74,7 +74,12 @@ impl Texts {
 
     /// The text of `key`; the key itself when the file lacks it (a test says none does).
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
-        self.texts.get(key).map_or(key, String::as_str)
+        self.lookup(key).unwrap_or(key)
+    }
+
+    /// The text of `key`, if the file has it.
+    pub fn lookup(&self, key: &str) -> Option<&str> {
+        self.texts.get(key).map(String::as_str)
     }
 
     /// The text of `{prefix}.{id}`: a cause, an outlook, a site state.

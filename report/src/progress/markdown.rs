@@ -40,14 +40,14 @@ pub(crate) fn share_text(texts: &Texts, ready: usize, hosts: usize, share: Optio
 /// The change since the `since` date: "+4.0 pp (65.0% on 2026-11-03)".
 pub fn change_text(texts: &Texts, progress: &Progress) -> String {
     match (&progress.then, progress.share) {
-        (Some(then), Some(now)) => match then.share {
-            Some(before) => format!(
+        (Some(then), Some(_)) => match (then.share, progress.change()) {
+            (Some(before), Some(change)) => format!(
                 "{} ({} {})",
-                texts.points(now - before),
+                texts.points(change),
                 texts.percent(before),
                 texts.date(then.date)
             ),
-            None => "–".into(),
+            _ => "–".into(),
         },
         _ => texts.get("no_earlier_run").into(),
     }
@@ -238,11 +238,12 @@ pub fn write(out: &mut impl Write, report: &ProgressReport) -> io::Result<()> {
     )?;
 
     writeln!(out, "## {}\n", t.get("appendix"))?;
+    let names = report.agency_names();
     let hosts: Vec<Vec<String>> = (report.hosts.iter())
         .map(|h| {
             vec![
                 format!("`{}`", h.fqdn),
-                h.agency.clone(),
+                names.of(&h.agency).to_owned(),
                 t.level(h.level),
                 h.score.map_or("–".into(), |s| s.to_string()),
                 t.of("stage", h.stage.as_str()).into(),

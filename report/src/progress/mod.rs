@@ -277,6 +277,23 @@ pub struct HostRow {
     pub blockers: Vec<Cause>,
 }
 
+/// Agencies' names by id ([`ProgressReport::agency_names`]).
+pub struct AgencyNames<'a>(HashMap<&'a str, &'a str>);
+
+impl<'a> AgencyNames<'a> {
+    /// The agency's name; its id when the report has no such agency.
+    pub fn of(&self, id: &'a str) -> &'a str {
+        self.0.get(id).copied().unwrap_or(id)
+    }
+}
+
+impl Progress {
+    /// The share now less the share then (fractions of 1); None without both.
+    pub fn change(&self) -> Option<f64> {
+        Some(self.share? - self.then.as_ref()?.share?)
+    }
+}
+
 fn share(ready: usize, hosts: usize) -> Option<f64> {
     (hosts > 0).then(|| ready as f64 / hosts as f64)
 }
@@ -753,6 +770,15 @@ impl ProgressReport {
             trend,
             hosts,
         }
+    }
+
+    /// The agencies' names (in the report's language) by id, for rows that carry the id.
+    pub fn agency_names(&self) -> AgencyNames<'_> {
+        AgencyNames(
+            (self.agencies.iter())
+                .map(|agency| (agency.id.as_str(), agency.name.as_str()))
+                .collect(),
+        )
     }
 
     /// The report's title in its language: the city's, or one agency's with its name.

@@ -3,8 +3,6 @@
 //! values (never text) so they sort, filter and chart, and the trend drawn as a native
 //! line chart. Inventory text is always written as a string, so no cell is a formula.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_xlsxwriter::{
     Chart, ChartType, Color, DocProperties, Format, FormatBorder, ObjectMovement, Workbook,
@@ -213,8 +211,7 @@ fn table(
 
 /// `now − then` in percentage points.
 fn change(progress: &Progress) -> Option<f64> {
-    let then = progress.then.as_ref()?.share?;
-    Some((progress.share? - then) * 100.0)
+    Some(progress.change()? * 100.0)
 }
 
 /// Every host, comma-separated, cut to what a cell holds and saying how many more.
@@ -433,20 +430,13 @@ fn sites(workbook: &mut Workbook, report: &ProgressReport, f: &Formats) -> Resul
     Ok(())
 }
 
-/// The agencies' names by id, for rows that carry an id.
-fn agency_names(report: &ProgressReport) -> HashMap<&str, &str> {
-    (report.agencies.iter())
-        .map(|agency| (agency.id.as_str(), agency.name.as_str()))
-        .collect()
-}
-
 fn site_list(
     workbook: &mut Workbook,
     report: &ProgressReport,
     f: &Formats,
 ) -> Result<(), XlsxError> {
     let t = report.lang.texts();
-    let names = agency_names(report);
+    let names = report.agency_names();
     let sheet = sheet(workbook, t, "site_list")?;
     let mut row = 0;
     for site in &report.sites.all {
@@ -454,12 +444,7 @@ fn site_list(
         Cells::at(sheet, f, row)
             .text(&site.id)?
             .text(&site.name)?
-            .text(
-                names
-                    .get(site.agency.as_str())
-                    .copied()
-                    .unwrap_or(&site.agency),
-            )?
+            .text(names.of(&site.agency))?
             .text(site.state.map_or("", |state| t.of("state", state.as_str())))?
             .text(site.technology.as_deref().unwrap_or_default())?
             .number(site.rsrp_dbm, &f.dbm)?
@@ -546,19 +531,14 @@ fn trend(workbook: &mut Workbook, report: &ProgressReport, f: &Formats) -> Resul
 
 fn hosts(workbook: &mut Workbook, report: &ProgressReport, f: &Formats) -> Result<(), XlsxError> {
     let t = report.lang.texts();
-    let names = agency_names(report);
+    let names = report.agency_names();
     let sheet = sheet(workbook, t, "hosts")?;
     let mut row = 0;
     for host in &report.hosts {
         row += 1;
         Cells::at(sheet, f, row)
             .text(&host.fqdn)?
-            .text(
-                names
-                    .get(host.agency.as_str())
-                    .copied()
-                    .unwrap_or(&host.agency),
-            )?
+            .text(names.of(&host.agency))?
             .text(host.zone.as_deref().unwrap_or_default())?
             .text(&t.level(host.level))?
             .number(host.score.map(f64::from), &f.count)?
