@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{Days, Utc};
+use chrono::Utc;
 use sixfive_inventory::StoreUrl;
 use sixfive_inventory::model::Level;
-use sixfive_report::progress::{self, ProgressReport, ReportOptions};
+use sixfive_report::progress::{self, ProgressReport};
 
 use crate::Failure;
 use crate::cli::{Global, ReportArgs, ReportFormat};
@@ -51,37 +51,23 @@ pub fn run(args: ReportArgs, global: &Global) -> Result<(), Failure> {
             path.display()
         )));
     }
-    let at = args.at.map(progress::end_of_day);
-    let since = (args.since).unwrap_or_else(|| {
-        let day = args.at.unwrap_or_else(|| Utc::now().date_naive());
-        day - Days::new(progress::PERIOD_DAYS)
-    });
-    let (snapshot, hosts_since) = block_on(async {
+    let read = block_on(async {
         let store = open_store(global).await?;
-        Ok::<_, Failure>(tokio::try_join!(
-            store.report_snapshot(at),
-            store.hosts_per_agency_at(progress::end_of_day(since)),
-        )?)
+        Ok::<_, Failure>(progress::read(&store, args.at, args.since).await?)
     })?;
+    let agencies = &read.snapshot.agencies;
     if let Some(agency) = &args.agency
-        && !snapshot.agencies.iter().any(|a| &a.id == agency)
+        && !agencies.iter().any(|a| &a.id == agency)
     {
-        let known: Vec<&str> = snapshot.agencies.iter().map(|a| a.id.as_str()).collect();
+        let known: Vec<&str> = agencies.iter().map(|a| a.id.as_str()).collect();
         return Err(Failure::Usage(format!(
             "no agency `{agency}` in the store{}; known: {}",
             args.at.map_or(String::new(), |d| format!(" on {d}")),
             known.join(", ")
         )));
     }
-    let options = ReportOptions {
-        lang: args.lang,
-        require,
-        agency: args.agency.clone(),
-        since,
-        hosts_since,
-        generated_at: Utc::now(),
-    };
-    let report = ProgressReport::build(&snapshot, &options);
+    let options = read.options(args.lang, require, args.agency.clone());
+    let report = ProgressReport::build(&read.snapshot, &options);
     let mut bytes = Vec::new();
     write(&mut bytes, &report, args.format)?;
     if args.output == Path::new("-") {

@@ -11,11 +11,9 @@
 //! in the UI's crate, which builds it (sqlx among its dev-dependencies) and depends on the
 //! report's crate already.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use chrono::{Days, NaiveDate, Utc};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use sixfive_inventory::model::Level;
 use sixfive_inventory::store::ReportSnapshot;
@@ -29,31 +27,12 @@ use store::{SITES, setting, store_path};
 /// The formats `sixfive report --format` writes.
 const FORMATS: [&str; 5] = ["html", "xlsx", "csv", "json", "md"];
 
-/// The report as `sixfive report` words it by default: the city, in English, L2 counting as
-/// ready, the change over the last 30 days.
-fn options(since: NaiveDate, hosts_since: BTreeMap<String, usize>) -> ReportOptions {
-    ReportOptions {
-        lang: Lang::En,
-        require: Level::L2,
-        agency: None,
-        since,
-        hosts_since,
-        generated_at: Utc::now(),
-    }
-}
-
-/// What `sixfive report` reads: the store now, and its hosts on the `since` date.
+/// What `sixfive report` reads and the options it reports with by default: the city, in
+/// English, L2 counting as ready, the change over the last 30 days.
 fn read(rt: &tokio::runtime::Runtime, store: &Store) -> (ReportSnapshot, ReportOptions) {
-    let since = Utc::now().date_naive() - Days::new(progress::PERIOD_DAYS);
-    let (snapshot, hosts_since) = rt
-        .block_on(async {
-            tokio::try_join!(
-                store.report_snapshot(None),
-                store.hosts_per_agency_at(progress::end_of_day(since)),
-            )
-        })
-        .unwrap();
-    (snapshot, options(since, hosts_since))
+    let read = rt.block_on(progress::read(store, None, None)).unwrap();
+    let options = read.options(Lang::En, Level::L2, None);
+    (read.snapshot, options)
 }
 
 /// `report` in `format`, as `sixfive report` writes it.

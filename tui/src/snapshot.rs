@@ -211,23 +211,12 @@ async fn report(
     require: sixfive_inventory::model::Level,
     lang: sixfive_report::progress::Lang,
 ) -> Result<String, String> {
-    use sixfive_report::progress::{self, ProgressReport, ReportOptions};
-    let since = Utc::now().date_naive() - chrono::Days::new(progress::PERIOD_DAYS);
-    let (snapshot, hosts_since) = tokio::try_join!(
-        store.report_snapshot(None),
-        store.hosts_per_agency_at(progress::end_of_day(since)),
-    )
-    .map_err(|e| format!("cannot read the store for the report: {e}"))?;
-    let options = ReportOptions {
-        lang,
-        require,
-        agency: None,
-        since,
-        hosts_since,
-        generated_at: Utc::now(),
-    };
+    use sixfive_report::progress::{self, ProgressReport};
+    let read = (progress::read(store, None, None).await)
+        .map_err(|e| format!("cannot read the store for the report: {e}"))?;
+    let options = read.options(lang, require, None);
     let mut page = Vec::new();
-    progress::html::write(&mut page, &ProgressReport::build(&snapshot, &options))
+    progress::html::write(&mut page, &ProgressReport::build(&read.snapshot, &options))
         .map_err(|e| format!("cannot write the report: {e}"))?;
     let path = crate::export::save(dir, stem, "html", &page)
         .map_err(|e| format!("cannot save the report: {e}"))?;

@@ -18,6 +18,7 @@ use serde::Serialize;
 use sixfive_inventory::model::{Level, Stage, holds_back};
 use sixfive_inventory::results::{SiteState, Status};
 use sixfive_inventory::store::{ReportSnapshot, RunLevels};
+use sixfive_inventory::{Store, StoreError};
 
 use causes::{Cause, FixTarget};
 pub use i18n::Lang;
@@ -34,6 +35,47 @@ pub const PERIOD_DAYS: u64 = 30;
 pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     let last = chrono::NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).expect("a valid time");
     date.and_time(last).and_utc()
+}
+
+/// What a report reads from the store ([`read`]).
+pub struct StoreRead {
+    /// The store at the end of the day asked for, or now.
+    pub snapshot: ReportSnapshot,
+    /// The date the change is measured from.
+    pub since: NaiveDate,
+    /// Hosts per agency in the inventory at the end of `since`.
+    pub hosts_since: BTreeMap<String, usize>,
+}
+
+/// Reads what a report is made of: the store as it stood at the end of `at` (None: now),
+/// and its hosts on `since` (None: [`PERIOD_DAYS`] before `at` or today). `sixfive report`,
+/// the UI's `x` and the bench all read through it.
+pub async fn read(
+    store: &Store,
+    at: Option<NaiveDate>,
+    since: Option<NaiveDate>,
+) -> Result<StoreRead, StoreError> {
+    let day = at.unwrap_or_else(|| Utc::now().date_naive());
+    let since = since.unwrap_or_else(|| day - chrono::Days::new(PERIOD_DAYS));
+    Ok(StoreRead {
+        snapshot: store.report_snapshot(at.map(end_of_day)).await?,
+        since,
+        hosts_since: store.hosts_per_agency_at(end_of_day(since)).await?,
+    })
+}
+
+impl StoreRead {
+    /// The options of a report on what was read.
+    pub fn options(&self, lang: Lang, require: Level, agency: Option<String>) -> ReportOptions {
+        ReportOptions {
+            lang,
+            require,
+            agency,
+            since: self.since,
+            hosts_since: self.hosts_since.clone(),
+            generated_at: Utc::now(),
+        }
+    }
 }
 
 /// How far back the outlook's line is fitted: recent pace, not the pace of a year ago.
