@@ -46,38 +46,45 @@ impl Spool {
         &self.dir
     }
 
+    /// The spool's files with their sizes, in one pass over its folder.
+    fn listing(&self) -> Vec<(PathBuf, u64)> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                Some((entry.path(), entry.metadata().ok()?.len()))
+            })
+            .collect()
+    }
+
     /// The spool's files with extension `kind` (`json` waiting, `refused` set aside,
     /// `part` being written or cut short), in the order kept.
     fn files(&self, kind: &str) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|entry| Some(entry.ok()?.path()))
-                    .filter(|path| path.extension().is_some_and(|e| e == kind))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut files: Vec<PathBuf> = (self.listing().into_iter())
+            .map(|(path, _)| path)
+            .filter(|path| is(path, kind))
+            .collect();
         files.sort();
         files
     }
 
     /// What the spool holds, for `/healthz`.
     pub fn status(&self) -> SpoolStatus {
+        let listing = self.listing();
+        let count = |kind| listing.iter().filter(|(path, _)| is(path, kind)).count();
         SpoolStatus {
-            waiting: self.files("json").len(),
-            set_aside: self.files("refused").len(),
-            bytes: self.used(),
+            waiting: count("json"),
+            set_aside: count("refused"),
+            bytes: bytes(&listing),
         }
     }
 
     /// Bytes on disk, batches set aside and half-written included: all count against the
     /// bound.
     fn used(&self) -> u64 {
-        (["json", "refused", "part"].iter())
-            .flat_map(|kind| self.files(kind))
-            .filter_map(|file| std::fs::metadata(file).ok())
-            .map(|meta| meta.len())
-            .sum()
+        bytes(&self.listing())
     }
 
     /// Removes batches whose writing was cut short (the agent killed mid-write): never
@@ -196,6 +203,23 @@ impl Spool {
         }
         Ok(written)
     }
+}
+
+/// Whether `path` is a spool file of `kind` (its extension).
+fn is(path: &Path, kind: &str) -> bool {
+    path.extension().is_some_and(|e| e == kind)
+}
+
+/// The bytes of the spool's batches in `listing`: waiting, set aside or half-written.
+fn bytes(listing: &[(PathBuf, u64)]) -> u64 {
+    (listing.iter())
+        .filter(|(path, _)| {
+            ["json", "refused", "part"]
+                .iter()
+                .any(|kind| is(path, kind))
+        })
+        .map(|(_, len)| len)
+        .sum()
 }
 
 /// Writes `text` to `path` and waits for the disk to hold it.
