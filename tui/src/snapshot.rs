@@ -364,6 +364,18 @@ mod tests {
             .expect("the worker runs")
     }
 
+    /// A store in `dir` holding the city, cong.danang.test graded L1 with `record`.
+    async fn city_graded(dir: &std::path::Path, record: CheckRecord) -> Arc<Store> {
+        let store = Arc::new(
+            Store::open(&StoreUrl::Sqlite(dir.join("store.db")))
+                .await
+                .unwrap(),
+        );
+        store.import(&city(), "city.yaml", "tester").await.unwrap();
+        grade_cong(&store, record).await;
+        store
+    }
+
     /// A complete run that grades cong.danang.test L1 with `record`.
     async fn grade_cong(store: &Store, record: CheckRecord) {
         let run = store.begin_run("check@ops", RunKind::Hosts).await.unwrap();
@@ -382,17 +394,8 @@ mod tests {
     #[tokio::test]
     async fn the_worker_writes_the_managers_report_through_the_reports_html_writer() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(
-            Store::open(&StoreUrl::Sqlite(dir.path().join("store.db")))
-                .await
-                .unwrap(),
-        );
-        store.import(&city(), "city.yaml", "tester").await.unwrap();
-        grade_cong(
-            &store,
-            CheckRecord::new("cong.danang.test", "http.parity", Status::Fail, ""),
-        )
-        .await;
+        let parity = CheckRecord::new("cong.danang.test", "http.parity", Status::Fail, "");
+        let store = city_graded(dir.path(), parity).await;
         let mut worker = start(Arc::clone(&store), POLL);
         let ask = |stem: &str| Ask::Report {
             dir: dir.path().to_owned(),
@@ -419,15 +422,9 @@ mod tests {
     #[tokio::test]
     async fn the_worker_reads_a_focused_host_and_edits_it_with_an_audit_entry() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(
-            Store::open(&StoreUrl::Sqlite(dir.path().join("store.db")))
-                .await
-                .unwrap(),
-        );
-        store.import(&city(), "city.yaml", "tester").await.unwrap();
         let mut record = CheckRecord::new("cong.danang.test", "tcp.v6", Status::Fail, "refused");
         record.hint = Some("listen on [::]:443".into());
-        grade_cong(&store, record).await;
+        let store = city_graded(dir.path(), record).await;
 
         let mut worker = start(Arc::clone(&store), POLL);
         let host = Target::Host("cong.danang.test".into());
