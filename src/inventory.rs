@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 use sixfive_checks::sites::profiles::{Profile, shipped, with_user_profiles};
@@ -130,11 +131,31 @@ pub fn load_options(secrets: bool, profiles: &[Profile]) -> LoadOptions {
     }
 }
 
+/// Whether the inventory's warnings are log events (`--log-format json`: every line of
+/// stderr one JSON object) rather than drawn with their snippet for a person to read.
+static WARNINGS_AS_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Makes the inventory's warnings log events, for a log that machines read.
+pub fn warnings_as_events() {
+    WARNINGS_AS_EVENTS.store(true, Ordering::Relaxed);
+}
+
 /// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
     let loaded = sixfive_inventory::load(path, options)?;
+    if WARNINGS_AS_EVENTS.load(Ordering::Relaxed) {
+        for warning in &loaded.warnings {
+            tracing::warn!(
+                file = %warning.file().display(),
+                line = warning.line,
+                column = warning.column,
+                hint = warning.hint.as_deref().unwrap_or_default(),
+                "{}",
+                warning.message
+            );
+        }
     // Warnings follow -q like logs do.
-    if tracing::enabled!(tracing::Level::WARN) {
+    } else if tracing::enabled!(tracing::Level::WARN) {
         let mut err = std::io::stderr().lock();
         for warning in &loaded.warnings {
             // A closed stderr is no reason to stop: eprintln! would panic.

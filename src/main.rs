@@ -256,6 +256,9 @@ fn init_logging(global: &cli::Global, color: bool) {
         .with_target(false);
     match global.log_format {
         cli::LogFormat::Text => logs.with_ansi(color).init(),
-        cli::LogFormat::Json => logs.json().init(),
+        cli::LogFormat::Json => {
+            logs.json().init();
+            inventory::warnings_as_events();
+        }
     }
 }

@@ -76,22 +76,51 @@ const ONE_HOST: &str = "version: 1\nagencies: [{id: dict, name: D}]\nhosts:\n  -
 
 const BAD: &str = "version: 1\nagencies:\n  - id: dict\n    name: D\n    nmae_vi: x\nhosts:\n  - fqdn: a.test\n    agency: nope\n";
 
+/// A copy of the example city in `sandbox` whose secret files have permission bits `mode`
+/// (a checkout's are what the umask leaves, commonly 0644).
+fn example_with_secrets(sandbox: &Sandbox, mode: u32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let copy = sandbox.dir.path().join(format!("danang-{mode:o}"));
+    copy_folder(&example(), &copy);
+    for secret in ["snmp-community", "snmp-v3-auth", "snmp-v3-priv"] {
+        let path = copy.join("secrets").join(secret);
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    copy
+}
+
 #[test]
 fn the_example_city_is_valid() {
     let sandbox = Sandbox::new();
+    let valid = || {
+        predicate::str::is_match(r"valid: \d+ agencies, \d+ hosts, \d+ sites from \d+ files\n$")
+            .unwrap()
+    };
     sandbox
         .cmd()
         .args(["inventory", "validate"])
-        .arg(example())
+        .arg(example_with_secrets(&sandbox, 0o600))
         .assert()
         .success()
-        .stdout(
-            predicate::str::is_match(
-                r"valid: \d+ agencies, \d+ hosts, \d+ sites from \d+ files\n$",
-            )
-            .unwrap(),
-        )
+        .stdout(valid())
         .stderr("");
+    // Secret files others may read are valid, with a warning each, as ssh gives.
+    let open = sandbox
+        .cmd()
+        .args(["inventory", "validate"])
+        .arg(example_with_secrets(&sandbox, 0o644))
+        .assert()
+        .success()
+        .stdout(valid());
+    let stderr = String::from_utf8_lossy(&open.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr
+            .matches("is open to group or others (mode 0644)")
+            .count(),
+        3,
+        "{stderr}"
+    );
+    assert!(stderr.contains("chmod 600"), "{stderr}");
 }
 
 #[test]
@@ -1318,7 +1347,7 @@ fn log_format_json_writes_a_json_object_a_line() {
     let output = sandbox
         .cmd()
         .args(["-v", "--log-format", "json", "inventory", "import"])
-        .arg(example())
+        .arg(example_with_secrets(&sandbox, 0o644))
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -1332,4 +1361,24 @@ fn log_format_json_writes_a_json_object_a_line() {
             && line["fields"]["message"] == "opening the store"),
         "{stderr}"
     );
+    // The inventory's warnings too, with their place.
+    let warning = lines
+        .iter()
+        .find(|line| line["level"] == "WARN")
+        .unwrap_or_else(|| panic!("a warning of the open secret files: {stderr}"));
+    assert!(
+        warning["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is open to group or others"),
+        "{warning}"
+    );
+    assert!(
+        warning["fields"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("sites.yaml"),
+        "{warning}"
+    );
+    assert!(warning["fields"]["line"].as_u64().unwrap() > 0, "{warning}");
 }

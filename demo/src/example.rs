@@ -30,14 +30,23 @@ pub const FILES: &[(&str, &str)] = embedded![
     "secrets/snmp-v3-priv",
 ];
 
-/// Writes the example inventory under `dir` (which must exist), as the source tree has it.
+/// Writes the example inventory under `dir` (which must exist), as the source tree has it,
+/// each file readable by its owner alone: the loader warns of secret files that are not.
 pub fn write(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     for (path, text) in FILES {
         let path = dir.join(path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(path, text)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?
+            .write_all(text.as_bytes())?;
     }
     Ok(())
 }

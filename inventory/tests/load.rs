@@ -75,8 +75,7 @@ fn only_error(name: &str) -> (u64, u64, String, Option<String>) {
 fn a_good_inventory_loads_with_every_field() {
     // A file, not an environment variable: setting one races with the other tests' reads.
     let dir = tempfile::tempdir().unwrap();
-    let community = dir.path().join("community");
-    std::fs::write(&community, "s3cret-good\n").unwrap();
+    let community = secret_file(dir.path(), 0o600);
     let text = GOOD.replace("COMMUNITY_FILE", &community.display().to_string());
     let loaded = load_str("city.yaml", &text, &options()).unwrap();
     let inv = loaded.inventory;
@@ -110,6 +109,54 @@ fn a_good_inventory_loads_with_every_field() {
         ]
     );
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+/// A community file in `dir` with permission bits `mode`.
+fn secret_file(dir: &Path, mode: u32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let community = dir.join("community");
+    std::fs::write(&community, "s3cret-good\n").unwrap();
+    std::fs::set_permissions(&community, std::fs::Permissions::from_mode(mode)).unwrap();
+    community
+}
+
+#[test]
+fn a_secret_file_open_to_others_draws_one_warning_at_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    for mode in [0o640, 0o604, 0o620] {
+        let community = secret_file(dir.path(), mode);
+        // Two sites share the file: one warning for it, not one per site.
+        let second = "  - id: hai-chau-02\n    name: Hai Chau school\n    agency: dict\n    address: fd00:5a::102\n    snmp: { version: 2c, community_file: COMMUNITY_FILE }\n";
+        let text =
+            format!("{GOOD}{second}").replace("COMMUNITY_FILE", &community.display().to_string());
+        let loaded = load_str("city.yaml", &text, &options()).unwrap();
+        let [warning] = loaded.warnings.as_slice() else {
+            panic!("one warning at mode {mode:o}: {:#?}", loaded.warnings);
+        };
+        assert_eq!(warning.severity, Severity::Warning);
+        assert_eq!(
+            warning.message,
+            format!(
+                "the community file {} is open to group or others (mode {mode:04o})",
+                community.display()
+            )
+        );
+        assert!(warning.hint.as_deref().unwrap().contains("chmod 600"));
+        let line = text
+            .lines()
+            .position(|l| l.contains("community_file"))
+            .unwrap()
+            + 1;
+        assert_eq!(warning.line, line as u64);
+        assert!(!format!("{warning:?}").contains("s3cret-good"));
+    }
+    // A private file, or one the owner alone may read, draws none.
+    for mode in [0o600, 0o400] {
+        let community = secret_file(dir.path(), mode);
+        let text = GOOD.replace("COMMUNITY_FILE", &community.display().to_string());
+        let loaded = load_str("city.yaml", &text, &options()).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
 }
 
 #[test]

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::diagnostic::{InventoryError, Problem, Severity, SourceFile};
 use crate::model::{Agency, FORMAT_VERSION, Host, Inventory, Scan, Site};
-pub use secrets::{SecretError, read_secret};
+pub use secrets::{SecretError, open_to_others, read_secret};
 use tree::{Node, Value, path_text};
 pub use tree::{Pos, Step};
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::tree::Step;
-use super::{Context, Item, LoadOptions, did_you_mean, read_secret};
+use super::{Context, Item, LoadOptions, did_you_mean, open_to_others, read_secret};
 use crate::model::{
     Agency, Endpoint, Grading, Host, Inventory, Level, Scan, Site, SnmpVersion, Stage,
     check_dns_name,
@@ -357,6 +357,27 @@ fn check_site(
         }
         if !options.secrets {
             continue;
+        }
+        if let Some(path) = secret.file
+            && let Some(mode) = open_to_others(path)
+        {
+            // Once per file, however many sites share it.
+            let message = format!(
+                "the {} file {} is open to group or others (mode {mode:04o})",
+                secret.name,
+                path.display()
+            );
+            if !cx.problems.iter().any(|problem| problem.message == message) {
+                cx.warn(
+                    file,
+                    &snmp_at(&key),
+                    message,
+                    Some(format!(
+                        "`chmod 600 {}`: a secret should be its owner's alone, as ssh asks of a private key",
+                        path.display()
+                    )),
+                );
+            }
         }
         if let Err(error) = read_secret(&secret) {
             // With no source given at all, this lands on `snmp:` itself.
