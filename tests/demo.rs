@@ -10,8 +10,11 @@ use sixfive_inventory::results::SiteState;
 use sixfive_inventory::store::RunStatus;
 use sixfive_inventory::{Store, StoreUrl};
 
+#[path = "common/netns.rs"]
+mod netns;
 #[path = "common/skip.rs"]
 mod skip;
+use netns::{Netns, as_nobody, ip, sandbox, which};
 
 /// The demo with its home and data under `dir`, as an unprivileged user: `nobody` when the
 /// tests run as root (and `setpriv` is there), else the user running the tests.
@@ -22,17 +25,7 @@ fn demo(dir: &Path) -> Command {
 /// [`demo`], the binary run by `wrapper` (a command that runs its arguments).
 fn demo_after(dir: &Path, wrapper: &[&str]) -> Command {
     let binary = env!("CARGO_BIN_EXE_sixfive");
-    let root = nix::unistd::getuid().is_root();
-    let mut words: Vec<&str> = if root && which("setpriv") {
-        vec![
-            "setpriv",
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-        ]
-    } else {
-        Vec::new()
-    };
+    let mut words = as_nobody();
     words.extend(wrapper);
     words.push(binary);
     let mut command = Command::new(words[0]);
@@ -45,21 +38,6 @@ fn demo_after(dir: &Path, wrapper: &[&str]) -> Command {
         .env("XDG_DATA_HOME", dir.join("data"))
         .env("NO_COLOR", "1");
     command
-}
-
-fn which(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// A folder that `nobody` may write to.
-fn sandbox() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-    dir
 }
 
 /// Whether the demo could not run here for want of unprivileged namespaces.
@@ -232,26 +210,6 @@ fn the_demo_writes_a_new_store_and_refuses_a_users() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains(&new.display().to_string()));
-}
-
-/// Network namespaces made for one test, deleted when it ends however it ends.
-struct Netns(Vec<String>);
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        for name in &self.0 {
-            let _ = Command::new("ip").args(["netns", "del", name]).status();
-        }
-    }
-}
-
-/// Runs `ip` with `args`, failing the test when it fails.
-fn ip(args: &str) {
-    let status = Command::new("ip")
-        .args(args.split_whitespace())
-        .status()
-        .unwrap();
-    assert!(status.success(), "ip {args}");
 }
 
 /// Packets the watcher's end of the link has received.

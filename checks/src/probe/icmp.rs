@@ -20,9 +20,12 @@ static NEXT_SEQUENCE: AtomicU16 = AtomicU16::new(0);
 /// Shared (`Arc`) because a scan keeps one socket, or the reason it has none, for all.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum IcmpError {
+    /// Only the error's kind is shown: surge-ping's own text for a refused ping socket
+    /// spans lines and names a sysctl (net.ipv6.ping_group_range) that does not exist.
     #[error(
-        "cannot open an ICMP socket ({0}): run with CAP_NET_RAW, or allow ping sockets with \
-         sysctl net.ipv4.ping_group_range (it governs IPv6 too)"
+        "cannot open an ICMP socket ({}): run with CAP_NET_RAW, or allow ping sockets with \
+         sysctl net.ipv4.ping_group_range (it governs IPv6 too)",
+        .0.kind()
     )]
     Socket(Arc<std::io::Error>),
     #[error("ping failed: {0}")]
