@@ -2,7 +2,6 @@
 //! the demo city (`sixfive demo`, which needs no root), keys sent with send-keys and the
 //! screen read with capture-pane; then the store the session wrote is read back.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -11,95 +10,9 @@ use sixfive_inventory::{Store, StoreUrl};
 
 #[path = "common/skip.rs"]
 mod skip;
-
-/// A tmux server of the test's own (its own socket), killed when dropped.
-struct Tmux {
-    socket: PathBuf,
-}
-
-impl Tmux {
-    /// Runs `command` in a new 80×24 session, with `env` set for it alone.
-    fn start(dir: &Path, command: &[&str], env: &[(&str, &Path)]) -> Tmux {
-        let socket = dir.join("tmux.sock");
-        let mut line: Vec<String> = vec!["env".into()];
-        line.extend(env.iter().map(|(k, v)| format!("{k}={}", v.display())));
-        line.extend(command.iter().map(|c| format!("'{c}'")));
-        // The pane stays after the program ends, so the test can read its last screen.
-        let status = Command::new("tmux")
-            .arg("-S")
-            .arg(&socket)
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-                "-x",
-                "80",
-                "-y",
-                "24",
-            ])
-            .arg(line.join(" "))
-            .status()
-            .unwrap();
-        assert!(status.success(), "tmux new-session");
-        let tmux = Tmux { socket };
-        tmux.run(&["set-option", "-t", "t", "remain-on-exit", "on"]);
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Types `keys` as tmux names them (`Enter`, `Escape`, or literal text with `-l`).
-    fn keys(&self, keys: &str) {
-        self.run(&["send-keys", "-t", "t", keys]);
-    }
-
-    fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "t", "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-t", "t", "-p"])
-    }
-
-    /// The first screen that `wanted` accepts, polled until `limit`.
-    fn wait(&self, limit: Duration, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-        let started = Instant::now();
-        loop {
-            let screen = self.screen();
-            if wanted(&screen) {
-                return screen;
-            }
-            assert!(
-                started.elapsed() < limit,
-                "no {what} within {limit:?}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn ended(&self) -> bool {
-        self.run(&["display-message", "-t", "t", "-p", "#{pane_dead}"])
-            .trim()
-            == "1"
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
+#[path = "common/tmux.rs"]
+mod tmux;
+use tmux::Tmux;
 
 #[test]
 fn the_demo_opens_filters_opens_a_host_edits_it_rechecks_it_and_quits() {

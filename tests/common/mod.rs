@@ -2,7 +2,7 @@
 
 pub mod skip;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The lab's scanner namespaces (dual stack, IPv4 only), or None (the test skips, see
@@ -24,6 +24,57 @@ pub fn lab() -> Option<(String, String)> {
             None
         }
     }
+}
+
+/// The sites lab's folder (tests/lab/sites): its inventory and secret files.
+#[allow(dead_code)]
+pub fn sites_lab() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/sites")
+}
+
+/// The secrets the sites lab's routers use (and refuse), as their files hold them: each
+/// unlike any other text, so finding one in an output means it leaked.
+#[allow(dead_code)]
+pub fn sites_secrets() -> Vec<String> {
+    ["community", "auth", "priv", "wrong-community", "wrong-priv"]
+        .iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(sites_lab().join("secrets").join(file)).unwrap();
+            text.trim().to_owned()
+        })
+        .collect()
+}
+
+/// A city of both labs in `dir`: the sites lab's sites, and two hosts of the network lab
+/// (one ready, one BROKEN) scanned through its resolver; its secret files beside it, the
+/// owner's alone. Returns the inventory's path.
+#[allow(dead_code)]
+pub fn lab_city(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let text = std::fs::read_to_string(sites_lab().join("inventory.yaml")).unwrap();
+    let scan = "scan:\n  timeouts: { snmp: 1s }\n  scope: [fd00:5c::/64, 198.18.92.0/24]\n";
+    assert!(text.contains(scan));
+    let city = text.replace(
+        scan,
+        "scan:\n  timeouts: { snmp: 1s, dns: 2s, connect: 2s, http: 4s, smtp: 4s }\n  \
+         scope: [fd00::/8, 198.18.0.0/15]\n  resolvers: [\"[fd00:53::153]:53\"]\n  \
+         ca_file: /tmp/sixfive-lab/ca.pem\n",
+    ) + "hosts:\n  - { fqdn: ready.lab.test, agency: lab, internal: true, services: [https, http] }\n  \
+         - { fqdn: noservice6.lab.test, agency: lab, internal: true, services: [https, http] }\n";
+    // Secret files are read relative to the inventory.
+    std::fs::create_dir(dir.join("secrets")).unwrap();
+    for entry in std::fs::read_dir(sites_lab().join("secrets")).unwrap() {
+        let copy = dir.join("secrets").join(entry.unwrap().file_name());
+        std::fs::copy(
+            sites_lab().join("secrets").join(copy.file_name().unwrap()),
+            &copy,
+        )
+        .unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let inventory = dir.join("city.yaml");
+    std::fs::write(&inventory, city).unwrap();
+    inventory
 }
 
 /// `sixfive` in `netns` on a given store and inventory; the caller adds the rest.
