@@ -143,6 +143,7 @@ pub fn warnings_as_events() {
 /// Loads and validates; warnings go to stderr, the inventory's errors become the failure.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
     let loaded = sixfive_inventory::load(path, options)?;
+    // Warnings follow -q like logs do.
     if WARNINGS_AS_EVENTS.load(Ordering::Relaxed) {
         for warning in &loaded.warnings {
             tracing::warn!(
@@ -154,7 +155,6 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
                 warning.message
             );
         }
-    // Warnings follow -q like logs do.
     } else if tracing::enabled!(tracing::Level::WARN) {
         let mut err = std::io::stderr().lock();
         for warning in &loaded.warnings {

@@ -1,9 +1,9 @@
-//! sixfive needs no root. As `nobody`, holding no capability, in a namespace of the test's
-//! own: `sites` pings a router through the kernel's ping sockets where
-//! net.ipv4.ping_group_range lets the user's group open them (the range governs ICMPv6
-//! too); where it does not, each site says that the scanner could not ping and what to
-//! change, and the rest of the poll (SNMP) goes on. The sysctl is per namespace, so the
-//! test sets it in its own.
+//! sixfive needs no root. As `nobody`, in a namespace of the test's own: `sites` pings a
+//! router through the kernel's ping sockets where net.ipv4.ping_group_range lets the user's
+//! group open them (the range governs ICMPv6 too), or through a raw socket with
+//! CAP_NET_RAW alone; with neither, each site says on one line that the scanner could not
+//! ping and what to change, and the rest of the poll (SNMP) goes on. The sysctl is per
+//! namespace, so the test sets it in its own.
 
 use std::process::Command;
 
@@ -42,7 +42,7 @@ fn an_unprivileged_user_pings_through_ping_sockets_and_is_told_when_it_cannot() 
          snmp: { version: 2c, community_env: SIXFIVE_TEST_COMMUNITY } }\n",
     )
     .unwrap();
-    let poll = |range: &str| -> (Value, String) {
+    let poll = |range: &str, capabilities: &[&str]| -> (Value, String) {
         let set = Command::new("ip")
             .args(["netns", "exec", &name, "sysctl", "-q", "-w"])
             .arg(format!("net.ipv4.ping_group_range={range}"))
@@ -51,6 +51,7 @@ fn an_unprivileged_user_pings_through_ping_sockets_and_is_told_when_it_cannot() 
         assert!(set.success());
         let mut words = vec!["netns", "exec", &name];
         words.extend(as_nobody());
+        words.extend(capabilities);
         let out = Command::new("ip")
             .args(words)
             .arg(env!("CARGO_BIN_EXE_sixfive"))
@@ -70,16 +71,19 @@ fn an_unprivileged_user_pings_through_ping_sockets_and_is_told_when_it_cannot() 
         (document["sites"][0].clone(), stderr)
     };
 
-    let (allowed, stderr) = poll(EVERY_GROUP);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(allowed["loss"]["v6"], 0.0, "{allowed:#}");
-    assert!(
-        allowed["latency_ms"]["v6"].as_f64().is_some(),
-        "{allowed:#}"
-    );
-    assert_eq!(allowed["state"], "critical", "SNMP is silent: {allowed:#}");
+    let raw = ["--inh-caps=+net_raw", "--ambient-caps=+net_raw"];
+    for (range, capabilities) in [(EVERY_GROUP, &[][..]), (NO_GROUP, &raw)] {
+        let (pinged, stderr) = poll(range, capabilities);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(
+            pinged["loss"]["v6"], 0.0,
+            "{range} {capabilities:?}: {pinged:#}"
+        );
+        assert!(pinged["latency_ms"]["v6"].as_f64().is_some(), "{pinged:#}");
+        assert_eq!(pinged["state"], "critical", "SNMP is silent: {pinged:#}");
+    }
 
-    let (refused, stderr) = poll(NO_GROUP);
+    let (refused, stderr) = poll(NO_GROUP, &[]);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(refused["latency_ms"]["v6"], Value::Null, "{refused:#}");
     let reasons = refused["reasons"].to_string();
@@ -89,6 +93,7 @@ fn an_unprivileged_user_pings_through_ping_sockets_and_is_told_when_it_cannot() 
             && reasons.contains("net.ipv4.ping_group_range"),
         "{refused:#}"
     );
+    assert!(!reasons.contains("\\n"), "one line each: {refused:#}");
     assert!(
         reasons.contains("no SNMP answer from fd00:77::1"),
         "SNMP was still asked: {refused:#}"

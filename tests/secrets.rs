@@ -1,13 +1,13 @@
 //! No secret leaves sixfive. With the sites lab's SNMP communities and v3 passphrases (the
 //! right ones and the wrong ones its routers refuse) and a DSN password, every command runs
-//! at its most verbose log level: `inventory validate|import|list`, `check` in every
-//! format, `sites`, `scan`, the agent (its log, /metrics, /healthz, /readyz), `report` in
-//! every format and the TUI's screens. Then every byte they printed or wrote, and the store,
-//! is searched for each secret.
+//! at its most verbose log level, as text and as JSON: `inventory validate|import|edit|list`
+//! (the audit log too), `check` in every format, `sites`, `scan`, the agent (its log,
+//! /metrics, /healthz, /readyz), `report` in every format and the TUI's screens. Then every
+//! byte they printed or wrote, and the stores, are searched for each secret.
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sixfive_inventory::store::{RunKind, RunStatus};
@@ -89,6 +89,8 @@ fn no_command_prints_logs_serves_or_stores_a_secret() {
     let sixfive = |args: &[&str]| -> Output {
         sixfive_in(&netns, &db, &inventory)
             .env("SIXFIVE_LAB_COMMUNITY", community)
+            // -vvv is the whole log only when no log filter of the caller's replaces it.
+            .env_remove("SIXFIVE_LOG")
             .arg("-vvv")
             .args(args)
             .output()
@@ -98,8 +100,13 @@ fn no_command_prints_logs_serves_or_stores_a_secret() {
     let validate = sixfive(&["inventory", "validate"]);
     assert!(validate.status.success(), "{validate:?}");
     seen.output("inventory validate", &validate);
-    seen.output("inventory import", &sixfive(&["inventory", "import"]));
-    for what in ["hosts", "sites", "changes"] {
+    let import = sixfive(&["inventory", "import"]);
+    assert!(import.status.success(), "{import:?}");
+    seen.output("inventory import", &import);
+    let edited = sixfive(&["inventory", "edit", "ready.lab.test", "--owner", "Lab Ops"]);
+    assert!(edited.status.success(), "{edited:?}");
+    seen.output("inventory edit", &edited);
+    for what in ["hosts", "sites", "changes", "audit"] {
         for format in ["json", "table"] {
             let listed = sixfive(&["inventory", "list", what, "--format", format]);
             assert!(listed.status.success(), "{listed:?}");
@@ -124,8 +131,15 @@ fn no_command_prints_logs_serves_or_stores_a_secret() {
         );
         seen.output(&format!("sites --format {format}"), &polled);
         let scanned = sixfive(&["scan", "--format", format, "--pings", "1"]);
+        assert_eq!(scanned.status.code(), Some(2), "a BROKEN host: {scanned:?}");
         seen.output(&format!("scan --format {format}"), &scanned);
     }
+    let json_log = sixfive(&["--log-format", "json", "sites", "--pings", "1"]);
+    assert!(
+        String::from_utf8_lossy(&json_log.stderr).contains(r#""level":"TRACE""#),
+        "{json_log:?}"
+    );
+    seen.output("sites --log-format json", &json_log);
 
     seen.output(
         "the agent",
@@ -181,6 +195,17 @@ fn no_command_prints_logs_serves_or_stores_a_secret() {
     seen.assert_free_of(&secrets);
 }
 
+/// A process killed when dropped: an agent left behind by a failed assertion would go on
+/// polling in the lab's namespace.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The agent on the lab city until it has stored a run of hosts and one of sites, its
 /// endpoint read from inside the namespace; then stopped with SIGTERM. Its log, and the
 /// pages it served as stdout.
@@ -197,37 +222,52 @@ fn agent(netns: &str, dir: &Path, inventory: &Path, community: &str) -> Output {
     )
     .unwrap();
     let db = dir.join("agent.db");
-    let listen = format!("[::1]:{}", 20000 + std::process::id() % 20000);
+    // Below the ephemeral ports, so no connection of another test's holds it.
+    let listen = format!("[::1]:{}", 10000 + std::process::id() % 20000);
     // A file, not a pipe: a trace log fills a pipe nobody reads before the agent stops.
     let log = dir.join("agent.log");
-    let mut child = sixfive_in(netns, &db, &scheduled)
-        .env("SIXFIVE_LAB_COMMUNITY", community)
-        .args(["-vvv", "agent", "--metrics-per-check", "--listen", &listen])
-        .arg("--spool")
-        .arg(dir.join("spool"))
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut agent = Running(
+        sixfive_in(netns, &db, &scheduled)
+            .env("SIXFIVE_LAB_COMMUNITY", community)
+            .env_remove("SIXFIVE_LOG")
+            .args(["-vvv", "agent", "--metrics-per-check", "--listen", &listen])
+            .arg("--spool")
+            .arg(dir.join("spool"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
     let stored = |kind| {
-        tokio::runtime::Runtime::new().unwrap().block_on(async {
-            let Ok(store) = Store::open(&StoreUrl::Sqlite(db.clone())).await else {
-                return false;
-            };
-            let runs = store.runs().await.unwrap_or_default();
+        runtime.block_on(async {
+            let store = Store::open(&StoreUrl::Sqlite(db.clone())).await.unwrap();
+            let runs = store.runs().await.unwrap();
             store.close().await;
             runs.iter()
                 .any(|r| r.kind == kind && r.status == RunStatus::Complete)
         })
     };
     let deadline = Instant::now() + Duration::from_secs(90);
-    while !(stored(RunKind::Hosts) && stored(RunKind::Sites)) {
-        assert!(
-            Instant::now() < deadline && child.try_wait().unwrap().is_none(),
-            "the agent stored no run of each kind: {}",
-            std::fs::read_to_string(&log).unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let mut waiting = |until: &dyn Fn() -> bool, what: &str| {
+        while !until() {
+            assert!(
+                Instant::now() < deadline && agent.0.try_wait().unwrap().is_none(),
+                "the agent {what}: {}",
+                std::fs::read_to_string(&log).unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    // Its store made and migrated by the agent first: the test only reads it.
+    waiting(
+        &|| std::fs::read_to_string(&log).is_ok_and(|l| l.contains("agent started")),
+        "did not start",
+    );
+    waiting(
+        &|| stored(RunKind::Hosts) && stored(RunKind::Sites),
+        "stored no run of each kind",
+    );
     let mut pages = Vec::new();
     for path in ["/metrics", "/healthz", "/readyz"] {
         let url = format!("http://{listen}{path}");
@@ -244,12 +284,16 @@ fn agent(netns: &str, dir: &Path, inventory: &Path, community: &str) -> Output {
     );
     assert!(
         Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .args(["-TERM", &agent.0.id().to_string()])
             .status()
             .unwrap()
             .success()
     );
-    let status = child.wait().unwrap();
+    let status = agent.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM stops the agent cleanly: {status:?}"
+    );
     Output {
         status,
         stdout: pages,

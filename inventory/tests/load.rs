@@ -125,8 +125,8 @@ fn a_secret_file_open_to_others_draws_one_warning_at_its_field() {
     let dir = tempfile::tempdir().unwrap();
     for mode in [0o640, 0o604, 0o620] {
         let community = secret_file(dir.path(), mode);
-        // Two sites share the file: one warning for it, not one per site.
-        let second = "  - id: hai-chau-02\n    name: Hai Chau school\n    agency: dict\n    address: fd00:5a::102\n    snmp: { version: 2c, community_file: COMMUNITY_FILE }\n";
+        // Two sites share the file, one as its v3 keys: one warning for it, not one each.
+        let second = "  - id: hai-chau-02\n    name: Hai Chau school\n    agency: dict\n    address: fd00:5a::102\n    snmp: { version: 3, user: u, auth: sha256, auth_pass_file: COMMUNITY_FILE, priv: aes128, priv_pass_file: COMMUNITY_FILE }\n";
         let text =
             format!("{GOOD}{second}").replace("COMMUNITY_FILE", &community.display().to_string());
         let loaded = load_str("city.yaml", &text, &options()).unwrap();
@@ -137,7 +137,7 @@ fn a_secret_file_open_to_others_draws_one_warning_at_its_field() {
         assert_eq!(
             warning.message,
             format!(
-                "the community file {} is open to group or others (mode {mode:04o})",
+                "the secret file {} is open to group or others (mode {mode:04o})",
                 community.display()
             )
         );

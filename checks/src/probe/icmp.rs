@@ -20,16 +20,28 @@ static NEXT_SEQUENCE: AtomicU16 = AtomicU16::new(0);
 /// Shared (`Arc`) because a scan keeps one socket, or the reason it has none, for all.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum IcmpError {
-    /// Only the error's kind is shown: surge-ping's own text for a refused ping socket
-    /// spans lines and names a sysctl (net.ipv6.ping_group_range) that does not exist.
-    #[error(
-        "cannot open an ICMP socket ({}): run with CAP_NET_RAW, or allow ping sockets with \
-         sysctl net.ipv4.ping_group_range (it governs IPv6 too)",
-        .0.kind()
-    )]
+    #[error("cannot open an ICMP socket {}", socket_trouble(.0))]
     Socket(Arc<std::io::Error>),
     #[error("ping failed: {0}")]
     Ping(Arc<SurgeError>),
+}
+
+/// Why the socket could not be opened, on one line, with what to change when it is a
+/// matter of privilege. surge-ping's own text for a refused ping socket spans lines and
+/// names a sysctl (net.ipv6.ping_group_range) that does not exist; its last line is the
+/// system's error, as it is the whole text of any other error.
+fn socket_trouble(error: &std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::PermissionDenied {
+        return "(permission denied): run with CAP_NET_RAW, or allow ping sockets with sysctl \
+                net.ipv4.ping_group_range (it governs IPv6 too)"
+            .into();
+    }
+    let text = error.to_string();
+    let last = text.lines().last().unwrap_or_default();
+    format!(
+        "({})",
+        last.strip_prefix("Original error: ").unwrap_or(last)
+    )
 }
 
 /// An ICMP or ICMPv6 socket: unprivileged (ping socket) when the system allows it, else raw.
@@ -122,4 +134,39 @@ pub async fn series(
         }
     }
     Ok(Pings { sent: count, rtts })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(error: std::io::Error) -> String {
+        IcmpError::Socket(Arc::new(error)).to_string()
+    }
+
+    #[test]
+    fn a_refused_socket_says_on_one_line_what_to_change() {
+        // What surge-ping returns when the ping socket is refused.
+        let refused = std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "Permission denied creating ICMP socket. On Linux, you may need to:\n\
+             1. Enable non-privileged ICMP: `sudo sysctl -w net.ipv6.ping_group_range=..`\n\
+             Original error: Permission denied (os error 13)",
+        );
+        assert_eq!(
+            shown(refused),
+            "cannot open an ICMP socket (permission denied): run with CAP_NET_RAW, or allow \
+             ping sockets with sysctl net.ipv4.ping_group_range (it governs IPv6 too)"
+        );
+    }
+
+    #[test]
+    fn another_error_is_shown_as_the_system_gives_it_without_privilege_advice() {
+        let no_v6 = std::io::Error::from_raw_os_error(97);
+        let text = shown(no_v6);
+        assert_eq!(
+            text,
+            "cannot open an ICMP socket (Address family not supported by protocol (os error 97))"
+        );
+    }
 }

@@ -27,17 +27,11 @@ pub enum SecretError {
 
 /// The permission bits of a secret file that group or others may use, when any are set: a
 /// secret should be its owner's alone, as ssh asks of a private key. None when the file is
-/// private or cannot be read (which [`read_secret`] reports).
-#[cfg(unix)]
+/// private or cannot be read (which [`read_secret`] reports). A link's target is what counts.
 pub fn open_to_others(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & 0o077 != 0).then_some(mode)
-}
-
-#[cfg(not(unix))]
-pub fn open_to_others(_: &Path) -> Option<u32> {
-    None
 }
 
 /// The secret's value, from its environment variable, its file (first line) or literally.

@@ -360,24 +360,22 @@ fn check_site(
         }
         if let Some(path) = secret.file
             && let Some(mode) = open_to_others(path)
+            && cx.open_secret_files.insert(path.to_path_buf())
         {
-            // Once per file, however many sites share it.
-            let message = format!(
-                "the {} file {} is open to group or others (mode {mode:04o})",
-                secret.name,
-                path.display()
+            cx.warn(
+                file,
+                &snmp_at(&key),
+                format!(
+                    "the secret file {} is open to group or others (mode {mode:04o})",
+                    path.display()
+                ),
+                Some(format!(
+                    "`chmod 600 {}`, owned by the user sixfive runs as (systemd's \
+                     `LoadCredential=` gives a service its own copy): a secret should be its \
+                     owner's alone, as ssh asks of a private key",
+                    path.display()
+                )),
             );
-            if !cx.problems.iter().any(|problem| problem.message == message) {
-                cx.warn(
-                    file,
-                    &snmp_at(&key),
-                    message,
-                    Some(format!(
-                        "`chmod 600 {}`: a secret should be its owner's alone, as ssh asks of a private key",
-                        path.display()
-                    )),
-                );
-            }
         }
         if let Err(error) = read_secret(&secret) {
             // With no source given at all, this lands on `snmp:` itself.
