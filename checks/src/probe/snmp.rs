@@ -26,6 +26,14 @@ const BINDINGS_PER_REQUEST: u32 = 32;
 const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
 /// Rows a walk reads at most, so a broken agent cannot keep a poll going for ever.
 const MAX_WALK_ROWS: usize = 10_000;
+/// Bytes of OIDs and values a walk keeps at most: its rows at about 100 bytes each (an OID
+/// of a dozen arcs and a short value). Without it an endless table of 8 KB values filled
+/// 80 MB per walk before the row limit or the site's deadline stopped it.
+const MAX_WALK_BYTES: usize = 1 << 20;
+/// The longest value kept: nothing the poller reads is longer than a DisplayString (255
+/// octets, RFC 2579), and an agent's 60 KB sysDescr is cut here rather than carried into
+/// the report and the store.
+const MAX_VALUE_BYTES: usize = 1024;
 
 /// Credentials as the inventory gives them, secrets already read. Debug hides the secrets.
 #[derive(Clone)]
@@ -130,6 +138,36 @@ pub enum BrokenWalk {
     NotIncreasing { oid: Oid, previous: Oid },
     #[error("more than {MAX_WALK_ROWS} rows, the last under {root}")]
     TooManyRows { root: Oid },
+    #[error("more than {MAX_WALK_BYTES} bytes of values, the last under {root}")]
+    TooLarge { root: Oid },
+}
+
+/// What a walk has kept so far, against its limits.
+#[derive(Default)]
+struct Kept {
+    rows: usize,
+    bytes: usize,
+}
+
+impl Kept {
+    /// Counts one more row of the column `root`, or says which limit it passes.
+    fn take(&mut self, root: &Oid, oid: &Oid, value: &SnmpValue) -> Result<(), SnmpError> {
+        let value_bytes = match value {
+            SnmpValue::Text(bytes) => bytes.len(),
+            SnmpValue::Oid(oid) => oid.arcs().len() * 4,
+            SnmpValue::Other(text) => text.len(),
+            _ => 8,
+        };
+        self.rows += 1;
+        self.bytes += oid.arcs().len() * 4 + value_bytes;
+        if self.rows >= MAX_WALK_ROWS {
+            return Err(BrokenWalk::TooManyRows { root: root.clone() }.into());
+        }
+        if self.bytes > MAX_WALK_BYTES {
+            return Err(BrokenWalk::TooLarge { root: root.clone() }.into());
+        }
+        Ok(())
+    }
 }
 
 impl From<BrokenWalk> for SnmpError {
@@ -311,7 +349,9 @@ fn convert(value: Value) -> SnmpValue {
         }
         Value::Counter64(n) => SnmpValue::Unsigned(n),
         Value::TimeTicks(t) => SnmpValue::TimeTicks(t),
-        Value::OctetString(bytes) => SnmpValue::Text(bytes.into()),
+        Value::OctetString(bytes) => {
+            SnmpValue::Text(bytes[..bytes.len().min(MAX_VALUE_BYTES)].to_vec())
+        }
         Value::ObjectIdentifier(oid) => SnmpValue::Oid(oid),
         Value::NoSuchObject | Value::NoSuchInstance => SnmpValue::Missing,
         other => SnmpValue::Other(format!("{other:?}")),
@@ -348,7 +388,7 @@ impl Snmp for Agent {
             let mut repetitions = (BINDINGS_PER_REQUEST / columns).clamp(1, MAX_REPETITIONS);
             // Columns per request: all, until an agent refuses even one row of them.
             let mut width = roots.len();
-            let mut read = 0;
+            let mut kept = Kept::default();
             while !open.is_empty() {
                 let asked: Vec<usize> = open.iter().copied().take(width).collect();
                 let request: Vec<Oid> = asked
@@ -392,14 +432,9 @@ impl Snmp for Agent {
                         }
                         .into());
                     }
-                    rows[column].push((vb.oid, convert(vb.value)));
-                    read += 1;
-                    if read >= MAX_WALK_ROWS {
-                        return Err(BrokenWalk::TooManyRows {
-                            root: roots[column].clone(),
-                        }
-                        .into());
-                    }
+                    let value = convert(vb.value);
+                    kept.take(&roots[column], &vb.oid, &value)?;
+                    rows[column].push((vb.oid, value));
                 }
                 let ended: Vec<usize> = asked
                     .iter()
@@ -433,5 +468,42 @@ mod tests {
             "the agent refused the credentials: the agent answers SNMPv3 discovery but ignores this community"
         );
         assert_eq!(SnmpError::Timeout.to_string(), "no answer (timeout)");
+    }
+
+    #[test]
+    fn a_huge_value_is_cut() {
+        let huge = Value::OctetString(vec![b'H'; 60_000].into());
+        assert_eq!(convert(huge), SnmpValue::Text(vec![b'H'; MAX_VALUE_BYTES]));
+        let short = Value::OctetString(b"wwan0".to_vec().into());
+        assert_eq!(convert(short), SnmpValue::Text(b"wwan0".to_vec()));
+    }
+
+    #[test]
+    fn a_walk_keeps_a_bounded_number_of_rows_and_bytes() {
+        let root = async_snmp::oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 8);
+        let row = |n: u32| root.child(n);
+        let mut kept = Kept::default();
+        let small = SnmpValue::Integer(1);
+        let broke = (1..).find_map(|n| kept.take(&root, &row(n), &small).err());
+        assert_eq!(
+            broke.unwrap().to_string(),
+            format!("the agent broke the walk: more than 10000 rows, the last under {root}")
+        );
+        assert_eq!(kept.rows, MAX_WALK_ROWS);
+
+        let mut kept = Kept::default();
+        let big = SnmpValue::Text(vec![b'V'; MAX_VALUE_BYTES]);
+        let broke = (1..).find_map(|n| kept.take(&root, &row(n), &big).err());
+        assert!(
+            kept.rows < 1_100 && kept.bytes > MAX_WALK_BYTES,
+            "{}",
+            kept.rows
+        );
+        assert_eq!(
+            broke.unwrap().to_string(),
+            format!(
+                "the agent broke the walk: more than 1048576 bytes of values, the last under {root}"
+            )
+        );
     }
 }
