@@ -393,6 +393,96 @@ fn an_answer_from_another_address_is_ignored() {
     expect_check(&checks, "dns.aaaa", "error", "timeout");
 }
 
+// --- SNMP ------------------------------------------------------------------------------
+
+/// The SNMP timeout of the SNMP cases.
+const SNMP_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Polls one site per misbehaving agent (hostile.py picks the behaviour by community, which
+/// each site reads from its own variable) and returns the reports by id.
+fn snmp_sites(lab: &mut Lab) -> (Run, std::collections::BTreeMap<String, Value>) {
+    lab.serve(&["snmp", "--listen", SNMP6]);
+    let behaviours = ["wrong-id", "garbage", "loop", "endless", "huge"];
+    let variable = |behaviour: &str| format!("SIXFIVE_HOSTILE_{}", behaviour.replace('-', "_"));
+    let sites: String = behaviours
+        .iter()
+        .map(|b| {
+            format!(
+                "  - {{ id: {b}, name: {b}, agency: lab, address: {SNMP6}, profile: generic, \
+                 snmp: {{ version: 2c, community_env: {} }} }}\n",
+                variable(b)
+            )
+        })
+        .collect();
+    let inventory = lab.inventory(
+        // All five sites share one address: per_host lets them all poll at once.
+        &format!(
+            "  timeouts: {{ snmp: {}ms }}\n  per_host: 5\n",
+            SNMP_TIMEOUT.as_millis()
+        ),
+        &format!("sites:\n{sites}"),
+    );
+    // The poller's deadline per site is five requests with their retry (sites.md); sites
+    // are polled side by side, their echoes (five, 100 ms apart) beside their SNMP.
+    let deadline = SNMP_TIMEOUT * 2 * 5;
+    let bound = STARTUP + deadline + Duration::from_secs(1);
+    let db = lab.dir.path().join("store.db");
+    let mut command = common::sixfive_in(&lab.netns, &db, &inventory);
+    command.args(["sites", "--format", "json"]);
+    for b in behaviours {
+        command.env(variable(b), b);
+    }
+    let run = Run::measure(command, bound);
+    let document = run.document("sites");
+    let sites = document["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|site| (site["id"].as_str().unwrap().to_owned(), site.clone()))
+        .collect();
+    (run, sites)
+}
+
+/// Fails unless site `site` is in `state` with a reason that names `cause`.
+fn expect_site(
+    sites: &std::collections::BTreeMap<String, Value>,
+    id: &str,
+    state: &str,
+    cause: &str,
+) {
+    let site = &sites[id];
+    let reasons = site["reasons"].to_string();
+    assert!(
+        site["state"] == state && reasons.contains(cause),
+        "{id}: want {state} naming `{cause}`, got {site:#}"
+    );
+}
+
+#[test]
+fn misbehaving_snmp_agents_end_within_the_deadline_each_with_its_reason() {
+    let Some(mut lab) = Lab::new(6) else {
+        return;
+    };
+    let (run, sites) = snmp_sites(&mut lab);
+    // The CI contract: 1, some site critical or worse.
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    // Answers that are not to our request read as none; the router answers ping.
+    expect_site(&sites, "wrong-id", "critical", "no answer (timeout)");
+    expect_site(&sites, "garbage", "critical", "no answer (timeout)");
+    // A broken table is a fault of the poll; the system group still stands.
+    expect_site(&sites, "loop", "degraded", "does not follow");
+    expect_site(&sites, "endless", "degraded", "more than 10000 rows");
+    expect_site(&sites, "huge", "degraded", "bytes of values");
+    assert_eq!(sites["loop"]["system"]["descr"], "hostile loop");
+    // The 60,000-byte sysDescr is cut, not kept whole in the report and the store.
+    let descr = sites["huge"]["system"]["descr"].as_str().unwrap();
+    assert!(
+        descr.starts_with("HHH") && descr.len() <= 1024,
+        "{}",
+        descr.len()
+    );
+}
+
 // --- TLS and SMTP ----------------------------------------------------------------------
 
 /// Certificates the chain of the `chain` host holds: hundreds, about 300 KB.
