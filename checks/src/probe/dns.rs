@@ -19,6 +19,7 @@ use hickory_net::runtime::TokioRuntimeProvider;
 use hickory_net::tcp::TcpClientStream;
 use hickory_net::udp::UdpClientStream;
 use hickory_net::xfer::DnsHandle;
+use hickory_proto::ProtoError;
 use hickory_proto::op::{DnsRequest, DnsRequestOptions, Edns, Message, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 use tokio::sync::{Mutex, Semaphore};
@@ -70,6 +71,10 @@ pub enum DnsError {
     NoResolver,
     #[error("cannot read the system's resolvers: {0}")]
     SystemConfig(String),
+    /// The answer did not decode: a broken or hostile server, or an answer cut short (a UDP
+    /// answer past the payload the query allowed).
+    #[error("the answer is malformed ({0})")]
+    Malformed(String),
     #[error("more than {0} CNAME hops")]
     TooManyHops(usize),
     #[error("`{name}` is not a DNS name: {why}")]
@@ -109,6 +114,7 @@ impl DnsError {
             {
                 DnsError::Unreachable(e.to_string())
             }
+            NetError::Proto(e @ ProtoError::Decode(_)) => DnsError::Malformed(e.to_string()),
             other => DnsError::Other(other.to_string()),
         }
     }

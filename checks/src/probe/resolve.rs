@@ -653,6 +653,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_answer_that_does_not_decode_is_malformed_not_a_timeout() {
+        let socket = UdpSocket::bind("[::1]:0").await.unwrap();
+        let address = socket.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1500];
+            while let Ok((_, from)) = socket.recv_from(&mut buf).await {
+                // The query's id, a response's flags and one answer promised, none sent.
+                let mut answer = buf[..2].to_vec();
+                answer.extend([0x81, 0x80, 0, 0, 0, 1, 0, 0, 0, 0]);
+                let _ = socket.send_to(&answer, from).await;
+            }
+        });
+        let (_, v6) = resolvers(address)
+            .addresses_v6(&name("www.lab.test."))
+            .await;
+        let Resolution::Failed(error @ DnsError::Malformed(_)) = v6 else {
+            panic!("{v6:?}");
+        };
+        assert!(
+            error
+                .to_string()
+                .starts_with("the answer is malformed (decoding error"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_silent_resolver_is_a_failure_not_an_answer() {
         let silent = UdpSocket::bind("[::1]:0").await.unwrap();
         let resolvers = resolvers(silent.local_addr().unwrap());
