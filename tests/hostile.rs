@@ -232,7 +232,8 @@ impl Run {
             peak_rss_kib,
         };
         eprintln!(
-            "{:?}: exit {:?}, {:.2} s (bound {:.1} s), peak RSS {} KiB",
+            "{} {:?}: exit {:?}, {:.2} s (bound {:.1} s), peak RSS {} KiB",
+            std::thread::current().name().unwrap_or("?"),
             command.get_args().skip(7).collect::<Vec<_>>(),
             run.status.code(),
             run.took.as_secs_f64(),
@@ -318,10 +319,9 @@ fn expect_check(checks: &[Value], id: &str, status: &str, cause: &str) {
 /// The DNS timeout of the DNS cases.
 const DNS_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Scans www.hostile.test (web and mail) through the hostile resolver `behaviour`; every
-/// check must be `error` (the scanner could not decide) or `skip`, never the host's fault,
-/// and the exit code 3, inconclusive. Returns the checks.
-fn dns_case(n: u32, behaviour: &str) -> Option<Vec<Value>> {
+/// Scans www.hostile.test (web and mail) through the resolver `behaviour`: the run and its
+/// `sixfive.check/v1` document.
+fn dns_run(n: u32, behaviour: &str) -> Option<(Run, Value)> {
     let mut lab = Lab::new(n)?;
     lab.dns(
         behaviour,
@@ -341,6 +341,14 @@ fn dns_case(n: u32, behaviour: &str) -> Option<Vec<Value>> {
     let bound = STARTUP + DNS_TIMEOUT * 2 * 3;
     let run = lab.sixfive(&inventory, &["check", "--format", "json"], bound);
     let document = run.document("check");
+    Some((run, document))
+}
+
+/// [`dns_run`] through a resolver that gives no usable answer: every check must be `error`
+/// (the scanner could not decide) or `skip`, never the host's fault, and the exit code 3,
+/// inconclusive. Returns the checks.
+fn dns_case(n: u32, behaviour: &str) -> Option<Vec<Value>> {
+    let (run, document) = dns_run(n, behaviour)?;
     assert_eq!(run.status.code(), Some(3), "{}", run.stderr);
     let checks = checks(&document, "www.hostile.test").clone();
     for check in &checks {
@@ -366,7 +374,22 @@ fn an_answer_past_the_udp_payload_is_not_read() {
         return;
     };
     // Cut at the size the query allowed, it no longer decodes.
-    expect_check(&checks, "dns.aaaa", "error", "decoding error");
+    expect_check(&checks, "dns.aaaa", "error", "the answer is malformed");
+}
+
+/// Found by this lab, not fixed yet: each of a host's AAAA records costs a PTR lookup and a
+/// result per check, however many the zone serves. 1,400 records (a 62 KB answer over TCP)
+/// made 1,400 PTR lookups, 64 at a time, each waiting for a slow answer, 12,610 results
+/// and 2.9 MB of JSON: 24.6 s instead of the three rounds of DNS deadlines (at most
+/// ceil(N / 64) x 2 DNS timeouts). A host needs a cap on the addresses it examines.
+#[test]
+#[ignore = "issue 15: a host's work grows with its AAAA records; no cap yet"]
+fn thousands_of_records_over_tcp_cost_no_more_than_a_few_rounds_of_dns() {
+    let Some((_, document)) = dns_run(8, "many") else {
+        return;
+    };
+    let checks = checks(&document, "www.hostile.test");
+    expect_check(checks, "dns.aaaa", "pass", "AAAA records");
 }
 
 #[test]
@@ -374,7 +397,7 @@ fn a_malformed_answer_is_an_error() {
     let Some(checks) = dns_case(3, "malformed") else {
         return;
     };
-    expect_check(&checks, "dns.aaaa", "error", "decoding error");
+    expect_check(&checks, "dns.aaaa", "error", "the answer is malformed");
 }
 
 #[test]

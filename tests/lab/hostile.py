@@ -14,6 +14,7 @@ dns --listen ADDR [--listen ADDR ...] --behaviour B [--spoof-from ADDR] --zone N
       truncate   every UDP answer empty with TC set; TCP connections accepted, never answered
       oversized  every UDP answer 1,400 AAAA records (~62 KB, far past the 1,232 bytes the
                  query's EDNS allows), without TC; TCP the same
+      many       every UDP answer empty with TC set; over TCP 1,400 AAAA records (fd00:67::/64)
       malformed  every answer the query's id, QR set, counts that promise records, then junk
       wrong-id   correct answers under another query id
       spoofed    correct answers, sent from --spoof-from rather than the address asked
@@ -158,8 +159,8 @@ def dns_message(qid, rd, query, rcode=0, answers=(), authorities=(), tc=False):
     return head + query + b"".join(answers) + b"".join(authorities)
 
 
-def dns_reply(behaviour, zone, msg):
-    """The bytes to send back for the query MSG, or None to stay silent."""
+def dns_reply(behaviour, zone, msg, tcp):
+    """The bytes to send back for the query MSG (over TCP if TCP), or None to stay silent."""
     q = parse_question(msg)
     if q is None:
         return None
@@ -169,9 +170,9 @@ def dns_reply(behaviour, zone, msg):
         # Counts that promise 3 answers and 1 authority, then bytes that are no records.
         head = struct.pack("!HHHHHH", qid, 0x8580, 1, 3, 1, 0)
         return head + question + bytes([0xC0, 0xFF, 0x3F]) + os.urandom(29)
-    if behaviour == "truncate":
+    if behaviour == "truncate" or (behaviour == "many" and not tcp):
         return dns_message(qid, rd, question, tc=True)
-    if behaviour == "oversized":
+    if behaviour in ("oversized", "many"):
         v6 = [socket.inet_pton(socket.AF_INET6, f"fd00:67::{i:x}") for i in range(1, 1401)]
         return dns_message(qid, rd, question, answers=[rr(qname, AAAA, a) for a in v6])
     rcode, answers, authorities = zone.answer(qname, qtype)
@@ -194,7 +195,7 @@ def dns(args):
     def udp(sock):
         while True:
             msg, peer = sock.recvfrom(65535)
-            reply = dns_reply(args.behaviour, zone, msg)
+            reply = dns_reply(args.behaviour, zone, msg, False)
             if reply is not None:
                 out = spoof.get(sock.family, sock) if args.behaviour == "spoofed" else sock
                 try:
@@ -218,7 +219,7 @@ def dns(args):
                 if args.behaviour == "truncate":
                     time.sleep(3600)  # accepted, never answered
                     return
-                reply = dns_reply(args.behaviour, zone, msg)
+                reply = dns_reply(args.behaviour, zone, msg, True)
                 if reply is None:
                     return
                 reply = reply[:65535]
