@@ -8,6 +8,9 @@
 //! clear reason per check or site, the CI contract's exit code, and no panic.
 
 mod common;
+#[path = "common/netns.rs"]
+mod netns;
+use netns::{Netns, ip};
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -44,6 +47,8 @@ struct Lab {
     netns: String,
     dir: tempfile::TempDir,
     servers: Vec<Child>,
+    /// Deleted after the servers are killed (fields drop after `drop`).
+    _deleted: Netns,
 }
 
 impl Drop for Lab {
@@ -52,19 +57,7 @@ impl Drop for Lab {
             let _ = server.kill();
             let _ = server.wait();
         }
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.netns])
-            .status();
     }
-}
-
-/// Runs `ip ARGS` and fails the test if it fails.
-fn ip(args: &str) {
-    let status = Command::new("ip")
-        .args(args.split_whitespace())
-        .status()
-        .expect("ip runs");
-    assert!(status.success(), "ip {args}");
 }
 
 impl Lab {
@@ -81,6 +74,7 @@ impl Lab {
         let netns = format!("sfhost-{}-{n}", std::process::id());
         ip(&format!("netns add {netns}"));
         let lab = Lab {
+            _deleted: Netns(vec![netns.clone()]),
             netns,
             dir: tempfile::tempdir().unwrap(),
             servers: Vec::new(),

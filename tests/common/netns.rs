@@ -1,4 +1,4 @@
-//! What the tests that build small networks of their own (tests/demo.rs,
+//! What the tests that build small networks of their own (tests/demo.rs, tests/hostile.rs,
 //! tests/privileges.rs) share: network namespaces deleted when the test ends, `ip`, and an
 //! unprivileged user to run sixfive as.
 
@@ -24,6 +24,8 @@ pub fn ip(args: &str) {
     assert!(status.success(), "ip {args}");
 }
 
+// Not every test that shares this module runs sixfive as nobody.
+#[allow(dead_code)]
 pub fn which(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
@@ -32,6 +34,7 @@ pub fn which(program: &str) -> bool {
 }
 
 /// A folder that `nobody` may write to.
+#[allow(dead_code)]
 pub fn sandbox() -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
@@ -41,6 +44,7 @@ pub fn sandbox() -> tempfile::TempDir {
 
 /// The words that run a command as `nobody`, holding no capability, when the tests run as
 /// root (with `setpriv`); none otherwise, as the user running the tests holds none.
+#[allow(dead_code)]
 pub fn as_nobody() -> Vec<&'static str> {
     if nix::unistd::getuid().is_root() && which("setpriv") {
         vec![
