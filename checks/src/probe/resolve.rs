@@ -15,6 +15,20 @@ use crate::memo::Memo;
 /// Hops followed before a chain of aliases is called a loop.
 pub const MAX_CNAME_HOPS: usize = 10;
 
+/// Addresses of one family kept per name. Each costs probes, a PTR lookup and results, and
+/// a hostile zone can serve well over a thousand (a 64 KB answer over TCP); a real host
+/// has a few.
+pub const MAX_ADDRESSES: usize = 16;
+
+/// How a check counts a name's addresses: "N A records", or that there may be more.
+pub fn counted(found: usize, kind: &str) -> String {
+    if found >= MAX_ADDRESSES {
+        format!("{found} {kind} records (sixfive examines at most {MAX_ADDRESSES})")
+    } else {
+        format!("{found} {kind} records")
+    }
+}
+
 /// The result of looking up one record type for a name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", content = "records", rename_all = "snake_case")]
@@ -154,8 +168,8 @@ impl Resolvers {
         last
     }
 
-    /// Records of one type for `name`, following CNAMEs; returns the chain of names walked
-    /// (the name itself first).
+    /// Records of one type for `name` (the lowest [`MAX_ADDRESSES`] of them), following
+    /// CNAMEs; returns the chain of names walked (the name itself first).
     pub async fn chase<T>(
         &self,
         name: &Name,
@@ -185,9 +199,12 @@ impl Resolvers {
                 );
             }
             if !records.is_empty() {
-                // Servers rotate their answers: in order, two runs' findings compare equal.
+                // Servers rotate their answers: in order, two runs' findings compare
+                // equal, and the same ones are kept.
                 let mut records = records;
                 records.sort();
+                records.dedup();
+                records.truncate(MAX_ADDRESSES);
                 return (chain, Resolution::Records(records));
             }
             if ended_on_alias {
@@ -574,6 +591,32 @@ mod tests {
         assert_eq!(v6, Resolution::Records(vec!["fd00:1::10".parse().unwrap()]));
         let (_, v4) = resolvers.addresses_v4(&name("www.lab.test.")).await;
         assert_eq!(v4, Resolution::NoData);
+    }
+
+    #[tokio::test]
+    async fn a_name_keeps_its_lowest_addresses_up_to_the_cap() {
+        fn pool(i: u16) -> Ipv6Addr {
+            Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, i)
+        }
+        fn many(qname: &Name, rtype: RecordType) -> (ResponseCode, Vec<Record>) {
+            if rtype != RecordType::AAAA {
+                return (ResponseCode::NoError, vec![]);
+            }
+            // Thirty addresses, the highest first, one repeated.
+            let records = (0..30u16).rev().chain([7]);
+            let records =
+                records.map(|i| Record::from_rdata(qname.clone(), 60, RData::AAAA(AAAA(pool(i)))));
+            (ResponseCode::NoError, records.collect())
+        }
+        let resolvers = resolvers(name_server(many).await);
+        let (_, v6) = resolvers.addresses_v6(&name("pool.lab.test.")).await;
+        let lowest: Vec<Ipv6Addr> = (0..MAX_ADDRESSES as u16).map(pool).collect();
+        assert_eq!(v6, Resolution::Records(lowest));
+        assert_eq!(
+            counted(MAX_ADDRESSES, "AAAA"),
+            "16 AAAA records (sixfive examines at most 16)"
+        );
+        assert_eq!(counted(3, "A"), "3 A records");
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@ use futures::future::{BoxFuture, FutureExt};
 use serde_json::json;
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::probe::resolve::Resolution;
+use crate::probe::resolve::{Resolution, counted};
 use crate::readiness::dns::unresolved;
 use crate::readiness::{Check, Gate, HostScan};
 
@@ -23,7 +23,7 @@ impl Check for ARecords {
             let evidence = json!({"chain": scan.facts.chain, "a": scan.facts.v4});
             let record = match &scan.facts.v4 {
                 Resolution::Records(a) => {
-                    scan.record(self.id(), Status::Pass, format!("{} A records", a.len()))
+                    scan.record(self.id(), Status::Pass, counted(a.len(), "A"))
                 }
                 Resolution::NoData => {
                     scan.record(self.id(), Status::Skip, "no A record: an IPv6-only host")

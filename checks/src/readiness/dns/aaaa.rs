@@ -6,7 +6,7 @@ use serde_json::json;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::probe::resolve::{Mail, Resolution};
+use crate::probe::resolve::{Mail, Resolution, counted};
 use crate::readiness::dns::unresolved;
 use crate::readiness::{Check, Gate, HostScan};
 
@@ -69,7 +69,7 @@ impl Check for AaaaRecords {
                 Resolution::Records(aaaa) => scan.record(
                     self.id(),
                     Status::Pass,
-                    format!("{} AAAA records{via}", aaaa.len()),
+                    format!("{}{via}", counted(aaaa.len(), "AAAA")),
                 ),
                 Resolution::NoData => scan
                     .record(
