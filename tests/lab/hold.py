@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """A web listener for the sixfive network lab that holds every request for a while and
-logs how many connections it has open at once: the per-address limit (scan.per_host),
-measured at the peer by tests/scope.rs.
+logs how many it holds at once: the per-address limit (scan.per_host), measured at the
+peer by tests/scope.rs.
 
 Usage: hold.py [--port 80] [--hold 0.3] --log FILE [--pidfile FILE] ADDR [ADDR ...]
 
-Every connection appends `open ADDR N` to FILE when it is accepted, N being the
-connections to ADDR open at that moment (this one included), and `close ADDR N` when it
-ends. A request is answered HOLD seconds after it arrived, with a small 200 page; a client
-that closes first (a bare TCP connect) ends its connection at once, so N counts only
-clients still waiting.
+A request is answered HOLD seconds after it arrived, with a small 200 page. When it has
+arrived, `held ADDR N` is appended to FILE, N being the requests to ADDR held at that
+moment (this one included), and once answered `answered ADDR N`. Requests, not
+connections, are counted: a client waits for its answer, so a held request is a probe in
+flight for certain, while a bare connect the client has already closed may still look
+open to the listener for a moment.
 """
 
 import argparse
@@ -21,32 +22,33 @@ PAGE = b"<html><body><h1>hold</h1></body></html>\n"
 
 
 async def session(address, reader, writer, state):
-    state.open[address] = state.open.get(address, 0) + 1
-    state.write(f"open {address} {state.open[address]}")
     try:
         request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-        await asyncio.sleep(state.hold)
+    except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+        writer.close()
+        return
+    state.held[address] = state.held.get(address, 0) + 1
+    state.write(f"held {address} {state.held[address]}")
+    await asyncio.sleep(state.hold)
+    # Counted as answered before the answer leaves: the client holds its slot until then.
+    state.held[address] -= 1
+    state.write(f"answered {address} {state.held[address]}")
+    try:
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
             + f"Content-Length: {len(PAGE)}\r\n\r\n".encode()
             + (b"" if request.startswith(b"HEAD ") else PAGE)
         )
         await writer.drain()
-    except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
-        pass
-    finally:
-        state.open[address] -= 1
-        state.write(f"close {address} {state.open[address]}")
         writer.close()
-        try:
-            await writer.wait_closed()
-        except ConnectionError:
-            pass
+        await writer.wait_closed()
+    except ConnectionError:
+        pass
 
 
 class State:
     def __init__(self, log, hold):
-        self.open = {}
+        self.held = {}
         self.hold = hold
         # Line-buffered: a test reads each line as soon as it is written.
         self.log = open(log, "a", buffering=1)
