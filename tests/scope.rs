@@ -178,7 +178,8 @@ struct Sample {
     packets: u64,
 }
 
-/// Runs `command` to its end while reading an nft counter every 50 ms.
+/// Runs `command` to its end while reading an nft counter every 50 ms; fails unless it
+/// ends with one of `sixfive check`'s verdicts (0 to 3).
 fn sampled(mut command: Command, netns: &str, table: &str, name: &str) -> Vec<Sample> {
     let read = || {
         let from = Instant::now();
@@ -191,11 +192,18 @@ fn sampled(mut command: Command, netns: &str, table: &str, name: &str) -> Vec<Sa
     };
     let mut samples = vec![read()];
     let mut child = command.stdout(Stdio::null()).spawn().unwrap();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         std::thread::sleep(Duration::from_millis(50));
         samples.push(read());
-    }
+    };
     samples.push(read());
+    assert!(
+        matches!(status.code(), Some(0..=3)),
+        "sixfive check: {status}"
+    );
     samples
 }
 
