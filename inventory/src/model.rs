@@ -61,7 +61,8 @@ pub struct Scan {
     /// Probes in flight per target address.
     #[schemars(range(min = 1, max = u32::MAX))]
     pub per_host: u32,
-    /// Packets or connections per second in total, written `500/s`.
+    /// Probes per second in total to the hosts and their name servers (not to `resolvers`),
+    /// written `500/s`.
     pub rate: Rate,
     /// Prefixes sixfive may probe; empty means any address the inventory names.
     #[serde(deserialize_with = "prefixes")]
