@@ -15,15 +15,20 @@ use crate::memo::Memo;
 /// Hops followed before a chain of aliases is called a loop.
 pub const MAX_CNAME_HOPS: usize = 10;
 
-/// Addresses of one family kept per name. Each costs probes, a PTR lookup and results, and
-/// a hostile zone can serve well over a thousand (a 64 KB answer over TCP); a real host
-/// has a few.
+/// Usable addresses of one family probed per name, and results listed per address per
+/// verdict. Each probed address costs connections, a PTR lookup and results, and a hostile
+/// zone can serve well over a thousand (a 64 KB answer over TCP); a real host has a few.
+/// Every record is still classified (dns.aaaa_global) and counted.
 pub const MAX_ADDRESSES: usize = 16;
 
-/// How a check counts a name's addresses: "N A records", or that there may be more.
+/// Mail exchangers and name servers whose addresses are looked up per name (the first by
+/// preference, or by name): each costs two lookups.
+pub const MAX_NAMES: usize = 16;
+
+/// How a check counts a name's addresses: "N A records", and that only some are probed.
 pub fn counted(found: usize, kind: &str) -> String {
-    if found >= MAX_ADDRESSES {
-        format!("{found} {kind} records (sixfive examines at most {MAX_ADDRESSES})")
+    if found > MAX_ADDRESSES {
+        format!("{found} {kind} records (sixfive probes {MAX_ADDRESSES} of them)")
     } else {
         format!("{found} {kind} records")
     }
@@ -168,8 +173,8 @@ impl Resolvers {
         last
     }
 
-    /// Records of one type for `name` (the lowest [`MAX_ADDRESSES`] of them), following
-    /// CNAMEs; returns the chain of names walked (the name itself first).
+    /// Records of one type for `name`, following CNAMEs; returns the chain of names walked
+    /// (the name itself first).
     pub async fn chase<T>(
         &self,
         name: &Name,
@@ -200,11 +205,10 @@ impl Resolvers {
             }
             if !records.is_empty() {
                 // Servers rotate their answers: in order, two runs' findings compare
-                // equal, and the same ones are kept.
+                // equal, and the same ones are probed.
                 let mut records = records;
                 records.sort();
                 records.dedup();
-                records.truncate(MAX_ADDRESSES);
                 return (chain, Resolution::Records(records));
             }
             if ended_on_alias {
@@ -397,9 +401,15 @@ async fn mail(resolvers: &Resolvers, name: &Name) -> Mail {
     if exchangers.iter().all(|(_, exchange)| exchange.is_root()) {
         return Mail::NullMx;
     }
-    let lookups = exchangers
+    let mut exchangers: Vec<(u16, Name)> = exchangers
         .into_iter()
         .filter(|(_, exchange)| !exchange.is_root())
+        .collect();
+    exchangers.sort();
+    exchangers.dedup();
+    exchangers.truncate(MAX_NAMES);
+    let lookups = exchangers
+        .into_iter()
         .map(|(preference, exchange)| async move {
             let ((_, v6), (_, v4)) = tokio::join!(
                 resolvers.addresses_v6(&exchange),
@@ -487,6 +497,7 @@ async fn name_servers(resolvers: &Resolvers, apex: Name) -> Result<Zone, DnsErro
         .collect();
     ns_names.sort();
     ns_names.dedup();
+    ns_names.truncate(MAX_NAMES);
     let lookups = ns_names.into_iter().map(|ns| async move {
         let ((_, v6), (_, v4)) =
             tokio::join!(resolvers.addresses_v6(&ns), resolvers.addresses_v4(&ns));
@@ -594,7 +605,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_name_keeps_its_lowest_addresses_up_to_the_cap() {
+    async fn a_names_addresses_are_kept_once_each_in_order() {
         fn pool(i: u16) -> Ipv6Addr {
             Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, i)
         }
@@ -610,13 +621,13 @@ mod tests {
         }
         let resolvers = resolvers(name_server(many).await);
         let (_, v6) = resolvers.addresses_v6(&name("pool.lab.test.")).await;
-        let lowest: Vec<Ipv6Addr> = (0..MAX_ADDRESSES as u16).map(pool).collect();
-        assert_eq!(v6, Resolution::Records(lowest));
+        let every: Vec<Ipv6Addr> = (0..30).map(pool).collect();
+        assert_eq!(v6, Resolution::Records(every));
         assert_eq!(
-            counted(MAX_ADDRESSES, "AAAA"),
-            "16 AAAA records (sixfive examines at most 16)"
+            counted(30, "AAAA"),
+            "30 AAAA records (sixfive probes 16 of them)"
         );
-        assert_eq!(counted(3, "A"), "3 A records");
+        assert_eq!(counted(MAX_ADDRESSES, "A"), "16 A records");
     }
 
     #[tokio::test]

@@ -31,7 +31,7 @@ use crate::memo::Memo;
 use crate::network::{Connect, Network, Probe, Refused};
 use crate::probe::count::{ProbeKind, count};
 use crate::probe::http::{Fetch, Target};
-use crate::probe::resolve::{Facts, Resolution};
+use crate::probe::resolve::{Facts, MAX_ADDRESSES, Resolution};
 use crate::readiness::http::Chain;
 
 /// The level a check gates, and how much it weighs in the score.
@@ -184,14 +184,24 @@ impl<'a> HostScan<'a> {
         }
     }
 
-    /// The usable addresses among `resolution`'s AAAA records.
+    /// The usable addresses among `resolution`'s AAAA records, as many as are probed.
     pub fn usable_v6(&self, resolution: &Resolution<Ipv6Addr>) -> Vec<Ipv6Addr> {
         resolution
             .records()
             .iter()
             .copied()
             .filter(|a| self.usable(IpAddr::V6(*a)))
+            .take(MAX_ADDRESSES)
             .collect()
+    }
+
+    /// The AAAA records a check reports on one by one: the usable ones it probes, then as
+    /// many unusable ones, which it reports as not probed (dns.aaaa_global judges them all).
+    pub fn examined_v6(&self, resolution: &Resolution<Ipv6Addr>) -> Vec<IpAddr> {
+        let all = resolution.records().iter().map(|a| IpAddr::V6(*a));
+        let (usable, unusable): (Vec<IpAddr>, Vec<IpAddr>) = all.partition(|a| self.usable(*a));
+        let kept = |list: Vec<IpAddr>| list.into_iter().take(MAX_ADDRESSES);
+        kept(usable).chain(kept(unusable)).collect()
     }
 
     /// A TCP connect to `target`, sent at most once per host scan whichever checks ask.
@@ -239,7 +249,7 @@ impl<'a> HostScan<'a> {
         }
     }
 
-    /// The host's usable addresses of one family.
+    /// The host's usable addresses of one family, as many as are probed.
     pub fn addresses(&self, v6: bool) -> Vec<IpAddr> {
         let all: Vec<IpAddr> = if v6 {
             self.facts
@@ -256,7 +266,10 @@ impl<'a> HostScan<'a> {
                 .map(|a| IpAddr::V4(*a))
                 .collect()
         };
-        all.into_iter().filter(|a| self.usable(*a)).collect()
+        all.into_iter()
+            .filter(|a| self.usable(*a))
+            .take(MAX_ADDRESSES)
+            .collect()
     }
 
     /// The host's web schemes: `true` for https, `false` for http.

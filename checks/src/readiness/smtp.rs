@@ -11,7 +11,7 @@ use sixfive_inventory::results::{CheckRecord, Status, millis};
 
 use crate::network::Connect;
 use crate::probe::count::{ProbeKind, count};
-use crate::probe::resolve::Mail;
+use crate::probe::resolve::{MAX_ADDRESSES, Mail};
 use crate::probe::smtp::{SMTP_PORT, Session};
 use crate::readiness::{Check, Gate, HostScan};
 
@@ -45,24 +45,20 @@ impl Check for SmtpV6 {
                     .map(|mx| {
                         (
                             mx.name.clone(),
-                            mx.v6.records().iter().map(|a| IpAddr::V6(*a)).collect(),
+                            scan.examined_v6(&mx.v6),
                             mx.v4
                                 .records()
                                 .iter()
                                 .map(|a| IpAddr::V4(*a))
                                 .filter(|a| scan.usable(*a))
+                                .take(MAX_ADDRESSES)
                                 .collect(),
                         )
                     })
                     .collect(),
                 None | Some(Mail::Implicit) => vec![(
                     scan.fqdn().to_owned(),
-                    scan.facts
-                        .v6
-                        .records()
-                        .iter()
-                        .map(|a| IpAddr::V6(*a))
-                        .collect(),
+                    scan.examined_v6(&scan.facts.v6),
                     scan.addresses(false),
                 )],
             };

@@ -37,7 +37,7 @@ impl Check for TcpV6 {
     }
     fn run<'a>(&'a self, scan: &'a HostScan<'a>) -> BoxFuture<'a, Vec<CheckRecord>> {
         async move {
-            let v6: Vec<IpAddr> = scan.facts.v6.records().iter().map(|a| IpAddr::V6(*a)).collect();
+            let v6 = scan.examined_v6(&scan.facts.v6);
             if v6.is_empty() {
                 return scan.skip(self.id(), "no AAAA record");
             }

@@ -9,7 +9,7 @@ use serde_json::json;
 use sixfive_inventory::model::Level;
 use sixfive_inventory::results::{CheckRecord, Status};
 
-use crate::probe::resolve::display_name;
+use crate::probe::resolve::{MAX_ADDRESSES, display_name};
 use crate::readiness::dns::timed;
 use crate::readiness::{Check, Gate, HostScan};
 
@@ -31,6 +31,7 @@ impl Check for Ptr {
                 .iter()
                 .copied()
                 .filter(|a| scan.usable(IpAddr::V6(*a)))
+                .take(MAX_ADDRESSES)
                 .collect();
             if addresses.is_empty() {
                 return scan.skip(self.id(), "no usable AAAA record");
