@@ -109,10 +109,18 @@ impl Lab {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("python3 runs");
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        // Its first line, or nothing after a while: a server that hangs before it is ready
+        // fails the test instead of holding the suite.
+        let stdout = server.stdout.take().unwrap();
+        let (sent, first_line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = sent.send(line);
+        });
+        let line = first_line
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_default();
         self.servers.push(server);
         assert_eq!(
             line.trim(),
@@ -230,7 +238,8 @@ impl Run {
         eprintln!(
             "{} {:?}: exit {:?}, {:.2} s (bound {:.1} s), peak RSS {} KiB",
             std::thread::current().name().unwrap_or("?"),
-            command.get_args().skip(7).collect::<Vec<_>>(),
+            // From the subcommand on: `netns exec NS BINARY --db DB --inventory FILE`.
+            command.get_args().skip(8).collect::<Vec<_>>(),
             run.status.code(),
             run.took.as_secs_f64(),
             bound.as_secs_f64(),
