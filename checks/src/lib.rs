@@ -6,6 +6,8 @@
 //! (a file per check) and their grading, [`sites`] the 5G site poller, its device
 //! profiles and grading, and [`run`] the driver every front end runs them through.
 
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod memo;
 pub mod network;
 pub mod probe;

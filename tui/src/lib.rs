@@ -29,6 +29,14 @@ pub use recheck::{Recheck, Rechecking, Target};
 pub use render::{Colors, Theme, draw};
 pub use snapshot::{Ask, Detail, Loaded, Reply, Worker, start};
 
+/// The parsers of what users type that the fuzz targets (`fuzz/`) call: filter queries
+/// and key names. Hidden from the docs; nothing else should use them.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::keys::Key;
+    pub use crate::query::Query;
+}
+
 /// What the UI needs besides the store.
 #[derive(Clone)]
 pub struct Options {

@@ -13,7 +13,7 @@ use crate::probe::count::Outcome;
 /// Where mail is delivered.
 pub(crate) const SMTP_PORT: u16 = 25;
 /// A greeting longer than this is not a mail server worth waiting for.
-const MAX_REPLY_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_REPLY_BYTES: usize = 8 * 1024;
 
 /// What an SMTP server said, or where the session stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub async fn session(target: SocketAddr, timeout: Duration, helo: &str) -> Sessi
 }
 
 /// Reads one reply, all its `NNN-` continuation lines up to the final `NNN ` line.
-async fn reply(
+pub(crate) async fn reply(
     reader: &mut (impl tokio::io::AsyncBufRead + Unpin),
 ) -> Result<String, std::io::Error> {
     let mut text = String::new();

@@ -381,7 +381,7 @@ enum SnmpOutcome {
 
 /// What one SNMP poll read.
 #[derive(Debug)]
-struct Readings {
+pub(crate) struct Readings {
     /// When the system group (sysUpTime) was read.
     read_at: chrono::DateTime<Utc>,
     system: SystemInfo,
@@ -396,7 +396,7 @@ struct Readings {
 /// Reads a router: the system group first (it tells whether the agent talks to us), then
 /// interfaces, addresses and radio side by side. A table that fails is a fault; the rest
 /// of the poll stands.
-async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError> {
+pub(crate) async fn read(agent: &dyn Snmp, profile: &Profile) -> Result<Readings, SnmpError> {
     let system = agent
         .get(&[SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME].map(Oid::from))
         .await?;

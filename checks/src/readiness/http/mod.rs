@@ -368,7 +368,7 @@ pub fn location_key(url: &str) -> String {
 }
 
 /// Where a Location header leads from `from`: absolute or relative.
-fn next_target(from: &Target, location: &str) -> Option<Target> {
+pub(crate) fn next_target(from: &Target, location: &str) -> Option<Target> {
     let base = url::Url::parse(&url_of(from)).ok()?;
     let next = base.join(location).ok()?;
     let tls = match next.scheme() {

@@ -1,0 +1,43 @@
+//! Entry points for the fuzz targets (`fuzz/`): the crate's own readers of bytes from the
+//! network that are not public API, each run on bytes already received. Hidden from the
+//! docs and free to change; nothing else should call them.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use tokio::io::AsyncReadExt;
+
+use crate::probe::http::Target;
+use crate::probe::snmp::{Snmp, SnmpError};
+use crate::sites::profiles::Profile;
+
+pub use async_snmp::Oid;
+
+/// Reads one SMTP reply off `bytes` as a session reads a greeting or its answer to EHLO,
+/// through the same cap.
+pub fn smtp_reply(bytes: &[u8]) -> Result<String, std::io::Error> {
+    let mut reader = bytes.take(crate::probe::smtp::MAX_REPLY_BYTES as u64);
+    at_once(crate::probe::smtp::reply(&mut reader))
+}
+
+/// Where a redirect's Location header leads from `from`, as the redirect chain follows it.
+pub fn redirect_target(from: &Target, location: &str) -> Option<Target> {
+    crate::readiness::http::next_target(from, location)
+}
+
+/// Reads a router through `agent` as the site poller does with `profile`: the system
+/// group, the uplink's interface and address rows, the radio columns. The readings come
+/// back as their debug text. `agent` must answer without waiting.
+pub fn site_readings(agent: &dyn Snmp, profile: &Profile) -> Result<String, SnmpError> {
+    at_once(crate::sites::poller::read(agent, profile)).map(|readings| format!("{readings:?}"))
+}
+
+/// Runs a future that never waits (its input is all in memory) to its end without a
+/// runtime, so a fuzz target costs no thread or timer per input.
+fn at_once<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a future over bytes in memory waited"),
+    }
+}

@@ -1,0 +1,140 @@
+//! The fuzz targets on stable, as CI runs them: each replays its seed corpus
+//! (`fuzz/corpus/<target>/`), then runs on proptest's mutations of those seeds and on
+//! random bytes: 256 cases a target by default, `PROPTEST_CASES=N` for more. A target that
+//! panics fails its test with the input proptest shrank it to. libFuzzer's longer runs are
+//! in `fuzz/README.md`.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+fn corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus")
+        .join(target)
+}
+
+/// Every seed of `target`'s corpus, by file name.
+fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let dir = corpus_dir(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("a corpus entry").path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|file| std::fs::read(file).expect("a readable seed"))
+        .collect()
+}
+
+/// One change to a seed: overwrite, insert or remove a byte, or repeat a slice, at a place
+/// taken modulo the seed's length.
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(usize, u8),
+    Insert(usize, u8),
+    Remove(usize),
+    Repeat(usize, usize),
+}
+
+fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for edit in edits {
+        let len = bytes.len().max(1);
+        match *edit {
+            Edit::Set(at, byte) if !bytes.is_empty() => bytes[at % len] = byte,
+            Edit::Insert(at, byte) => bytes.insert(at % (bytes.len() + 1), byte),
+            Edit::Remove(at) if !bytes.is_empty() => {
+                bytes.remove(at % len);
+            }
+            Edit::Repeat(at, count) if !bytes.is_empty() => {
+                let start = at % len;
+                let end = (start + count % 64 + 1).min(bytes.len());
+                let slice = bytes[start..end].to_vec();
+                bytes.splice(end..end, slice);
+            }
+            _ => {}
+        }
+    }
+    bytes
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Edit::Set(at, b)),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Edit::Insert(at, b)),
+        any::<usize>().prop_map(Edit::Remove),
+        (any::<usize>(), any::<usize>()).prop_map(|(at, n)| Edit::Repeat(at, n)),
+    ]
+}
+
+/// Runs `target` on each of its seeds, then on mutated seeds and random bytes.
+fn fuzz(name: &str, target: fn(&[u8])) {
+    let seeds = seeds(name);
+    assert!(!seeds.is_empty(), "{name} has no seeds");
+    for seed in &seeds {
+        target(seed);
+    }
+    let mutated = (0..seeds.len(), prop::collection::vec(edit(), 1..8))
+        .prop_map(move |(seed, edits)| apply(seeds[seed].clone(), &edits));
+    let inputs = prop_oneof![4 => mutated, 1 => prop::collection::vec(any::<u8>(), 0..512)];
+    let config = Config {
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new(config)
+        .run(&inputs, |input| {
+            target(&input);
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+}
+
+macro_rules! targets {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                fuzz(stringify!($name), sixfive_fuzz::$name);
+            }
+        )*
+
+        /// Every target, as cargo-fuzz and the corpus name them.
+        const TARGETS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+targets!(
+    inventory,
+    profile,
+    query,
+    key,
+    tui_config,
+    store_url,
+    smtp_reply,
+    http_body,
+    redirect,
+    snmp_readings,
+);
+
+/// What libFuzzer runs and what these tests run are the same targets, with the same seeds.
+#[test]
+fn every_target_has_a_libfuzzer_binary_and_a_corpus() {
+    let names = |dir: &str, suffix: &str| -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+                .expect("a folder of targets")
+                .filter_map(|entry| {
+                    let name = entry.ok()?.file_name().into_string().ok()?;
+                    Some(name.strip_suffix(suffix)?.to_owned())
+                })
+                .collect();
+        names.sort();
+        names
+    };
+    let mut expected: Vec<String> = TARGETS.iter().map(|t| (*t).to_owned()).collect();
+    expected.sort();
+    assert_eq!(names("../fuzz_targets", ".rs"), expected);
+    assert_eq!(names("../corpus", ""), expected);
+}
