@@ -156,10 +156,14 @@ fn term(text: &str) -> Result<Term, QueryError> {
         }
     };
     let words = [Op::Eq, Op::Ne, Op::Has];
+    // `nan` parses as a float but compares false with everything: a term that hides every
+    // row without saying why. Infinities compare, and are as good as a large number.
     let number = |name: &str| {
         value
             .parse::<f64>()
-            .map_err(|_| QueryError(format!("`{text}`: {name} is a number, not `{value}`")))
+            .ok()
+            .filter(|n| !n.is_nan())
+            .ok_or_else(|| QueryError(format!("`{text}`: {name} is a number, not `{value}`")))
     };
     let yes_no = || match value.to_ascii_lowercase().as_str() {
         "yes" | "true" | "y" | "1" => Ok(true),
@@ -474,6 +478,8 @@ mod tests {
         assert!(error("levl<L3").contains("`levl` is not a key: hosts take fqdn"));
         assert!(error("level<L9").contains("`L9` is not a level"));
         assert!(error("rsrp<strong").contains("rsrp is a number"));
+        assert!(error("rsrp<nan").contains("rsrp is a number, not `nan`"));
+        assert!(error("score>=NaN").contains("score is a number"));
         assert!(error("agency").contains("no operator"));
         assert!(error("agency=").contains("both sides"));
         assert!(error("agency<dict").contains("agency takes = != ~"));
