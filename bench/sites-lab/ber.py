@@ -1,5 +1,6 @@
 """The few BER encoders the bench's SNMP scripts share (capacity.py, fastsim.py,
-check-replies.py): enough for SNMPv2c messages, nothing more."""
+check-replies.py) and the hostile SNMP agents of tests/lab/hostile.py: enough for SNMPv2c
+messages, nothing more."""
 
 
 def length(n):

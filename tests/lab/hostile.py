@@ -49,6 +49,10 @@ import sys
 import threading
 import time
 
+# The BER encoders the bench's SNMP scripts share (bench/sites-lab/ber.py), not a copy.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../bench/sites-lab"))
+from ber import integer as ber_int, oid as ber_oid, tlv  # noqa: E402
+
 ZONE = "hostile.test"
 
 
@@ -231,34 +235,6 @@ def dns(args):
 
 
 # --- SNMP (BER by hand) ------------------------------------------------------------------
-
-
-def ber_length(n):
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
-
-
-def tlv(tag, body):
-    return bytes([tag]) + ber_length(len(body)) + body
-
-
-def ber_int(n, tag=0x02):
-    body = n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True)
-    return tlv(tag, body)
-
-
-def ber_oid(arcs):
-    body = bytes([arcs[0] * 40 + arcs[1]])
-    for arc in arcs[2:]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body += bytes(reversed(chunk))
-    return tlv(0x06, body)
 
 
 def ber_read(data, i):
