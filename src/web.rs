@@ -68,8 +68,29 @@ pub fn load(path: &Path) -> Result<WebConfig, Failure> {
                 "basic_auth_users.{user}: not a bcrypt hash (htpasswd -nBC 10 \"\" | tr -d ':\\n')"
             )));
         }
+        // Each request checks a password at the hash's cost, which doubles per step: at
+        // 31, one check (and the agent's start, which hashes at the users' cost) takes days.
+        match hash.cost() {
+            Some(cost) if (4..=MAX_COST).contains(&cost) => {}
+            _ => {
+                return Err(bad(format!(
+                    "basic_auth_users.{user}: a bcrypt cost from 4 to {MAX_COST}, as one \
+                     check per request must take well under a second (htpasswd -nBC 10)"
+                )));
+            }
+        }
     }
     Ok(config)
+}
+
+/// The highest bcrypt cost taken: about a second a check on one core.
+const MAX_COST: u32 = 14;
+
+impl Hash {
+    /// The cost written in the hash (`$2b$10$…`).
+    fn cost(&self) -> Option<u32> {
+        self.0.get(4..6)?.parse().ok()
+    }
 }
 
 /// Who may ask: every request when no user is configured.
@@ -86,7 +107,7 @@ pub struct Users {
 impl Users {
     pub fn new(users: BTreeMap<String, Hash>) -> Self {
         let cost = (users.values())
-            .filter_map(|hash| hash.0.get(4..6)?.parse().ok())
+            .filter_map(Hash::cost)
             .max()
             .unwrap_or(bcrypt::DEFAULT_COST);
         let nobody = if users.is_empty() {
@@ -196,5 +217,14 @@ mod tests {
             "{error}"
         );
         assert!(!error.contains("plain"), "{error}");
+        let slow = format!("$2b$31${}", "a".repeat(53));
+        std::fs::write(
+            &path,
+            format!("basic_auth_users:\n  prometheus: '{slow}'\n"),
+        )
+        .unwrap();
+        let error = load(&path).unwrap_err().to_string();
+        assert!(error.contains("a bcrypt cost from 4 to 14"), "{error}");
+        assert!(!error.contains(&slow), "{error}");
     }
 }

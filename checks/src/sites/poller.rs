@@ -221,11 +221,7 @@ impl SitePoller {
         };
         uplink.in_bps = rate(before.and_then(|b| b.in_octets), uplink.in_octets);
         uplink.out_bps = rate(before.and_then(|b| b.out_octets), uplink.out_octets);
-        let errors = |u: &UplinkReport| match (u.in_errors, u.out_errors) {
-            (None, None) => None,
-            (i, o) => Some(i.unwrap_or(0) + o.unwrap_or(0)),
-        };
-        seen.new_errors = match (before.and_then(errors), errors(&uplink)) {
+        seen.new_errors = match (before.and_then(uplink_errors), uplink_errors(&uplink)) {
             (Some(old), Some(new)) if !report.rebooted => new.checked_sub(old),
             _ => None,
         };
@@ -760,6 +756,15 @@ fn priv_protocol(protocol: model::PrivProtocol) -> async_snmp::PrivProtocol {
     }
 }
 
+/// An uplink's errors in and out, as one count; None when the agent gives neither.
+fn uplink_errors(uplink: &UplinkReport) -> Option<u64> {
+    match (uplink.in_errors, uplink.out_errors) {
+        (None, None) => None,
+        // An agent's Counter64 can be anything, u64::MAX too.
+        (i, o) => Some(i.unwrap_or(0).saturating_add(o.unwrap_or(0))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -862,6 +867,22 @@ mod tests {
 
     fn profile(name: &str) -> Profile {
         shipped().into_iter().find(|p| p.name == name).unwrap()
+    }
+
+    #[test]
+    fn an_uplinks_errors_add_up_without_overflow() {
+        let uplink = |in_errors, out_errors| UplinkReport {
+            in_errors,
+            out_errors,
+            ..UplinkReport::default()
+        };
+        assert_eq!(uplink_errors(&uplink(None, None)), None);
+        assert_eq!(uplink_errors(&uplink(Some(3), None)), Some(3));
+        assert_eq!(uplink_errors(&uplink(Some(3), Some(4))), Some(7));
+        assert_eq!(
+            uplink_errors(&uplink(Some(u64::MAX), Some(1))),
+            Some(u64::MAX)
+        );
     }
 
     #[test]
