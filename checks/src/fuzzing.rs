@@ -9,10 +9,31 @@ use std::task::{Context, Poll, Waker};
 use tokio::io::AsyncReadExt;
 
 use crate::probe::http::Target;
-use crate::probe::snmp::{Snmp, SnmpError};
+use crate::probe::snmp::{Bindings, Kept, Snmp, SnmpError, fold_answer};
 use crate::sites::profiles::Profile;
 
-pub use async_snmp::Oid;
+pub use async_snmp::{Oid, Value, VarBind};
+
+/// An OCTET STRING of `bytes`, as an agent's answer carries one.
+pub fn octets(bytes: &[u8]) -> Value {
+    Value::OctetString(bytes::Bytes::copy_from_slice(bytes))
+}
+
+/// Walks `roots` through `answers` as the site poller's walk folds its GETBULK answers,
+/// every open column asked each time: the rows of each column, or why the walk stopped.
+pub fn snmp_walk(roots: &[Oid], answers: Vec<Vec<VarBind>>) -> Result<Vec<Bindings>, SnmpError> {
+    let mut rows: Vec<Bindings> = vec![Vec::new(); roots.len()];
+    let mut open: Vec<usize> = (0..roots.len()).collect();
+    let mut kept = Kept::default();
+    for answer in answers {
+        if open.is_empty() {
+            break;
+        }
+        let ended = fold_answer(roots, &mut rows, &open, answer, &mut kept)?;
+        open.retain(|column| !ended.contains(column));
+    }
+    Ok(rows)
+}
 
 /// Reads one SMTP reply off `bytes` as a session reads a greeting or its answer to EHLO,
 /// through the same cap.

@@ -144,7 +144,7 @@ pub enum BrokenWalk {
 
 /// What a walk has kept so far, against its limits.
 #[derive(Default)]
-struct Kept {
+pub(crate) struct Kept {
     rows: usize,
     bytes: usize,
 }
@@ -409,44 +409,55 @@ impl Snmp for Agent {
                     }
                     Err(e) => return Err(self.explain(e).await),
                 };
-                // The answer runs row by row: the k-th binding continues column k mod n;
-                // an empty answer ends every column asked.
-                let mut finished = vec![varbinds.is_empty(); asked.len()];
-                for (k, vb) in varbinds.into_iter().enumerate() {
-                    let slot = k % asked.len();
-                    let column = asked[slot];
-                    if finished[slot] {
-                        continue;
-                    }
-                    if matches!(vb.value, Value::EndOfMibView)
-                        || !vb.oid.starts_with(&roots[column])
-                    {
-                        finished[slot] = true;
-                        continue;
-                    }
-                    let previous = cursor(roots, &rows, column);
-                    if vb.oid <= *previous {
-                        return Err(BrokenWalk::NotIncreasing {
-                            oid: vb.oid,
-                            previous: previous.clone(),
-                        }
-                        .into());
-                    }
-                    let value = convert(vb.value);
-                    kept.take(&roots[column], &vb.oid, &value)?;
-                    rows[column].push((vb.oid, value));
-                }
-                let ended: Vec<usize> = asked
-                    .iter()
-                    .zip(finished)
-                    .filter_map(|(column, done)| done.then_some(*column))
-                    .collect();
+                let ended = fold_answer(roots, &mut rows, &asked, varbinds, &mut kept)?;
                 open.retain(|column| !ended.contains(column));
             }
             Ok(rows)
         }
         .boxed()
     }
+}
+
+/// Folds one GETBULK answer into a walk of `roots`, whose rows so far are `rows`, for the
+/// columns `asked` (indexes into `roots`): the answer runs row by row, the k-th binding
+/// continuing column `asked[k mod n]`; an end of the MIB view or an OID past a column's
+/// root ends that column, and an empty answer every column asked. Returns the columns it
+/// ended. The agent's bytes are decoded by then; this is where sixfive reads them.
+pub(crate) fn fold_answer(
+    roots: &[Oid],
+    rows: &mut [Bindings],
+    asked: &[usize],
+    varbinds: Vec<async_snmp::VarBind>,
+    kept: &mut Kept,
+) -> Result<Vec<usize>, SnmpError> {
+    let mut finished = vec![varbinds.is_empty(); asked.len()];
+    for (k, vb) in varbinds.into_iter().enumerate() {
+        let slot = k % asked.len();
+        let column = asked[slot];
+        if finished[slot] {
+            continue;
+        }
+        if matches!(vb.value, Value::EndOfMibView) || !vb.oid.starts_with(&roots[column]) {
+            finished[slot] = true;
+            continue;
+        }
+        let previous = cursor(roots, rows, column);
+        if vb.oid <= *previous {
+            return Err(BrokenWalk::NotIncreasing {
+                oid: vb.oid,
+                previous: previous.clone(),
+            }
+            .into());
+        }
+        let value = convert(vb.value);
+        kept.take(&roots[column], &vb.oid, &value)?;
+        rows[column].push((vb.oid, value));
+    }
+    Ok(asked
+        .iter()
+        .zip(finished)
+        .filter_map(|(column, done)| done.then_some(*column))
+        .collect())
 }
 
 #[cfg(test)]

@@ -188,3 +188,71 @@ pub fn snmp_readings(data: &[u8]) {
         let _ = fuzzing::site_readings(&agent, profile);
     }
 }
+
+/// An SNMP walk's GETBULK answers as an agent may send them, folded as the site poller
+/// folds them over three columns of ifTable: bindings under a column's root or past it, in
+/// or out of order, of any type and length. Each answer is a count byte (of 16), then per
+/// binding: where its OID is (below 192: under column `byte % 3`, else past the table),
+/// the row's index arc (two bytes), a type byte (of 6: Integer32, OCTET STRING, Counter64, OID,
+/// endOfMibView, noSuchInstance), a length byte and that many bytes of value. What the
+/// walk keeps is under each root, strictly increasing, and within its row budget.
+pub fn snmp_walk(data: &[u8]) {
+    use fuzzing::{Oid, Value, VarBind};
+    let column = |c: u32| Oid::new([1, 3, 6, 1, 2, 1, 2, 2, 1, c]);
+    let roots = [column(2), column(8), column(10)];
+    let mut bytes = data.iter().copied();
+    let mut answers = Vec::new();
+    while let Some(count) = bytes.next() {
+        let mut answer = Vec::new();
+        for _ in 0..count % 16 {
+            let (Some(place), Some(high), Some(low), Some(kind), Some(len)) = (
+                bytes.next(),
+                bytes.next(),
+                bytes.next(),
+                bytes.next(),
+                bytes.next(),
+            ) else {
+                break;
+            };
+            let index = u32::from(u16::from_be_bytes([high, low]));
+            let value: Vec<u8> = bytes.by_ref().take(usize::from(len)).collect();
+            let oid = if place < 192 {
+                let root = &roots[usize::from(place % 3)];
+                Oid::new(root.arcs().iter().copied().chain([index]))
+            } else {
+                Oid::new([1, 3, 6, 1, 2, 1, 3, index])
+            };
+            let number = value
+                .iter()
+                .fold(0u64, |n, b| n.rotate_left(8) ^ u64::from(*b));
+            let value = match kind % 6 {
+                0 => Value::Integer(number as i32),
+                1 => fuzzing::octets(&value),
+                2 => Value::Counter64(number),
+                3 => Value::ObjectIdentifier(Oid::new(value.iter().map(|b| u32::from(*b)))),
+                4 => Value::EndOfMibView,
+                _ => Value::NoSuchInstance,
+            };
+            answer.push(VarBind::new(oid, value));
+        }
+        answers.push(answer);
+    }
+    match fuzzing::snmp_walk(&roots, answers) {
+        Ok(columns) => {
+            for (root, rows) in roots.iter().zip(&columns) {
+                assert!(rows.len() <= 10_000, "{} rows", rows.len());
+                let mut previous = root;
+                for (oid, _) in rows {
+                    assert!(
+                        oid.starts_with(root) && oid > previous,
+                        "{oid} after {previous}"
+                    );
+                    previous = oid;
+                }
+            }
+        }
+        Err(error) => {
+            let _ = error.to_string();
+        }
+    }
+}

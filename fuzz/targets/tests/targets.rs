@@ -124,6 +124,7 @@ targets!(
     http_body,
     redirect,
     snmp_readings,
+    snmp_walk,
 );
 
 /// What libFuzzer runs and what these tests run are the same targets, with the same seeds.
