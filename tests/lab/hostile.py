@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Hostile peers for tests/hostile.rs: DNS, SNMP, TLS and SMTP servers that misbehave on
 purpose, so the scanner's deadlines, memory bound and error reports can be asserted.
-Python 3 stdlib only; every byte of DNS and SNMP is crafted here by hand.
+Python 3 stdlib only; DNS and SNMP bytes are crafted by hand (SNMP's BER with the
+bench's encoders, bench/sites-lab/ber.py).
 
 Usage: hostile.py MODE [options]   (the test starts it with `ip netns exec` in its own
 namespace; it prints `ready` on stdout once every socket listens)
@@ -234,7 +235,7 @@ def dns(args):
         spawn(serve_tcp, tcp_listener(addr, 53), tcp)
 
 
-# --- SNMP (BER by hand) ------------------------------------------------------------------
+# --- SNMP (BER read here, written with ber.py) ------------------------------------------------------------------
 
 
 def ber_read(data, i):

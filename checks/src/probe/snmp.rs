@@ -25,15 +25,15 @@ pub const MAX_REPETITIONS: u32 = 10;
 const BINDINGS_PER_REQUEST: u32 = 32;
 const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
 /// Rows a walk reads at most, so a broken agent cannot keep a poll going for ever.
-const MAX_WALK_ROWS: usize = 10_000;
+pub const MAX_WALK_ROWS: usize = 10_000;
 /// Bytes of OIDs and values a walk keeps at most: its rows at about 100 bytes each (an OID
 /// of a dozen arcs and a short value). Without it an endless table of 8 KB values filled
 /// 80 MB per walk before the row limit or the site's deadline stopped it.
-const MAX_WALK_BYTES: usize = 1 << 20;
+pub const MAX_WALK_BYTES: usize = 1 << 20;
 /// The longest value kept: nothing the poller reads is longer than a DisplayString (255
 /// octets, RFC 2579), and an agent's 60 KB sysDescr is cut here rather than carried into
 /// the report and the store.
-const MAX_VALUE_BYTES: usize = 1024;
+pub const MAX_VALUE_BYTES: usize = 1024;
 
 /// Credentials as the inventory gives them, secrets already read. Debug hides the secrets.
 #[derive(Clone)]

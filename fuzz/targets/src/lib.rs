@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 
 use sixfive_checks::fuzzing;
 use sixfive_checks::probe::http::{self, Target};
+use sixfive_checks::probe::snmp::{MAX_VALUE_BYTES, MAX_WALK_BYTES, MAX_WALK_ROWS, SnmpValue};
 use sixfive_checks::readiness::http::location_key;
 use sixfive_checks::sites::profiles::{self, Profile};
 use sixfive_inventory::{LoadOptions, StoreUrl, load_str};
@@ -193,35 +194,66 @@ pub fn snmp_readings(data: &[u8]) {
 /// folds them over three columns of ifTable: bindings under a column's root or past it, in
 /// or out of order, of any type and length. Each answer is a count byte (of 16), then per
 /// binding: where its OID is (below 192: under column `byte % 3`, else past the table),
-/// the row's index arc (two bytes), a type byte (of 6: Integer32, OCTET STRING, Counter64, OID,
-/// endOfMibView, noSuchInstance), a length byte and that many bytes of value. What the
-/// walk keeps is under each root, strictly increasing, and within its row budget.
+/// the row's index arc (two bytes), a repeat byte (the binding stands for that many more
+/// rows at the next indexes, so a short input reaches the walk's budgets), a type byte (of
+/// 6: Integer32, OCTET STRING, Counter64, OID, endOfMibView, noSuchInstance), a length (two
+/// bytes) and that many bytes of value. What the walk keeps is under each root, strictly
+/// increasing, and within its row, byte and value budgets.
 pub fn snmp_walk(data: &[u8]) {
+    let roots = walk_roots();
+    match fuzzing::snmp_walk(&roots, walk_answers(data)) {
+        Ok(columns) => {
+            let rows: usize = columns.iter().map(Vec::len).sum();
+            assert!(rows < MAX_WALK_ROWS, "{rows} rows kept");
+            let mut kept = 0;
+            for (root, rows) in roots.iter().zip(&columns) {
+                let mut previous = root;
+                for (oid, value) in rows {
+                    assert!(
+                        oid.starts_with(root) && oid > previous,
+                        "{oid} after {previous}"
+                    );
+                    previous = oid;
+                    if let SnmpValue::Text(text) = value {
+                        assert!(text.len() <= MAX_VALUE_BYTES, "{} bytes kept", text.len());
+                        kept += text.len();
+                    }
+                }
+            }
+            assert!(kept <= MAX_WALK_BYTES, "{kept} bytes of values kept");
+        }
+        Err(error) => {
+            let _ = error.to_string();
+        }
+    }
+}
+
+/// The three ifTable columns [`snmp_walk`] walks: ifDescr, ifOperStatus, ifInOctets.
+pub fn walk_roots() -> [fuzzing::Oid; 3] {
+    let column = |c: u32| fuzzing::Oid::new([1, 3, 6, 1, 2, 1, 2, 2, 1, c]);
+    [column(2), column(8), column(10)]
+}
+
+/// [`snmp_walk`]'s input read as the GETBULK answers it stands for.
+pub fn walk_answers(data: &[u8]) -> Vec<Vec<fuzzing::VarBind>> {
     use fuzzing::{Oid, Value, VarBind};
-    let column = |c: u32| Oid::new([1, 3, 6, 1, 2, 1, 2, 2, 1, c]);
-    let roots = [column(2), column(8), column(10)];
+    let roots = walk_roots();
     let mut bytes = data.iter().copied();
     let mut answers = Vec::new();
     while let Some(count) = bytes.next() {
         let mut answer = Vec::new();
         for _ in 0..count % 16 {
-            let (Some(place), Some(high), Some(low), Some(kind), Some(len)) = (
-                bytes.next(),
-                bytes.next(),
-                bytes.next(),
-                bytes.next(),
-                bytes.next(),
-            ) else {
+            let mut field = [0u8; 7];
+            if field
+                .iter_mut()
+                .any(|b| bytes.next().map(|next| *b = next).is_none())
+            {
                 break;
-            };
+            }
+            let [place, high, low, repeat, kind, long, short] = field;
             let index = u32::from(u16::from_be_bytes([high, low]));
-            let value: Vec<u8> = bytes.by_ref().take(usize::from(len)).collect();
-            let oid = if place < 192 {
-                let root = &roots[usize::from(place % 3)];
-                Oid::new(root.arcs().iter().copied().chain([index]))
-            } else {
-                Oid::new([1, 3, 6, 1, 2, 1, 3, index])
-            };
+            let len = usize::from(u16::from_be_bytes([long, short]));
+            let value: Vec<u8> = bytes.by_ref().take(len).collect();
             let number = value
                 .iter()
                 .fold(0u64, |n, b| n.rotate_left(8) ^ u64::from(*b));
@@ -233,26 +265,17 @@ pub fn snmp_walk(data: &[u8]) {
                 4 => Value::EndOfMibView,
                 _ => Value::NoSuchInstance,
             };
-            answer.push(VarBind::new(oid, value));
+            for row in index..=index + u32::from(repeat) {
+                let oid = if place < 192 {
+                    let root = &roots[usize::from(place % 3)];
+                    Oid::new(root.arcs().iter().copied().chain([row]))
+                } else {
+                    Oid::new([1, 3, 6, 1, 2, 1, 3, row])
+                };
+                answer.push(VarBind::new(oid, value.clone()));
+            }
         }
         answers.push(answer);
     }
-    match fuzzing::snmp_walk(&roots, answers) {
-        Ok(columns) => {
-            for (root, rows) in roots.iter().zip(&columns) {
-                assert!(rows.len() <= 10_000, "{} rows", rows.len());
-                let mut previous = root;
-                for (oid, _) in rows {
-                    assert!(
-                        oid.starts_with(root) && oid > previous,
-                        "{oid} after {previous}"
-                    );
-                    previous = oid;
-                }
-            }
-        }
-        Err(error) => {
-            let _ = error.to_string();
-        }
-    }
+    answers
 }

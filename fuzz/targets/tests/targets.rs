@@ -147,3 +147,40 @@ fn every_target_has_a_libfuzzer_binary_and_a_corpus() {
     assert_eq!(names("../fuzz_targets", ".rs"), expected);
     assert_eq!(names("../corpus", ""), expected);
 }
+
+/// The walk's seeds from the hostile lab's agents do what their names say: the loop breaks
+/// the order, the endless table and the huge values reach the walk's budgets.
+#[test]
+fn the_hostile_walk_seeds_reach_what_they_are_named_for() {
+    let walk = |name: &str| {
+        let seed = std::fs::read(corpus_dir("snmp_walk").join(name)).unwrap();
+        sixfive_checks::fuzzing::snmp_walk(
+            &sixfive_fuzz::walk_roots(),
+            sixfive_fuzz::walk_answers(&seed),
+        )
+    };
+    let stopped = |name: &str| match walk(name) {
+        Ok(columns) => panic!(
+            "{name} walked to its end: {:?} rows",
+            columns.iter().map(Vec::len).collect::<Vec<_>>()
+        ),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        stopped("loop").contains("not increasing") || stopped("loop").contains("does not follow"),
+        "{}",
+        stopped("loop")
+    );
+    assert!(
+        stopped("endless").contains("more than 10000 rows"),
+        "{}",
+        stopped("endless")
+    );
+    assert!(
+        stopped("huge").contains("bytes of values"),
+        "{}",
+        stopped("huge")
+    );
+    let table = walk("table").unwrap();
+    assert_eq!(table.iter().map(Vec::len).collect::<Vec<_>>(), [5, 5, 5]);
+}
