@@ -9,10 +9,23 @@ use std::task::{Context, Poll, Waker};
 use tokio::io::AsyncReadExt;
 
 use crate::probe::http::Target;
-use crate::probe::snmp::{Bindings, Kept, Snmp, SnmpError, fold_answer};
+use crate::probe::snmp::{Bindings, Kept, Snmp, SnmpError, SnmpValue, fold_answer};
 use crate::sites::profiles::Profile;
 
 pub use async_snmp::{Oid, Value, VarBind};
+
+/// What an agent holding `values` answers a GET of `oids`: each one's value, or that it
+/// has none. The fuzz targets' recorded agent and the poller's tests' answer so.
+pub fn recorded_get(values: &std::collections::BTreeMap<Oid, SnmpValue>, oids: &[Oid]) -> Bindings {
+    oids.iter()
+        .map(|oid| {
+            (
+                oid.clone(),
+                values.get(oid).cloned().unwrap_or(SnmpValue::Missing),
+            )
+        })
+        .collect()
+}
 
 /// An OCTET STRING of `bytes`, as an agent's answer carries one.
 pub fn octets(bytes: &[u8]) -> Value {

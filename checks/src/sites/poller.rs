@@ -782,13 +782,7 @@ mod tests {
 
     impl Snmp for Table {
         fn get<'a>(&'a self, oids: &'a [Oid]) -> BoxFuture<'a, Result<Bindings, SnmpError>> {
-            let rows = oids
-                .iter()
-                .map(|oid| {
-                    let value = self.values.get(oid).cloned();
-                    (oid.clone(), value.unwrap_or(SnmpValue::Missing))
-                })
-                .collect();
+            let rows = crate::fuzzing::recorded_get(&self.values, oids);
             async move { Ok(rows) }.boxed()
         }
 
