@@ -106,6 +106,7 @@ fn an_address_outside_the_scope_is_never_contacted_and_is_reported() {
         ("alias-out.lab.test", "https, http"),     // a CNAME to outside
         ("mail-out.lab.test", "smtp"),             // its MX exchange is outside
         ("leave.lab.test", "https, http"),         // a redirect to http://outside.lab.test/
+        ("leave-ip.lab.test", "http"),             // a redirect to http://[fd00:9::1]/
         ("www.outside.test", "http"),              // its zone's name server is outside
     ];
     let hosts: Vec<(String, &str)> = hosts.iter().map(|(h, s)| ((*h).into(), *s)).collect();
@@ -157,6 +158,14 @@ fn an_address_outside_the_scope_is_never_contacted_and_is_reported() {
                 .unwrap()
                 .contains("outside scan.scope (not probed)")
         );
+    }
+
+    // A redirect to an address literal is refused at the same edge, no name looked up.
+    let redirects = entries(&document, "leave-ip.lab.test", "http.redirect_v6");
+    assert!(!redirects.is_empty(), "leave-ip has no http.redirect_v6");
+    for entry in redirects {
+        let end = &entry["evidence"]["chain"]["end"];
+        assert_eq!(end["out_of_scope"], "http://[fd00:9::1]/", "{entry:#}");
     }
 
     // The counter counts: what the scan left alone, a plain client reaches.
