@@ -282,9 +282,9 @@ pub(crate) struct Context {
     sources: Vec<Arc<SourceFile>>,
     trees: Vec<Option<Node>>,
     pub problems: Vec<Problem>,
-    /// Secret files already warned of as open to others: once per file, however many
-    /// sites or secrets name it.
-    pub open_secret_files: std::collections::HashSet<PathBuf>,
+    /// Secret files whose permissions were checked: once per file, however many sites or
+    /// secrets name it (one stat, at most one warning).
+    pub checked_secret_files: std::collections::HashSet<PathBuf>,
 }
 
 impl Context {
@@ -531,7 +531,7 @@ fn load_sources(
         sources,
         trees,
         problems: Vec::new(),
-        open_secret_files: Default::default(),
+        checked_secret_files: Default::default(),
     };
     let mut whole = Part::default();
     for file in 0..cx.sources.len() {

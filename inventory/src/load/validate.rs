@@ -359,8 +359,8 @@ fn check_site(
             continue;
         }
         if let Some(path) = secret.file
+            && cx.checked_secret_files.insert(path.to_path_buf())
             && let Some(mode) = open_to_others(path)
-            && cx.open_secret_files.insert(path.to_path_buf())
         {
             cx.warn(
                 file,
