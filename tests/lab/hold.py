@@ -15,8 +15,9 @@ open to the listener for a moment.
 
 import argparse
 import asyncio
-import os
-import signal
+
+# smtp.py beside it: the lab's asyncio listeners start and stop alike.
+from smtp import serve_until_stopped
 
 PAGE = b"<html><body><h1>hold</h1></body></html>\n"
 
@@ -67,16 +68,7 @@ async def main(args):
             return session(address, r, w, state)
 
         servers.append(await asyncio.start_server(handler, host=address, port=args.port))
-    if args.pidfile:
-        with open(args.pidfile, "w") as f:
-            f.write(f"{os.getpid()}\n")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    for s in servers:
-        s.close()
+    await serve_until_stopped(servers, args.pidfile)
 
 
 if __name__ == "__main__":

@@ -85,8 +85,14 @@ async def main(args):
 
         servers.append(await asyncio.start_server(handler, host=addr, port=args.port))
         log(f"listening on [{addr}]:{args.port} as {name}")
-    if args.pidfile:
-        with open(args.pidfile, "w") as f:
+    await serve_until_stopped(servers, args.pidfile)
+
+
+async def serve_until_stopped(servers, pidfile):
+    """Writes PIDFILE (when given), serves until SIGTERM or SIGINT, then closes SERVERS and
+    removes it. The lab's asyncio listeners (this one, hold.py) end so."""
+    if pidfile:
+        with open(pidfile, "w") as f:
             f.write(f"{os.getpid()}\n")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -95,9 +101,9 @@ async def main(args):
     await stop.wait()
     for s in servers:
         s.close()
-    if args.pidfile:
+    if pidfile:
         try:
-            os.unlink(args.pidfile)
+            os.unlink(pidfile)
         except OSError:
             pass
 
