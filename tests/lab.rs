@@ -618,6 +618,52 @@ fn ci_formats_and_selection() {
 }
 
 #[test]
+fn json_hosts_come_whole_and_in_name_order_through_a_temporary_file() {
+    let Some((netns, _)) = lab() else { return };
+    let (_, document) = check(&netns, &[]);
+    let names: Vec<&str> = document["hosts"]
+        .as_array()
+        .expect("a hosts array")
+        .iter()
+        .map(|host| host["fqdn"].as_str().expect("a name"))
+        .collect();
+    let options = sixfive_inventory::LoadOptions {
+        profiles: Vec::new(),
+        secrets: false,
+    };
+    let loaded = sixfive_inventory::load(&inventory(), &options).unwrap();
+    let mut expected: Vec<&str> = loaded
+        .inventory
+        .hosts
+        .iter()
+        .map(|h| h.fqdn.as_str())
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+    assert_valid("check", &document);
+
+    // The hosts wait in a temporary file: where none can be made the scan is still
+    // stored, and the output fails plainly (EX_IOERR) instead of printing half a document.
+    let dir = tempfile::tempdir().unwrap();
+    let out = sixfive_in(&netns, &dir.path().join("store.db"), &inventory())
+        .args(["check", "--format", "json", "--host", "ready.lab.test"])
+        .env("TMPDIR", dir.path().join("missing"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{stderr}");
+    assert!(
+        stderr.contains("a temporary file for the hosts' JSON"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn sarif_and_github_annotations_point_at_the_inventory() {
     let Some((netns, _)) = lab() else { return };
     let text = std::fs::read_to_string(inventory()).unwrap();

@@ -5,19 +5,21 @@ use std::io::{self, Write};
 
 use crate::document::CheckHead;
 
-/// Writes a `sixfive.check/v1` document of `head` and `hosts` (each host's JSON, in order).
+/// Writes a `sixfive.check/v1` document of `head` and `hosts` (each host's JSON, in order;
+/// the first error reading one ends the document there).
 pub fn write_check(
     out: &mut impl Write,
     head: &CheckHead,
-    hosts: &[(String, String)],
+    hosts: impl ExactSizeIterator<Item = io::Result<impl AsRef<[u8]>>>,
 ) -> io::Result<()> {
     let head = serde_json::to_string(head).expect("the document serialises");
     let open = head.strip_suffix('}').expect("a JSON object ends with }");
     writeln!(out, "{open},")?;
     writeln!(out, "\"hosts\": [")?;
-    for (i, (_, host)) in hosts.iter().enumerate() {
-        let comma = if i + 1 < hosts.len() { "," } else { "" };
-        writeln!(out, "{host}{comma}")?;
+    let count = hosts.len();
+    for (i, host) in hosts.enumerate() {
+        out.write_all(host?.as_ref())?;
+        out.write_all(if i + 1 < count { b",\n" } else { b"\n" })?;
     }
     writeln!(out, "]}}")
 }
