@@ -55,7 +55,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
             owner: format!("check@{}", who()),
             source: path.display().to_string(),
         };
-        let mut kept = Kept::default();
+        let mut kept = Kept::new(format);
         crate::run::drive(&engine, Arc::clone(&inventory), request, |finished| {
             if let Finished::Host(report) = finished {
                 kept.keep(*report, format);
@@ -71,7 +71,7 @@ pub fn run(args: CheckArgs, global: &Global, color: bool) -> Result<u8, Failure>
         match format {
             CheckFormat::Json => {
                 let head = head(&summary, &engine, &inventory.scan, started, finished);
-                let hosts = kept.json_hosts.in_name_order()?;
+                let hosts = kept.json_hosts.in_name_order();
                 sixfive_report::json::write_check(&mut out, &head, hosts)?;
             }
             CheckFormat::Junit => {
@@ -139,20 +139,31 @@ fn default_format() -> CheckFormat {
 
 /// What the chosen output needs of each report, kept small: for JSON the host's finished
 /// JSON text, for the other formats the report without its evidence.
-#[derive(Default)]
 struct Kept {
     levels: Vec<sixfive_inventory::results::HostLevel>,
-    json_hosts: SpilledHosts,
+    json_hosts: HeldHosts,
     reports: Vec<HostReport>,
 }
 
 impl Kept {
+    fn new(format: CheckFormat) -> Self {
+        Self {
+            levels: Vec::new(),
+            json_hosts: if format == CheckFormat::Json {
+                HeldHosts::spilled()
+            } else {
+                HeldHosts::in_memory()
+            },
+            reports: Vec::new(),
+        }
+    }
+
     fn keep(&mut self, mut report: HostReport, format: CheckFormat) {
         self.levels.push(report.level.clone());
         if format == CheckFormat::Json {
             let text =
                 serde_json::to_string(&HostEntry::from(&report)).expect("the document serialises");
-            self.json_hosts.push(report.host.fqdn.clone(), &text);
+            self.json_hosts.push(report.host.fqdn.clone(), text);
         } else {
             for record in &mut report.records {
                 record.evidence = Value::Null;
@@ -162,65 +173,103 @@ impl Kept {
     }
 }
 
-/// Each host's finished JSON, held in an unnamed temporary file until the run ends and the
-/// document can go out in name order: the document grows with the inventory (about 7 KB a
-/// host, 65 MB at 10,000), the process's memory should not.
-#[derive(Default)]
-struct SpilledHosts {
-    file: Option<std::io::BufWriter<std::fs::File>>,
+/// Each host's finished JSON, held until the run ends and the document can go out in name
+/// order: in an unnamed temporary file, as the document grows with the inventory (about 7 KB
+/// a host, 65 MB at 10,000) and the process's memory should not; in memory, with a warning,
+/// where no temporary file can be made or written (a read-only or full `TMPDIR`). On a tmpfs
+/// `TMPDIR` the file is memory too, only not the process's.
+struct HeldHosts {
+    file: Option<std::fs::File>,
+    /// False once a write failed: the hosts after it stay in memory.
+    writable: bool,
     written: u64,
-    /// Each host's name, and where its text is in the file.
-    index: Vec<(String, u64, usize)>,
-    /// The first failure to write, told once the run is over (the scan itself goes on).
-    failed: Option<std::io::Error>,
+    index: Vec<(String, Held)>,
 }
 
-impl SpilledHosts {
-    fn push(&mut self, fqdn: String, text: &str) {
-        if self.failed.is_some() {
-            return;
-        }
-        let file = match &mut self.file {
-            Some(file) => file,
-            None => match tempfile::tempfile() {
-                Ok(file) => self.file.insert(std::io::BufWriter::new(file)),
-                Err(error) => return self.failed = Some(error),
-            },
-        };
-        match file.write_all(text.as_bytes()) {
-            Ok(()) => {
-                self.index.push((fqdn, self.written, text.len()));
-                self.written += text.len() as u64;
-            }
-            Err(error) => self.failed = Some(error),
+enum Held {
+    InFile { at: u64, len: usize },
+    InMemory(String),
+}
+
+impl HeldHosts {
+    fn spilled() -> Self {
+        let file = tempfile::tempfile()
+            .inspect_err(|error| {
+                tracing::warn!(
+                    %error,
+                    dir = %std::env::temp_dir().display(),
+                    "no temporary file for the hosts' JSON: holding it in memory"
+                )
+            })
+            .ok();
+        Self {
+            writable: file.is_some(),
+            file,
+            written: 0,
+            index: Vec::new(),
         }
     }
 
-    /// The hosts' texts by name, read back one at a time.
-    fn in_name_order(
-        mut self,
-    ) -> std::io::Result<impl ExactSizeIterator<Item = std::io::Result<Vec<u8>>>> {
-        use std::io::{Read, Seek, SeekFrom};
-        if let Some(error) = self.failed {
-            return Err(std::io::Error::other(format!(
-                "a temporary file for the hosts' JSON (in {}): {error}",
-                std::env::temp_dir().display()
-            )));
+    fn in_memory() -> Self {
+        Self {
+            file: None,
+            writable: false,
+            written: 0,
+            index: Vec::new(),
         }
-        let mut file = match self.file.take() {
-            Some(file) => Some(file.into_inner().map_err(|e| e.into_error())?),
-            None => None,
-        };
+    }
+
+    fn push(&mut self, fqdn: String, text: String) {
+        use std::os::unix::fs::FileExt;
+        if let (Some(file), true) = (&self.file, self.writable) {
+            // At an explicit offset: a write that failed half-way leaves nothing to skip.
+            match file.write_all_at(text.as_bytes(), self.written) {
+                Ok(()) => {
+                    let len = text.len();
+                    self.index.push((
+                        fqdn,
+                        Held::InFile {
+                            at: self.written,
+                            len,
+                        },
+                    ));
+                    self.written += len as u64;
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        %error,
+                        dir = %std::env::temp_dir().display(),
+                        "the temporary file for the hosts' JSON took no more: holding the rest in memory"
+                    );
+                    self.writable = false;
+                }
+            }
+        }
+        self.index.push((fqdn, Held::InMemory(text)));
+    }
+
+    /// The hosts' texts by name, those in the file read back one at a time.
+    fn in_name_order(mut self) -> impl ExactSizeIterator<Item = std::io::Result<Vec<u8>>> {
+        use std::os::unix::fs::FileExt;
         self.index.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Ok(self.index.into_iter().map(move |(_, at, len)| {
-            let file = file
-                .as_mut()
-                .expect("a host's text was written to the file");
-            let mut text = vec![0; len];
-            file.seek(SeekFrom::Start(at))?;
-            file.read_exact(&mut text)?;
-            Ok(text)
-        }))
+        let file = self.file;
+        self.index.into_iter().map(move |(_, held)| match held {
+            Held::InMemory(text) => Ok(text.into_bytes()),
+            Held::InFile { at, len } => {
+                let file = file.as_ref().expect("a host held in the file has one");
+                let mut text = vec![0; len];
+                // Our own file's pages, just written: a failure here is the disk's, and
+                // ends the document where it happens (exit 74).
+                file.read_exact_at(&mut text, at).map_err(|error| {
+                    std::io::Error::other(format!(
+                        "reading back the hosts' JSON from a temporary file (in {}): {error}",
+                        std::env::temp_dir().display()
+                    ))
+                })?;
+                Ok(text)
+            }
+        })
     }
 }
 
@@ -322,5 +371,76 @@ fn head(
             concurrency: Some(scan.concurrency),
         },
         summary: summary.document(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Texts of many sizes, some past any write buffer, pushed out of name order.
+    fn texts() -> Vec<(String, String)> {
+        (0..300)
+            .map(|i| {
+                let name = format!("h{:03}.test", (i * 7) % 300);
+                (
+                    name.clone(),
+                    format!("{{\"fqdn\":\"{name}\",\"pad\":\"{}\"}}", "x".repeat(i * 70)),
+                )
+            })
+            .collect()
+    }
+
+    fn read_back(held: HeldHosts) -> Vec<String> {
+        let hosts = held.in_name_order();
+        let count = hosts.len();
+        let read: Vec<String> = hosts
+            .map(|text| String::from_utf8(text.unwrap()).unwrap())
+            .collect();
+        assert_eq!(read.len(), count, "the iterator's length is exact");
+        read
+    }
+
+    fn expected() -> Vec<String> {
+        let mut texts = texts();
+        texts.sort();
+        texts.into_iter().map(|(_, text)| text).collect()
+    }
+
+    #[test]
+    fn held_hosts_come_back_whole_and_in_name_order_from_the_file() {
+        let mut held = HeldHosts::spilled();
+        assert!(held.file.is_some() && held.writable);
+        for (name, text) in texts() {
+            held.push(name, text);
+        }
+        assert!(
+            held.index
+                .iter()
+                .all(|(_, h)| matches!(h, Held::InFile { .. }))
+        );
+        assert_eq!(read_back(held), expected());
+        assert!(read_back(HeldHosts::spilled()).is_empty());
+    }
+
+    #[test]
+    fn a_file_that_takes_no_writes_leaves_the_hosts_in_memory() {
+        // Opened read-only: every write fails as a full or read-only TMPDIR would.
+        let mut held = HeldHosts {
+            file: Some(std::fs::File::open("/dev/null").unwrap()),
+            writable: true,
+            written: 0,
+            index: Vec::new(),
+        };
+        for (name, text) in texts() {
+            held.push(name, text);
+        }
+        assert!(!held.writable);
+        assert!(
+            held.index
+                .iter()
+                .all(|(_, h)| matches!(h, Held::InMemory(_)))
+        );
+        assert_eq!(read_back(held), expected());
     }
 }

@@ -124,6 +124,26 @@ async fn importing_the_same_inventory_twice_changes_nothing() {
 }
 
 #[tokio::test]
+async fn an_inventory_naming_a_host_twice_imports_its_last_entry() {
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let mut city = city();
+        let mut again = city.hosts[0].clone();
+        again.owner = Some("the last entry".into());
+        city.hosts.push(again);
+        let summary = store.import(&city, "city.yaml", "tester").await.unwrap();
+        assert_eq!((summary.added, summary.changed), (6, 0), "{}", backend.name);
+        let hosts = store.hosts(false).await.unwrap();
+        assert_eq!(
+            fqdns(&hosts),
+            ["a.danang.test", "b.danang.test", "c.danang.test"]
+        );
+        assert_eq!(hosts[0].entry.owner.as_deref(), Some("the last entry"));
+        store.close().await;
+    }
+}
+
+#[tokio::test]
 async fn a_removed_host_keeps_its_history_and_can_come_back() {
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();

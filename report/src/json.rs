@@ -29,3 +29,55 @@ pub fn write_line(out: &mut impl Write, document: &impl serde::Serialize) -> io:
     serde_json::to_writer(&mut *out, document).map_err(io::Error::from)?;
     writeln!(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head() -> CheckHead {
+        serde_json::from_value(serde_json::json!({
+            "schema": "sixfive.check/v1",
+            "started": "2026-12-03T00:00:00Z",
+            "finished": "2026-12-03T00:00:01Z",
+            "require": "L2",
+            "scanner": { "ipv6": { "state": "ready" } },
+            "summary": { "hosts": 0, "ready": 0, "broken": 0, "by_level": {} },
+        }))
+        .expect("a head")
+    }
+
+    fn document(hosts: &[&str]) -> serde_json::Value {
+        let mut out = Vec::new();
+        let texts = hosts.iter().map(|h| Ok(format!("{{\"fqdn\":\"{h}\"}}")));
+        write_check(&mut out, &head(), texts).unwrap();
+        serde_json::from_slice(&out).expect("the document parses")
+    }
+
+    #[test]
+    fn each_host_appears_once_in_order_whatever_the_count() {
+        for hosts in [&[][..], &["a"], &["a", "b"], &["a", "b", "c"]] {
+            let document = document(hosts);
+            let names: Vec<&str> = document["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["fqdn"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, hosts);
+            assert_eq!(document["schema"], "sixfive.check/v1");
+        }
+    }
+
+    #[test]
+    fn a_host_that_cannot_be_read_ends_the_document_with_its_error() {
+        let mut out = Vec::new();
+        let texts = [
+            Ok(b"{}".to_vec()),
+            Err(io::Error::other("the disk")),
+            Ok(b"{}".to_vec()),
+        ];
+        let error = write_check(&mut out, &head(), texts.into_iter()).unwrap_err();
+        assert_eq!(error.to_string(), "the disk");
+        assert!(!String::from_utf8(out).unwrap().contains("]}"));
+    }
+}

@@ -90,6 +90,15 @@ fn entities(inventory: &Inventory) -> Result<Vec<Entity>, serde_json::Error> {
             doc: serde_json::to_value(site)?,
         });
     }
+    // The loader refuses a key twice, but a library caller's inventory may hold one, and
+    // PostgreSQL refuses one statement that upserts a row twice: the last entry wins.
+    let mut seen = HashSet::new();
+    let mut out: Vec<Entity> = out
+        .into_iter()
+        .rev()
+        .filter(|entity| seen.insert((entity.kind, entity.key.clone())))
+        .collect();
+    out.reverse();
     Ok(out)
 }
 
