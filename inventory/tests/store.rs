@@ -1473,13 +1473,13 @@ async fn retention_thins_more_than_one_statement_holds() {
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let second = std::time::Duration::from_secs(1);
         assert_eq!(
-            store.apply_retention(second).await.unwrap(),
+            store.apply_retention(second).await.unwrap().versions,
             10_050,
             "{}",
             backend.name
         );
         assert_eq!(
-            store.apply_retention(second).await.unwrap(),
+            store.apply_retention(second).await.unwrap().versions,
             0,
             "{}",
             backend.name
@@ -1499,7 +1499,7 @@ async fn retention_forgets_old_evidence_and_keeps_what_was_found() {
         }
         let day = std::time::Duration::from_secs(24 * 3600);
         assert_eq!(
-            store.apply_retention(day).await.unwrap(),
+            store.apply_retention(day).await.unwrap().versions,
             0,
             "{}: nothing is a day old",
             backend.name
@@ -1510,7 +1510,8 @@ async fn retention_forgets_old_evidence_and_keeps_what_was_found() {
             store
                 .apply_retention(std::time::Duration::from_secs(1))
                 .await
-                .unwrap(),
+                .unwrap()
+                .versions,
             1,
             "{}",
             backend.name
@@ -1528,6 +1529,311 @@ async fn retention_forgets_old_evidence_and_keeps_what_was_found() {
             "{}: current evidence stays",
             backend.name
         );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn retention_sums_old_site_samples_up_by_the_hour_and_keeps_what_readers_need() {
+    use sixfive_inventory::store::{SiteHour, Spread, Thinned};
+    // Whole seconds: PostgreSQL keeps microseconds.
+    let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    // `m` minutes into hour `n` of three days ago (UTC), long before a day's retention.
+    let at = |n: i64, m: i64| {
+        DateTime::from_timestamp((now.timestamp() / 3600 - 72 + n) * 3600 + m * 60, 0).unwrap()
+    };
+    let polled = |site: &str, at: DateTime<Utc>, state, data| SiteSample {
+        site: site.into(),
+        at,
+        state,
+        reasons: vec![],
+        data,
+    };
+    let rsrp = |dbm: f64| json!({ "radio": { "rsrp_dbm": dbm } });
+    let (ok, degraded, critical) = (SiteState::Ok, SiteState::Degraded, SiteState::Critical);
+    let samples = vec![
+        // a's first hour: every value, some missing or null.
+        polled(
+            "a",
+            at(0, 0),
+            ok,
+            json!({"radio": {"rsrp_dbm": -80.0, "sinr_db": 10.0},
+                   "latency_ms": {"v6": 20.0, "v4": null}, "loss": {"v6": 0.0}}),
+        ),
+        polled(
+            "a",
+            at(0, 20),
+            ok,
+            json!({"radio": {"rsrp_dbm": -90.0, "sinr_db": 20.0},
+                   "latency_ms": {"v6": 30.0}, "loss": {"v6": 0.25}}),
+        ),
+        polled(
+            "a",
+            at(0, 40),
+            ok,
+            json!({"radio": {"rsrp_dbm": -100.0, "sinr_db": null},
+                   "latency_ms": {"v6": 40.0}, "loss": {"v6": 0.5}}),
+        ),
+        // An outage starts at 1:20 and ends at 2:20; a decline starts with hour 3.
+        polled("a", at(1, 0), ok, rsrp(-100.0)),
+        polled("a", at(1, 20), critical, rsrp(-120.0)),
+        polled("a", at(1, 40), critical, rsrp(-110.0)),
+        polled("a", at(2, 0), critical, rsrp(-110.0)),
+        polled("a", at(2, 20), ok, rsrp(-95.0)),
+        polled("a", at(2, 40), ok, rsrp(-95.0)),
+        polled("a", at(3, 0), degraded, rsrp(-100.0)),
+        polled("a", at(3, 30), degraded, rsrp(-100.0)),
+        // Inside the retention window.
+        polled("a", now - chrono::Duration::hours(1), ok, rsrp(-80.0)),
+        polled("a", now - chrono::Duration::minutes(30), ok, rsrp(-80.0)),
+        // b was last polled three days ago (a site since removed, say).
+        polled("b", at(0, 10), ok, rsrp(-70.0)),
+        polled("b", at(0, 30), ok, rsrp(-70.0)),
+        polled("b", at(0, 50), ok, rsrp(-70.0)),
+        polled("c", at(1, 10), ok, rsrp(-75.0)),
+        polled("c", at(1, 50), ok, rsrp(-75.0)),
+    ];
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let run = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
+        store.record_samples(run, &samples).await.unwrap();
+        store.finish_run(run, RunStatus::Complete).await.unwrap();
+        // A batch written late: c's newest sample is not the last of its hour.
+        let late = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
+        let written_late = polled("c", at(1, 30), ok, rsrp(-75.0));
+        store
+            .record_samples(late, std::slice::from_ref(&written_late))
+            .await
+            .unwrap();
+        store.finish_run(late, RunStatus::Complete).await.unwrap();
+        assert_eq!(rows(&backend, "site_samples").await, 19);
+
+        let day = std::time::Duration::from_secs(24 * 3600);
+        assert_eq!(
+            store.apply_retention(day).await.unwrap(),
+            Thinned {
+                versions: 0,
+                samples: 4,
+                hours: 6
+            },
+            "{}",
+            backend.name
+        );
+        let kept = |site: &'static str| {
+            let store = &store;
+            async move {
+                let samples = store.samples(site, 100).await.unwrap();
+                samples
+                    .into_iter()
+                    .map(|s| (s.at, s.state))
+                    .rev()
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            kept("a").await,
+            [
+                // The first, then the last of each hour and each change of state.
+                (at(0, 0), ok),
+                (at(0, 40), ok),
+                (at(1, 20), critical),
+                (at(1, 40), critical),
+                (at(2, 20), ok),
+                (at(2, 40), ok),
+                (at(3, 0), degraded),
+                (at(3, 30), degraded),
+                // The window is untouched.
+                (now - chrono::Duration::hours(1), ok),
+                (now - chrono::Duration::minutes(30), ok),
+            ],
+            "{}",
+            backend.name
+        );
+        assert_eq!(kept("b").await, [(at(0, 10), ok), (at(0, 50), ok)]);
+        assert_eq!(
+            kept("c").await,
+            [(at(1, 10), ok), (at(1, 30), ok), (at(1, 50), ok)],
+            "{}: the newest written stays",
+            backend.name
+        );
+        let newest = store.latest_samples(None).await.unwrap();
+        let newest: Vec<_> = newest.iter().map(|s| (s.site.as_str(), s.at)).collect();
+        assert_eq!(
+            newest,
+            [
+                ("a", now - chrono::Duration::minutes(30)),
+                ("b", at(0, 50)),
+                ("c", at(1, 30))
+            ],
+            "{}",
+            backend.name
+        );
+
+        let spread = |min, avg, max, n| Spread { min, avg, max, n };
+        let row = |n, polls, stats: &[(&str, Spread)], last_state, worst_state| SiteHour {
+            site: "a".into(),
+            hour: at(n, 0),
+            polls,
+            stats: stats.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            last_state,
+            worst_state,
+        };
+        assert_eq!(
+            store.site_hours("a", None).await.unwrap(),
+            [
+                row(
+                    0,
+                    3,
+                    &[
+                        ("latency_ms_v6", spread(20.0, 30.0, 40.0, 3)),
+                        ("loss_v6", spread(0.0, 0.25, 0.5, 3)),
+                        ("rsrp_dbm", spread(-100.0, -90.0, -80.0, 3)),
+                        ("sinr_db", spread(10.0, 15.0, 20.0, 2)),
+                    ],
+                    ok,
+                    ok
+                ),
+                row(
+                    1,
+                    3,
+                    &[("rsrp_dbm", spread(-120.0, -110.0, -100.0, 3))],
+                    critical,
+                    critical
+                ),
+                row(
+                    2,
+                    3,
+                    &[("rsrp_dbm", spread(-110.0, -100.0, -95.0, 3))],
+                    ok,
+                    critical
+                ),
+                row(
+                    3,
+                    2,
+                    &[("rsrp_dbm", spread(-100.0, -100.0, -100.0, 2))],
+                    degraded,
+                    degraded
+                ),
+            ],
+            "{}",
+            backend.name
+        );
+        let hours = |site: &'static str, since| {
+            let store = &store;
+            async move {
+                let hours = store.site_hours(site, since).await.unwrap();
+                hours.iter().map(|h| (h.hour, h.polls)).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            hours("a", Some(at(2, 30))).await,
+            [(at(2, 0), 3), (at(3, 0), 2)],
+            "{}: from the hour `since` is in",
+            backend.name
+        );
+        assert_eq!(hours("b", None).await, [(at(0, 0), 3)]);
+        assert_eq!(hours("c", None).await, [(at(1, 0), 3)]);
+
+        // The newest sample by a moment in a thinned hour is a real one, at most an hour
+        // older, in the state the site was in then.
+        for (moment, newest) in [
+            (at(0, 30), (at(0, 0), ok)),
+            (at(1, 10), (at(0, 40), ok)),
+            (at(1, 30), (at(1, 20), critical)),
+            (at(1, 59), (at(1, 40), critical)),
+            (at(2, 10), (at(1, 40), critical)),
+            (at(2, 50), (at(2, 40), ok)),
+        ] {
+            let found = store
+                .latest_samples_at(Some("a"), Some(moment))
+                .await
+                .unwrap();
+            assert_eq!(
+                found.iter().map(|s| (s.at, s.state)).collect::<Vec<_>>(),
+                [newest],
+                "{}: by {moment}",
+                backend.name
+            );
+        }
+
+        assert_eq!(
+            store.apply_retention(day).await.unwrap(),
+            Thinned::default(),
+            "{}: a second pass changes nothing",
+            backend.name
+        );
+        assert_eq!(
+            (
+                rows(&backend, "site_samples").await,
+                rows(&backend, "site_hours").await
+            ),
+            (15, 6),
+            "{}",
+            backend.name
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn retention_thins_a_site_over_more_hours_than_one_transaction_holds() {
+    let now = Utc::now().timestamp();
+    // 250 hours (one transaction takes 100) from 20 days ago, a poll at :00 and :30; the
+    // site degrades at 150:00.
+    let at = |n: i64, m: i64| {
+        DateTime::from_timestamp((now / 3600 - 20 * 24 + n) * 3600 + m * 60, 0).unwrap()
+    };
+    let state = |n| {
+        if n < 150 {
+            SiteState::Ok
+        } else {
+            SiteState::Degraded
+        }
+    };
+    let samples: Vec<SiteSample> = (0..250)
+        .flat_map(|n| {
+            [0, 30].map(|m| SiteSample {
+                site: "a".into(),
+                at: at(n, m),
+                state: state(n),
+                reasons: vec![],
+                data: json!({ "radio": { "rsrp_dbm": -80.0 - m as f64 } }),
+            })
+        })
+        .collect();
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let run = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
+        store.record_samples(run, &samples).await.unwrap();
+        store.finish_run(run, RunStatus::Complete).await.unwrap();
+        let thinned = store
+            .apply_retention(std::time::Duration::from_secs(24 * 3600))
+            .await
+            .unwrap();
+        // Each hour's :00 goes, but the first and the change: across a transaction's
+        // bounds (hours 100 and 200) too.
+        assert_eq!(
+            (thinned.hours, thinned.samples),
+            (250, 248),
+            "{}",
+            backend.name
+        );
+        let kept: Vec<_> = (store.samples("a", 1000).await.unwrap().iter())
+            .filter(|s| s.at.timestamp() % 3600 == 0)
+            .map(|s| s.at)
+            .collect();
+        assert_eq!(kept, [at(150, 0), at(0, 0)], "{}", backend.name);
+        let hours = store.site_hours("a", None).await.unwrap();
+        assert_eq!(hours.len(), 250);
+        assert_eq!(
+            (
+                hours[149].last_state,
+                hours[150].worst_state,
+                hours[150].polls
+            ),
+            (SiteState::Ok, SiteState::Degraded, 2)
+        );
+        assert_eq!(hours[0].stats["rsrp_dbm"].avg, -95.0, "{}", backend.name);
         store.close().await;
     }
 }

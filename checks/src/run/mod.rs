@@ -438,7 +438,7 @@ impl Driver {
         // History thins after every run, so a year of daily scans keeps its size in check;
         // the run itself is stored by now, and the next one thins what this one could not.
         if let Err(error) = store.apply_retention(inventory.scan.retention.0).await {
-            tracing::warn!(run, %error, "old evidence was not thinned");
+            tracing::warn!(run, %error, "old evidence and site samples were not thinned");
         }
         Ok(RunOutcome { run, status })
     }

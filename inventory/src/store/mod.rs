@@ -1,5 +1,6 @@
 //! The store: the inventory as imported with the history of every change, scan runs with
-//! their check results and site samples, and an audit log of hand edits.
+//! their check results and site samples (summed up by the hour past retention), and an
+//! audit log of hand edits.
 //!
 //! SQLite (embedded, the default) and PostgreSQL (shared by several agents) run the same
 //! SQL through [`on_pool!`]; only the migrations differ. Every write that belongs together
@@ -11,8 +12,9 @@ pub use audit::{AuditEntry, EditField};
 pub use board::{Board, Grade, HostLine, RunLevels, SPARK_SAMPLES, SiteLine};
 pub use inventory::{Change, ImportSummary, Kind, Stored};
 pub use report::{Failure, ReportHost, ReportSite, ReportSnapshot};
-pub use results::ResultVersion;
+pub use results::{ResultVersion, Thinned};
 pub use runs::{Run, RunKind, RunStatus, STALE_AFTER};
+pub use samples::{SiteHour, Spread};
 pub use work::{LEASE, Window, WorkScope, next_due};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -170,6 +172,8 @@ struct Dialect {
     /// Serialises writers of result versions, which read what they change: two agents'
     /// runs grading one host must not both close its current version.
     lock_results: Option<&'static str>,
+    /// Serialises thinners of site samples, which read what they delete and sum up.
+    lock_site_hours: Option<&'static str>,
     /// The aggregate that joins a group's texts with a separator: `f(text, separator)`.
     join_texts: &'static str,
     /// A JSON array of its arguments, and the aggregate that gathers a group's values in one.
@@ -194,6 +198,7 @@ const SQLITE: Dialect = Dialect {
     begin_write: "BEGIN IMMEDIATE",
     lock_inventory: None,
     lock_results: None,
+    lock_site_hours: None,
     join_texts: "group_concat",
     json_array: "json_array",
     json_agg: "json_group_array",
@@ -211,6 +216,7 @@ const POSTGRES: Dialect = Dialect {
     begin_write: "BEGIN",
     lock_inventory: Some("LOCK TABLE entities IN SHARE ROW EXCLUSIVE MODE"),
     lock_results: Some("LOCK TABLE result_versions IN SHARE ROW EXCLUSIVE MODE"),
+    lock_site_hours: Some("LOCK TABLE site_hours IN SHARE ROW EXCLUSIVE MODE"),
     join_texts: "string_agg",
     json_array: "json_build_array",
     json_agg: "json_agg",

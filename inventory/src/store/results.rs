@@ -1,5 +1,5 @@
-//! Check results and host grades of a run, each host's latest conclusive grade, and what
-//! a host's checks found over time.
+//! Check results and host grades of a run, each host's latest conclusive grade, what a
+//! host's checks found over time, and retention, which thins that history and site samples.
 
 use std::hash::Hasher;
 
@@ -767,16 +767,38 @@ impl StoredResult {
 /// Versions thinned per statement by [`Store::apply_retention`].
 const THIN_PER_STATEMENT: i64 = 10_000;
 
+/// What [`Store::apply_retention`] thinned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Thinned {
+    /// Superseded result versions whose evidence was forgotten.
+    pub versions: u64,
+    /// Site samples deleted, their hours summed up in `site_hours`.
+    pub samples: u64,
+    /// `site_hours` rows written: one per site and hour.
+    pub hours: u64,
+}
+
 impl Store {
-    /// Forgets the evidence of results superseded before `retention` ago; statuses,
-    /// details, levels and states stay. Returns the versions thinned.
-    pub async fn apply_retention(&self, retention: std::time::Duration) -> Result<u64, StoreError> {
+    /// Forgets the evidence of results superseded before `retention` ago, and sums up site
+    /// samples older than that by the hour; statuses, details, levels and states stay.
+    pub async fn apply_retention(
+        &self,
+        retention: std::time::Duration,
+    ) -> Result<Thinned, StoreError> {
         let Some(cutoff) = chrono::Duration::from_std(retention)
             .ok()
             .and_then(|keep| Utc::now().checked_sub_signed(keep))
         else {
-            return Ok(0);
+            return Ok(Thinned::default());
         };
+        Ok(Thinned {
+            versions: self.thin_versions(cutoff).await?,
+            ..self.thin_samples(cutoff).await?
+        })
+    }
+
+    /// Forgets the evidence of versions superseded by runs that started before `cutoff`.
+    async fn thin_versions(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
         on_pool!(self, pool => {
             // Run ids grow with their start: the newest run that started before the cutoff.
             let last_old_run: Option<i64> =
