@@ -1549,7 +1549,6 @@ async fn retention_sums_old_site_samples_up_by_the_hour_and_keeps_what_readers_n
         reasons: vec![],
         data,
     };
-    let rsrp = |dbm: f64| json!({ "radio": { "rsrp_dbm": dbm } });
     let (ok, degraded, critical) = (SiteState::Ok, SiteState::Degraded, SiteState::Critical);
     let samples = vec![
         // a's first hour: every value, some missing or null.
@@ -1575,23 +1574,23 @@ async fn retention_sums_old_site_samples_up_by_the_hour_and_keeps_what_readers_n
                    "latency_ms": {"v6": 40.0}, "loss": {"v6": 0.5}}),
         ),
         // An outage starts at 1:20 and ends at 2:20; a decline starts with hour 3.
-        polled("a", at(1, 0), ok, rsrp(-100.0)),
-        polled("a", at(1, 20), critical, rsrp(-120.0)),
-        polled("a", at(1, 40), critical, rsrp(-110.0)),
-        polled("a", at(2, 0), critical, rsrp(-110.0)),
-        polled("a", at(2, 20), ok, rsrp(-95.0)),
-        polled("a", at(2, 40), ok, rsrp(-95.0)),
-        polled("a", at(3, 0), degraded, rsrp(-100.0)),
-        polled("a", at(3, 30), degraded, rsrp(-100.0)),
+        polled_at("a", at(1, 0), ok, -100.0),
+        polled_at("a", at(1, 20), critical, -120.0),
+        polled_at("a", at(1, 40), critical, -110.0),
+        polled_at("a", at(2, 0), critical, -110.0),
+        polled_at("a", at(2, 20), ok, -95.0),
+        polled_at("a", at(2, 40), ok, -95.0),
+        polled_at("a", at(3, 0), degraded, -100.0),
+        polled_at("a", at(3, 30), degraded, -100.0),
         // Inside the retention window.
-        polled("a", now - chrono::Duration::hours(1), ok, rsrp(-80.0)),
-        polled("a", now - chrono::Duration::minutes(30), ok, rsrp(-80.0)),
+        polled_at("a", now - chrono::Duration::hours(1), ok, -80.0),
+        polled_at("a", now - chrono::Duration::minutes(30), ok, -80.0),
         // b was last polled three days ago (a site since removed, say).
-        polled("b", at(0, 10), ok, rsrp(-70.0)),
-        polled("b", at(0, 30), ok, rsrp(-70.0)),
-        polled("b", at(0, 50), ok, rsrp(-70.0)),
-        polled("c", at(1, 10), ok, rsrp(-75.0)),
-        polled("c", at(1, 50), ok, rsrp(-75.0)),
+        polled_at("b", at(0, 10), ok, -70.0),
+        polled_at("b", at(0, 30), ok, -70.0),
+        polled_at("b", at(0, 50), ok, -70.0),
+        polled_at("c", at(1, 10), ok, -75.0),
+        polled_at("c", at(1, 50), ok, -75.0),
     ];
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();
@@ -1600,7 +1599,7 @@ async fn retention_sums_old_site_samples_up_by_the_hour_and_keeps_what_readers_n
         store.finish_run(run, RunStatus::Complete).await.unwrap();
         // A batch written late: c's newest sample is not the last of its hour.
         let late = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
-        let written_late = polled("c", at(1, 30), ok, rsrp(-75.0));
+        let written_late = polled_at("c", at(1, 30), ok, -75.0);
         store
             .record_samples(late, std::slice::from_ref(&written_late))
             .await
@@ -1775,31 +1774,34 @@ async fn retention_sums_old_site_samples_up_by_the_hour_and_keeps_what_readers_n
     }
 }
 
+/// A poll of `site` at `at`, told apart by its RSRP.
+fn polled_at(site: &str, at: DateTime<Utc>, state: SiteState, rsrp: f64) -> SiteSample {
+    SiteSample {
+        site: site.into(),
+        at,
+        state,
+        reasons: vec![],
+        data: json!({ "radio": { "rsrp_dbm": rsrp } }),
+    }
+}
+
 #[tokio::test]
 async fn retention_thins_a_site_over_more_hours_than_one_transaction_holds() {
     let now = Utc::now().timestamp();
-    // 250 hours (one transaction takes 100) from 20 days ago, a poll at :00 and :30; the
-    // site degrades at 150:00.
+    // `m` minutes into hour `n` from 50 days ago.
     let at = |n: i64, m: i64| {
-        DateTime::from_timestamp((now / 3600 - 20 * 24 + n) * 3600 + m * 60, 0).unwrap()
+        DateTime::from_timestamp((now / 3600 - 50 * 24 + n) * 3600 + m * 60, 0).unwrap()
     };
-    let state = |n| {
-        if n < 150 {
-            SiteState::Ok
-        } else {
-            SiteState::Degraded
-        }
+    // A poll at :00 and :30 of hours 0 to 399 and, after weeks without one, of hours 1000 to
+    // 1099 (a lone site's transaction takes 300 hours). It degrades at 150:00 and is fine
+    // again at 1000:00.
+    let state = |n| match n {
+        150..400 => SiteState::Degraded,
+        _ => SiteState::Ok,
     };
-    let samples: Vec<SiteSample> = (0..250)
-        .flat_map(|n| {
-            [0, 30].map(|m| SiteSample {
-                site: "a".into(),
-                at: at(n, m),
-                state: state(n),
-                reasons: vec![],
-                data: json!({ "radio": { "rsrp_dbm": -80.0 - m as f64 } }),
-            })
-        })
+    let samples: Vec<SiteSample> = (0..400)
+        .chain(1000..1100)
+        .flat_map(|n| [0, 30].map(|m| polled_at("a", at(n, m), state(n), -80.0 - m as f64)))
         .collect();
     for backend in backends().await {
         let store = Store::open(&backend.url).await.unwrap();
@@ -1810,21 +1812,30 @@ async fn retention_thins_a_site_over_more_hours_than_one_transaction_holds() {
             .apply_retention(std::time::Duration::from_secs(24 * 3600))
             .await
             .unwrap();
-        // Each hour's :00 goes, but the first and the change: across a transaction's
-        // bounds (hours 100 and 200) too.
+        // Each hour's :00 goes but the first and the changes: across a transaction's bound
+        // (300:00) and the empty hours skipped (1000:00) too.
         assert_eq!(
             (thinned.hours, thinned.samples),
-            (250, 248),
+            (500, 497),
             "{}",
             backend.name
         );
         let kept: Vec<_> = (store.samples("a", 1000).await.unwrap().iter())
             .filter(|s| s.at.timestamp() % 3600 == 0)
-            .map(|s| s.at)
+            .map(|s| (s.at, s.state))
             .collect();
-        assert_eq!(kept, [at(150, 0), at(0, 0)], "{}", backend.name);
+        assert_eq!(
+            kept,
+            [
+                (at(1000, 0), SiteState::Ok),
+                (at(150, 0), SiteState::Degraded),
+                (at(0, 0), SiteState::Ok)
+            ],
+            "{}",
+            backend.name
+        );
         let hours = store.site_hours("a", None).await.unwrap();
-        assert_eq!(hours.len(), 250);
+        assert_eq!(hours.len(), 500);
         assert_eq!(
             (
                 hours[149].last_state,
@@ -1833,7 +1844,59 @@ async fn retention_thins_a_site_over_more_hours_than_one_transaction_holds() {
             ),
             (SiteState::Ok, SiteState::Degraded, 2)
         );
+        assert_eq!(
+            (hours[400].hour, hours[400].worst_state),
+            (at(1000, 0), SiteState::Ok)
+        );
         assert_eq!(hours[0].stats["rsrp_dbm"].avg, -95.0, "{}", backend.name);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn retention_thins_more_sites_than_one_transaction_holds() {
+    let now = Utc::now().timestamp();
+    let at = |n: i64, m: i64| {
+        DateTime::from_timestamp((now / 3600 - 72 + n) * 3600 + m * 60, 0).unwrap()
+    };
+    // 310 sites (a transaction takes 300 an hour at a time), polled at :00 and :30 of two
+    // hours: of each, 1:00 goes.
+    let samples: Vec<SiteSample> = (0..310)
+        .flat_map(|site| {
+            [(0, 0), (0, 30), (1, 0), (1, 30)]
+                .map(|(n, m)| polled_at(&format!("s{site:03}"), at(n, m), SiteState::Ok, -80.0))
+        })
+        .collect();
+    for backend in backends().await {
+        let store = Store::open(&backend.url).await.unwrap();
+        let run = store.begin_run("sites@ops", RunKind::Sites).await.unwrap();
+        store.record_samples(run, &samples).await.unwrap();
+        store.finish_run(run, RunStatus::Complete).await.unwrap();
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let thinned = store.apply_retention(day).await.unwrap();
+        assert_eq!(
+            (thinned.hours, thinned.samples),
+            (620, 310),
+            "{}",
+            backend.name
+        );
+        for site in ["s000", "s299", "s300", "s309"] {
+            let kept: Vec<_> = (store.samples(site, 10).await.unwrap().iter())
+                .map(|s| s.at)
+                .collect();
+            assert_eq!(
+                kept,
+                [at(1, 30), at(0, 30), at(0, 0)],
+                "{}: {site}",
+                backend.name
+            );
+        }
+        assert_eq!(
+            store.apply_retention(day).await.unwrap().hours,
+            0,
+            "{}",
+            backend.name
+        );
         store.close().await;
     }
 }

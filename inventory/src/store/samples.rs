@@ -19,9 +19,10 @@ const HOURLY_VALUES: [(&str, &str); 6] = [
     ("loss_v4", "/loss/v4"),
 ];
 
-/// Hours of one site thinned per transaction: at a poll every 5 minutes, 1,200 samples
-/// read and most deleted, so a first pass over a big store never holds the write lock long.
-const HOURS_PER_TRANSACTION: i64 = 100;
+/// Site-hours thinned per transaction (a group of this many sites an hour at a time, or
+/// fewer sites for more hours): at a poll every 5 minutes, 3,600 samples read and most
+/// deleted, so a first pass over a big store never holds the write lock long.
+const SITE_HOURS_PER_TRANSACTION: usize = 300;
 
 impl Store {
     /// Adds a batch of site samples to a running scan, all or none.
@@ -143,7 +144,6 @@ impl Store {
     /// sample at most an hour older, with its state, and every change of state stays.
     /// Hours with a row are left as they are, so a second pass changes nothing.
     pub(super) async fn thin_samples(&self, cutoff: DateTime<Utc>) -> Result<Thinned, StoreError> {
-        let hour = TimeDelta::hours(1);
         // Samples before the cutoff's hour are in hours that ended by the cutoff.
         let bound = hour_of(cutoff);
         let sites = on_pool!(self, pool => sqlx::query(
@@ -164,116 +164,177 @@ impl Store {
             row.try_get::<Option<DateTime<Utc>>, _>("thinned")?,
         )))
         .collect::<Result<Vec<_>, sqlx::Error>>()?);
-        let mut thinned = Thinned::default();
-        for (site, last_thinned) in sites {
+        let mut due = Vec::new();
+        for (site, thinned) in sites {
             // Each pass goes on after the newest hour thinned.
-            let mut from = last_thinned.map_or(DateTime::UNIX_EPOCH, |h| h + hour);
-            loop {
-                let first: Option<DateTime<Utc>> = on_pool!(self, pool => sqlx::query_scalar(
-                    "SELECT MIN(at) FROM site_samples WHERE site = $1 AND at >= $2 AND at < $3",
-                )
-                .bind(&site)
-                .bind(from)
-                .bind(bound)
-                .fetch_one(pool)
-                .await?);
-                let Some(first) = first else {
-                    break;
-                };
-                // From the next sample's hour: weeks without a poll are not walked through.
-                from = hour_of(first);
-                let to = bound.min(from + TimeDelta::hours(HOURS_PER_TRANSACTION));
-                let done = self.thin_hours(&site, from, to).await?;
+            let after = thinned.map_or(DateTime::UNIX_EPOCH, |h| h + TimeDelta::hours(1));
+            if let Some(first) = self.first_sample(&site, after, bound).await? {
+                due.push(Due {
+                    next: hour_of(first),
+                    site,
+                    previous: None,
+                    newest: None,
+                });
+            }
+        }
+        let mut thinned = Thinned::default();
+        // A group of sites at a time, hour by hour: samples are stored in the order they
+        // were taken, so each page of them is rewritten once, not once for each site on it.
+        for group in due.chunks_mut(SITE_HOURS_PER_TRANSACTION) {
+            for due in group.iter_mut() {
+                let (previous, newest) = on_pool!(self, pool => {
+                    let previous: Option<String> = sqlx::query_scalar(
+                        "SELECT state FROM site_samples WHERE site = $1 AND at < $2
+                         ORDER BY at DESC, id DESC LIMIT 1",
+                    )
+                    .bind(&due.site)
+                    .bind(due.next)
+                    .fetch_optional(pool)
+                    .await?;
+                    // What the next poll's counter deltas start from (`latest_samples`).
+                    let newest: Option<i64> =
+                        sqlx::query_scalar("SELECT MAX(id) FROM site_samples WHERE site = $1")
+                            .bind(&due.site)
+                            .fetch_one(pool)
+                            .await?;
+                    (previous, newest)
+                });
+                due.previous = previous.map(|s| stored(&s, "site sample")).transpose()?;
+                due.newest = newest;
+            }
+            let hours = (SITE_HOURS_PER_TRANSACTION / group.len()).max(1) as i64;
+            let mut from = group.iter().map(|d| d.next).min().unwrap_or(bound);
+            while from < bound {
+                let to = bound.min(from + TimeDelta::hours(hours));
+                let (done, read) = self.thin_window(group, from, to).await?;
                 thinned.samples += done.samples;
                 thinned.hours += done.hours;
                 from = to;
+                if read == 0 {
+                    // Weeks without a poll of any site in the group are not walked through.
+                    let mut firsts = Vec::new();
+                    for due in group.iter() {
+                        firsts.extend(self.first_sample(&due.site, to, bound).await?);
+                    }
+                    let Some(next) = firsts.into_iter().min() else {
+                        break;
+                    };
+                    from = hour_of(next);
+                }
             }
         }
         Ok(thinned)
     }
 
-    /// [`Store::thin_samples`] for `site`'s hours from `from` up to `to`, in one transaction.
-    async fn thin_hours(
+    /// When `site`'s first sample at or after `from` and before `until` was taken.
+    async fn first_sample(
         &self,
         site: &str,
         from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT MIN(at) FROM site_samples WHERE site = $1 AND at >= $2 AND at < $3",
+        )
+        .bind(site)
+        .bind(from)
+        .bind(until)
+        .fetch_one(pool)
+        .await?))
+    }
+
+    /// [`Store::thin_samples`] for the hours from `from` up to `to` of a group of sites, in
+    /// one transaction; also says how many samples it read.
+    async fn thin_window(
+        &self,
+        group: &mut [Due],
+        from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Thinned, StoreError> {
+    ) -> Result<(Thinned, usize), StoreError> {
+        let mut sites: HashMap<String, &mut Due> = (group.iter_mut())
+            .filter(|d| d.next < to)
+            .map(|d| (d.site.clone(), d))
+            .collect();
+        let names: Vec<String> = sites.keys().cloned().collect();
+        let mut thinned = Thinned::default();
+        if names.is_empty() {
+            return Ok((thinned, 0));
+        }
         on_pool!(self, pool, dialect => {
             let mut tx = pool.begin_with(dialect.begin_write).await?;
             if let Some(lock) = dialect.lock_site_hours {
                 sqlx::query(lock).execute(&mut *tx).await?;
             }
             // Another agent's pass may have thinned some since this one looked.
-            let done: HashSet<DateTime<Utc>> = sqlx::query_scalar::<_, DateTime<Utc>>(
-                "SELECT hour FROM site_hours WHERE site = $1 AND hour >= $2 AND hour < $3",
-            )
-            .bind(site)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
-            let before: Option<String> = sqlx::query_scalar(
-                "SELECT state FROM site_samples WHERE site = $1 AND at < $2
-                 ORDER BY at DESC, id DESC LIMIT 1",
-            )
-            .bind(site)
-            .bind(from)
-            .fetch_optional(&mut *tx)
-            .await?;
-            // What the next poll's counter deltas start from (`latest_samples`).
-            let newest: Option<i64> =
-                sqlx::query_scalar("SELECT MAX(id) FROM site_samples WHERE site = $1")
-                    .bind(site)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let rows = sqlx::query(
-                "SELECT id, at, state, data FROM site_samples WHERE site = $1 AND at >= $2 AND at < $3
-                 ORDER BY at, id",
-            )
-            .bind(site)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|row| Ok((
-                row.try_get::<i64, _>("id")?,
-                row.try_get::<DateTime<Utc>, _>("at")?,
-                row.try_get::<String, _>("state")?,
-                row.try_get::<Json<Value>, _>("data")?.0,
-            )))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            let mut polls = Vec::with_capacity(rows.len());
-            for (id, at, state, data) in rows {
+            let mut select = sqlx::QueryBuilder::new("SELECT site, hour FROM site_hours WHERE hour >= ");
+            select.push_bind(from).push(" AND hour < ").push_bind(to).push(" AND site");
+            push_in!(select, &names.iter().map(String::as_str).collect::<Vec<_>>());
+            let done: HashSet<(String, DateTime<Utc>)> = select
+                .build()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|row| Ok((row.try_get("site")?, row.try_get("hour")?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+            let mut select = sqlx::QueryBuilder::new(
+                "SELECT id, site, at, state, data FROM site_samples WHERE at >= ",
+            );
+            select.push_bind(from).push(" AND at < ").push_bind(to).push(" AND site");
+            push_in!(select, &names.iter().map(String::as_str).collect::<Vec<_>>());
+            select.push(" ORDER BY site, at, id");
+            let rows = select
+                .build()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|row| Ok((
+                    row.try_get::<String, _>("site")?,
+                    row.try_get::<i64, _>("id")?,
+                    row.try_get::<DateTime<Utc>, _>("at")?,
+                    row.try_get::<String, _>("state")?,
+                    row.try_get::<Json<Value>, _>("data")?.0,
+                )))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let read = rows.len();
+            let mut polls: Vec<(String, Polled)> = Vec::with_capacity(rows.len());
+            for (site, id, at, state, data) in rows {
                 let state = stored(&state, "site sample")?;
-                polls.push(Polled { id, at, state, data });
+                polls.push((site, Polled { id, at, state, data }));
             }
-            let mut previous = before.map(|s| stored::<SiteState>(&s, "site sample")).transpose()?;
             let mut hours = Vec::new();
             let mut gone = Vec::new();
-            for polled in polls.chunk_by(|a, b| hour_of(a.at) == hour_of(b.at)) {
-                let Some(last) = polled.last() else {
+            for polled in polls.chunk_by(|(a, x), (b, y)| a == b && hour_of(x.at) == hour_of(y.at)) {
+                let Some(((site, first), (_, last))) = polled.first().zip(polled.last()) else {
                     continue;
                 };
-                let hour = hour_of(last.at);
-                let mut state = previous;
-                previous = Some(last.state);
-                if done.contains(&hour) {
+                let Some(due) = sites.get_mut(site) else {
+                    continue;
+                };
+                let hour = hour_of(first.at);
+                // Hours before `next` were thinned before: `previous` comes after them.
+                if hour < due.next {
                     continue;
                 }
-                hours.push(SiteHour::of(site, hour, polled, last.state));
+                let mut state = due.previous;
+                due.previous = Some(last.state);
+                if done.contains(&(site.clone(), hour)) {
+                    continue;
+                }
+                let polled: Vec<&Polled> = polled.iter().map(|(_, p)| p).collect();
+                hours.push(SiteHour::of(site, hour, &polled, last.state));
                 // The hour's last stays, and so do changes of state and the site's newest.
                 for poll in &polled[..polled.len() - 1] {
-                    if state == Some(poll.state) && Some(poll.id) != newest {
+                    if state == Some(poll.state) && Some(poll.id) != due.newest {
                         gone.push(poll.id);
                     }
                     state = Some(poll.state);
                 }
             }
-            let mut thinned = Thinned::default();
+            for due in sites.values_mut() {
+                due.next = to;
+            }
             for rows in hours.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO site_hours (site, hour, polls, stats, last_state, worst_state) ",
@@ -294,7 +355,7 @@ impl Store {
                 thinned.samples += delete.build().persistent(false).execute(&mut *tx).await?.rows_affected();
             }
             tx.commit().await?;
-            Ok(thinned)
+            Ok((thinned, read))
         })
     }
 
@@ -374,6 +435,17 @@ impl Spread {
     }
 }
 
+/// A site with hours to thin, as the pass goes through them.
+struct Due {
+    site: String,
+    /// The start of its first hour not thinned yet.
+    next: DateTime<Utc>,
+    /// The state of its sample before that hour.
+    previous: Option<SiteState>,
+    /// Its newest sample's id.
+    newest: Option<i64>,
+}
+
 /// A sample as thinning reads it.
 struct Polled {
     id: i64,
@@ -384,7 +456,7 @@ struct Polled {
 
 impl SiteHour {
     /// The row of `site`'s polls in one hour, in the order they were taken.
-    fn of(site: &str, hour: DateTime<Utc>, polls: &[Polled], last: SiteState) -> SiteHour {
+    fn of(site: &str, hour: DateTime<Utc>, polls: &[&Polled], last: SiteState) -> SiteHour {
         let stats = HOURLY_VALUES
             .iter()
             .filter_map(|(name, pointer)| {
